@@ -1,0 +1,18 @@
+#pragma once
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+
+namespace edgeperf {
+
+// Reads a whole file; throws Error naming the path when it cannot.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes a file atomically: a temporary name in the same directory, fsync,
+// rename over the final name, fsync of the directory. On any failure the
+// temporary is removed, the final name is untouched, and Error names the path.
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes);
+void write_file_atomic(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace edgeperf

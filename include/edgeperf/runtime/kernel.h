@@ -1,0 +1,74 @@
+#pragma once
+// Kernel contract shared by all backends. Lifecycle, in the spirit of XNNPACK and
+// TFLite Micro:
+//   infer  (shape/dtype inference from input descriptors and known constants)
+//   create (build the kernel for these exact shapes: pack weights, make primitives)
+//   run    (compute into preallocated outputs; no allocation on this path)
+// The op registry is plain data: a table of KernelRegistration.
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "edgeperf/core/tensor.h"
+#include "edgeperf/graph/graph.h"
+
+namespace edgeperf::runtime {
+
+struct TensorDesc {
+  DType dtype = DType::f32;
+  Shape shape;
+  bool present = true;  // false for an absent optional input ("")
+  std::int64_t numel() const { return element_count(shape); }
+  std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype); }
+  bool operator==(const TensorDesc&) const = default;
+};
+
+// What a kernel sees at prepare time.
+struct PrepareContext {
+  const graph::Node& node;
+  std::vector<TensorDesc> inputs;
+  // constants[i] is set when input i is known before running (initializer or folded).
+  std::vector<const Tensor*> constants;
+  // Filled by infer(): one descriptor per node output.
+  std::vector<TensorDesc> outputs;
+  // infer() may set an output's value when it follows from descriptors alone
+  // (Shape does this); the session then treats that output as a constant.
+  std::vector<std::optional<Tensor>> output_values;
+
+  const Tensor* constant(std::size_t index) const {
+    return index < constants.size() ? constants[index] : nullptr;
+  }
+  bool has_input(std::size_t index) const {
+    return index < inputs.size() && inputs[index].present;
+  }
+};
+
+struct RunContext {
+  int threads = 1;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // inputs/outputs are dense row-major tensors matching the descriptors given at
+  // create time; outputs are preallocated views (never resize them).
+  virtual void run(const RunContext& context, std::span<const Tensor> inputs,
+                   std::span<Tensor> outputs) = 0;
+  // Bytes of memory the kernel holds for intermediates (not weights), reported by the session.
+  virtual std::size_t workspace_bytes() const { return 0; }
+  // Bytes of packed weights the kernel holds.
+  virtual std::size_t packed_weight_bytes() const { return 0; }
+};
+
+using InferFn = void (*)(PrepareContext& context);
+using CreateFn = std::unique_ptr<Kernel> (*)(const PrepareContext& context);
+
+struct KernelRegistration {
+  std::string_view op_type;
+  InferFn infer;
+  CreateFn create;
+};
+
+}  // namespace edgeperf::runtime

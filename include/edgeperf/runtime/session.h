@@ -1,0 +1,76 @@
+#pragma once
+// Session: the C++ API to run a model. Build it from a file, bytes or a Graph,
+// then call run(). Everything that can fail because of the model (unsupported ops,
+// bad shapes) fails in the constructor; run() fails only on bad inputs.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgeperf/core/tensor.h"
+#include "edgeperf/graph/graph.h"
+#include "edgeperf/runtime/kernel.h"
+
+namespace edgeperf::runtime {
+
+enum class BackendKind { automatic, onednn, reference };
+BackendKind parse_backend(const std::string& name);  // "auto" | "onednn" | "reference"
+std::string backend_name(BackendKind kind);
+
+struct SessionOptions {
+  BackendKind backend = BackendKind::automatic;
+  int threads = 0;  // 0: the number of physical cores
+  // Size given to symbolic dimensions (the batch) when no input fixes them.
+  std::int64_t symbolic_dim_size = 1;
+  // Fixed input shapes by input name (overrides symbolic resolution).
+  std::map<std::string, Shape> input_shapes;
+};
+
+struct StepInfo {
+  std::string label;
+  std::string backend;
+  std::vector<std::string> ops;
+};
+
+struct MemoryPlanInfo {
+  std::size_t arena_bytes = 0;            // planned activation arena
+  std::size_t activation_bytes_total = 0;  // sum of every runtime activation's size
+  std::size_t kernel_workspace_bytes = 0;  // intermediates held inside fused steps
+  std::size_t packed_weight_bytes = 0;
+};
+
+class Session {
+ public:
+  Session(graph::Graph graph, SessionOptions options = {});
+  static Session from_file(const std::filesystem::path& path, SessionOptions options = {});
+  static Session from_bytes(const std::string& bytes, SessionOptions options = {});
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+
+  // Runs the model. Inputs by name; every graph input must be given with its
+  // planned dtype and shape (a different shape re-plans). Returns outputs by name.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
+
+  const graph::Graph& graph() const;
+  const std::vector<graph::ValueInfo>& inputs() const;  // with resolved static shapes
+  const std::vector<graph::ValueInfo>& outputs() const;
+  std::vector<StepInfo> steps() const;
+  MemoryPlanInfo memory_plan() const;
+  int threads() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Default thread count: physical cores (not hyperthreads).
+int physical_core_count();
+
+// Every op the graph uses that no backend supports, as one error listing each op
+// and the nodes using it. Does nothing when all are supported.
+void check_supported_ops(const graph::Graph& graph);
+
+}  // namespace edgeperf::runtime

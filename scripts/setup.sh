@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything edgeperf needs to build, test and run its peers.
+# Idempotent: it installs only what is missing. Debian packages and npm only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  cmake g++ make ccache pkg-config clang libclang-rt-14-dev
+  libonnx-dev protobuf-compiler libprotobuf-dev
+  libdnnl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
+  libzstd-dev libsnappy-dev libthrift-dev libstb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy nodejs npm
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node peers (parity tests, benchmarks, browser tests). --ignore-scripts: the
+# onnxruntime-node install script tries to download GPU binaries.
+if [ -f package.json ]; then
+  stamp=node_modules/.edgeperf-stamp
+  if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ]; then
+    echo "setup: npm install"
+    npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+    touch "$stamp"
+  fi
+fi

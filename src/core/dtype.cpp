@@ -1,0 +1,95 @@
+#include "edgeperf/core/dtype.h"
+
+#include <bit>
+#include <cstring>
+
+#include "edgeperf/core/error.h"
+
+namespace edgeperf {
+
+std::size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 4;
+    case DType::f16: return 2;
+    case DType::i8: return 1;
+    case DType::u8: return 1;
+    case DType::i32: return 4;
+    case DType::i64: return 8;
+    case DType::boolean: return 1;
+  }
+  fail("invalid dtype {}", static_cast<int>(dtype));
+}
+
+std::string_view dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return "f32";
+    case DType::f16: return "f16";
+    case DType::i8: return "i8";
+    case DType::u8: return "u8";
+    case DType::i32: return "i32";
+    case DType::i64: return "i64";
+    case DType::boolean: return "bool";
+  }
+  return "invalid";
+}
+
+DType parse_dtype(std::string_view name) {
+  for (DType dtype : {DType::f32, DType::f16, DType::i8, DType::u8, DType::i32, DType::i64,
+                      DType::boolean}) {
+    if (dtype_name(dtype) == name) return dtype;
+  }
+  fail("unknown dtype '{}'", name);
+}
+
+float half_to_float(float16_bits bits) {
+  const std::uint32_t sign = (bits & 0x8000u) << 16;
+  const std::uint32_t exponent = (bits >> 10) & 0x1fu;
+  std::uint32_t mantissa = bits & 0x3ffu;
+  std::uint32_t out;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      out = sign;
+    } else {  // subnormal: normalize
+      int shift = 0;
+      while ((mantissa & 0x400u) == 0) {
+        mantissa <<= 1;
+        ++shift;
+      }
+      mantissa &= 0x3ffu;
+      out = sign | static_cast<std::uint32_t>(127 - 15 - shift + 1) << 23 | mantissa << 13;
+    }
+  } else if (exponent == 0x1f) {
+    out = sign | 0x7f800000u | mantissa << 13;
+  } else {
+    out = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+  }
+  return std::bit_cast<float>(out);
+}
+
+float16_bits float_to_half(float value) {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
+  const std::uint32_t sign = (bits >> 16) & 0x8000u;
+  const std::uint32_t abs = bits & 0x7fffffffu;
+  if (abs > 0x7f800000u) return static_cast<float16_bits>(sign | 0x7e00u);  // NaN
+  if (abs >= 0x477ff000u) return static_cast<float16_bits>(sign | 0x7c00u);  // overflow -> inf
+  if (abs < 0x38800000u) {  // subnormal or zero in half precision
+    if (abs < 0x33000000u) return static_cast<float16_bits>(sign);
+    const std::uint32_t exponent = abs >> 23;
+    const std::uint32_t mantissa = (abs & 0x7fffffu) | 0x800000u;
+    const std::uint32_t shift = 126 - exponent;  // 14..24
+    std::uint32_t half = mantissa >> (shift - 0);
+    half >>= 10;
+    // round to nearest even on the bits shifted out
+    const std::uint32_t total_shift = shift + 10;
+    const std::uint32_t remainder = mantissa & ((1u << total_shift) - 1);
+    const std::uint32_t halfway = 1u << (total_shift - 1);
+    if (remainder > halfway || (remainder == halfway && (half & 1u))) ++half;
+    return static_cast<float16_bits>(sign | half);
+  }
+  std::uint32_t half = ((abs - 0x38000000u) >> 13);
+  const std::uint32_t remainder = abs & 0x1fffu;
+  if (remainder > 0x1000u || (remainder == 0x1000u && (half & 1u))) ++half;
+  return static_cast<float16_bits>(sign | half);
+}
+
+}  // namespace edgeperf
