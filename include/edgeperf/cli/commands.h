@@ -1,0 +1,20 @@
+#pragma once
+// Each subcommand lives in its own file src/cli/<name>_command.cpp and exposes
+// one function that adds it to the app. main.cpp lists them in a table.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace edgeperf::cli {
+
+// A subcommand adds itself and sets a callback that does the work. The callback
+// throws edgeperf::Error on user-caused failure; main prints it on one line and exits 1.
+void add_inspect_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_zoo_command(CLI::App& app);
+// Sensor track.
+void add_log_command(CLI::App& app);
+void add_analyze_command(CLI::App& app);
+void add_vecbench_command(CLI::App& app);
+
+}  // namespace edgeperf::cli

@@ -1,0 +1,24 @@
+#pragma once
+// ONNX import and export through Debian's libonnx (protobuf, checker, shape inference).
+// Import accepts opsets 11 to 17 of the default domain, with external-data files.
+// Every failure is an edgeperf::Error naming the source and the part at fault.
+#include <filesystem>
+#include <string>
+
+#include "edgeperf/graph/graph.h"
+
+namespace edgeperf::onnx_io {
+
+// Loads a model file; external data is resolved relative to the file's directory.
+graph::Graph load_model(const std::filesystem::path& path);
+// Loads serialized ModelProto bytes. `source` names them in errors. External data
+// is resolved against `external_data_dir` (refused when empty).
+graph::Graph load_model_from_bytes(const std::string& bytes, const std::string& source = "<bytes>",
+                                   const std::filesystem::path& external_data_dir = {});
+
+// Serializes our IR as a ModelProto that passes onnx::checker.
+std::string serialize_model(const graph::Graph& graph);
+// serialize_model + atomic write (temp name, fsync, rename).
+void save_model(const graph::Graph& graph, const std::filesystem::path& path);
+
+}  // namespace edgeperf::onnx_io

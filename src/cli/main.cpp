@@ -1,0 +1,46 @@
+// The edgeperf command. Subcommands register themselves from the table below.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "edgeperf/cli/commands.h"
+#include "edgeperf/core/error.h"
+
+namespace {
+
+using AddCommand = void (*)(CLI::App&);
+
+constexpr AddCommand kCommands[] = {
+    edgeperf::cli::add_inspect_command,
+    edgeperf::cli::add_run_command,
+    edgeperf::cli::add_zoo_command,
+    edgeperf::cli::add_log_command,
+    edgeperf::cli::add_analyze_command,
+    edgeperf::cli::add_vecbench_command,
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgeperf: run, optimize and honestly measure ML models and sensor pipelines on edge CPUs"};
+  app.require_subcommand(1);
+  for (AddCommand add : kCommands) add(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  } catch (const edgeperf::Error& error) {
+    fmt::print(stderr, "edgeperf: error: {}\n", error.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "edgeperf: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "edgeperf: error: {}\n", error.what());
+    return 1;
+  }
+  return 0;
+}
