@@ -36,6 +36,8 @@ struct PrepareContext {
   // infer() may set an output's value when it follows from descriptors alone
   // (Shape does this); the session then treats that output as a constant.
   std::vector<std::optional<Tensor>> output_values;
+  // Opset of the default ONNX domain, for ops whose semantics changed (Softmax 11 vs 13).
+  std::int64_t opset = 13;
 
   const Tensor* constant(std::size_t index) const {
     return index < constants.size() ? constants[index] : nullptr;

@@ -55,6 +55,8 @@ class Session {
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
 
   const graph::Graph& graph() const;
+  // Inferred dtype and shape of every value for the current input shapes.
+  const std::map<std::string, TensorDesc>& value_descs() const;
   const std::vector<graph::ValueInfo>& inputs() const;  // with resolved static shapes
   const std::vector<graph::ValueInfo>& outputs() const;
   std::vector<StepInfo> steps() const;

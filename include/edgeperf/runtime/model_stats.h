@@ -1,0 +1,26 @@
+#pragma once
+// Static facts about a model, for `inspect` and benchmark reports.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "edgeperf/runtime/session.h"
+
+namespace edgeperf::runtime {
+
+struct ModelStats {
+  std::map<std::string, int> op_histogram;
+  std::int64_t parameters = 0;
+  std::size_t weight_bytes = 0;
+  std::int64_t macs = 0;  // multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul
+  MemoryPlanInfo memory;
+};
+
+// Multiply-accumulates of one node given its inferred input/output descriptors.
+std::int64_t node_macs(const graph::Node& node, const std::vector<TensorDesc>& inputs,
+                       const std::vector<TensorDesc>& outputs);
+
+ModelStats model_stats(const Session& session);
+
+}  // namespace edgeperf::runtime

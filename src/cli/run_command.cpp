@@ -1,0 +1,170 @@
+// edgeperf run MODEL: runs a model on given or seeded random inputs, writes the
+// outputs as .npy, and optionally times repeated runs.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "edgeperf/cli/commands.h"
+#include "edgeperf/core/file_io.h"
+#include "edgeperf/core/npy.h"
+#include "edgeperf/core/process_stats.h"
+#include "edgeperf/core/random.h"
+#include "edgeperf/runtime/session.h"
+
+namespace edgeperf::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct RunOptions {
+  std::string model;
+  std::vector<std::string> inputs;  // NAME=FILE.npy
+  std::string output_dir;
+  int threads = 0;
+  std::string backend = "auto";
+  std::uint64_t seed = 0;
+  int repeat = 0;
+  int warmup = 10;
+  std::string timings_json;
+};
+
+double elapsed_ms(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::map<std::string, Tensor> load_inputs(const RunOptions& options) {
+  std::map<std::string, Tensor> feeds;
+  for (const std::string& spec : options.inputs) {
+    const auto equals = spec.find('=');
+    EP_CHECK(equals != std::string::npos && equals > 0 && equals + 1 < spec.size(),
+             "--input '{}' is not NAME=FILE.npy", spec);
+    const std::string name = spec.substr(0, equals);
+    EP_CHECK(!feeds.count(name), "--input '{}' is given twice", name);
+    feeds[name] = read_npy(spec.substr(equals + 1));
+  }
+  return feeds;
+}
+
+void add_random_inputs(const runtime::Session& session, std::uint64_t seed,
+                       std::map<std::string, Tensor>& feeds) {
+  std::uint64_t stream = 0;
+  for (const graph::ValueInfo& input : session.inputs()) {
+    ++stream;
+    if (feeds.count(input.name)) continue;
+    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
+    feeds[input.name] = random_tensor(input.dtype, input.resolved_shape(), seed * 1000003 + stream,
+                                      is_float ? -1.0 : 0.0, is_float ? 1.0 : 2.0);
+  }
+}
+
+// Counts NaN and Inf values; they are run and reported, not rejected.
+void warn_non_finite(const std::string& what, const std::string& name, const Tensor& tensor) {
+  if (tensor.dtype() != DType::f32) return;
+  std::size_t nans = 0, infs = 0;
+  for (float value : tensor.values<float>()) {
+    nans += std::isnan(value);
+    infs += std::isinf(value);
+  }
+  if (nans + infs > 0) {
+    fmt::print(stderr, "edgeperf: warning: {} '{}' holds {} NaN and {} Inf values\n", what, name,
+               nans, infs);
+  }
+}
+
+std::string output_file_name(const std::string& name) {
+  std::string safe = name;
+  std::replace_if(safe.begin(), safe.end(), [](char c) { return c == '/' || c == '\\'; }, '_');
+  if (safe.empty() || safe == "." || safe == "..") safe = "output";
+  return safe + ".npy";
+}
+
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  const double rank = p / 100.0 * static_cast<double>(values.size() - 1);
+  const auto low = static_cast<std::size_t>(std::floor(rank));
+  const std::size_t high = std::min(low + 1, values.size() - 1);
+  return values[low] + (values[high] - values[low]) * (rank - static_cast<double>(low));
+}
+
+void run(const RunOptions& options) {
+  std::map<std::string, Tensor> feeds = load_inputs(options);
+  runtime::SessionOptions session_options;
+  session_options.backend = runtime::parse_backend(options.backend);
+  session_options.threads = options.threads;
+  for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
+
+  const auto load_start = Clock::now();
+  runtime::Session session = runtime::Session::from_file(options.model, session_options);
+  const double load_ms = elapsed_ms(load_start);
+
+  add_random_inputs(session, options.seed, feeds);
+  for (const auto& [name, tensor] : feeds) warn_non_finite("input", name, tensor);
+
+  const auto first_start = Clock::now();
+  std::map<std::string, Tensor> outputs = session.run(feeds);
+  const double first_run_ms = elapsed_ms(first_start);
+
+  std::vector<double> latencies;
+  for (int i = 0; i < options.repeat + (options.repeat > 0 ? options.warmup : 0); ++i) {
+    const auto start = Clock::now();
+    session.run(feeds);
+    if (i >= options.warmup) latencies.push_back(elapsed_ms(start));
+  }
+
+  if (!options.output_dir.empty()) std::filesystem::create_directories(options.output_dir);
+  for (const auto& [name, tensor] : outputs) {
+    warn_non_finite("output", name, tensor);
+    fmt::print("output {} {} {}\n", name, dtype_name(tensor.dtype()), shape_to_string(tensor.shape()));
+    if (!options.output_dir.empty()) {
+      write_npy(std::filesystem::path(options.output_dir) / output_file_name(name), tensor);
+    }
+  }
+  const runtime::MemoryPlanInfo memory = session.memory_plan();
+  fmt::print("backend {}, threads {}, load {:.1f} ms, first run {:.2f} ms, arena {:.2f} MB, peak RSS {:.1f} MB\n",
+             options.backend, session.threads(), load_ms, first_run_ms,
+             static_cast<double>(memory.arena_bytes + memory.kernel_workspace_bytes) / 1e6,
+             static_cast<double>(peak_rss_bytes()) / 1e6);
+  if (!latencies.empty()) {
+    fmt::print("latency over {} runs: p50 {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n", latencies.size(),
+               percentile(latencies, 50), percentile(latencies, 90),
+               *std::min_element(latencies.begin(), latencies.end()));
+  }
+  if (!options.timings_json.empty()) {
+    const nlohmann::json timings = {
+        {"latencies_ms", latencies},
+        {"load_ms", load_ms},
+        {"first_run_ms", first_run_ms},
+        {"peak_rss_bytes", peak_rss_bytes()},
+        {"arena_bytes", memory.arena_bytes + memory.kernel_workspace_bytes},
+        {"threads", session.threads()},
+        {"backend", options.backend}};
+    write_file_atomic(options.timings_json, timings.dump(2) + "\n");
+  }
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "Run a model and write its outputs as .npy");
+  command->add_option("model", options->model, "ONNX model file")->required();
+  command->add_option("--input", options->inputs, "NAME=FILE.npy (repeatable); missing inputs get seeded random data");
+  command->add_option("--output-dir", options->output_dir, "Write each output as DIR/<output name>.npy");
+  command->add_option("--threads", options->threads, "Threads (default: physical cores)")
+      ->check(CLI::Range(1, 1024));
+  command->add_option("--backend", options->backend, "auto | onednn | reference")
+      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
+  command->add_option("--seed", options->seed, "Seed for random inputs");
+  command->add_option("--repeat", options->repeat, "Time this many runs after warm-up")
+      ->check(CLI::Range(0, 10000000));
+  command->add_option("--warmup", options->warmup, "Warm-up runs before timing")
+      ->check(CLI::Range(0, 1000000));
+  command->add_option("--timings-json", options->timings_json, "Write load/first-run/latency/RSS as JSON");
+  command->callback([options] { run(*options); });
+}
+
+}  // namespace edgeperf::cli

@@ -1,0 +1,56 @@
+#include "edgeperf/runtime/model_stats.h"
+
+namespace edgeperf::runtime {
+
+std::int64_t node_macs(const graph::Node& node, const std::vector<TensorDesc>& inputs,
+                       const std::vector<TensorDesc>& outputs) {
+  if (outputs.empty() || inputs.size() < 2) return 0;
+  const std::int64_t output_elements = outputs[0].numel();
+  const Shape& weight = inputs[1].shape;
+  if (node.op_type == "Conv" && weight.size() >= 3) {
+    // Each output element accumulates (C_in / group) * kernel window products.
+    std::int64_t per_output = 1;
+    for (std::size_t i = 1; i < weight.size(); ++i) per_output *= weight[i];
+    return output_elements * per_output;
+  }
+  if (node.op_type == "ConvTranspose" && weight.size() >= 3) {
+    std::int64_t per_input = 1;
+    for (std::size_t i = 1; i < weight.size(); ++i) per_input *= weight[i];
+    const std::int64_t group = node.attr_int("group", 1);
+    return inputs[0].numel() * per_input / std::max<std::int64_t>(group, 1) * group;
+  }
+  if (node.op_type == "Gemm") {
+    const Shape& a = inputs[0].shape;
+    const std::int64_t k = node.attr_int("transA", 0) ? a.at(0) : a.at(1);
+    return output_elements * k;
+  }
+  if (node.op_type == "MatMul") {
+    const Shape& a = inputs[0].shape;
+    return a.empty() ? 0 : output_elements * a.back();
+  }
+  return 0;
+}
+
+ModelStats model_stats(const Session& session) {
+  ModelStats stats;
+  const graph::Graph& graph = session.graph();
+  for (const graph::Node& node : graph.nodes) ++stats.op_histogram[node.op_type];
+  stats.parameters = graph.parameter_count();
+  stats.weight_bytes = graph.weight_bytes();
+  const auto& descs = session.value_descs();
+  const auto desc_of = [&](const std::string& name) {
+    if (name.empty()) return TensorDesc{DType::f32, {}, false};
+    auto found = descs.find(name);
+    return found == descs.end() ? TensorDesc{DType::f32, {}, false} : found->second;
+  };
+  for (const graph::Node& node : graph.nodes) {
+    std::vector<TensorDesc> in, out;
+    for (const std::string& name : node.inputs) in.push_back(desc_of(name));
+    for (const std::string& name : node.outputs) out.push_back(desc_of(name));
+    stats.macs += node_macs(node, in, out);
+  }
+  stats.memory = session.memory_plan();
+  return stats;
+}
+
+}  // namespace edgeperf::runtime

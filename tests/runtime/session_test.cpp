@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "edgeperf/graph/builder.h"
+#include "edgeperf/runtime/model_stats.h"
+#include "edgeperf/runtime/session.h"
+
+namespace edgeperf::runtime {
+namespace {
+
+using graph::Dim;
+using graph::GraphBuilder;
+
+// y = Relu(x + 1) * 2, with the "+1" and "*2" coming from a folded subgraph.
+graph::Graph small_graph() {
+  GraphBuilder builder("small");
+  const std::string x = builder.input("x", DType::f32, {Dim::named("batch"), Dim::fixed(3)});
+  const std::string one = builder.initializer("one", make_tensor<float>({1}, {1.0f}));
+  const std::string two = builder.node("Add", {one, one});  // folded at load time
+  const std::string sum = builder.node("Add", {x, one});
+  const std::string relu = builder.node("Relu", {sum});
+  const std::string y = builder.node("Mul", {relu, two});
+  builder.output(y, DType::f32, {Dim::named("batch"), Dim::fixed(3)});
+  return builder.build();
+}
+
+TEST(Session, RunsAndFoldsConstants) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
+  const auto outputs = session.run({{"x", make_tensor<float>({1, 3}, {-3.0f, 0.0f, 2.0f})}});
+  const Tensor& y = outputs.begin()->second;
+  EXPECT_EQ(y.shape(), (Shape{1, 3}));
+  EXPECT_FLOAT_EQ(y.values<float>()[0], 0.0f);
+  EXPECT_FLOAT_EQ(y.values<float>()[1], 2.0f);
+  EXPECT_FLOAT_EQ(y.values<float>()[2], 6.0f);
+  EXPECT_EQ(session.steps().size(), 3u);  // the constant Add was folded
+}
+
+TEST(Session, ReplansForANewBatchSize) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
+  const auto outputs = session.run({{"x", Tensor(DType::f32, {4, 3})}});
+  EXPECT_EQ(outputs.begin()->second.shape(), (Shape{4, 3}));
+}
+
+TEST(Session, RejectsWrongInputs) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
+  EXPECT_THROW(session.run({{"nope", Tensor(DType::f32, {1, 3})}}), Error);
+  EXPECT_THROW(session.run({{"x", Tensor(DType::i64, {1, 3})}}), Error);
+  EXPECT_THROW(session.run({{"x", Tensor(DType::f32, {1, 4})}}), Error);
+  EXPECT_THROW(session.run({}), Error);
+}
+
+TEST(Session, NaNAndInfFlowThrough) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
+  const auto outputs = session.run(
+      {{"x", make_tensor<float>({1, 3}, {NAN, INFINITY, -INFINITY})}});
+  const auto values = outputs.begin()->second.values<float>();
+  EXPECT_TRUE(std::isnan(values[0]));
+  EXPECT_TRUE(std::isinf(values[1]));
+  EXPECT_EQ(values[2], 0.0f);
+}
+
+TEST(Session, UnsupportedOpsAreAllListedAtLoad) {
+  GraphBuilder builder("bad");
+  const std::string x = builder.input("x", DType::f32, {Dim::fixed(3)});
+  const std::string a = builder.node("FancyOp", {x}, {}, "first_fancy");
+  const std::string b = builder.node("FancyOp", {a}, {}, "second_fancy");
+  const std::string c = builder.node("OtherOp", {b}, {}, "other");
+  builder.output(c, DType::f32, {Dim::fixed(3)});
+  try {
+    Session session(builder.build());
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("FancyOp"), std::string::npos) << message;
+    EXPECT_NE(message.find("first_fancy"), std::string::npos) << message;
+    EXPECT_NE(message.find("second_fancy"), std::string::npos) << message;
+    EXPECT_NE(message.find("OtherOp"), std::string::npos) << message;
+  }
+}
+
+TEST(Session, ArenaReusesMemoryAlongAChain) {
+  GraphBuilder builder("chain");
+  std::string value = builder.input("x", DType::f32, {Dim::fixed(1000)});
+  for (int i = 0; i < 8; ++i) value = builder.node("Relu", {value});
+  builder.output(value, DType::f32, {Dim::fixed(1000)});
+  Session session(builder.build(), SessionOptions{BackendKind::reference, 1});
+  const MemoryPlanInfo memory = session.memory_plan();
+  EXPECT_EQ(memory.activation_bytes_total, 8 * 4000u);
+  EXPECT_LE(memory.arena_bytes, 2 * 4032u);
+}
+
+TEST(Session, ThreadsAreHonoured) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 3});
+  EXPECT_EQ(session.threads(), 3);
+  EXPECT_GE(physical_core_count(), 1);
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime
