@@ -17,6 +17,7 @@ constexpr AddCommand kCommands[] = {
     edgeperf::cli::add_inspect_command,
     edgeperf::cli::add_run_command,
     edgeperf::cli::add_zoo_command,
+    edgeperf::cli::add_sysinfo_command,
     edgeperf::cli::add_log_command,
     edgeperf::cli::add_analyze_command,
     edgeperf::cli::add_vecbench_command,

@@ -1,0 +1,34 @@
+#pragma once
+// What the machine is: the facts a benchmark report must carry to be reproducible.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace edgeperf::bench {
+
+struct SystemInfo {
+  std::string cpu_model;
+  std::string architecture;
+  std::vector<std::string> isa_extensions;  // those our kernels use: avx2, avx512f, avx512_vnni, neon...
+  int physical_cores = 0;
+  int logical_cpus = 0;
+  std::string governor;           // "" when cpufreq is absent
+  std::vector<double> cur_mhz;    // per CPU, empty when absent
+  double memory_total_gib = 0;
+  double memory_available_gib = 0;
+  std::string kernel;
+  std::string compiler;
+  std::string onednn_version;
+  std::string protobuf_version;
+  std::vector<std::string> thermal_zones;  // "type: 45.0 C"
+  std::string energy_method;               // EnergyProbe::method()
+  bool virtualized = false;
+};
+
+SystemInfo collect_system_info(const std::filesystem::path& proc_root = "/proc",
+                               const std::filesystem::path& sysfs_root = "/sys");
+nlohmann::json to_json(const SystemInfo& info);
+
+}  // namespace edgeperf::bench

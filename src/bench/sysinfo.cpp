@@ -1,0 +1,108 @@
+#include "edgeperf/bench/sysinfo.h"
+
+#include <sys/utsname.h>
+
+#include <dnnl.hpp>
+#include <fmt/format.h>
+#include <fstream>
+#include <google/protobuf/stubs/common.h>
+#include <set>
+#include <sstream>
+
+#include "edgeperf/bench/probes.h"
+
+namespace edgeperf::bench {
+namespace {
+
+std::string after_colon(const std::string& line) {
+  const auto colon = line.find(':');
+  std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  return value;
+}
+
+void read_cpuinfo(const std::filesystem::path& proc_root, SystemInfo& info) {
+  static const std::set<std::string> kInteresting = {
+      "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+      "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16", "neon", "asimd", "asimddp", "sve", "fphp"};
+  std::ifstream cpuinfo(proc_root / "cpuinfo");
+  std::set<std::pair<std::string, std::string>> cores;
+  std::string line, physical_id = "0";
+  bool flags_done = false;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("processor", 0) == 0) ++info.logical_cpus;
+    if ((line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) && info.cpu_model.empty()) {
+      info.cpu_model = after_colon(line);
+    }
+    if (line.rfind("physical id", 0) == 0) physical_id = after_colon(line);
+    if (line.rfind("core id", 0) == 0) cores.emplace(physical_id, after_colon(line));
+    if (!flags_done && (line.rfind("flags", 0) == 0 || line.rfind("Features", 0) == 0)) {
+      std::istringstream flags(after_colon(line));
+      std::string flag;
+      while (flags >> flag) {
+        if (kInteresting.count(flag)) info.isa_extensions.push_back(flag);
+        if (flag == "hypervisor") info.virtualized = true;
+      }
+      flags_done = true;
+    }
+  }
+  info.physical_cores = cores.empty() ? info.logical_cpus : static_cast<int>(cores.size());
+}
+
+void read_meminfo(const std::filesystem::path& proc_root, SystemInfo& info) {
+  std::ifstream meminfo(proc_root / "meminfo");
+  std::string key;
+  double kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemTotal:") info.memory_total_gib = kib / (1024.0 * 1024.0);
+    if (key == "MemAvailable:") info.memory_available_gib = kib / (1024.0 * 1024.0);
+  }
+}
+
+}  // namespace
+
+SystemInfo collect_system_info(const std::filesystem::path& proc_root,
+                               const std::filesystem::path& sysfs_root) {
+  SystemInfo info;
+  read_cpuinfo(proc_root, info);
+  read_meminfo(proc_root, info);
+  utsname names{};
+  if (::uname(&names) == 0) {
+    info.kernel = fmt::format("{} {}", names.sysname, names.release);
+    info.architecture = names.machine;
+  }
+  info.compiler = fmt::format("{} {}", "g++/clang", __VERSION__);
+  const dnnl_version_t* version = dnnl_version();
+  info.onednn_version = fmt::format("{}.{}.{}", version->major, version->minor, version->patch);
+  info.protobuf_version = google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION);
+  const FrequencyReading frequencies = read_frequencies(sysfs_root);
+  info.governor = frequencies.governor;
+  info.cur_mhz = frequencies.current_mhz;
+  for (const ThermalReading& zone : read_thermal_zones(sysfs_root)) {
+    info.thermal_zones.push_back(fmt::format("{}: {:.1f} C", zone.zone, zone.celsius));
+  }
+  info.energy_method = EnergyProbe(sysfs_root).method();
+  return info;
+}
+
+nlohmann::json to_json(const SystemInfo& info) {
+  return nlohmann::json{{"cpu_model", info.cpu_model},
+                        {"architecture", info.architecture},
+                        {"isa_extensions", info.isa_extensions},
+                        {"physical_cores", info.physical_cores},
+                        {"logical_cpus", info.logical_cpus},
+                        {"governor", info.governor.empty() ? "unavailable" : info.governor},
+                        {"cur_mhz", info.cur_mhz},
+                        {"memory_total_gib", info.memory_total_gib},
+                        {"memory_available_gib", info.memory_available_gib},
+                        {"kernel", info.kernel},
+                        {"compiler", info.compiler},
+                        {"onednn_version", info.onednn_version},
+                        {"protobuf_version", info.protobuf_version},
+                        {"thermal_zones", info.thermal_zones},
+                        {"energy_method", info.energy_method},
+                        {"virtualized", info.virtualized}};
+}
+
+}  // namespace edgeperf::bench
