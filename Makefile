@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECS ?= 60
-export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
+# ccache uses its default machine-wide directory, so fresh clones on the same machine share it.
 
 .PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long clean
 

@@ -1,0 +1,108 @@
+#include "edgeperf/bench/runner.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "edgeperf/bench/stats.h"
+#include "edgeperf/core/error.h"
+
+namespace edgeperf::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double time_query_ms(SystemUnderTest& sut) {
+  const auto start = Clock::now();
+  sut.process_query();
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double median_of(std::vector<double> window) {
+  std::sort(window.begin(), window.end());
+  return percentile(window, 50);
+}
+
+// Warms up until two successive windows of 10 queries have medians within 5%,
+// or warmup_seconds pass. Returns whether it stabilized.
+bool adaptive_warmup(SystemUnderTest& sut, double limit_seconds, std::size_t& runs_done) {
+  constexpr std::size_t kWindow = 10;
+  const auto start = Clock::now();
+  std::vector<double> previous, current;
+  while (seconds_since(start) < limit_seconds) {
+    current.push_back(time_query_ms(sut));
+    ++runs_done;
+    if (current.size() < kWindow) continue;
+    if (!previous.empty()) {
+      const double before = median_of(previous), now = median_of(current);
+      if (std::abs(now - before) <= 0.05 * before) return true;
+    }
+    previous = std::move(current);
+    current.clear();
+  }
+  return false;
+}
+
+void validate(const RunConfig& config) {
+  EP_CHECK(config.runs > 0 || config.min_seconds > 0, "--runs must be at least 1");
+  EP_CHECK(config.min_seconds >= 0 && config.max_seconds > 0 && config.warmup_seconds >= 0,
+           "--min-secs, --max-secs and --warmup-secs must not be negative (--max-secs > 0)");
+  EP_CHECK(config.min_seconds <= config.max_seconds, "--min-secs {} exceeds --max-secs {}",
+           config.min_seconds, config.max_seconds);
+}
+
+}  // namespace
+
+Measurement measure(SystemUnderTest& sut, const RunConfig& config, const ProgressFn& progress) {
+  validate(config);
+  Measurement result;
+  if (config.warmup_seconds > 0) {
+    result.warmup_stabilized = adaptive_warmup(sut, config.warmup_seconds, result.warmup_runs_done);
+  }
+  for (std::size_t i = 0; i < config.warmup_runs; ++i) {
+    sut.process_query();
+    ++result.warmup_runs_done;
+  }
+  result.latencies_ms.reserve(config.runs);
+  const auto start = Clock::now();
+  while (true) {
+    const double elapsed = seconds_since(start);
+    const bool enough_runs = result.latencies_ms.size() >= config.runs;
+    if ((enough_runs && elapsed >= config.min_seconds) ||
+        (elapsed >= config.max_seconds && !result.latencies_ms.empty())) {
+      break;
+    }
+    result.latencies_ms.push_back(time_query_ms(sut));
+    if (progress && result.latencies_ms.size() % 16 == 0) {
+      progress(result.latencies_ms.size(), config.runs);
+    }
+  }
+  result.wall_seconds = seconds_since(start);
+  const auto queries = static_cast<double>(result.latencies_ms.size());
+  result.throughput_qps = queries / result.wall_seconds;
+  result.throughput_sps = result.throughput_qps * static_cast<double>(sut.samples_per_query());
+  return result;
+}
+
+namespace {
+class EmptySut final : public SystemUnderTest {
+ public:
+  void process_query() override {}
+};
+}  // namespace
+
+double harness_overhead_ns(std::size_t iterations) {
+  EmptySut empty;
+  RunConfig config;
+  config.runs = iterations;
+  config.warmup_runs = 1000;
+  const Measurement measurement = measure(empty, config);
+  // Per iteration: the whole timed loop's wall time over its iterations covers the
+  // clock reads, the vector push and the loop checks.
+  return measurement.wall_seconds * 1e9 / static_cast<double>(measurement.latencies_ms.size());
+}
+
+}  // namespace edgeperf::bench

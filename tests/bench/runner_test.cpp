@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "edgeperf/bench/runner.h"
+#include "edgeperf/core/error.h"
+
+namespace edgeperf::bench {
+namespace {
+
+class CountingSut final : public SystemUnderTest {
+ public:
+  void process_query() override { ++calls; }
+  std::size_t samples_per_query() const override { return 4; }
+  std::size_t calls = 0;
+};
+
+class SlowingSut final : public SystemUnderTest {
+ public:
+  // Cold start decaying to a steady 1 ms: 1 ms + 10 ms * 0.85^calls.
+  void process_query() override {
+    const double extra_us = 10000 * std::pow(0.85, static_cast<double>(calls++));
+    std::this_thread::sleep_for(std::chrono::microseconds(1000 + static_cast<int>(extra_us)));
+  }
+  std::size_t calls = 0;
+};
+
+TEST(Runner, FixedWarmupThenExactlyRunsQueries) {
+  CountingSut sut;
+  RunConfig config;
+  config.runs = 50;
+  config.warmup_runs = 7;
+  const Measurement m = measure(sut, config);
+  EXPECT_EQ(m.latencies_ms.size(), 50u);
+  EXPECT_EQ(m.warmup_runs_done, 7u);
+  EXPECT_EQ(sut.calls, 57u);
+  EXPECT_GT(m.throughput_qps, 0);
+  EXPECT_DOUBLE_EQ(m.throughput_sps, 4 * m.throughput_qps);
+}
+
+TEST(Runner, AdaptiveWarmupSkipsTheColdStart) {
+  SlowingSut sut;
+  RunConfig config;
+  config.runs = 20;
+  config.warmup_runs = 0;
+  config.warmup_seconds = 5;
+  const Measurement m = measure(sut, config);
+  EXPECT_TRUE(m.warmup_stabilized);
+  EXPECT_GE(m.warmup_runs_done, 20u);  // the first windows still differ by more than 5%
+  std::vector<double> sorted = m.latencies_ms;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_LT(sorted[sorted.size() / 2], 1.5);  // timed runs see the steady state
+}
+
+TEST(Runner, MinSecondsExtendsTheRun) {
+  SlowingSut sut;
+  sut.calls = 100;  // already warm
+  RunConfig config;
+  config.runs = 1;
+  config.warmup_runs = 0;
+  config.min_seconds = 0.05;
+  const Measurement m = measure(sut, config);
+  EXPECT_GT(m.latencies_ms.size(), 1u);
+  EXPECT_GE(m.wall_seconds, 0.05);
+}
+
+TEST(Runner, InvalidConfigsAreRejected) {
+  CountingSut sut;
+  RunConfig config;
+  config.runs = 0;
+  EXPECT_THROW(measure(sut, config), Error);
+  config.runs = 1;
+  config.min_seconds = 5;
+  config.max_seconds = 1;
+  EXPECT_THROW(measure(sut, config), Error);
+}
+
+TEST(Runner, OverheadIsMeasuredAndPositive) {
+  const double overhead = harness_overhead_ns(20000);
+  EXPECT_GT(overhead, 0);
+  EXPECT_LT(overhead, 1e6);  // sanity, not a speed target
+}
+
+}  // namespace
+}  // namespace edgeperf::bench
