@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Compares two directories of .npy outputs: max|diff| <= rtol * max(1, max|ref|)."""
 import argparse
 import pathlib

@@ -21,4 +21,4 @@ for backend in reference onednn; do
 done
 
 echo "== backends agree?"
-python3 scripts/compare_outputs.py "$out/reference" "$out/onednn"
+/usr/bin/python3 scripts/compare_outputs.py "$out/reference" "$out/onednn"

@@ -12,6 +12,10 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy nodejs npm
 )
+# Only for tools/ (training the fixtures in models/fixtures, torchvision exports for
+# bench/peers/parity_torchvision.py): `scripts/setup.sh --tools`.
+TOOLS_PACKAGES=(python3-torch python3-sklearn python3-torchvision)
+if [[ "${1:-}" == "--tools" ]]; then APT_PACKAGES+=("${TOOLS_PACKAGES[@]}"); fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -18,6 +18,7 @@ constexpr AddCommand kCommands[] = {
     edgeperf::cli::add_run_command,
     edgeperf::cli::add_zoo_command,
     edgeperf::cli::add_sysinfo_command,
+    edgeperf::cli::add_bench_command,
     edgeperf::cli::add_log_command,
     edgeperf::cli::add_analyze_command,
     edgeperf::cli::add_vecbench_command,
@@ -31,8 +32,16 @@ int main(int argc, char** argv) {
   for (AddCommand add : kCommands) add(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& success) {
+    return app.exit(success);  // --help
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // Usage errors are one line too (CLI11 would add a second "Run with --help" line).
+    fmt::print(stderr, "edgeperf: error: {}\n", error.what());
+    return 2;
   } catch (const edgeperf::Error& error) {
     fmt::print(stderr, "edgeperf: error: {}\n", error.what());
     return 1;

@@ -7,5 +7,4 @@ namespace edgeperf::cli {
 void add_log_command(CLI::App&) {}
 void add_analyze_command(CLI::App&) {}
 void add_vecbench_command(CLI::App&) {}
-void add_zoo_command(CLI::App&) {}
 }  // namespace edgeperf::cli

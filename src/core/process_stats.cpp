@@ -20,4 +20,10 @@ std::size_t status_field_kib(const std::string& field) {
 std::size_t peak_rss_bytes() { return status_field_kib("VmHWM"); }
 std::size_t current_rss_bytes() { return status_field_kib("VmRSS"); }
 
+bool reset_peak_rss() {
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  clear_refs << "5";
+  return static_cast<bool>(clear_refs.flush());
+}
+
 }  // namespace edgeperf

@@ -1,0 +1,57 @@
+#pragma once
+// Benchmarks one model file: every number here is measured in this process.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgeperf/bench/dataset.h"
+#include "edgeperf/bench/runner.h"
+#include "edgeperf/bench/stats.h"
+#include "edgeperf/runtime/session.h"
+
+namespace edgeperf::bench {
+
+struct ModelBenchOptions {
+  RunConfig run;
+  int threads = 0;
+  runtime::BackendKind backend = runtime::BackendKind::automatic;
+  std::vector<std::int64_t> batches = {1};
+  std::optional<std::filesystem::path> data;             // labeled dataset
+  std::optional<std::filesystem::path> reference_model;  // fidelity when no labels
+  std::uint64_t seed = 0;
+  std::string label;  // display name; defaults to the file stem
+};
+
+struct BatchResult {
+  std::int64_t batch = 1;
+  Measurement measurement;
+  Summary latency;  // per query, ms
+};
+
+struct EnergyResult {
+  std::string method = "unavailable";  // "rapl:...", "hwmon:..." or "unavailable"
+  std::optional<double> joules_per_inference;
+};
+
+struct ModelResult {
+  std::string label, path, backend;
+  int threads = 0;
+  std::size_t file_bytes = 0, weight_bytes = 0;
+  std::int64_t parameters = 0, macs = 0;
+  double load_ms = 0, first_run_ms = 0;
+  std::vector<BatchResult> batches;  // the first is the steady-state reference
+  std::size_t peak_rss_bytes = 0, arena_bytes = 0;
+  EnergyResult energy;
+  std::optional<double> temperature_before_c, temperature_after_c;
+  bool throttled = false;
+  bool noisy = false;  // CV above 10% or throttling seen
+  std::optional<Accuracy> accuracy;
+  std::optional<Fidelity> fidelity;
+};
+
+ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
+                        const ProgressFn& progress = {});
+
+}  // namespace edgeperf::bench

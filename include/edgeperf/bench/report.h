@@ -1,0 +1,32 @@
+#pragma once
+// Reporting, kept apart from measurement: results become one JSON document
+// (schema "edgeperf.bench/1"), and every other format is rendered from that JSON.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "edgeperf/bench/model_bench.h"
+#include "edgeperf/bench/sysinfo.h"
+
+namespace edgeperf::bench {
+
+inline constexpr const char* kReportSchema = "edgeperf.bench/1";
+
+struct ReportInputs {
+  std::vector<ModelResult> models;  // the first is the baseline of comparisons
+  SystemInfo system;
+  double harness_overhead_ns = 0;
+  std::string command_line;
+};
+
+nlohmann::json build_report(const ReportInputs& inputs);
+
+// Comparison of 2+ models: speed-ups with Mann-Whitney p-values, ratios, Pareto
+// frontier and recommendations. Empty object for fewer than two models.
+nlohmann::json compare_models(const std::vector<ModelResult>& models);
+
+std::string render_markdown(const nlohmann::json& report);
+std::string render_csv(const nlohmann::json& report);
+
+}  // namespace edgeperf::bench

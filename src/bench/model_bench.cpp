@@ -1,0 +1,150 @@
+#include "edgeperf/bench/model_bench.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "edgeperf/bench/probes.h"
+#include "edgeperf/core/process_stats.h"
+#include "edgeperf/core/random.h"
+#include "edgeperf/runtime/model_stats.h"
+
+namespace edgeperf::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double elapsed_ms(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+class SessionSut final : public SystemUnderTest {
+ public:
+  SessionSut(runtime::Session& session, std::map<std::string, Tensor> feeds, std::int64_t batch)
+      : session_(session), feeds_(std::move(feeds)), batch_(batch) {}
+  void process_query() override { session_.run(feeds_); }
+  std::size_t samples_per_query() const override { return static_cast<std::size_t>(batch_); }
+
+ private:
+  runtime::Session& session_;
+  std::map<std::string, Tensor> feeds_;
+  std::int64_t batch_;
+};
+
+const graph::ValueInfo& single_input(const runtime::Session& session, const std::string& path) {
+  EP_CHECK(!session.inputs().empty(), "{}: the model has no inputs", path);
+  return session.inputs().front();
+}
+
+std::map<std::string, Tensor> random_feeds(const runtime::Session& session, std::int64_t batch,
+                                           std::uint64_t seed) {
+  std::map<std::string, Tensor> feeds;
+  std::uint64_t stream = 0;
+  for (const graph::ValueInfo& input : session.inputs()) {
+    Shape shape = input.resolved_shape();
+    if (!shape.empty()) shape[0] = batch;
+    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
+    feeds[input.name] = random_tensor(input.dtype, shape, seed * 7919 + ++stream, is_float ? -1 : 0,
+                                      is_float ? 1 : 2);
+  }
+  return feeds;
+}
+
+// Runs the whole dataset through the session in batches; returns the stacked first output.
+Tensor run_dataset(runtime::Session& session, const Dataset& dataset, const std::string& path) {
+  const graph::ValueInfo& input = single_input(session, path);
+  const Shape expected(input.resolved_shape().begin() + 1, input.resolved_shape().end());
+  EP_CHECK(dataset.sample_shape() == expected && dataset.inputs.dtype() == input.dtype,
+           "dataset samples are {} {} but model '{}' input '{}' takes {} {} per sample",
+           dtype_name(dataset.inputs.dtype()), shape_to_string(dataset.sample_shape()), path,
+           input.name, dtype_name(input.dtype), shape_to_string(expected));
+  const bool dynamic_batch = !session.graph().inputs.front().dims.empty() &&
+                             !session.graph().inputs.front().dims.front().is_static();
+  const std::int64_t batch = dynamic_batch ? std::min<std::int64_t>(32, dataset.size()) : 1;
+  Tensor stacked;
+  for (std::int64_t first = 0; first < dataset.size(); first += batch) {
+    const std::int64_t count = std::min(batch, dataset.size() - first);
+    const auto outputs = session.run({{input.name, dataset.batch(first, count)}});
+    const Tensor& out = outputs.at(session.graph().outputs.front().name);
+    if (stacked.empty()) {
+      Shape shape = out.shape();
+      shape[0] = dataset.size();
+      stacked = Tensor(out.dtype(), shape);
+    }
+    const std::size_t row_bytes = out.nbytes() / static_cast<std::size_t>(count);
+    std::memcpy(static_cast<std::byte*>(stacked.raw()) + row_bytes * first, out.raw(), out.nbytes());
+  }
+  return stacked;
+}
+
+}  // namespace
+
+ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
+                        const ProgressFn& progress) {
+  ModelResult result;
+  result.path = model.string();
+  result.label = options.label.empty() ? model.stem().string() : options.label;
+  result.backend = runtime::backend_name(options.backend);
+  EP_CHECK(std::filesystem::is_regular_file(model), "model '{}' does not exist", model.string());
+  result.file_bytes = std::filesystem::file_size(model);
+  const Dataset* dataset_ptr = nullptr;
+  std::optional<Dataset> dataset;
+  if (options.data) {
+    dataset = load_dataset(*options.data);
+    dataset_ptr = &*dataset;
+  }
+
+  reset_peak_rss();
+  runtime::SessionOptions session_options{options.backend, options.threads};
+  const auto load_start = Clock::now();
+  runtime::Session session = runtime::Session::from_file(model, session_options);
+  result.load_ms = elapsed_ms(load_start);
+  result.threads = session.threads();
+
+  auto feeds = random_feeds(session, options.batches.front(), options.seed);
+  const auto first_start = Clock::now();
+  session.run(feeds);
+  result.first_run_ms = elapsed_ms(first_start);
+
+  const runtime::ModelStats stats = runtime::model_stats(session);
+  result.parameters = stats.parameters;
+  result.weight_bytes = stats.weight_bytes;
+  result.macs = stats.macs;
+
+  const EnergyProbe energy;
+  result.energy.method = energy.method();
+  result.temperature_before_c = max_temperature(read_thermal_zones());
+  const FrequencyReading frequency_before = read_frequencies();
+  for (std::int64_t batch : options.batches) {
+    EP_CHECK(batch >= 1, "--batch values must be at least 1, got {}", batch);
+    SessionSut sut(session, random_feeds(session, batch, options.seed), batch);
+    const auto energy_before = energy.read_microjoules();
+    BatchResult batch_result{batch, measure(sut, options.run, progress), {}};
+    const auto energy_after = energy.read_microjoules();
+    batch_result.latency = summarize(batch_result.measurement.latencies_ms);
+    if (energy_before && energy_after && batch == options.batches.front()) {
+      const double inferences = static_cast<double>(batch_result.measurement.latencies_ms.size() * batch);
+      result.energy.joules_per_inference =
+          energy.delta_microjoules(*energy_before, *energy_after) / 1e6 / inferences;
+    }
+    result.batches.push_back(std::move(batch_result));
+  }
+  result.throttled = throttled_between(frequency_before, read_frequencies());
+  result.temperature_after_c = max_temperature(read_thermal_zones());
+  const runtime::MemoryPlanInfo memory = session.memory_plan();
+  result.arena_bytes = memory.arena_bytes + memory.kernel_workspace_bytes;
+  result.noisy = result.throttled || result.batches.front().latency.cv > 0.10;
+
+  if (dataset_ptr) {
+    result.accuracy = score(run_dataset(session, *dataset_ptr, result.path), dataset_ptr->labels);
+  } else if (options.reference_model) {
+    runtime::Session reference = runtime::Session::from_file(*options.reference_model, session_options);
+    const auto fidelity_feeds = random_feeds(session, options.batches.front(), options.seed + 1);
+    const auto expected = reference.run(fidelity_feeds);
+    const auto actual = session.run(fidelity_feeds);
+    result.fidelity = compare_outputs(expected.begin()->second, actual.begin()->second);
+  }
+  result.peak_rss_bytes = peak_rss_bytes();
+  return result;
+}
+
+}  // namespace edgeperf::bench
