@@ -24,10 +24,14 @@ Tensor Dataset::batch(std::int64_t first, std::int64_t count) const {
 }
 
 Dataset load_dataset(const fs::path& directory) {
-  EP_CHECK(fs::is_directory(directory), "dataset '{}' is not a directory", directory.string());
-  const fs::path inputs_file = directory / "inputs.npy", labels_file = directory / "labels.npy";
-  EP_CHECK(fs::exists(inputs_file), "dataset '{}' has no inputs.npy", directory.string());
-  EP_CHECK(fs::exists(labels_file), "dataset '{}' has no labels.npy", directory.string());
+  // DIR/inputs.npy + DIR/labels.npy, or PREFIX_inputs.npy + PREFIX_labels.npy.
+  const bool is_prefix = !fs::is_directory(directory) && fs::exists(directory.string() + "_inputs.npy");
+  EP_CHECK(is_prefix || fs::is_directory(directory),
+           "dataset '{}' is neither a directory nor a PREFIX with PREFIX_inputs.npy", directory.string());
+  const fs::path inputs_file = is_prefix ? fs::path(directory.string() + "_inputs.npy") : directory / "inputs.npy";
+  const fs::path labels_file = is_prefix ? fs::path(directory.string() + "_labels.npy") : directory / "labels.npy";
+  EP_CHECK(fs::exists(inputs_file), "dataset '{}' has no {}", directory.string(), inputs_file.filename().string());
+  EP_CHECK(fs::exists(labels_file), "dataset '{}' has no {}", directory.string(), labels_file.filename().string());
   Dataset dataset;
   dataset.inputs = read_npy(inputs_file);
   const Tensor labels = read_npy(labels_file);

@@ -52,7 +52,8 @@ std::map<std::string, Tensor> random_feeds(const runtime::Session& session, std:
 // Runs the whole dataset through the session in batches; returns the stacked first output.
 Tensor run_dataset(runtime::Session& session, const Dataset& dataset, const std::string& path) {
   const graph::ValueInfo& input = single_input(session, path);
-  const Shape expected(input.resolved_shape().begin() + 1, input.resolved_shape().end());
+  const Shape model_shape = input.resolved_shape();
+  const Shape expected(model_shape.begin() + 1, model_shape.end());
   EP_CHECK(dataset.sample_shape() == expected && dataset.inputs.dtype() == input.dtype,
            "dataset samples are {} {} but model '{}' input '{}' takes {} {} per sample",
            dtype_name(dataset.inputs.dtype()), shape_to_string(dataset.sample_shape()), path,

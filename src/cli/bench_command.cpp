@@ -23,7 +23,7 @@ struct BenchCommandOptions {
   std::vector<std::int64_t> batches = {1};
   std::string backend = "auto";
   std::string data, reference;
-  std::string json, markdown, csv;
+  std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
   std::vector<std::string> args;
 };
@@ -89,6 +89,7 @@ void run_bench(const BenchCommandOptions& options) {
   check_writable(options.json, "--json");
   check_writable(options.markdown, "--md");
   check_writable(options.csv, "--csv");
+  check_writable(options.html, "--html");
   if (!options.data.empty()) bench::load_dataset(options.data);  // fail early on a bad dataset
   for (const std::string& model : options.models) {
     EP_CHECK(fs::is_regular_file(model), "model '{}' does not exist", model);
@@ -119,6 +120,7 @@ void run_bench(const BenchCommandOptions& options) {
   if (!options.json.empty()) write_file_atomic(options.json, report.dump(2) + "\n");
   if (!options.markdown.empty()) write_file_atomic(options.markdown, bench::render_markdown(report));
   if (!options.csv.empty()) write_file_atomic(options.csv, bench::render_csv(report));
+  if (!options.html.empty()) write_file_atomic(options.html, bench::render_html(report));
 }
 
 }  // namespace
@@ -145,6 +147,7 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--json", options->json, "Write the JSON report (schema edgeperf.bench/1)");
   command->add_option("--md", options->markdown, "Write a Markdown report");
   command->add_option("--csv", options->csv, "Write a CSV table");
+  command->add_option("--html", options->html, "Write a self-contained HTML report with charts");
   command->callback([options, command] {
     options->args = {"edgeperf", "bench"};
     for (const auto& model : options->models) options->args.push_back(model);

@@ -29,6 +29,13 @@ TEST(Dataset, LoadsAndBatches) {
   EXPECT_THROW(dataset.batch(2, 2), Error);
 }
 
+TEST(Dataset, PrefixForm) {
+  const fs::path dir = fresh_dir("prefix");
+  write_npy(dir / "digits_inputs.npy", make_tensor<float>({2, 1}, {0, 1}));
+  write_npy(dir / "digits_labels.npy", make_tensor<std::int64_t>({2}, {1, 0}));
+  EXPECT_EQ(load_dataset(dir / "digits").labels, (std::vector<std::int64_t>{1, 0}));
+}
+
 TEST(Dataset, BadDatasetsAreNamed) {
   EXPECT_THROW(load_dataset("/nonexistent/edgeperf"), Error);
   const fs::path dir = fresh_dir("bad");

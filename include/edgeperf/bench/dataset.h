@@ -1,5 +1,6 @@
 #pragma once
-// Labeled evaluation data: DIR/inputs.npy ([N, ...] f32) and DIR/labels.npy ([N] integer).
+// Labeled evaluation data: DIR/inputs.npy ([N, ...] f32) and DIR/labels.npy ([N] integer),
+// or PREFIX_inputs.npy and PREFIX_labels.npy (models/fixtures/digits_eval).
 #include <cstdint>
 #include <filesystem>
 #include <vector>

@@ -28,5 +28,8 @@ nlohmann::json compare_models(const std::vector<ModelResult>& models);
 
 std::string render_markdown(const nlohmann::json& report);
 std::string render_csv(const nlohmann::json& report);
+// One self-contained HTML file (no scripts, no network): tables plus inline SVG charts
+// (latency CDF per model, p50 bars with 95% CI error bars, Pareto scatter).
+std::string render_html(const nlohmann::json& report);
 
 }  // namespace edgeperf::bench
