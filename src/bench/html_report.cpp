@@ -187,7 +187,20 @@ std::string comparison_section(const json& comparison) {
     html += fmt::format("<li><b>{}</b>: {} — {}</li>", escape(use_case),
                         rec["model"].is_null() ? "none" : escape(rec["model"].get<std::string>()), escape(rec["reason"].get<std::string>()));
   }
-  html += "</ul><p>Dominated: ";
+  html += "</ul>";
+  for (const json& event : comparison["events"]) {
+    html += fmt::format("<h3>Event: {} (objective {}; constraints {})</h3><table><tr><th>rank</th><th>model</th><th>score</th><th>note</th></tr>",
+                        escape(event["event"].get<std::string>()), escape(event["objective"].get<std::string>()),
+                        escape(event["constraints"].dump()));
+    for (const json& row : event["ranking"]) {
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", row["rank"].is_null() ? "-" : row["rank"].dump(),
+                          escape(row["model"].get<std::string>()),
+                          row["score"].is_null() ? "-" : fmt::format("{:.4g}", row["score"].get<double>()),
+                          escape(row["reason"].get<std::string>()));
+    }
+    html += "</table>";
+  }
+  html += "<p>Dominated: ";
   for (const json& d : comparison["dominated"]) {
     html += fmt::format("{} (by {}); ", escape(d["model"].get<std::string>()), escape(d["dominated_by"].get<std::string>()));
   }

@@ -17,18 +17,29 @@ double elapsed_ms(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// One query = `repeats` runs of a batch of `batch` samples (a model with a fixed batch
+// of 1 serves a multi-sample query by running repeatedly).
 class SessionSut final : public SystemUnderTest {
  public:
-  SessionSut(runtime::Session& session, std::map<std::string, Tensor> feeds, std::int64_t batch)
-      : session_(session), feeds_(std::move(feeds)), batch_(batch) {}
-  void process_query() override { session_.run(feeds_); }
-  std::size_t samples_per_query() const override { return static_cast<std::size_t>(batch_); }
+  SessionSut(runtime::Session& session, std::map<std::string, Tensor> feeds, std::int64_t batch,
+             std::int64_t repeats = 1)
+      : session_(session), feeds_(std::move(feeds)), batch_(batch), repeats_(repeats) {}
+  void process_query() override {
+    for (std::int64_t i = 0; i < repeats_; ++i) session_.run(feeds_);
+  }
+  std::size_t samples_per_query() const override { return static_cast<std::size_t>(batch_ * repeats_); }
 
  private:
   runtime::Session& session_;
   std::map<std::string, Tensor> feeds_;
   std::int64_t batch_;
+  std::int64_t repeats_;
 };
+
+bool has_dynamic_batch(const runtime::Session& session) {
+  const auto& inputs = session.graph().inputs;
+  return !inputs.empty() && !inputs.front().dims.empty() && !inputs.front().dims.front().is_static();
+}
 
 const graph::ValueInfo& single_input(const runtime::Session& session, const std::string& path) {
   EP_CHECK(!session.inputs().empty(), "{}: the model has no inputs", path);
@@ -58,9 +69,7 @@ Tensor run_dataset(runtime::Session& session, const Dataset& dataset, const std:
            "dataset samples are {} {} but model '{}' input '{}' takes {} {} per sample",
            dtype_name(dataset.inputs.dtype()), shape_to_string(dataset.sample_shape()), path,
            input.name, dtype_name(input.dtype), shape_to_string(expected));
-  const bool dynamic_batch = !session.graph().inputs.front().dims.empty() &&
-                             !session.graph().inputs.front().dims.front().is_static();
-  const std::int64_t batch = dynamic_batch ? std::min<std::int64_t>(32, dataset.size()) : 1;
+  const std::int64_t batch = has_dynamic_batch(session) ? std::min<std::int64_t>(32, dataset.size()) : 1;
   Tensor stacked;
   for (std::int64_t first = 0; first < dataset.size(); first += batch) {
     const std::int64_t count = std::min(batch, dataset.size() - first);
@@ -135,6 +144,14 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   result.arena_bytes = memory.arena_bytes + memory.kernel_workspace_bytes;
   result.noisy = result.throttled || result.batches.front().latency.cv > 0.10;
 
+  if (options.scenario) {
+    result.scenario = run_scenario(*options.scenario, [&](std::size_t samples) {
+      const auto count = static_cast<std::int64_t>(samples);
+      const std::int64_t batch = has_dynamic_batch(session) ? count : 1;
+      return std::make_unique<SessionSut>(session, random_feeds(session, batch, options.seed), batch,
+                                          count / batch);
+    });
+  }
   if (dataset_ptr) {
     result.accuracy = score(run_dataset(session, *dataset_ptr, result.path), dataset_ptr->labels);
   } else if (options.reference_model) {

@@ -66,6 +66,14 @@ json model_json(const ModelResult& m) {
               {"fidelity", m.fidelity ? json{{"top1_agreement", m.fidelity->top1_agreement},
                                              {"sqnr_db", std::isinf(m.fidelity->sqnr_db) ? json("inf") : json(m.fidelity->sqnr_db)},
                                              {"cosine", m.fidelity->cosine}}
+                                      : json(nullptr)},
+              {"scenario", m.scenario ? json{{"scenario", m.scenario->scenario},
+                                             {"metric", m.scenario->metric},
+                                             {"value", m.scenario->value},
+                                             {"samples_per_query", m.scenario->samples_per_query},
+                                             {"achieved_qps", m.scenario->achieved_qps},
+                                             {"latency_ms", summary_json(m.scenario->latency)},
+                                             {"max_qps_within_bound", optional_number(m.scenario->max_qps_within_bound)}}
                                       : json(nullptr)}};
 }
 
@@ -147,9 +155,15 @@ json recommendations(const std::vector<ModelResult>& models) {
   return out;
 }
 
+json event_rankings(const std::vector<ModelResult>& models, const std::vector<EventSpec>& events) {
+  json rankings = json::array();
+  for (const EventSpec& event : events) rankings.push_back(rank_event(event, models));
+  return rankings;
+}
+
 }  // namespace
 
-json compare_models(const std::vector<ModelResult>& models) {
+json compare_models(const std::vector<ModelResult>& models, const std::vector<EventSpec>& events) {
   if (models.size() < 2) return json::object();
   const ModelResult& base = models.front();
   json rows = json::array();
@@ -188,7 +202,8 @@ json compare_models(const std::vector<ModelResult>& models) {
               {"pareto_objectives", "minimize p50 latency, file size, energy (when measured); maximize top-1 (when measured)"},
               {"pareto_frontier", pareto},
               {"dominated", dominated},
-              {"recommendations", recommendations(models)}};
+              {"recommendations", recommendations(models)},
+              {"events", event_rankings(models, events)}};
 }
 
 json build_report(const ReportInputs& inputs) {
@@ -201,7 +216,7 @@ json build_report(const ReportInputs& inputs) {
               {"harness_overhead_ns_per_iteration", inputs.harness_overhead_ns},
               {"noisy_rule", "a run is noisy when its latency CV exceeds 10% or throttling was detected"},
               {"models", models},
-              {"comparison", compare_models(inputs.models)}};
+              {"comparison", compare_models(inputs.models, inputs.events)}};
 }
 
 std::string render_markdown(const json& report) {
@@ -254,6 +269,15 @@ std::string render_markdown(const json& report) {
     for (const auto& [use_case, rec] : comparison["recommendations"].items()) {
       md += fmt::format("- **{}**: {} — {}\n", use_case, rec["model"].is_null() ? "none" : rec["model"].get<std::string>(),
                         rec["reason"].get<std::string>());
+    }
+    for (const json& event : comparison["events"]) {
+      md += fmt::format("\n### Event: {} (objective: {}, constraints: {})\n\n| rank | model | score | note |\n|---|---|---|---|\n",
+                        event["event"].get<std::string>(), event["objective"].get<std::string>(), event["constraints"].dump());
+      for (const json& row : event["ranking"]) {
+        md += fmt::format("| {} | {} | {} | {} |\n", row["rank"].is_null() ? "-" : row["rank"].dump(),
+                          row["model"].get<std::string>(), row["score"].is_null() ? "-" : fmt::format("{:.4g}", row["score"].get<double>()),
+                          row["eligible"].get<bool>() ? "" : row["reason"].get<std::string>());
+      }
     }
   }
   return md;

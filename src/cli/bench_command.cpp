@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "edgeperf/bench/report.h"
 #include "edgeperf/cli/commands.h"
@@ -25,6 +26,10 @@ struct BenchCommandOptions {
   std::string data, reference;
   std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
+  std::string scenario;
+  double qps = -1;
+  double latency_bound_ms = 0;
+  std::vector<std::string> events;
   std::vector<std::string> args;
 };
 
@@ -91,10 +96,22 @@ void run_bench(const BenchCommandOptions& options) {
   check_writable(options.csv, "--csv");
   check_writable(options.html, "--html");
   if (!options.data.empty()) bench::load_dataset(options.data);  // fail early on a bad dataset
+  std::optional<bench::ScenarioConfig> scenario;
+  EP_CHECK(options.qps == -1 || options.qps > 0, "--qps must be greater than 0, got {}", options.qps);
+  if (!options.scenario.empty()) {
+    scenario = bench::ScenarioConfig{bench::parse_scenario(options.scenario), options.run.runs, options.run.max_seconds,
+                                     std::max(options.qps, 0.0), options.latency_bound_ms, options.seed + 1};
+    EP_CHECK(scenario->scenario != bench::Scenario::server || options.qps > 0,
+             "--scenario server needs --qps greater than 0");
+  }
   for (const std::string& model : options.models) {
     EP_CHECK(fs::is_regular_file(model), "model '{}' does not exist", model);
   }
   bench::ReportInputs inputs;
+  if (!options.events.empty()) {
+    inputs.events.clear();
+    for (const std::string& event : options.events) inputs.events.push_back(bench::parse_event(event));
+  }
   inputs.system = bench::collect_system_info();
   inputs.harness_overhead_ns = bench::harness_overhead_ns();
   for (const std::string& arg : options.args) inputs.command_line += (inputs.command_line.empty() ? "" : " ") + arg;
@@ -107,6 +124,7 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.backend = runtime::parse_backend(options.backend);
       model_options.batches = options.batches;
       model_options.seed = options.seed;
+      model_options.scenario = scenario;
       if (!options.data.empty()) model_options.data = options.data;
       if (!options.reference.empty()) model_options.reference_model = options.reference;
       model_options.label = fs::path(model).stem().string() +
@@ -144,6 +162,14 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--data", options->data, "Labeled dataset dir: inputs.npy + labels.npy");
   command->add_option("--reference", options->reference, "Reference model for fidelity when there are no labels");
   command->add_option("--seed", options->seed, "Seed for random inputs");
+  command->add_option("--scenario", options->scenario, "single-stream | multi-stream | server | offline");
+  command->add_option("--qps", options->qps, "Server scenario: Poisson arrival rate (queries/s)");
+  command->add_option("--latency-bound-ms", options->latency_bound_ms,
+                      "Server scenario: find the highest QPS whose p99 stays within this bound")
+      ->check(CLI::Range(0.0, 1e9));
+  command->add_option("--event", options->events,
+                      "Olympic events to rank (default: all): latency-sprint, memory-challenge, accuracy-contest, "
+                      "all-around, extreme-push; NAME:min_acc=85,max_ms=100,max_mb=10 overrides constraints");
   command->add_option("--json", options->json, "Write the JSON report (schema edgeperf.bench/1)");
   command->add_option("--md", options->markdown, "Write a Markdown report");
   command->add_option("--csv", options->csv, "Write a CSV table");

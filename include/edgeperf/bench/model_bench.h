@@ -8,6 +8,7 @@
 
 #include "edgeperf/bench/dataset.h"
 #include "edgeperf/bench/runner.h"
+#include "edgeperf/bench/scenarios.h"
 #include "edgeperf/bench/stats.h"
 #include "edgeperf/runtime/session.h"
 
@@ -22,6 +23,7 @@ struct ModelBenchOptions {
   std::optional<std::filesystem::path> reference_model;  // fidelity when no labels
   std::uint64_t seed = 0;
   std::string label;  // display name; defaults to the file stem
+  std::optional<ScenarioConfig> scenario;  // a LoadGen-style scenario run after the latency runs
 };
 
 struct BatchResult {
@@ -49,6 +51,7 @@ struct ModelResult {
   bool noisy = false;  // CV above 10% or throttling seen
   std::optional<Accuracy> accuracy;
   std::optional<Fidelity> fidelity;
+  std::optional<ScenarioResult> scenario;
 };
 
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,

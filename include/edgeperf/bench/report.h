@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgeperf/bench/events.h"
 #include "edgeperf/bench/model_bench.h"
 #include "edgeperf/bench/sysinfo.h"
 
@@ -18,13 +19,15 @@ struct ReportInputs {
   SystemInfo system;
   double harness_overhead_ns = 0;
   std::string command_line;
+  std::vector<EventSpec> events = default_events();
 };
 
 nlohmann::json build_report(const ReportInputs& inputs);
 
 // Comparison of 2+ models: speed-ups with Mann-Whitney p-values, ratios, Pareto
 // frontier and recommendations. Empty object for fewer than two models.
-nlohmann::json compare_models(const std::vector<ModelResult>& models);
+nlohmann::json compare_models(const std::vector<ModelResult>& models,
+                              const std::vector<EventSpec>& events = default_events());
 
 std::string render_markdown(const nlohmann::json& report);
 std::string render_csv(const nlohmann::json& report);
