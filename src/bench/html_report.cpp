@@ -37,14 +37,17 @@ struct Axis {
   }
 };
 
-std::string axes(const Axis& x, const Axis& y, const std::string& x_label, const std::string& y_label) {
+std::string axes(const Axis& x, const Axis& y, const std::string& x_label, const std::string& y_label,
+                 bool numeric_x = true) {
   std::string svg = fmt::format(
       R"(<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="#333"/><line x1="{0}" y1="{1}" x2="{0}" y2="{3}" stroke="#333"/>)",
       kLeft, kHeight - kBottom, kWidth - kRight, kTop);
   for (int i = 0; i <= 4; ++i) {
     const double xv = x.low + (x.high - x.low) * i / 4, yv = y.low + (y.high - y.low) * i / 4;
-    svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{:.3g}</text>)", x.map(xv),
-                       kHeight - kBottom + 15, xv);
+    if (numeric_x) {
+      svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{:.3g}</text>)", x.map(xv),
+                         kHeight - kBottom + 15, xv);
+    }
     svg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="11" text-anchor="end">{:.3g}</text>)", kLeft - 5,
                        y.map(yv) + 4, yv);
   }
@@ -103,7 +106,7 @@ std::string latency_bars(const json& models) {
                                                 m["batches"][0]["latency_ms"]["p50"].get<double>()});
   const Axis y{0, high * 1.1, kHeight - kBottom, kTop};
   const Axis x{0, static_cast<double>(models.size()), kLeft, kWidth - kRight};
-  std::string svg = svg_open("latency-bars") + axes(x, y, "model", "p50 latency (ms), 95% CI of mean");
+  std::string svg = svg_open("latency-bars") + axes(x, y, "model", "p50 latency (ms), 95% CI of mean", false);
   const double slot = (kWidth - kRight - kLeft) / static_cast<double>(models.size());
   for (std::size_t i = 0; i < models.size(); ++i) {
     const json& l = models[i]["batches"][0]["latency_ms"];
@@ -139,7 +142,9 @@ std::string pareto_scatter(const json& report) {
     const double py = y.map(models[i]["file_bytes"].get<double>() / 1e6);
     svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="7" fill="{}" stroke="{}" stroke-width="2"/>)", px, py,
                        on_frontier ? kPalette[i % 8] : "#fff", kPalette[i % 8]);
-    svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11">{}{}</text>)", px + 9, py - 6, escape(label),
+    const bool near_right_edge = px > kWidth - 180;  // keep labels inside the chart
+    svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="11" text-anchor="{}">{}{}</text>)",
+                       near_right_edge ? px - 9 : px + 9, py - 6, near_right_edge ? "end" : "start", escape(label),
                        on_frontier ? "" : " (dominated)");
   }
   return svg + "</svg>";

@@ -60,8 +60,8 @@ std::map<std::string, Tensor> random_feeds(const runtime::Session& session, std:
   return feeds;
 }
 
-// Runs the whole dataset through the session in batches; returns the stacked first output.
-Tensor run_dataset(runtime::Session& session, const Dataset& dataset, const std::string& path) {
+// The dataset's samples must match the model's first input, minus the batch dimension.
+void check_dataset_matches(const runtime::Session& session, const Dataset& dataset, const std::string& path) {
   const graph::ValueInfo& input = single_input(session, path);
   const Shape model_shape = input.resolved_shape();
   const Shape expected(model_shape.begin() + 1, model_shape.end());
@@ -69,6 +69,11 @@ Tensor run_dataset(runtime::Session& session, const Dataset& dataset, const std:
            "dataset samples are {} {} but model '{}' input '{}' takes {} {} per sample",
            dtype_name(dataset.inputs.dtype()), shape_to_string(dataset.sample_shape()), path,
            input.name, dtype_name(input.dtype), shape_to_string(expected));
+}
+
+// Runs the whole dataset through the session in batches; returns the stacked first output.
+Tensor run_dataset(runtime::Session& session, const Dataset& dataset) {
+  const graph::ValueInfo& input = session.inputs().front();
   const std::int64_t batch = has_dynamic_batch(session) ? std::min<std::int64_t>(32, dataset.size()) : 1;
   Tensor stacked;
   for (std::int64_t first = 0; first < dataset.size(); first += batch) {
@@ -109,6 +114,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   runtime::Session session = runtime::Session::from_file(model, session_options);
   result.load_ms = elapsed_ms(load_start);
   result.threads = session.threads();
+  if (dataset_ptr) check_dataset_matches(session, *dataset_ptr, result.path);
 
   auto feeds = random_feeds(session, options.batches.front(), options.seed);
   const auto first_start = Clock::now();
@@ -153,7 +159,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     });
   }
   if (dataset_ptr) {
-    result.accuracy = score(run_dataset(session, *dataset_ptr, result.path), dataset_ptr->labels);
+    result.accuracy = score(run_dataset(session, *dataset_ptr), dataset_ptr->labels);
   } else if (options.reference_model) {
     runtime::Session reference = runtime::Session::from_file(*options.reference_model, session_options);
     const auto fidelity_feeds = random_feeds(session, options.batches.front(), options.seed + 1);

@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""Accuracy on the trained fixture: `edgeperf bench --data` counts exactly the correct
+predictions ONNX Runtime makes over the same eval set."""
+import argparse
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--edgeperf", required=True)
+    parser.add_argument("--node", default="node")
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--work-dir", required=True)
+    args = parser.parse_args()
+    source, work = pathlib.Path(args.source_dir), pathlib.Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    if not (source / "node_modules/onnxruntime-node").is_dir():
+        print("SKIP: node_modules/onnxruntime-node is absent (run scripts/setup.sh)")
+        return 77
+    fixtures = source / "models/fixtures"
+    labels = np.load(fixtures / "digits_eval_labels.npy")
+    failures = 0
+    for model, inputs in [("digits_cnn", "digits_eval_inputs.npy")]:
+        subprocess.run([args.node, str(source / "bench/peers/ort_run.js"), str(fixtures / f"{model}.onnx"),
+                        "--input", f"input={fixtures / inputs}", "--output-dir", str(work / f"ort_{model}"),
+                        "--threads", "1"], check=True, capture_output=True)
+        logits = np.load(work / f"ort_{model}" / "logits.npy")
+        ort_correct = int((logits.argmax(axis=1) == labels).sum())
+        subprocess.run([args.edgeperf, "bench", str(fixtures / f"{model}.onnx"), "--runs", "10", "--warmup", "1",
+                        "--data", str(fixtures / "digits_eval"), "--json", str(work / f"{model}.json")],
+                       check=True, capture_output=True)
+        accuracy = json.load(open(work / f"{model}.json"))["models"][0]["accuracy"]
+        ok = accuracy["top1_correct"] == ort_correct and accuracy["samples"] == len(labels)
+        failures += not ok
+        print(f"{model}: edgeperf {accuracy['top1_correct']}/{accuracy['samples']} correct, "
+              f"ONNX Runtime {ort_correct}/{len(labels)}: {'ok' if ok else 'FAIL'}")
+    print(f"{1 - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
