@@ -19,6 +19,7 @@ constexpr AddCommand kCommands[] = {
     edgeperf::cli::add_zoo_command,
     edgeperf::cli::add_sysinfo_command,
     edgeperf::cli::add_bench_command,
+    edgeperf::cli::add_tinyperf_command,
     edgeperf::cli::add_log_command,
     edgeperf::cli::add_analyze_command,
     edgeperf::cli::add_vecbench_command,

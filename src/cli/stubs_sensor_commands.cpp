@@ -1,10 +1,8 @@
-// Temporary: the sensor-track subcommands until their files land. Each helper
-// deletes its stub line when adding src/cli/<name>_command.cpp.
+// Temporary: the sensor-track subcommands until their files land.
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf::cli {
-void add_log_command(CLI::App&) {}
 void add_analyze_command(CLI::App&) {}
 void add_vecbench_command(CLI::App&) {}
 }  // namespace edgeperf::cli

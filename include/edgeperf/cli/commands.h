@@ -14,6 +14,7 @@ void add_run_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
 void add_sysinfo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_tinyperf_command(CLI::App& app);
 // Sensor track.
 void add_log_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
