@@ -10,13 +10,17 @@ APT_PACKAGES=(
   libdnnl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libzstd-dev libsnappy-dev libthrift-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy nodejs npm
+  python3 python3-numpy
   chromium
 )
 # Only for tools/ (training the fixtures in models/fixtures, torchvision exports for
 # bench/peers/parity_torchvision.py): `scripts/setup.sh --tools`.
 TOOLS_PACKAGES=(python3-torch python3-sklearn python3-torchvision)
 if [[ "${1:-}" == "--tools" ]]; then APT_PACKAGES+=("${TOOLS_PACKAGES[@]}"); fi
+
+# Node.js: Debian's nodejs + npm only where no node is installed (the machine image may
+# ship its own Node.js, whose bundled npm conflicts with Debian's npm package).
+command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -103,7 +103,8 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   result.file_bytes = std::filesystem::file_size(model);
   const Dataset* dataset_ptr = nullptr;
   std::optional<Dataset> dataset;
-  if (options.data) {
+  const bool image_folder = options.data && is_image_folder(*options.data);
+  if (options.data && !image_folder) {
     dataset = load_dataset(*options.data);
     dataset_ptr = &*dataset;
   }
@@ -114,6 +115,11 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   runtime::Session session = runtime::Session::from_file(model, session_options);
   result.load_ms = elapsed_ms(load_start);
   result.threads = session.threads();
+  if (image_folder) {
+    const Shape input_shape = single_input(session, result.path).resolved_shape();
+    dataset = load_image_folder(*options.data, Shape(input_shape.begin() + 1, input_shape.end()));
+    dataset_ptr = &*dataset;
+  }
   if (dataset_ptr) check_dataset_matches(session, *dataset_ptr, result.path);
 
   auto feeds = random_feeds(session, options.batches.front(), options.seed);

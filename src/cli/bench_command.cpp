@@ -95,7 +95,9 @@ void run_bench(const BenchCommandOptions& options) {
   check_writable(options.markdown, "--md");
   check_writable(options.csv, "--csv");
   check_writable(options.html, "--html");
-  if (!options.data.empty()) bench::load_dataset(options.data);  // fail early on a bad dataset
+  if (!options.data.empty() && !bench::is_image_folder(options.data)) {
+    bench::load_dataset(options.data);  // fail early on a bad dataset
+  }
   std::optional<bench::ScenarioConfig> scenario;
   EP_CHECK(options.qps == -1 || options.qps > 0, "--qps must be greater than 0, got {}", options.qps);
   if (!options.scenario.empty()) {
@@ -159,7 +161,7 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--batch", options->batches, "Batch sizes, e.g. 1,8")->delimiter(',')->check(CLI::Range(1, 65536));
   command->add_option("--backend", options->backend, "auto | onednn | reference")
       ->check(CLI::IsMember({"auto", "onednn", "reference"}));
-  command->add_option("--data", options->data, "Labeled dataset dir: inputs.npy + labels.npy");
+  command->add_option("--data", options->data, "Labeled dataset: DIR with inputs.npy + labels.npy, PREFIX_{inputs,labels}.npy, or an image folder DIR/<class>/<image>");
   command->add_option("--reference", options->reference, "Reference model for fidelity when there are no labels");
   command->add_option("--seed", options->seed, "Seed for random inputs");
   command->add_option("--scenario", options->scenario, "single-stream | multi-stream | server | offline");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "edgeperf/bench/dataset.h"
 #include "edgeperf/core/npy.h"
@@ -85,6 +86,43 @@ TEST(Fidelity, IdenticalAndPerturbed) {
   EXPECT_EQ(perturbed.top1_agreement, 0.5);
   EXPECT_LT(perturbed.sqnr_db, 20);
   EXPECT_GT(perturbed.sqnr_db, 5);
+}
+
+}  // namespace
+}  // namespace edgeperf::bench
+
+namespace edgeperf::bench {
+namespace {
+
+TEST(ImageFolder, DecodesResizesAndLabelsBySortedClass) {
+  const fs::path dir = fresh_dir("images");
+  fs::create_directories(dir / "cat");
+  fs::create_directories(dir / "ant");
+  // A 2x2 binary PGM is not supported by the folder loader; write 24-bit BMPs by hand.
+  const auto write_bmp = [](const fs::path& path, unsigned char gray) {
+    const unsigned char header[54] = {'B', 'M', 70, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0,
+                                      1, 0, 24, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(header), 54);
+    for (int row = 0; row < 2; ++row) {
+      const unsigned char pixels[8] = {gray, gray, gray, gray, gray, gray, 0, 0};  // 2 px + 2 padding bytes
+      out.write(reinterpret_cast<const char*>(pixels), 8);
+    }
+  };
+  write_bmp(dir / "cat" / "c1.bmp", 255);
+  write_bmp(dir / "ant" / "a1.bmp", 0);
+  std::ofstream(dir / "ant" / "notes.txt") << "ignored";
+  EXPECT_TRUE(is_image_folder(dir));
+  std::vector<std::string> classes;
+  const Dataset dataset = load_image_folder(dir, {3, 4, 4}, &classes);
+  EXPECT_EQ(classes, (std::vector<std::string>{"ant", "cat"}));
+  EXPECT_EQ(dataset.inputs.shape(), (Shape{2, 3, 4, 4}));
+  EXPECT_EQ(dataset.labels, (std::vector<std::int64_t>{0, 1}));
+  EXPECT_FLOAT_EQ(dataset.inputs.values<float>()[0], 0.0f);
+  EXPECT_FLOAT_EQ(dataset.inputs.values<float>()[48], 1.0f);
+  std::ofstream(dir / "cat" / "broken.png") << "not a png";
+  EXPECT_THROW(load_image_folder(dir, {3, 4, 4}), Error);
+  EXPECT_THROW(load_image_folder(dir, {5, 4, 4}), Error);
 }
 
 }  // namespace

@@ -22,6 +22,14 @@ struct Dataset {
 // non-integer or negative labels.
 Dataset load_dataset(const std::filesystem::path& directory);
 
+// True when `directory` is an image folder: no inputs.npy, one subfolder per class.
+bool is_image_folder(const std::filesystem::path& directory);
+// Decodes an image folder (PNG, JPEG, BMP, via stb_image) into [N, C, H, W] f32 in [0, 1],
+// resized bilinearly to `sample_shape` = {C, H, W}. Classes are the sorted subfolder
+// names (label i = i-th name). Errors name the file that does not decode.
+Dataset load_image_folder(const std::filesystem::path& directory, const Shape& sample_shape,
+                          std::vector<std::string>* class_names = nullptr);
+
 struct Accuracy {
   std::int64_t samples = 0;
   std::int64_t top1_correct = 0, top5_correct = 0;

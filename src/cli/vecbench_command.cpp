@@ -1,0 +1,387 @@
+// edgeperf vecbench: the classic edge-pipeline benchmark, both tables.
+//   multiply:     out = a * b over N f32 values;
+//   groupby-mean: mean of ROWS f64 values per int32 key, keys uniform in [0, GROUPS).
+// Rows per table: a naive scalar loop (the baseline), a memory-bandwidth floor measured in the
+// same run, edgeperf's kernels, and peers (NumPy, PyTorch, Polars, DuckDB) run as subprocesses
+// on the same sizes. Buffers are allocated and touched before timing (no first-touch page
+// faults in the timed region); each method gets one warm-up run, then best and median of R.
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgeperf/cli/commands.h"
+#include "edgeperf/columnar/kernels.h"
+#include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
+
+namespace edgeperf::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using columnar::BinaryOp;
+using columnar::StorePolicy;
+
+struct VecbenchArgs {
+  long long n = 50'000'000;
+  long long rows = 5'000'000;
+  long long groups = 1000;
+  int threads = 0;
+  int repeats = 10;
+  std::string json_path;
+  bool no_peers = false;
+};
+
+struct Row {
+  std::string method;
+  std::string threads;  // as text: peers may be "1" or "lib default"
+  double best_ms = 0, median_ms = 0;
+  bool is_peer = false;
+};
+
+struct Timing {
+  double best_ms, median_ms;
+};
+
+template <typename Fn>
+Timing measure(int repeats, Fn&& fn) {
+  fn();  // warm-up: caches, lazy allocations, thread pool start
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const std::size_t mid = ms.size() / 2;
+  const double median = ms.size() % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
+  return {ms.front(), median};
+}
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64 finalizer: deterministic data per index
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// ---- baselines ----
+// The naive baseline is the scalar loop a C programmer writes first. It is compiled without
+// the tree vectorizers and runs on one thread, so it stays scalar whatever -O level is used.
+__attribute__((noinline, optimize("no-tree-vectorize", "no-tree-slp-vectorize"))) void
+naive_multiply(const float* a, const float* b, float* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+}
+
+__attribute__((noinline, optimize("no-tree-vectorize", "no-tree-slp-vectorize"))) void
+naive_groupby_mean(const std::int32_t* keys, const double* values, std::size_t n,
+                   std::vector<double>& sums, std::vector<std::int64_t>& counts,
+                   std::vector<double>& means) {
+  std::fill(sums.begin(), sums.end(), 0.0);
+  std::fill(counts.begin(), counts.end(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    sums[static_cast<std::size_t>(keys[i])] += values[i];
+    ++counts[static_cast<std::size_t>(keys[i])];
+  }
+  for (std::size_t g = 0; g < sums.size(); ++g) means[g] = sums[g] / static_cast<double>(counts[g]);
+}
+
+// Bandwidth floors: the plain 2-thread streaming loop over the same memory streams.
+constexpr int kFloorThreads = 2;
+
+__attribute__((noinline)) void floor_multiply(const float* a, const float* b, float* out,
+                                              std::size_t n) {
+  const auto count = static_cast<std::ptrdiff_t>(n);
+#pragma omp parallel for num_threads(kFloorThreads) schedule(static)
+  for (std::ptrdiff_t i = 0; i < count; ++i) out[i] = a[i] * b[i];
+}
+
+__attribute__((noinline)) double floor_read(const std::int32_t* keys, const double* values,
+                                            std::size_t n) {
+  const auto count = static_cast<std::ptrdiff_t>(n);
+  double total = 0;
+  long long key_total = 0;
+  // simd: lets the compiler reassociate the sums, so the loop is limited by memory, not by
+  // the latency of one chain of scalar adds.
+#pragma omp parallel for simd num_threads(kFloorThreads) schedule(static) reduction(+ : total, key_total)
+  for (std::ptrdiff_t i = 0; i < count; ++i) {
+    total += values[i];
+    key_total += keys[i];
+  }
+  return total + static_cast<double>(key_total);
+}
+
+// ---- peers ----
+
+std::optional<fs::path> find_repo_root() {
+  std::vector<fs::path> starts;
+  if (const char* env = std::getenv("EDGEPERF_ROOT")) starts.emplace_back(env);
+  std::error_code ec;
+  starts.push_back(fs::current_path(ec));
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) starts.push_back(exe.parent_path());
+  for (fs::path dir : starts) {
+    for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+      if (fs::exists(dir / "bench/peers/vec_peers.py", ec)) return dir;
+      if (dir == dir.parent_path()) break;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string quoted = "'";
+  for (char c : s) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// Runs one peer script; returns its JSON lines. Notes about skipped peers go to `notes`.
+std::vector<nlohmann::json> run_peer(const std::string& command, std::vector<std::string>& notes) {
+  std::vector<nlohmann::json> lines;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    notes.push_back(fmt::format("could not start: {}", command));
+    return lines;
+  }
+  std::string line;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
+    line += buffer;
+    if (line.empty() || line.back() != '\n') continue;
+    auto parsed = nlohmann::json::parse(line, nullptr, false);
+    if (!parsed.is_discarded() && parsed.is_object()) lines.push_back(std::move(parsed));
+    line.clear();
+  }
+  const int status = pclose(pipe);
+  if (status != 0) notes.push_back(fmt::format("peer exited with status {}: {}", status, command));
+  return lines;
+}
+
+void add_peer_rows(const VecbenchArgs& args, int threads, std::vector<Row>& multiply,
+                   std::vector<Row>& groupby, std::vector<std::string>& notes) {
+  const auto root = find_repo_root();
+  if (!root) {
+    notes.push_back(
+        "peers skipped: bench/peers not found (run from the repo or set EDGEPERF_ROOT)");
+    return;
+  }
+  const std::string sizes = fmt::format("--n {} --rows {} --groups {} --threads {} --repeats {}",
+                                        args.n, args.rows, args.groups, threads, args.repeats);
+  const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const std::vector<std::string> commands = {
+      fmt::format("cd {} && {} bench/peers/vec_peers.py {} 2>&1", shell_quote(root->string()),
+                  python, sizes),
+      fmt::format("cd {} && node bench/peers/vec_peers.mjs {} 2>&1", shell_quote(root->string()),
+                  sizes),
+  };
+  for (const auto& command : commands) {
+    for (const auto& line : run_peer(command, notes)) {
+      const std::string peer = line.value("peer", "?");
+      if (line.contains("skipped")) {
+        notes.push_back(fmt::format("{} skipped: {}", peer, line["skipped"].get<std::string>()));
+        continue;
+      }
+      // NumPy's ufuncs and bincount are single-threaded; the others get --threads.
+      Row row{line.value("method", peer), peer == "numpy" ? "1" : std::to_string(threads),
+              line.value("best_ms", 0.0), line.value("median_ms", 0.0), true};
+      (line.value("op", "") == "multiply" ? multiply : groupby).push_back(row);
+    }
+  }
+}
+
+// ---- the two tables ----
+
+std::vector<Row> bench_multiply(const VecbenchArgs& args, int threads) {
+  const auto n = static_cast<std::size_t>(args.n);
+  std::vector<float> a(n), b(n), out(n), expected(n);  // zero-filled: every page touched
+#pragma omp parallel for num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
+    a[i] = 0.5f + static_cast<float>(mix(2 * i) >> 40) * 0x1p-24f;
+    b[i] = 0.5f + static_cast<float>(mix(2 * i + 1) >> 40) * 0x1p-24f;
+  }
+  std::vector<Row> rows;
+  auto add = [&](std::string method, std::string t, Timing timing) {
+    rows.push_back({std::move(method), std::move(t), timing.best_ms, timing.median_ms, false});
+  };
+  add("naive scalar loop", "1",
+      measure(args.repeats, [&] { naive_multiply(a.data(), b.data(), expected.data(), n); }));
+  add("bandwidth floor (plain 2-thread loop)", std::to_string(kFloorThreads),
+      measure(args.repeats, [&] { floor_multiply(a.data(), b.data(), out.data(), n); }));
+  for (StorePolicy store : {StorePolicy::regular, StorePolicy::streaming}) {
+    std::fill(out.begin(), out.end(), -1.0f);
+    const bool streaming = store == StorePolicy::streaming;
+    add(streaming ? "edgeperf elementwise (non-temporal stores)"
+                  : "edgeperf elementwise (regular stores)",
+        std::to_string(threads), measure(args.repeats, [&] {
+          columnar::elementwise(BinaryOp::mul, std::span<const float>(a), std::span<const float>(b),
+                                std::span<float>(out), threads, store);
+        }));
+    for (std::size_t i = 0; i < n; ++i) {
+      EP_CHECK(out[i] == expected[i],
+               "vecbench: multiply result differs from the naive loop at row {}", i);
+    }
+  }
+  return rows;
+}
+
+std::vector<Row> bench_groupby(const VecbenchArgs& args, int threads) {
+  const auto n = static_cast<std::size_t>(args.rows);
+  const auto groups = static_cast<std::size_t>(args.groups);
+  std::vector<std::int32_t> keys(n);
+  std::vector<double> values(n);
+#pragma omp parallel for num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) {
+    const std::uint64_t h = mix(static_cast<std::uint64_t>(i) + (std::uint64_t{1} << 40));
+    keys[i] = static_cast<std::int32_t>(((h >> 32) * groups) >> 32);
+    values[i] = static_cast<double>(mix(h) >> 11) * 0x1p-53;
+  }
+  std::vector<double> sums(groups), naive_means(groups), means(groups);
+  std::vector<std::int64_t> counts(groups);
+  std::vector<Row> rows;
+  auto add = [&](std::string method, std::string t, Timing timing) {
+    rows.push_back({std::move(method), std::move(t), timing.best_ms, timing.median_ms, false});
+  };
+  add("naive scalar loop", "1", measure(args.repeats, [&] {
+        naive_groupby_mean(keys.data(), values.data(), n, sums, counts, naive_means);
+      }));
+  volatile double sink = 0;
+  add("bandwidth floor (2-thread read of keys+values)", std::to_string(kFloorThreads),
+      measure(args.repeats, [&] { sink = floor_read(keys.data(), values.data(), n); }));
+  columnar::GroupByResult result;
+  add("edgeperf GroupBy mean", std::to_string(threads), measure(args.repeats, [&] {
+        columnar::GroupBy groupby({columnar::kStatSum}, threads);
+        groupby.add(std::span<const std::int32_t>(keys), {std::span<const double>(values)});
+        result = groupby.finish();
+        for (std::size_t g = 0; g < result.num_groups(); ++g) means[g] = result.mean(0, g);
+      }));
+  for (std::size_t g = 0; g < result.num_groups(); ++g) {
+    const auto key = static_cast<std::size_t>(result.keys[g]);
+    EP_CHECK(std::fabs(means[g] - naive_means[key]) <= 1e-9 * std::fabs(naive_means[key]),
+             "vecbench: groupby mean of key {} differs from the naive loop ({} vs {})", key,
+             means[g], naive_means[key]);
+  }
+  return rows;
+}
+
+// ---- output ----
+
+const Row* find_row(const std::vector<Row>& rows, const std::string& prefix) {
+  for (const auto& row : rows) {
+    if (row.method.rfind(prefix, 0) == 0) return &row;
+  }
+  return nullptr;
+}
+
+std::string format_ratio(double ratio) {
+  return std::isnan(ratio) ? "-" : fmt::format("{:.2f}x", ratio);
+}
+
+nlohmann::json print_table(const std::string& title, const std::vector<Row>& rows,
+                           const Row* reference, const std::string& reference_name) {
+  const Row* naive = find_row(rows, "naive");
+  fmt::print("\n{}\n", title);
+  fmt::print("{:<46} {:>7} {:>10} {:>10} {:>10} {:>10}\n", "method", "threads", "best ms",
+             "median ms", "vs naive", "vs " + reference_name);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& row : rows) {
+    const double speedup = naive ? naive->best_ms / row.best_ms : NAN;
+    const double ratio = reference ? row.best_ms / reference->best_ms : NAN;
+    fmt::print("{:<46} {:>7} {:>10.2f} {:>10.2f} {:>10} {:>10}\n", row.method, row.threads,
+               row.best_ms, row.median_ms, format_ratio(speedup), format_ratio(ratio));
+    out.push_back({{"method", row.method},
+                   {"threads", row.threads},
+                   {"best_ms", row.best_ms},
+                   {"median_ms", row.median_ms},
+                   {"speedup_vs_naive", speedup},
+                   {"ratio_to_" + reference_name, ratio},
+                   {"peer", row.is_peer}});
+  }
+  return out;
+}
+
+void run_vecbench(const VecbenchArgs& args) {
+  EP_CHECK(args.n >= 0 && args.rows >= 0, "vecbench: --n and --rows must be >= 0");
+  EP_CHECK(args.groups >= 1 && args.groups <= (1LL << 30),
+           "vecbench: --groups must be in [1, 2^30], got {}", args.groups);
+  EP_CHECK(args.repeats >= 1, "vecbench: --repeats must be >= 1, got {}", args.repeats);
+  const int threads = args.threads > 0 ? args.threads : omp_get_max_threads();
+  std::vector<Row> multiply = args.n > 0 ? bench_multiply(args, threads) : std::vector<Row>{};
+  std::vector<Row> groupby = args.rows > 0 ? bench_groupby(args, threads) : std::vector<Row>{};
+  std::vector<std::string> notes;
+  if (!args.no_peers) add_peer_rows(args, threads, multiply, groupby, notes);
+
+  nlohmann::json report = {
+      {"threads", threads}, {"repeats", args.repeats}, {"hardware_threads", omp_get_num_procs()}};
+  const Row* floor = find_row(multiply, "bandwidth floor");
+  if (args.n > 0) {
+    report["multiply"] = {
+        {"n", args.n},
+        {"results",
+         print_table(fmt::format("multiply: out = a * b, {} f32, best of {}", args.n, args.repeats),
+                     multiply, floor, "floor")}};
+  }
+  const Row* duckdb = find_row(groupby, "DuckDB");
+  if (args.rows > 0) {
+    report["groupby_mean"] = {
+        {"rows", args.rows},
+        {"groups", args.groups},
+        {"results", print_table(fmt::format("groupby-mean: {} f64 rows, {} int32 keys, best of {}",
+                                            args.rows, args.groups, args.repeats),
+                                groupby, duckdb, "duckdb")}};
+  }
+  fmt::print("\n");
+  const Row* best_kernel = nullptr;
+  for (const auto& row : multiply) {
+    if (row.method.rfind("edgeperf", 0) == 0 &&
+        (!best_kernel || row.best_ms < best_kernel->best_ms))
+      best_kernel = &row;
+  }
+  if (best_kernel && floor) {
+    const double ratio = best_kernel->best_ms / floor->best_ms;
+    fmt::print("target multiply <= 1.1x bandwidth floor: {:.2f}x ({}) -> {}\n", ratio,
+               best_kernel->method, ratio <= 1.1 ? "met" : "missed");
+    report["target_multiply_ratio_to_floor"] = ratio;
+  }
+  const Row* ours = find_row(groupby, "edgeperf");
+  if (ours && duckdb) {
+    const double ratio = ours->best_ms / duckdb->best_ms;
+    fmt::print("target groupby-mean <= 0.5x DuckDB: {:.2f}x -> {}\n", ratio,
+               ratio <= 0.5 ? "met" : "missed");
+    report["target_groupby_ratio_to_duckdb"] = ratio;
+  }
+  for (const auto& note : notes) fmt::print("note: {}\n", note);
+  report["notes"] = notes;
+  if (!args.json_path.empty()) write_file_atomic(args.json_path, report.dump(2) + "\n");
+}
+
+}  // namespace
+
+void add_vecbench_command(CLI::App& app) {
+  auto args = std::make_shared<VecbenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "vecbench",
+      "Elementwise-multiply and groupby-mean benchmark vs naive loop, bandwidth floor and peers");
+  cmd->add_option("--n", args->n, "f32 elements to multiply")->capture_default_str();
+  cmd->add_option("--rows", args->rows, "rows for groupby-mean")->capture_default_str();
+  cmd->add_option("--groups", args->groups, "distinct int keys for groupby-mean")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  "threads for edgeperf and peers (default: all cores)");
+  cmd->add_option("--repeats", args->repeats, "timed runs per method (best and median reported)")
+      ->capture_default_str();
+  cmd->add_option("--json", args->json_path, "write the results as JSON to this file");
+  cmd->add_flag("--no-peers", args->no_peers, "skip NumPy/PyTorch/Polars/DuckDB");
+  cmd->callback([args] { run_vecbench(*args); });
+}
+
+}  // namespace edgeperf::cli

@@ -1,0 +1,153 @@
+// ONNX export: IR version 8, raw_data initializers, checked with onnx::checker.
+#include <fmt/format.h>
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <climits>
+#include <set>
+
+#include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
+#include "edgeperf/onnx/onnx_io.h"
+#include "tensor_proto.h"
+
+namespace edgeperf::onnx_io {
+namespace {
+
+using graph::AttrValue;
+using graph::Graph;
+using graph::Node;
+using graph::ValueInfo;
+
+constexpr std::int64_t kExportIrVersion = 8;
+
+template <typename... Visitors>
+struct Overloaded : Visitors... {
+  using Visitors::operator()...;
+};
+template <typename... Visitors>
+Overloaded(Visitors...) -> Overloaded<Visitors...>;  // clang 14 lacks aggregate CTAD
+
+void value_info_to_proto(const ValueInfo& value, onnx::ValueInfoProto* proto) {
+  proto->set_name(value.name);
+  onnx::TypeProto_Tensor* type = proto->mutable_type()->mutable_tensor_type();
+  type->set_elem_type(detail::dtype_to_onnx(value.dtype));
+  if (!value.has_shape) return;
+  onnx::TensorShapeProto* shape = type->mutable_shape();
+  for (const graph::Dim& dim : value.dims) {
+    onnx::TensorShapeProto_Dimension* out = shape->add_dim();
+    if (dim.is_static()) {
+      out->set_dim_value(dim.size);
+    } else if (!dim.symbol.empty()) {
+      out->set_dim_param(dim.symbol);
+    }
+  }
+}
+
+void attribute_to_proto(const std::string& name, const AttrValue& value,
+                        onnx::AttributeProto* proto) {
+  proto->set_name(name);
+  std::visit(Overloaded{
+                 [&](std::int64_t v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_INT);
+                   proto->set_i(v);
+                 },
+                 [&](float v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+                   proto->set_f(v);
+                 },
+                 [&](const std::string& v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_STRING);
+                   proto->set_s(v);
+                 },
+                 [&](const std::vector<std::int64_t>& v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_INTS);
+                   proto->mutable_ints()->Add(v.begin(), v.end());
+                 },
+                 [&](const std::vector<float>& v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_FLOATS);
+                   proto->mutable_floats()->Add(v.begin(), v.end());
+                 },
+                 [&](const std::vector<std::string>& v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_STRINGS);
+                   for (const std::string& s : v) proto->add_strings(s);
+                 },
+                 [&](const Tensor& v) {
+                   proto->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+                   detail::tensor_to_proto(v, "", proto->mutable_t());
+                 },
+             },
+             value);
+}
+
+void node_to_proto(const Node& node, onnx::NodeProto* proto) {
+  proto->set_name(node.name);
+  proto->set_op_type(node.op_type);
+  if (!node.domain.empty()) proto->set_domain(node.domain);
+  for (const std::string& input : node.inputs) proto->add_input(input);
+  for (const std::string& output : node.outputs) proto->add_output(output);
+  for (const auto& [name, value] : node.attrs)
+    attribute_to_proto(name, value, proto->add_attribute());
+}
+
+void add_opset_imports(const Graph& graph, onnx::ModelProto& model) {
+  onnx::OperatorSetIdProto* default_domain = model.add_opset_import();
+  default_domain->set_domain("");
+  default_domain->set_version(graph.opset);
+  std::set<std::string> custom_domains;
+  for (const Node& node : graph.nodes) {
+    if (!node.domain.empty()) custom_domains.insert(node.domain);
+  }
+  for (const std::string& domain : custom_domains) {
+    onnx::OperatorSetIdProto* entry = model.add_opset_import();
+    entry->set_domain(domain);
+    entry->set_version(1);
+  }
+}
+
+onnx::ModelProto model_to_proto(const Graph& graph) {
+  onnx::ModelProto model;
+  model.set_ir_version(kExportIrVersion);
+  model.set_producer_name("edgeperf");
+  add_opset_imports(graph, model);
+  onnx::GraphProto* proto = model.mutable_graph();
+  proto->set_name(graph.name);
+  for (const ValueInfo& input : graph.inputs) value_info_to_proto(input, proto->add_input());
+  for (const ValueInfo& output : graph.outputs) value_info_to_proto(output, proto->add_output());
+  for (const ValueInfo& value : graph.value_info) {
+    value_info_to_proto(value, proto->add_value_info());
+  }
+  for (const auto& [name, tensor] : graph.initializers) {
+    detail::tensor_to_proto(tensor, name, proto->add_initializer());
+  }
+  for (const Node& node : graph.nodes) node_to_proto(node, proto->add_node());
+  return model;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+std::string serialize_model(const graph::Graph& graph) {
+  const onnx::ModelProto model = model_to_proto(graph);
+  const std::size_t size = model.ByteSizeLong();
+  EP_CHECK(size <= INT_MAX,
+           "graph '{}' serializes to {} bytes; protobuf messages above 2 GB are not supported",
+           graph.name, size);
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& error) {
+    fail("internal error: the ONNX export of graph '{}' fails the ONNX checker: {}", graph.name,
+         first_line(error.what()));
+  }
+  std::string bytes;
+  EP_CHECK(model.SerializeToString(&bytes), "graph '{}': protobuf serialization failed",
+           graph.name);
+  return bytes;
+}
+
+void save_model(const graph::Graph& graph, const std::filesystem::path& path) {
+  write_file_atomic(path, serialize_model(graph));
+}
+
+}  // namespace edgeperf::onnx_io
