@@ -1,13 +1,64 @@
-// Placeholder until the oneDNN backend lands: claims no node.
+// The oneDNN backend: maximal contiguous runs of supported nodes become regions
+// (one step each) that keep oneDNN's blocked layouts between primitives.
+#include <omp.h>
+
 #include "edgeperf/runtime/backend.h"
+#include "node_specs.h"
+#include "region.h"
 
 namespace edgeperf::runtime {
 namespace {
+
+// oneDNN sizes scratchpads and splits work for the thread count current when a
+// primitive is created, so primitives are created under the count they will run with.
+class ScopedOmpThreads {
+ public:
+  explicit ScopedOmpThreads(int threads) : previous_(omp_get_max_threads()) {
+    if (threads > 0) omp_set_num_threads(threads);
+  }
+  ~ScopedOmpThreads() { omp_set_num_threads(previous_); }
+  ScopedOmpThreads(const ScopedOmpThreads&) = delete;
+  ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
 class OnednnBackend final : public Backend {
  public:
   std::string name() const override { return "onednn"; }
-  std::vector<Step> lower(const LoweringInput&) override { return {}; }
+
+  std::vector<Step> lower(const LoweringInput& input) override {
+    const ScopedOmpThreads threads(input.threads);
+    const std::size_t count = input.nodes.size();
+    std::vector<bool> enabled(count);
+    for (std::size_t index = 0; index < count; ++index) {
+      enabled[index] = onednn::is_supported_node(input.nodes[index]);
+    }
+    std::vector<Step> steps;
+    std::size_t first = 0;
+    while (first < count) {
+      if (!enabled[first]) {
+        ++first;
+        continue;
+      }
+      std::size_t last = first;
+      while (last < count && enabled[last]) ++last;
+      try {
+        steps.push_back(onednn::build_region(input, first, last, enabled));
+        first = last;
+      } catch (const onednn::NodeRejected& rejected) {
+        // oneDNN has no primitive for this node's configuration: the reference
+        // backend runs it, and the run is split around it.
+        enabled[rejected.node_index] = false;
+      }
+    }
+    return steps;
+  }
 };
+
 }  // namespace
+
 std::unique_ptr<Backend> make_onednn_backend() { return std::make_unique<OnednnBackend>(); }
+
 }  // namespace edgeperf::runtime

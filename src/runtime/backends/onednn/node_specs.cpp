@@ -1,0 +1,325 @@
+#include "node_specs.h"
+
+#include <limits>
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+using dnnl::algorithm;
+
+bool all_f32(const std::vector<TensorDesc>& descs) {
+  for (const TensorDesc& desc : descs) {
+    if (desc.present && desc.dtype != DType::f32) return false;
+  }
+  return true;
+}
+
+// Data (non-constant) inputs and all outputs are f32 and non-empty.
+bool plain_f32_node(const PlannedNode& node) {
+  if (!all_f32(node.inputs) || !all_f32(node.outputs)) return false;
+  for (const TensorDesc& desc : node.outputs) {
+    if (desc.numel() == 0) return false;
+  }
+  return true;
+}
+
+bool is_runtime_input(const PlannedNode& node, std::size_t index) {
+  return node.node->has_input(index) && index < node.inputs.size() &&
+         (index >= node.constants.size() || node.constants[index] == nullptr);
+}
+
+const Tensor* constant_input(const PlannedNode& node, std::size_t index) {
+  if (!node.node->has_input(index) || index >= node.constants.size()) return nullptr;
+  return node.constants[index];
+}
+
+std::optional<float> scalar_constant(const PlannedNode& node, std::size_t index) {
+  const Tensor* tensor = constant_input(node, index);
+  if (tensor == nullptr || tensor->numel() != 1) return std::nullopt;
+  return static_cast<float>(tensor->to_doubles()[0]);
+}
+
+struct Window {
+  Dims kernel, strides, dilations, pad_left, pad_right;
+};
+
+// Kernel geometry shared by Conv and pooling: strides, dilations, and pads resolved
+// from `pads` or `auto_pad` against the inferred output size.
+std::optional<Window> parse_window(const graph::Node& node, const Shape& input, const Shape& output,
+                                   Dims kernel) {
+  const std::size_t spatial = kernel.size();
+  Window window;
+  window.kernel = kernel;
+  window.strides = node.attr_ints("strides", std::vector<std::int64_t>(spatial, 1));
+  std::vector<std::int64_t> onnx_dilations =
+      node.attr_ints("dilations", std::vector<std::int64_t>(spatial, 1));
+  if (window.strides.size() != spatial || onnx_dilations.size() != spatial) return std::nullopt;
+  for (std::int64_t value : onnx_dilations) {
+    if (value < 1) return std::nullopt;
+    window.dilations.push_back(value - 1);
+  }
+  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  std::vector<std::int64_t> pads =
+      node.attr_ints("pads", std::vector<std::int64_t>(2 * spatial, 0));
+  if (pads.size() != 2 * spatial) return std::nullopt;
+  for (std::size_t axis = 0; axis < spatial; ++axis) {
+    const std::int64_t extent = (kernel[axis] - 1) * onnx_dilations[axis] + 1;
+    const std::int64_t in = input[2 + axis];
+    const std::int64_t out = output[2 + axis];
+    std::int64_t left = pads[axis];
+    std::int64_t right = pads[axis + spatial];
+    if (auto_pad == "VALID") {
+      left = right = 0;
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      const std::int64_t total =
+          std::max<std::int64_t>(0, (out - 1) * window.strides[axis] + extent - in);
+      left = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      right = total - left;
+    } else if (auto_pad != "NOTSET") {
+      return std::nullopt;
+    }
+    if (left < 0 || right < 0 || window.strides[axis] < 1) return std::nullopt;
+    window.pad_left.push_back(left);
+    window.pad_right.push_back(right);
+  }
+  return window;
+}
+
+// Output size oneDNN derives from the window (floor division).
+std::int64_t floor_output(std::int64_t in, const Window& window, std::size_t axis) {
+  const std::int64_t extent = (window.kernel[axis] - 1) * (window.dilations[axis] + 1) + 1;
+  return (in + window.pad_left[axis] + window.pad_right[axis] - extent) / window.strides[axis] + 1;
+}
+
+bool rank_is(const TensorDesc& desc, std::size_t rank) { return desc.shape.size() == rank; }
+
+}  // namespace
+
+std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (!plain_f32_node(planned) || planned.outputs.size() != 1 || planned.inputs.empty() ||
+      !is_runtime_input(planned, 0) || planned.inputs[0].shape != planned.outputs[0].shape ||
+      planned.inputs[0].shape.empty() || planned.inputs[0].shape.size() > 5) {
+    return std::nullopt;
+  }
+  const std::string& op = node.op_type;
+  if (!node.domain.empty()) return std::nullopt;
+  if (op == "Relu") return std::vector<EltwiseOp>{{algorithm::eltwise_relu}};
+  if (op == "LeakyRelu") {
+    return std::vector<EltwiseOp>{{algorithm::eltwise_relu, node.attr_float("alpha", 0.01f)}};
+  }
+  if (op == "Sigmoid") return std::vector<EltwiseOp>{{algorithm::eltwise_logistic}};
+  if (op == "Tanh") return std::vector<EltwiseOp>{{algorithm::eltwise_tanh}};
+  if (op == "HardSwish") return std::vector<EltwiseOp>{{algorithm::eltwise_hardswish}};
+  if (op == "HardSigmoid") {
+    return std::vector<EltwiseOp>{
+        {algorithm::eltwise_linear, node.attr_float("alpha", 0.2f), node.attr_float("beta", 0.5f)},
+        {algorithm::eltwise_clip, 0.0f, 1.0f}};
+  }
+  if (op == "Clip") {
+    float low = node.attr_float("min", std::numeric_limits<float>::lowest());
+    float high = node.attr_float("max", std::numeric_limits<float>::max());
+    for (std::size_t index : {std::size_t{1}, std::size_t{2}}) {
+      if (!node.has_input(index)) continue;
+      std::optional<float> bound = scalar_constant(planned, index);
+      if (!bound) return std::nullopt;  // runtime bounds: reference backend
+      (index == 1 ? low : high) = *bound;
+    }
+    return std::vector<EltwiseOp>{{algorithm::eltwise_clip, low, high}};
+  }
+  return std::nullopt;
+}
+
+std::optional<ConvSpec> parse_conv(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (node.op_type != "Conv" || !node.domain.empty() || !plain_f32_node(planned)) {
+    return std::nullopt;
+  }
+  if (planned.outputs.size() != 1 || planned.inputs.size() < 2 || !is_runtime_input(planned, 0)) {
+    return std::nullopt;
+  }
+  ConvSpec spec;
+  spec.weights = constant_input(planned, 1);
+  spec.bias = constant_input(planned, 2);
+  if (spec.weights == nullptr || (node.has_input(2) && spec.bias == nullptr)) return std::nullopt;
+  const Shape& x = planned.inputs[0].shape;
+  const Shape& y = planned.outputs[0].shape;
+  const Shape& w = spec.weights->shape();
+  if (x.size() != 4 || y.size() != 4 || w.size() != 4) return std::nullopt;
+  if (spec.weights->dtype() != DType::f32) return std::nullopt;
+  spec.group = node.attr_int("group", 1);
+  if (spec.group < 1 || x[1] % spec.group != 0 || w[0] % spec.group != 0 ||
+      w[1] * spec.group != x[1] || y[1] != w[0]) {
+    return std::nullopt;
+  }
+  if (spec.bias != nullptr && (spec.bias->dtype() != DType::f32 || spec.bias->numel() != w[0])) {
+    return std::nullopt;
+  }
+  std::vector<std::int64_t> kernel_shape = node.attr_ints("kernel_shape", {w[2], w[3]});
+  if (kernel_shape != std::vector<std::int64_t>{w[2], w[3]}) return std::nullopt;
+  std::optional<Window> window = parse_window(node, x, y, {w[2], w[3]});
+  if (!window) return std::nullopt;
+  for (std::size_t axis = 0; axis < 2; ++axis) {
+    if (floor_output(x[2 + axis], *window, axis) != y[2 + axis]) return std::nullopt;
+  }
+  spec.strides = window->strides;
+  spec.dilations = window->dilations;
+  spec.pad_left = window->pad_left;
+  spec.pad_right = window->pad_right;
+  return spec;
+}
+
+std::optional<PoolSpec> parse_pool(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  const std::string& op = node.op_type;
+  if (!node.domain.empty() || !plain_f32_node(planned) || planned.outputs.size() != 1 ||
+      planned.inputs.size() != 1 || !is_runtime_input(planned, 0)) {
+    return std::nullopt;
+  }
+  const Shape& x = planned.inputs[0].shape;
+  const Shape& y = planned.outputs[0].shape;
+  if (x.size() != 4 || y.size() != 4 || x[0] != y[0] || x[1] != y[1]) return std::nullopt;
+  PoolSpec spec;
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+    if (y[2] != 1 || y[3] != 1) return std::nullopt;
+    spec.algorithm =
+        op == "GlobalMaxPool" ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
+    spec.kernel = {x[2], x[3]};
+    spec.strides = {1, 1};
+    spec.dilations = {0, 0};
+    spec.pad_left = spec.pad_right = {0, 0};
+    return spec;
+  }
+  if (op != "MaxPool" && op != "AveragePool") return std::nullopt;
+  std::vector<std::int64_t> kernel = node.attr_ints("kernel_shape");
+  if (kernel.size() != 2) return std::nullopt;
+  std::optional<Window> window = parse_window(node, x, y, kernel);
+  if (!window) return std::nullopt;
+  const bool include_pad = node.attr_int("count_include_pad", 0) != 0;
+  if (op == "MaxPool") {
+    spec.algorithm = algorithm::pooling_max;
+  } else {
+    spec.algorithm = include_pad ? algorithm::pooling_avg_include_padding
+                                 : algorithm::pooling_avg_exclude_padding;
+    if (window->dilations != Dims{0, 0}) return std::nullopt;
+  }
+  // ceil_mode: widen the right padding until oneDNN's floor formula reaches the
+  // inferred output size; max ignores padding, exclude-pad averages do not count it.
+  for (std::size_t axis = 0; axis < 2; ++axis) {
+    const std::int64_t declared = window->pad_right[axis];
+    while (floor_output(x[2 + axis], *window, axis) < y[2 + axis]) ++window->pad_right[axis];
+    if (floor_output(x[2 + axis], *window, axis) != y[2 + axis]) return std::nullopt;
+    if (window->pad_right[axis] != declared && include_pad) return std::nullopt;
+    // A window must overlap the input; oneDNN rejects padding as large as the kernel.
+    const std::int64_t extent = (kernel[axis] - 1) * (window->dilations[axis] + 1) + 1;
+    if (window->pad_left[axis] >= extent || window->pad_right[axis] >= extent) {
+      return std::nullopt;
+    }
+  }
+  spec.kernel = window->kernel;
+  spec.strides = window->strides;
+  spec.dilations = window->dilations;
+  spec.pad_left = window->pad_left;
+  spec.pad_right = window->pad_right;
+  return spec;
+}
+
+std::optional<GemmSpec> parse_gemm(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (!node.domain.empty() || !plain_f32_node(planned) || planned.outputs.size() != 1 ||
+      planned.inputs.size() < 2 || !is_runtime_input(planned, 0)) {
+    return std::nullopt;
+  }
+  GemmSpec spec;
+  spec.weights = constant_input(planned, 1);
+  if (spec.weights == nullptr || spec.weights->dtype() != DType::f32 || spec.weights->rank() != 2 ||
+      !rank_is(planned.inputs[0], 2)) {
+    return std::nullopt;
+  }
+  const std::int64_t n = planned.outputs[0].shape.size() == 2 ? planned.outputs[0].shape[1] : -1;
+  if (node.op_type == "MatMul") {
+    if (planned.inputs.size() != 2) return std::nullopt;
+  } else if (node.op_type == "Gemm") {
+    if (node.attr_int("transA", 0) != 0 || node.attr_float("alpha", 1.0f) != 1.0f) {
+      return std::nullopt;
+    }
+    spec.weights_transposed = node.attr_int("transB", 0) != 0;
+    if (node.has_input(2)) {
+      spec.bias = constant_input(planned, 2);
+      if (spec.bias == nullptr || spec.bias->dtype() != DType::f32 || spec.bias->numel() != n ||
+          spec.bias->rank() > 2 || node.attr_float("beta", 1.0f) != 1.0f) {
+        return std::nullopt;
+      }
+    }
+  } else {
+    return std::nullopt;
+  }
+  const Shape& a = planned.inputs[0].shape;
+  const Shape& b = spec.weights->shape();
+  const std::int64_t k = spec.weights_transposed ? b[1] : b[0];
+  const std::int64_t b_n = spec.weights_transposed ? b[0] : b[1];
+  if (a[1] != k || b_n != n || planned.outputs[0].shape[0] != a[0]) return std::nullopt;
+  return spec;
+}
+
+std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (node.op_type != "BatchNormalization" || !node.domain.empty() || !plain_f32_node(planned) ||
+      planned.outputs.size() != 1 || planned.inputs.size() != 5 || !is_runtime_input(planned, 0)) {
+    return std::nullopt;
+  }
+  if (node.attr_int("training_mode", 0) != 0) return std::nullopt;
+  const Shape& x = planned.inputs[0].shape;
+  if (x.size() < 2 || x.size() > 5 || planned.outputs[0].shape != x) return std::nullopt;
+  BatchNormSpec spec;
+  spec.scale = constant_input(planned, 1);
+  spec.shift = constant_input(planned, 2);
+  spec.mean = constant_input(planned, 3);
+  spec.variance = constant_input(planned, 4);
+  for (const Tensor* tensor : {spec.scale, spec.shift, spec.mean, spec.variance}) {
+    if (tensor == nullptr || tensor->dtype() != DType::f32 || tensor->numel() != x[1]) {
+      return std::nullopt;
+    }
+  }
+  spec.epsilon = node.attr_float("epsilon", 1e-5f);
+  return spec;
+}
+
+bool is_same_shape_add(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  return node.op_type == "Add" && node.domain.empty() && plain_f32_node(planned) &&
+         planned.inputs.size() == 2 && planned.outputs.size() == 1 &&
+         is_runtime_input(planned, 0) && is_runtime_input(planned, 1) &&
+         planned.inputs[0].shape == planned.inputs[1].shape &&
+         planned.inputs[0].shape == planned.outputs[0].shape && !planned.inputs[0].shape.empty() &&
+         planned.inputs[0].shape.size() <= 5;
+}
+
+bool is_free_reshape(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if ((node.op_type != "Flatten" && node.op_type != "Reshape") || !node.domain.empty() ||
+      !plain_f32_node(planned) || planned.outputs.size() != 1 || planned.inputs.empty() ||
+      !is_runtime_input(planned, 0)) {
+    return false;
+  }
+  if (node.op_type == "Reshape" && (planned.inputs.size() != 2 || is_runtime_input(planned, 1))) {
+    return false;
+  }
+  const Shape& in = planned.inputs[0].shape;
+  const Shape& out = planned.outputs[0].shape;
+  return !in.empty() && in.size() <= 5 && !out.empty() && out.size() <= 5 &&
+         planned.inputs[0].numel() == planned.outputs[0].numel();
+}
+
+bool is_supported_node(const PlannedNode& planned) {
+  if (planned.node == nullptr) return false;
+  try {
+    return parse_conv(planned) || parse_activation(planned) || parse_pool(planned) ||
+           parse_gemm(planned) || parse_batch_norm(planned) || is_same_shape_add(planned) ||
+           is_free_reshape(planned);
+  } catch (const Error&) {
+    return false;  // a malformed attribute: the reference backend reports it
+  }
+}
+
+}  // namespace edgeperf::runtime::onednn

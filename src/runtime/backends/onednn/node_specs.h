@@ -1,0 +1,59 @@
+#pragma once
+// Parses ONNX nodes into the parameters the oneDNN primitives need. Each parser
+// returns nullopt when the node uses something this backend does not handle; such
+// nodes stay on the reference backend.
+#include <dnnl.hpp>
+#include <optional>
+#include <vector>
+
+#include "edgeperf/runtime/backend.h"
+
+namespace edgeperf::runtime::onednn {
+
+using Dims = dnnl::memory::dims;
+
+struct EltwiseOp {
+  dnnl::algorithm algorithm;
+  float alpha = 0.0f;
+  float beta = 0.0f;
+};
+
+struct ConvSpec {
+  const Tensor* weights = nullptr;  // [OC, IC/group, KH, KW]
+  const Tensor* bias = nullptr;     // [OC] or nullptr
+  std::int64_t group = 1;
+  Dims strides, dilations, pad_left, pad_right;  // dilations in oneDNN form (onnx - 1)
+};
+
+struct PoolSpec {
+  dnnl::algorithm algorithm;
+  Dims kernel, strides, dilations, pad_left, pad_right;
+};
+
+struct GemmSpec {
+  const Tensor* weights = nullptr;  // B
+  bool weights_transposed = false;  // true: B is [N, K]
+  const Tensor* bias = nullptr;     // [N] or [1, N], or nullptr
+};
+
+struct BatchNormSpec {
+  const Tensor* scale = nullptr;
+  const Tensor* shift = nullptr;
+  const Tensor* mean = nullptr;
+  const Tensor* variance = nullptr;
+  float epsilon = 1e-5f;
+};
+
+// Activation nodes (Relu, Clip, ...) as one or more eltwise operations.
+std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& node);
+std::optional<ConvSpec> parse_conv(const PlannedNode& node);
+std::optional<PoolSpec> parse_pool(const PlannedNode& node);
+std::optional<GemmSpec> parse_gemm(const PlannedNode& node);  // Gemm and 2-D MatMul
+std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);
+bool is_same_shape_add(const PlannedNode& node);
+bool is_free_reshape(const PlannedNode& node);  // Flatten / Reshape with a constant shape
+
+// Op-level check: can this node possibly run in a oneDNN region?
+bool is_supported_node(const PlannedNode& node);
+
+}  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,788 @@
+#include "region.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <dnnl.hpp>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+
+#include "node_specs.h"
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+
+constexpr std::size_t kAlignment = 64;
+
+memory::desc plain_desc(const Shape& shape) {
+  return memory::desc(shape, memory::data_type::f32, contiguous_strides(shape));
+}
+
+memory::desc any_desc(const Shape& shape) {
+  return memory::desc(shape, memory::data_type::f32, memory::format_tag::any);
+}
+
+std::size_t align_up(std::size_t bytes) {
+  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+struct AlignedFree {
+  void operator()(std::byte* pointer) const { std::free(pointer); }
+};
+using AlignedBuffer = std::unique_ptr<std::byte, AlignedFree>;
+
+AlignedBuffer allocate_aligned(std::size_t bytes) {
+  if (bytes == 0) return nullptr;
+  auto* pointer = static_cast<std::byte*>(std::aligned_alloc(kAlignment, align_up(bytes)));
+  EP_CHECK(pointer != nullptr, "onednn region: cannot allocate {} bytes", bytes);
+  std::memset(pointer, 0, bytes);
+  return AlignedBuffer(pointer);
+}
+
+struct CompiledOp {
+  dnnl::primitive primitive;
+  std::unordered_map<int, memory> args;
+};
+
+struct ExternalBinding {
+  memory handle;
+  std::size_t index;
+};
+
+class RegionKernel final : public Kernel {
+ public:
+  explicit RegionKernel(dnnl::engine engine) : engine_(std::move(engine)), stream_(engine_) {}
+
+  void run(const RunContext&, std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    EP_CHECK(inputs.size() == input_count_ && outputs.size() == output_count_,
+             "onednn region: got {} inputs and {} outputs, expected {} and {}", inputs.size(),
+             outputs.size(), input_count_, output_count_);
+    // Region inputs are only read; oneDNN's handle API is not const-qualified.
+    for (ExternalBinding& binding : input_bindings_) {
+      binding.handle.set_data_handle(const_cast<void*>(inputs[binding.index].raw()));
+    }
+    for (ExternalBinding& binding : output_bindings_) {
+      binding.handle.set_data_handle(outputs[binding.index].raw());
+    }
+    for (CompiledOp& op : ops_) op.primitive.execute(stream_, op.args);
+    stream_.wait();
+  }
+  std::size_t workspace_bytes() const override { return arena_bytes_ + scratchpad_bytes_; }
+  std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  AlignedBuffer arena_;
+  AlignedBuffer scratchpad_;
+  std::size_t arena_bytes_ = 0;
+  std::size_t scratchpad_bytes_ = 0;
+  std::size_t packed_weight_bytes_ = 0;
+  std::size_t input_count_ = 0;
+  std::size_t output_count_ = 0;
+  std::vector<CompiledOp> ops_;
+  std::vector<ExternalBinding> input_bindings_;
+  std::vector<ExternalBinding> output_bindings_;
+};
+
+// One node fused into the op that anchors a chain.
+struct ChainLink {
+  std::size_t node = 0;
+  bool fold_batch_norm = false;
+  bool sum = false;  // residual Add: the anchor writes into `sum_operand`'s buffer
+  std::string sum_operand;
+  std::vector<EltwiseOp> eltwise;
+  std::string output;
+};
+
+class RegionBuilder {
+ public:
+  RegionBuilder(const LoweringInput& input, std::size_t first, std::size_t last,
+                const std::vector<bool>& enabled)
+      : input_(input),
+        first_(first),
+        last_(last),
+        enabled_(enabled),
+        claimed_(input.nodes.size(), false),
+        engine_(dnnl::engine::kind::cpu, 0) {}
+
+  Step build() {
+    collect_boundary();
+    for (std::size_t index = first_; index < last_; ++index) {
+      if (claimed_[index]) continue;
+      claimed_[index] = true;
+      try {
+        lower_node(index);
+      } catch (const dnnl::error&) {
+        throw NodeRejected{index};
+      }
+    }
+    return finish();
+  }
+
+ private:
+  struct Storage {
+    std::size_t bytes = 0;
+    int input_index = -1;
+    int output_index = -1;
+    int first_op = -1;
+    int last_op = -1;
+    std::size_t offset = 0;
+    std::vector<std::string> values;
+  };
+  struct Slot {
+    int storage = -1;  // -1: `owned` holds packed constants
+    memory::desc md;
+    memory owned;
+  };
+  struct PendingOp {
+    dnnl::primitive primitive;
+    std::vector<std::pair<int, int>> args;  // (DNNL_ARG_*, slot)
+    memory::desc scratchpad;
+  };
+  struct Value {
+    int storage = -1;
+    memory::desc md;
+    std::vector<std::pair<memory::desc, int>> variants;  // reordered copies: md -> storage
+  };
+
+  const PlannedNode& planned(std::size_t index) const { return input_.nodes[index]; }
+  const std::string& output_of(std::size_t index) const { return planned(index).node->outputs[0]; }
+  bool in_region(std::size_t index) const { return index >= first_ && index < last_; }
+
+  bool is_graph_output(const std::string& name) const {
+    return std::find(input_.graph_outputs.begin(), input_.graph_outputs.end(), name) !=
+           input_.graph_outputs.end();
+  }
+
+  const std::vector<std::size_t>& consumers(const std::string& name) const {
+    static const std::vector<std::size_t> kNone;
+    auto found = input_.consumers.find(name);
+    return found == input_.consumers.end() ? kNone : found->second;
+  }
+
+  // Region inputs (runtime values read but not produced here) and outputs (values
+  // read outside the region or graph outputs).
+  void collect_boundary() {
+    std::set<std::string> produced;
+    for (std::size_t index = first_; index < last_; ++index) {
+      const PlannedNode& node = planned(index);
+      for (std::size_t slot = 0; slot < node.node->inputs.size(); ++slot) {
+        const std::string& name = node.node->inputs[slot];
+        const bool constant = slot < node.constants.size() && node.constants[slot] != nullptr;
+        if (name.empty() || constant || produced.count(name) || values_.count(name)) continue;
+        const int storage = new_storage(node.inputs[slot].nbytes());
+        storages_[storage].input_index = static_cast<int>(step_.inputs.size());
+        step_.inputs.push_back(name);
+        step_.input_descs.push_back(node.inputs[slot]);
+        define_value(name, storage, plain_desc(node.inputs[slot].shape));
+      }
+      for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
+        const std::string& name = node.node->outputs[slot];
+        produced.insert(name);
+        bool outside = is_graph_output(name);
+        for (std::size_t consumer : consumers(name)) outside = outside || !in_region(consumer);
+        if (outside) {
+          output_index_[name] = step_.outputs.size();
+          step_.outputs.push_back(name);
+          step_.output_descs.push_back(node.outputs[slot]);
+        }
+      }
+    }
+  }
+
+  int new_storage(std::size_t bytes) {
+    Storage storage;
+    storage.bytes = bytes;
+    storages_.push_back(storage);
+    return static_cast<int>(storages_.size()) - 1;
+  }
+
+  int activation_slot(int storage, const memory::desc& md) {
+    slots_.push_back(Slot{storage, md, {}});
+    return static_cast<int>(slots_.size()) - 1;
+  }
+
+  int constant_slot(memory packed) {
+    packed_weight_bytes_ += packed.get_desc().get_size();
+    slots_.push_back(Slot{-1, packed.get_desc(), packed});
+    return static_cast<int>(slots_.size()) - 1;
+  }
+
+  // Copies constants given as a strided f32 view into the layout `target` wants.
+  memory pack(const memory::desc& target, const memory::desc& source, const float* data) {
+    memory packed(target, engine_);
+    memory user(source, engine_, const_cast<float*>(data));  // read only
+    dnnl::stream stream(engine_);
+    dnnl::reorder(user, packed).execute(stream, user, packed);
+    stream.wait();
+    return packed;
+  }
+
+  void add_op(dnnl::primitive primitive, std::vector<std::pair<int, int>> args,
+              const memory::desc& scratchpad) {
+    const int position = static_cast<int>(ops_.size());
+    for (const auto& [arg, slot] : args) {
+      const int storage = slots_[slot].storage;
+      if (storage < 0) continue;
+      Storage& used = storages_[storage];
+      if (used.first_op < 0) used.first_op = position;
+      used.last_op = position;
+    }
+    ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad});
+  }
+
+  dnnl::primitive_attr base_attr() const {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return attr;
+  }
+
+  const Value& value(const std::string& name) const {
+    auto found = values_.find(name);
+    EP_CHECK(found != values_.end(), "onednn region: value '{}' used before it is computed", name);
+    return found->second;
+  }
+
+  // A slot holding `name` in layout `md`, reordering (once) when it lives in another.
+  int use_as(const std::string& name, const memory::desc& md) {
+    Value& current = values_.at(name);
+    if (current.md == md) return activation_slot(current.storage, md);
+    for (const auto& [variant_md, storage] : current.variants) {
+      if (variant_md == md) return activation_slot(storage, md);
+    }
+    const int from = activation_slot(current.storage, current.md);
+    const int storage = new_storage(md.get_size());
+    const int to = activation_slot(storage, md);
+    dnnl::reorder::primitive_desc pd(engine_, current.md, engine_, md, base_attr());
+    add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
+    values_.at(name).variants.emplace_back(md, storage);
+    return to;
+  }
+
+  // Registers a computed value. Values read outside the region are copied out right
+  // after the op computing them (see add_compute_op), so their buffer may be reused
+  // or written in place by a sum post-op afterwards.
+  int define_value(const std::string& name, int storage, const memory::desc& md) {
+    values_[name] = Value{storage, md, {}};
+    storages_[storage].values.push_back(name);
+    const int slot = activation_slot(storage, md);
+    auto output = output_index_.find(name);
+    if (output != output_index_.end() && storages_[storage].output_index < 0) {
+      const Shape& shape = step_.output_descs[output->second].shape;
+      const int external = new_storage(step_.output_descs[output->second].nbytes());
+      storages_[external].output_index = static_cast<int>(output->second);
+      const int to = activation_slot(external, plain_desc(shape));
+      pending_exports_.push_back(
+          {slot, to,
+           dnnl::reorder::primitive_desc(engine_, md, engine_, plain_desc(shape), base_attr())});
+    }
+    return slot;
+  }
+
+  // A fresh buffer for `name`; a region output in plain layout is written straight
+  // into the step's output tensor instead of being copied there.
+  int define_new(const std::string& name, const memory::desc& md) {
+    const int storage = new_storage(md.get_size());
+    auto output = output_index_.find(name);
+    if (output != output_index_.end() &&
+        md == plain_desc(step_.output_descs[output->second].shape)) {
+      storages_[storage].output_index = static_cast<int>(output->second);
+    }
+    return define_value(name, storage, md);
+  }
+
+  // ---- fusion chains ----
+
+  // The residual operand `other` of an Add at `add_node` may receive the anchor's
+  // output in place: it is computed, internal, and nothing still to run reads its buffer.
+  bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const {
+    auto found = values_.find(other);
+    if (found == values_.end()) return false;
+    const Storage& storage = storages_[found->second.storage];
+    if (storage.input_index >= 0 || storage.output_index >= 0) return false;
+    for (const std::string& alias : storage.values) {
+      for (std::size_t consumer : consumers(alias)) {
+        if (consumer != add_node && consumer >= anchor && consumer < last_) return false;
+      }
+    }
+    return true;
+  }
+
+  std::vector<ChainLink> collect_chain(std::size_t anchor, bool allow_fold, bool allow_sum) const {
+    std::vector<ChainLink> links;
+    std::string current = output_of(anchor);
+    bool has_sum = false;
+    while (!is_graph_output(current) && consumers(current).size() == 1) {
+      const std::size_t next = consumers(current)[0];
+      if (next <= anchor || !in_region(next) || !enabled_[next] || claimed_[next]) break;
+      const PlannedNode& node = planned(next);
+      ChainLink link;
+      link.node = next;
+      link.output = output_of(next);
+      if (allow_fold && links.empty() && node.node->inputs[0] == current &&
+          parse_batch_norm(node)) {
+        link.fold_batch_norm = true;
+      } else if (auto activation = parse_activation(node);
+                 activation && node.node->inputs[0] == current) {
+        link.eltwise = *activation;
+      } else if (allow_sum && !has_sum && is_same_shape_add(node)) {
+        const std::vector<std::string>& operands = node.node->inputs;
+        const std::string& other = operands[0] == current ? operands[1] : operands[0];
+        if (other == current || !can_sum_into(other, anchor, next)) break;
+        link.sum = true;
+        link.sum_operand = other;
+        has_sum = true;
+      } else {
+        break;
+      }
+      links.push_back(std::move(link));
+      current = links.back().output;
+    }
+    return links;
+  }
+
+  static dnnl::post_ops make_post_ops(const std::vector<ChainLink>& links, std::size_t count) {
+    dnnl::post_ops post_ops;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (links[i].sum) post_ops.append_sum(1.0f);
+      for (const EltwiseOp& op : links[i].eltwise) {
+        post_ops.append_eltwise(1.0f, op.algorithm, op.alpha, op.beta);
+      }
+    }
+    return post_ops;
+  }
+
+  static const ChainLink* sum_link(const std::vector<ChainLink>& links, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (links[i].sum) return &links[i];
+    }
+    return nullptr;
+  }
+
+  void claim(const std::vector<ChainLink>& links, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) claimed_[links[i].node] = true;
+  }
+
+  // Defines the chain's final output: a fresh buffer, or the sum operand's buffer.
+  int define_chain_output(const std::vector<ChainLink>& links, std::size_t count,
+                          const std::string& anchor_output, const memory::desc& dst) {
+    const std::string& name = count == 0 ? anchor_output : links[count - 1].output;
+    if (const ChainLink* sum = sum_link(links, count)) {
+      return define_value(name, value(sum->sum_operand).storage, dst);
+    }
+    return define_new(name, dst);
+  }
+
+  // ---- nodes ----
+
+  void lower_node(std::size_t index) {
+    const PlannedNode& node = planned(index);
+    if (auto conv = parse_conv(node)) return lower_conv(index, *conv);
+    if (auto gemm = parse_gemm(node)) return lower_gemm(index, *gemm);
+    if (auto pool = parse_pool(node)) return lower_pool(index, *pool);
+    if (auto activation = parse_activation(node)) return lower_activation(index, *activation);
+    if (auto batch_norm = parse_batch_norm(node)) return lower_batch_norm(index, *batch_norm);
+    if (is_same_shape_add(node)) return lower_add(index);
+    if (is_free_reshape(node)) return lower_reshape(index);
+    throw NodeRejected{index};
+  }
+
+  struct PackedWeights {
+    std::vector<float> weights;  // [out_channels, ...] row-major
+    std::vector<float> bias;     // empty: no bias
+  };
+
+  static std::vector<float> to_vector(const Tensor* tensor) {
+    if (tensor == nullptr) return {};
+    auto values = tensor->values<float>();
+    return {values.begin(), values.end()};
+  }
+
+  // Folds an inference BatchNormalization that follows the op into its weights and bias:
+  // w' = w * s, b' = (b - mean) * s + shift with s = scale / sqrt(var + eps), per channel.
+  static PackedWeights fold_batch_norm(PackedWeights packed, std::int64_t out_channels,
+                                       const PlannedNode* batch_norm) {
+    if (batch_norm == nullptr) return packed;
+    const BatchNormSpec bn = *parse_batch_norm(*batch_norm);
+    const auto channels = static_cast<std::size_t>(out_channels);
+    if (packed.bias.empty()) packed.bias.assign(channels, 0.0f);
+    const std::size_t per_channel = packed.weights.size() / channels;
+    for (std::size_t channel = 0; channel < channels; ++channel) {
+      const double scale = static_cast<double>(bn.scale->values<float>()[channel]) /
+                           std::sqrt(static_cast<double>(bn.variance->values<float>()[channel]) +
+                                     static_cast<double>(bn.epsilon));
+      for (std::size_t i = 0; i < per_channel; ++i) {
+        float& weight = packed.weights[channel * per_channel + i];
+        weight = static_cast<float>(weight * scale);
+      }
+      packed.bias[channel] =
+          static_cast<float>((packed.bias[channel] - bn.mean->values<float>()[channel]) * scale +
+                             bn.shift->values<float>()[channel]);
+    }
+    return packed;
+  }
+
+  // The blocked or channels-last layout of a 4-D activation, if it is one of those.
+  static std::optional<memory::format_tag> activation_layout(const memory::desc& md) {
+    if (md.dims().size() != 4) return std::nullopt;
+    for (memory::format_tag tag :
+         {memory::format_tag::aBcd16b, memory::format_tag::acdb, memory::format_tag::aBcd8b}) {
+      if (md == memory::desc(md.dims(), memory::data_type::f32, tag)) return tag;
+    }
+    return std::nullopt;
+  }
+
+  static bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
+    return std::string_view(pd.impl_info_str()).starts_with("ref");
+  }
+
+  void lower_conv(std::size_t index, const ConvSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const std::string& x = node.node->inputs[0];
+    const Shape& w = spec.weights->shape();
+    const Shape weight_dims =
+        spec.group == 1 ? w : Shape{spec.group, w[0] / spec.group, w[1], w[2], w[3]};
+    const std::vector<ChainLink> links = collect_chain(index, true, true);
+    const bool folds = !links.empty() && links[0].fold_batch_norm;
+    const PackedWeights packed = fold_batch_norm({to_vector(spec.weights), to_vector(spec.bias)},
+                                                 w[0], folds ? &planned(links[0].node) : nullptr);
+    const memory::desc bias_md = packed.bias.empty() ? memory::desc() : plain_desc({w[0]});
+    const memory::desc x_md = value(x).md;
+
+    auto make_pd =
+        [&](const memory::desc& src, const memory::desc& dst,
+            std::size_t count) -> std::optional<dnnl::convolution_forward::primitive_desc> {
+      try {
+        dnnl::convolution_forward::desc desc(
+            prop_kind::forward_inference, algorithm::convolution_direct, src, any_desc(weight_dims),
+            bias_md, dst, spec.strides, spec.dilations, spec.pad_left, spec.pad_right);
+        dnnl::primitive_attr attr = base_attr();
+        attr.set_post_ops(make_post_ops(links, count));
+        return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
+      } catch (const dnnl::error&) {
+        return std::nullopt;
+      }
+    };
+
+    const std::size_t minimum = folds ? 1 : 0;
+    const std::optional<memory::format_tag> x_layout = activation_layout(x_md);
+    for (std::size_t count = links.size() + 1; count-- > minimum;) {
+      const ChainLink* sum = sum_link(links, count);
+      // Keep the producer's layout when an optimized implementation takes it, so
+      // consecutive convs need no reorder; otherwise let oneDNN choose.
+      std::optional<dnnl::convolution_forward::primitive_desc> pd;
+      if (x_layout) {
+        const memory::desc dst =
+            sum ? value(sum->sum_operand).md
+                : memory::desc(node.outputs[0].shape, memory::data_type::f32, *x_layout);
+        pd = make_pd(x_md, dst, count);
+        if (pd && is_reference_impl(*pd)) pd.reset();
+      }
+      if (!pd) {
+        pd = make_pd(any_desc(x_md.dims()),
+                     sum ? value(sum->sum_operand).md : any_desc(node.outputs[0].shape), count);
+      }
+      if (!pd) continue;
+      const int src_slot = use_as(x, pd->src_desc());
+      const int weights_slot =
+          constant_slot(pack(pd->weights_desc(), plain_desc(weight_dims), packed.weights.data()));
+      std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src_slot},
+                                               {DNNL_ARG_WEIGHTS, weights_slot}};
+      if (!packed.bias.empty()) {
+        args.emplace_back(DNNL_ARG_BIAS,
+                          constant_slot(pack(pd->bias_desc(), bias_md, packed.bias.data())));
+      }
+      claim(links, count);
+      args.emplace_back(DNNL_ARG_DST,
+                        define_chain_output(links, count, output_of(index), pd->dst_desc()));
+      add_compute_op(dnnl::convolution_forward(*pd), std::move(args), pd->scratchpad_desc());
+      return;
+    }
+    throw NodeRejected{index};
+  }
+
+  // Adds the op computing the values just defined, then their export reorders.
+  void add_compute_op(dnnl::primitive primitive, std::vector<std::pair<int, int>> args,
+                      const memory::desc& scratchpad) {
+    add_op(std::move(primitive), std::move(args), scratchpad);
+    flush_exports();
+  }
+
+  void flush_exports() {
+    for (const auto& [from, to, pd] : pending_exports_) {
+      add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
+    }
+    pending_exports_.clear();
+  }
+
+  // Gemm/MatMul as inner_product, whose weights are [N, K] (a transposed B).
+  static std::vector<float> gemm_weights_nk(const GemmSpec& spec) {
+    std::vector<float> weights = to_vector(spec.weights);
+    if (spec.weights_transposed) return weights;
+    const std::int64_t k = spec.weights->dim(0);
+    const std::int64_t n = spec.weights->dim(1);
+    std::vector<float> transposed(weights.size());
+    for (std::int64_t row = 0; row < k; ++row) {
+      for (std::int64_t column = 0; column < n; ++column) {
+        transposed[static_cast<std::size_t>(column * k + row)] =
+            weights[static_cast<std::size_t>(row * n + column)];
+      }
+    }
+    return transposed;
+  }
+
+  void lower_gemm(std::size_t index, const GemmSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const std::string& a = node.node->inputs[0];
+    const std::int64_t n = node.outputs[0].shape[1];
+    const std::int64_t k = node.inputs[0].shape[1];
+    const std::vector<ChainLink> links = collect_chain(index, true, false);
+    const bool folds = !links.empty() && links[0].fold_batch_norm;
+    const PackedWeights packed = fold_batch_norm({gemm_weights_nk(spec), to_vector(spec.bias)}, n,
+                                                 folds ? &planned(links[0].node) : nullptr);
+    const memory::desc bias_md = packed.bias.empty() ? memory::desc() : plain_desc({n});
+    for (std::size_t count = links.size() + 1; count-- > (folds ? 1 : 0);) {
+      std::optional<dnnl::inner_product_forward::primitive_desc> pd;
+      try {
+        dnnl::inner_product_forward::desc desc(prop_kind::forward_inference,
+                                               any_desc(node.inputs[0].shape), any_desc({n, k}),
+                                               bias_md, any_desc(node.outputs[0].shape));
+        dnnl::primitive_attr attr = base_attr();
+        attr.set_post_ops(make_post_ops(links, count));
+        pd.emplace(desc, attr, engine_);
+      } catch (const dnnl::error&) {
+        continue;
+      }
+      std::vector<std::pair<int, int>> args = {
+          {DNNL_ARG_SRC, use_as(a, pd->src_desc())},
+          {DNNL_ARG_WEIGHTS,
+           constant_slot(pack(pd->weights_desc(), plain_desc({n, k}), packed.weights.data()))}};
+      if (!packed.bias.empty()) {
+        args.emplace_back(DNNL_ARG_BIAS,
+                          constant_slot(pack(pd->bias_desc(), bias_md, packed.bias.data())));
+      }
+      claim(links, count);
+      args.emplace_back(DNNL_ARG_DST,
+                        define_chain_output(links, count, output_of(index), pd->dst_desc()));
+      add_compute_op(dnnl::inner_product_forward(*pd), std::move(args), pd->scratchpad_desc());
+      return;
+    }
+    throw NodeRejected{index};
+  }
+
+  void lower_pool(std::size_t index, const PoolSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const std::string& x = node.node->inputs[0];
+    const memory::desc x_md = value(x).md;
+    dnnl::pooling_v2_forward::desc desc(prop_kind::forward_inference, spec.algorithm, x_md,
+                                        any_desc(node.outputs[0].shape), spec.strides, spec.kernel,
+                                        spec.dilations, spec.pad_left, spec.pad_right);
+    dnnl::pooling_v2_forward::primitive_desc pd(desc, base_attr(), engine_);
+    std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, use_as(x, pd.src_desc())}};
+    args.emplace_back(DNNL_ARG_DST, define_new(output_of(index), pd.dst_desc()));
+    add_compute_op(dnnl::pooling_v2_forward(pd), std::move(args), pd.scratchpad_desc());
+  }
+
+  void lower_activation(std::size_t index, const std::vector<EltwiseOp>& ops) {
+    const PlannedNode& node = planned(index);
+    const std::string& x = node.node->inputs[0];
+    const memory::desc md = value(x).md;
+    int src = use_as(x, md);
+    const int storage = new_storage(md.get_size());
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      dnnl::eltwise_forward::desc desc(prop_kind::forward_inference, ops[i].algorithm, md,
+                                       ops[i].alpha, ops[i].beta);
+      dnnl::eltwise_forward::primitive_desc pd(desc, base_attr(), engine_);
+      const bool last = i + 1 == ops.size();
+      const int dst = last ? define_value(output_of(index), storage, md)
+                           : activation_slot(storage, md);  // later ops run in place
+      add_compute_op(dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                     pd.scratchpad_desc());
+      src = dst;
+    }
+  }
+
+  void lower_batch_norm(std::size_t index, const BatchNormSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const std::string& x = node.node->inputs[0];
+    const memory::desc md = value(x).md;
+    dnnl::batch_normalization_forward::desc desc(
+        prop_kind::forward_inference, md, spec.epsilon,
+        dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale_shift);
+    dnnl::batch_normalization_forward::primitive_desc pd(desc, base_attr(), engine_);
+    const std::int64_t channels = md.dims()[1];
+    std::vector<float> scale_shift(spec.scale->values<float>().begin(),
+                                   spec.scale->values<float>().end());
+    scale_shift.insert(scale_shift.end(), spec.shift->values<float>().begin(),
+                       spec.shift->values<float>().end());
+    const memory::desc channel_md = plain_desc({channels});
+    std::vector<std::pair<int, int>> args = {
+        {DNNL_ARG_SRC, use_as(x, md)},
+        {DNNL_ARG_MEAN, constant_slot(pack(pd.mean_desc(), channel_md, spec.mean->data<float>()))},
+        {DNNL_ARG_VARIANCE,
+         constant_slot(pack(pd.variance_desc(), channel_md, spec.variance->data<float>()))},
+        {DNNL_ARG_SCALE_SHIFT,
+         constant_slot(pack(pd.weights_desc(), plain_desc({2, channels}), scale_shift.data()))}};
+    args.emplace_back(DNNL_ARG_DST, define_new(output_of(index), pd.dst_desc()));
+    add_compute_op(dnnl::batch_normalization_forward(pd), std::move(args), pd.scratchpad_desc());
+  }
+
+  void lower_add(std::size_t index) {
+    const PlannedNode& node = planned(index);
+    const std::string& a = node.node->inputs[0];
+    const std::string& b = node.node->inputs[1];
+    const memory::desc md = value(a).md;
+    const std::vector<ChainLink> links = collect_chain(index, false, false);
+    for (std::size_t count = links.size() + 1; count-- > 0;) {
+      std::optional<dnnl::binary::primitive_desc> pd;
+      try {
+        dnnl::binary::desc desc(algorithm::binary_add, md, md, md);
+        dnnl::primitive_attr attr = base_attr();
+        attr.set_post_ops(make_post_ops(links, count));
+        pd.emplace(desc, attr, engine_);
+      } catch (const dnnl::error&) {
+        continue;
+      }
+      std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC_0, use_as(a, md)},
+                                               {DNNL_ARG_SRC_1, use_as(b, md)}};
+      claim(links, count);
+      args.emplace_back(DNNL_ARG_DST, define_chain_output(links, count, output_of(index), md));
+      add_compute_op(dnnl::binary(*pd), std::move(args), pd->scratchpad_desc());
+      return;
+    }
+    throw NodeRejected{index};
+  }
+
+  // Flatten/Reshape: free when the value is plain row-major, one reorder otherwise.
+  void lower_reshape(std::size_t index) {
+    const PlannedNode& node = planned(index);
+    const std::string& x = node.node->inputs[0];
+    const memory::desc plain = plain_desc(node.inputs[0].shape);
+    const int slot = use_as(x, plain);
+    define_value(output_of(index), slots_[slot].storage, plain_desc(node.outputs[0].shape));
+    flush_exports();
+  }
+
+  // ---- finishing ----
+
+  // Greedy offsets, largest first: a buffer goes at the lowest offset that does not
+  // overlap any placed buffer whose live range intersects its own.
+  std::size_t assign_offsets() {
+    std::vector<int> order;
+    for (std::size_t i = 0; i < storages_.size(); ++i) {
+      const Storage& storage = storages_[i];
+      if (storage.input_index < 0 && storage.output_index < 0 && storage.first_op >= 0) {
+        order.push_back(static_cast<int>(i));
+      }
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int left, int right) {
+      return storages_[left].bytes > storages_[right].bytes;
+    });
+    std::vector<int> placed;
+    std::size_t total = 0;
+    for (int id : order) {
+      Storage& storage = storages_[id];
+      std::vector<std::pair<std::size_t, std::size_t>> busy;
+      for (int other_id : placed) {
+        const Storage& other = storages_[other_id];
+        if (other.first_op <= storage.last_op && storage.first_op <= other.last_op) {
+          busy.emplace_back(other.offset, other.offset + align_up(other.bytes));
+        }
+      }
+      std::sort(busy.begin(), busy.end());
+      std::size_t offset = 0;
+      for (const auto& [begin, end] : busy) {
+        if (offset + align_up(storage.bytes) <= begin) break;
+        offset = std::max(offset, end);
+      }
+      storage.offset = offset;
+      total = std::max(total, offset + align_up(storage.bytes));
+      placed.push_back(id);
+    }
+    return total;
+  }
+
+  Step finish() {
+    auto kernel = std::make_unique<RegionKernel>(engine_);
+    kernel->arena_bytes_ = assign_offsets();
+    kernel->arena_ = allocate_aligned(kernel->arena_bytes_);
+    std::size_t scratchpad = 0;
+    for (const PendingOp& op : ops_) scratchpad = std::max(scratchpad, op.scratchpad.get_size());
+    kernel->scratchpad_bytes_ = scratchpad;
+    kernel->scratchpad_ = allocate_aligned(scratchpad);
+    kernel->packed_weight_bytes_ = packed_weight_bytes_;
+    kernel->input_count_ = step_.inputs.size();
+    kernel->output_count_ = step_.outputs.size();
+
+    std::vector<memory> memories;
+    for (const Slot& slot : slots_) memories.push_back(make_memory(slot, *kernel));
+    for (PendingOp& op : ops_) {
+      CompiledOp compiled{std::move(op.primitive), {}};
+      for (const auto& [arg, slot] : op.args) compiled.args.emplace(arg, memories[slot]);
+      if (op.scratchpad.get_size() > 0) {
+        compiled.args.emplace(DNNL_ARG_SCRATCHPAD,
+                              memory(op.scratchpad, engine_, kernel->scratchpad_.get()));
+      }
+      kernel->ops_.push_back(std::move(compiled));
+    }
+    step_.kernel = std::move(kernel);
+    for (std::size_t index = first_; index < last_; ++index) step_.nodes.push_back(index);
+    step_.backend = "onednn";
+    step_.label = fmt::format("oneDNN region '{}'..'{}' ({} nodes, {} primitives)",
+                              planned(first_).node->name, planned(last_ - 1).node->name,
+                              last_ - first_, ops_.size());
+    return std::move(step_);
+  }
+
+  memory make_memory(const Slot& slot, RegionKernel& kernel) {
+    if (slot.storage < 0) return slot.owned;
+    const Storage& storage = storages_[slot.storage];
+    if (storage.input_index >= 0 || storage.output_index >= 0) {
+      memory handle(slot.md, engine_, DNNL_MEMORY_NONE);
+      const bool is_input = storage.input_index >= 0;
+      auto& bindings = is_input ? kernel.input_bindings_ : kernel.output_bindings_;
+      bindings.push_back(ExternalBinding{
+          handle, static_cast<std::size_t>(is_input ? storage.input_index : storage.output_index)});
+      return handle;
+    }
+    return memory(slot.md, engine_, kernel.arena_.get() + storage.offset);
+  }
+
+  const LoweringInput& input_;
+  std::size_t first_;
+  std::size_t last_;
+  const std::vector<bool>& enabled_;
+  std::vector<bool> claimed_;
+  dnnl::engine engine_;
+  Step step_;
+  std::map<std::string, std::size_t> output_index_;
+  std::map<std::string, Value> values_;
+  std::vector<Storage> storages_;
+  std::vector<Slot> slots_;
+  std::vector<PendingOp> ops_;
+  std::size_t packed_weight_bytes_ = 0;
+  struct PendingExport {
+    int from;
+    int to;
+    dnnl::reorder::primitive_desc pd;
+  };
+  std::vector<PendingExport> pending_exports_;
+};
+
+}  // namespace
+
+Step build_region(const LoweringInput& input, std::size_t first, std::size_t last,
+                  const std::vector<bool>& enabled) {
+  return RegionBuilder(input, first, last, enabled).build();
+}
+
+}  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,344 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "onednn_fixture.h"
+
+namespace edgeperf::runtime::testing {
+namespace {
+
+using graph::AttrValue;
+using graph::Dim;
+using graph::GraphBuilder;
+
+std::vector<Dim> fixed_dims(const Shape& shape) {
+  std::vector<Dim> dims;
+  for (std::int64_t size : shape) dims.push_back(Dim::fixed(size));
+  return dims;
+}
+
+// Builds graphs with random weights; output() declares the last value as the graph output.
+class ModelBuilder {
+ public:
+  explicit ModelBuilder(const Shape& input_shape) : builder_("test") {
+    x = builder_.input("x", DType::f32, fixed_dims(input_shape));
+  }
+
+  std::string weight(const Shape& shape, double low = -1.0, double high = 1.0) {
+    return builder_.initializer("w", random_tensor(DType::f32, shape, seed_++, low, high));
+  }
+
+  std::string conv(const std::string& input, std::int64_t in_channels, std::int64_t out_channels,
+                   std::int64_t kernel, std::map<std::string, AttrValue> attrs = {},
+                   bool bias = true) {
+    const std::int64_t group = attrs.count("group") ? std::get<std::int64_t>(attrs.at("group")) : 1;
+    std::vector<std::string> inputs = {
+        input, weight({out_channels, in_channels / group, kernel, kernel}, -0.5, 0.5)};
+    if (bias) inputs.push_back(weight({out_channels}));
+    return builder_.node("Conv", inputs, std::move(attrs));
+  }
+
+  std::string batch_norm(const std::string& input, std::int64_t channels) {
+    return builder_.node("BatchNormalization",
+                         {input, weight({channels}, 0.5, 1.5), weight({channels}),
+                          weight({channels}, -0.2, 0.2), weight({channels}, 0.5, 2.0)},
+                         {{"epsilon", 1e-3f}});
+  }
+
+  std::string relu6(const std::string& input) {
+    const std::string low = builder_.initializer("lo", make_tensor<float>({}, {0.0f}));
+    const std::string high = builder_.initializer("hi", make_tensor<float>({}, {6.0f}));
+    return builder_.node("Clip", {input, low, high});
+  }
+
+  std::string node(const std::string& op, std::vector<std::string> inputs,
+                   std::map<std::string, AttrValue> attrs = {}) {
+    return builder_.node(op, std::move(inputs), std::move(attrs));
+  }
+
+  graph::Graph finish(const std::string& output) {
+    builder_.output(output, DType::f32, {});
+    return builder_.build();
+  }
+  graph::Graph finish(const std::vector<std::string>& outputs) {
+    for (const std::string& output : outputs) builder_.output(output, DType::f32, {});
+    return builder_.build();
+  }
+
+  std::string x;
+
+ private:
+  GraphBuilder builder_;
+  std::uint64_t seed_ = 100;
+};
+
+// Number of oneDNN primitives a step runs, from its label "(n nodes, p primitives)".
+int primitive_count(const Step& step) {
+  const std::size_t comma = step.label.rfind(", ");
+  int count = -1;
+  std::sscanf(step.label.c_str() + comma + 2, "%d primitives", &count);
+  return count;
+}
+
+// Everything claimed in one region.
+void expect_single_region(const Evaluated& evaluated, const Lowered& lowered) {
+  ASSERT_EQ(lowered.steps.size(), 1u);
+  EXPECT_EQ(lowered.claimed_nodes, evaluated.lowering.nodes.size());
+  EXPECT_EQ(lowered.steps[0].backend, "onednn");
+}
+
+struct ConvCase {
+  Shape input;
+  std::int64_t out_channels;
+  std::int64_t kernel;
+  std::map<std::string, AttrValue> attrs;
+  bool bias = true;
+};
+
+std::vector<ConvCase> conv_cases() {
+  using Ints = std::vector<std::int64_t>;
+  return {
+      {{1, 3, 17, 17}, 8, 3, {{"pads", Ints{1, 1, 1, 1}}}},
+      {{1, 16, 14, 14}, 32, 1, {}},
+      {{2, 16, 9, 11}, 24, 3, {{"strides", Ints{2, 2}}}, false},
+      {{1, 24, 10, 10}, 24, 3, {{"group", std::int64_t{24}}, {"pads", Ints{1, 1, 1, 1}}}},
+      {{1, 32, 9, 9},
+       32,
+       3,
+       {{"group", std::int64_t{32}}, {"strides", Ints{2, 2}}, {"pads", Ints{0, 0, 1, 1}}}},
+      {{1, 8, 12, 12}, 6, 3, {{"group", std::int64_t{2}}, {"pads", Ints{0, 1, 1, 0}}}},
+      {{1, 16, 15, 15}, 16, 3, {{"dilations", Ints{2, 2}}, {"pads", Ints{2, 2, 2, 2}}}, false},
+      {{1, 5, 13, 7}, 7, 3, {{"auto_pad", std::string("SAME_UPPER")}, {"strides", Ints{2, 2}}}},
+      {{1, 5, 13, 7}, 7, 2, {{"auto_pad", std::string("SAME_LOWER")}}},
+      {{1, 12, 8, 8}, 20, 5, {{"auto_pad", std::string("VALID")}}},
+  };
+}
+
+TEST(OnednnBackend, ConvSweepWithActivations) {
+  const std::vector<std::string> activations = {"",          "Relu",        "Clip",      "Sigmoid",
+                                                "HardSwish", "HardSigmoid", "LeakyRelu", "Tanh"};
+  const std::vector<ConvCase> cases = conv_cases();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const ConvCase& c = cases[i];
+    // Every case with the common activations, the others on a few cases.
+    for (std::size_t a = 0; a < (i < 3 ? activations.size() : 3); ++a) {
+      const std::string& activation = activations[a];
+      SCOPED_TRACE(::testing::Message() << shape_to_string(c.input) << " oc " << c.out_channels
+                                        << " k " << c.kernel << " act '" << activation << "'");
+      ModelBuilder model(c.input);
+      std::string y = model.conv(model.x, c.input[1], c.out_channels, c.kernel, c.attrs, c.bias);
+      if (activation == "Relu") y = model.node("Relu", {y});
+      if (activation == "Clip") y = model.relu6(y);
+      if (a >= 3) y = model.node(activation, {y});
+      const Evaluated evaluated = evaluate(model.finish(y));
+      const Lowered lowered = lower_and_check(evaluated);
+      expect_single_region(evaluated, lowered);
+      // Activation fused: region input reorder (at most), conv, output reorder.
+      EXPECT_LE(primitive_count(lowered.steps[0]), 3);
+    }
+  }
+}
+
+TEST(OnednnBackend, ConvBatchNormIsFoldedAndActivationFused) {
+  ModelBuilder model({1, 16, 12, 12});
+  const std::string conv =
+      model.conv(model.x, 16, 32, 3, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}}, false);
+  const std::string y = model.relu6(model.batch_norm(conv, 32));
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+  EXPECT_LE(primitive_count(lowered.steps[0]), 3);
+}
+
+TEST(OnednnBackend, ResidualAddIsFusedAsSum) {
+  using Ints = std::vector<std::int64_t>;
+  ModelBuilder model({1, 16, 10, 10});
+  const std::string x0 =
+      model.node("Relu", {model.conv(model.x, 16, 16, 3, {{"pads", Ints{1, 1, 1, 1}}})});
+  const std::string x1 =
+      model.node("Relu", {model.conv(x0, 16, 16, 3, {{"pads", Ints{1, 1, 1, 1}}})});
+  const std::string x2 = model.batch_norm(model.conv(x1, 16, 16, 1, {}, false), 16);
+  const std::string y = model.node("Relu", {model.node("Add", {x2, x0})});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+  // input reorder, three convs (BN, relu, add and relu fused), output reorder.
+  EXPECT_LE(primitive_count(lowered.steps[0]), 5);
+}
+
+TEST(OnednnBackend, AddOfRegionInputsUsesBinary) {
+  ModelBuilder model({1, 16, 6, 6});
+  const std::string doubled = model.node("Add", {model.x, model.x});
+  const std::string y = model.node("Relu", {model.node("Add", {doubled, model.x})});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+}
+
+graph::Graph mobilenet_v2_like() {
+  using Ints = std::vector<std::int64_t>;
+  ModelBuilder model({1, 3, 32, 32});
+  std::string x = model.relu6(model.batch_norm(
+      model.conv(model.x, 3, 24, 3, {{"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{2, 2}}}, false),
+      24));
+  auto block = [&](const std::string& input, std::int64_t in, std::int64_t out,
+                   std::int64_t stride) {
+    const std::int64_t hidden = in * 6;
+    std::string h =
+        model.relu6(model.batch_norm(model.conv(input, in, hidden, 1, {}, false), hidden));
+    h = model.relu6(model.batch_norm(
+        model.conv(
+            h, hidden, hidden, 3,
+            {{"group", hidden}, {"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{stride, stride}}},
+            false),
+        hidden));
+    h = model.batch_norm(model.conv(h, hidden, out, 1, {}, false), out);
+    return in == out && stride == 1 ? model.node("Add", {h, input}) : h;
+  };
+  x = block(x, 24, 24, 1);
+  x = block(x, 24, 24, 1);
+  x = block(x, 24, 32, 2);
+  x = model.relu6(model.batch_norm(model.conv(x, 32, 64, 1, {}, false), 64));
+  const std::string pooled = model.node("GlobalAveragePool", {x});
+  const std::string flat = model.node("Flatten", {pooled}, {{"axis", std::int64_t{1}}});
+  const std::string logits = model.node("Gemm", {flat, model.weight({10, 64}), model.weight({10})},
+                                        {{"transB", std::int64_t{1}}});
+  return model.finish(logits);
+}
+
+TEST(OnednnBackend, MobileNetV2BlockChain) {
+  const Evaluated evaluated = evaluate(mobilenet_v2_like());
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+  // 11 convs (BN, relu6 and both residual adds fused), pool, flatten reorder, gemm,
+  // output reorder; the stem reads the plain input directly.
+  EXPECT_LE(primitive_count(lowered.steps[0]), 15);
+}
+
+TEST(OnednnBackend, MobileNetV2BlockChainOnTwoThreads) {
+  const Evaluated evaluated = evaluate(mobilenet_v2_like());
+  const Lowered lowered = lower_and_check(evaluated, 2);
+  expect_single_region(evaluated, lowered);
+}
+
+TEST(OnednnBackend, PoolingSweep) {
+  using Ints = std::vector<std::int64_t>;
+  struct PoolCase {
+    std::string op;
+    Shape input;
+    std::map<std::string, AttrValue> attrs;
+  };
+  const std::vector<PoolCase> cases = {
+      {"MaxPool",
+       {1, 16, 12, 12},
+       {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}}},
+      {"MaxPool", {1, 3, 9, 9}, {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}},
+      {"MaxPool",
+       {1, 8, 9, 9},
+       {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}, {"ceil_mode", std::int64_t{1}}}},
+      {"AveragePool", {2, 16, 7, 7}, {{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 1, 1, 1}}}},
+      {"AveragePool",
+       {1, 16, 7, 7},
+       {{"kernel_shape", Ints{3, 3}},
+        {"pads", Ints{1, 1, 1, 1}},
+        {"count_include_pad", std::int64_t{1}}}},
+      {"AveragePool",
+       {1, 16, 8, 8},
+       {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}, {"pads", Ints{0, 0, 1, 1}}}},
+      {"GlobalAveragePool", {1, 32, 7, 7}, {}},
+      {"GlobalAveragePool", {2, 5, 3, 4}, {}},
+  };
+  for (const PoolCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.op << " " << shape_to_string(c.input));
+    ModelBuilder model(c.input);
+    const std::string y = model.node(c.op, {model.x}, c.attrs);
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+  }
+}
+
+TEST(OnednnBackend, GemmAndMatMul) {
+  for (int variant = 0; variant < 6; ++variant) {
+    SCOPED_TRACE(variant);
+    ModelBuilder model({3, 40});
+    std::string y;
+    if (variant == 0) {
+      y = model.node("Gemm", {model.x, model.weight({24, 40}), model.weight({24})},
+                     {{"transB", std::int64_t{1}}});
+    } else if (variant == 1) {
+      y = model.node("Gemm", {model.x, model.weight({40, 24}), model.weight({1, 24})});
+    } else if (variant == 2) {
+      y = model.node("MatMul", {model.x, model.weight({40, 24})});
+    } else if (variant == 3) {
+      y = model.node("Relu", {model.node("Gemm", {model.x, model.weight({40, 24})})});
+    } else {
+      // BatchNormalization after a Gemm folds into its weights, the Relu fuses.
+      const bool transposed = variant == 5;
+      const std::string gemm = model.node(
+          "Gemm",
+          {model.x, model.weight(transposed ? Shape{24, 40} : Shape{40, 24}), model.weight({24})},
+          {{"transB", std::int64_t{transposed}}});
+      y = model.node("Relu", {model.batch_norm(gemm, 24)});
+    }
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+    if (variant >= 4) {
+      EXPECT_EQ(primitive_count(lowered.steps[0]), 1);  // the gemm writes the output itself
+    }
+  }
+}
+
+TEST(OnednnBackend, StandaloneBatchNormAndActivations) {
+  const std::vector<std::string> ops = {"Relu",        "Sigmoid",   "Tanh", "HardSwish",
+                                        "HardSigmoid", "LeakyRelu", "Clip"};
+  for (const std::string& op : ops) {
+    SCOPED_TRACE(op);
+    ModelBuilder model({1, 16, 6, 6});
+    const std::string pooled =
+        model.node("MaxPool", {model.x}, {{"kernel_shape", std::vector<std::int64_t>{2, 2}}});
+    const std::string normalized = model.batch_norm(pooled, 16);
+    const std::string y = op == "Clip" ? model.relu6(normalized) : model.node(op, {normalized});
+    // Both the pre-activation value and the result are graph outputs: nothing fuses.
+    const Evaluated evaluated = evaluate(model.finish(std::vector<std::string>{normalized, y}));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+  }
+}
+
+TEST(OnednnBackend, UnsupportedNodeSplitsRegions) {
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string a = model.node("Relu", {model.conv(model.x, 8, 8, 1)});
+  const std::string b = model.node("Softmax", {a}, {{"axis", std::int64_t{1}}});
+  const std::string y = model.conv(b, 8, 4, 1);
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  ASSERT_EQ(lowered.steps.size(), 2u);
+  EXPECT_EQ(lowered.claimed_nodes, evaluated.lowering.nodes.size() - 1);
+}
+
+TEST(OnednnBackend, IntermediateReadOutsideIsExported) {
+  // The relu output is read both by the next conv (in region) and by the Softmax outside.
+  ModelBuilder model({1, 16, 5, 5});
+  const std::string a = model.node("Relu", {model.conv(model.x, 16, 16, 1)});
+  const std::string b = model.conv(a, 16, 16, 1);
+  const std::string c = model.node("Softmax", {a}, {{"axis", std::int64_t{1}}});
+  const std::string y = model.node("Add", {b, c});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  EXPECT_GE(lowered.steps.size(), 2u);
+}
+
+TEST(OnednnBackend, ReportsWorkspaceAndPackedWeights) {
+  ModelBuilder model({1, 16, 8, 8});
+  const std::string y = model.node("Relu", {model.conv(model.x, 16, 32, 3)});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  ASSERT_EQ(lowered.steps.size(), 1u);
+  EXPECT_GE(lowered.steps[0].kernel->packed_weight_bytes(), 32u * 16 * 9 * 4);
+  EXPECT_GT(lowered.steps[0].kernel->workspace_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime::testing
