@@ -1,0 +1,261 @@
+// Resize: modes nearest (any dtype) and linear (f32, separable over every resized axis,
+// i.e. bilinear for NCHW), the common coordinate transformation and nearest rounding modes,
+// scales or sizes as constant inputs.
+#include <cmath>
+#include <cstring>
+
+#include "ops.h"
+#include "util.h"
+
+namespace edgeperf::runtime::reference {
+namespace {
+
+struct AxisMap {
+  std::vector<std::int64_t> first;   // nearest: the source index; linear: the lower one
+  std::vector<std::int64_t> second;  // linear: the upper index
+  std::vector<float> weight;         // linear: weight of `second`
+  bool identity = true;
+};
+
+struct ResizePlan {
+  bool linear = false;
+  Shape input;
+  Shape output;
+  std::vector<AxisMap> axes;
+};
+
+double original_coordinate(const std::string& mode, std::int64_t x, double scale,
+                           std::int64_t in_len, std::int64_t out_len) {
+  const double xo = static_cast<double>(x);
+  if (mode == "half_pixel") return (xo + 0.5) / scale - 0.5;
+  if (mode == "pytorch_half_pixel") return out_len > 1 ? (xo + 0.5) / scale - 0.5 : 0.0;
+  if (mode == "align_corners") {
+    return out_len == 1 ? 0.0
+                        : xo * static_cast<double>(in_len - 1) / static_cast<double>(out_len - 1);
+  }
+  if (mode == "asymmetric") return xo / scale;
+  if (mode == "tf_half_pixel_for_nearest") return (xo + 0.5) / scale;
+  // half_pixel_symmetric (opset 18)
+  const double adjustment = static_cast<double>(out_len) / (scale * static_cast<double>(in_len));
+  const double center = static_cast<double>(in_len) / 2.0;
+  return center * (1.0 - adjustment) + (xo + 0.5) / scale - 0.5;
+}
+
+std::int64_t round_nearest(const std::string& mode, double x) {
+  const double floor = std::floor(x);
+  if (mode == "floor") return static_cast<std::int64_t>(floor);
+  if (mode == "ceil") return static_cast<std::int64_t>(std::ceil(x));
+  if (x - floor == 0.5) {
+    return static_cast<std::int64_t>(mode == "round_prefer_ceil" ? floor + 1.0 : floor);
+  }
+  return static_cast<std::int64_t>(std::round(x));
+}
+
+AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t axis, double scale) {
+  const std::string coordinates = node.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
+  const std::int64_t in_len = plan.input[axis];
+  const std::int64_t out_len = plan.output[axis];
+  AxisMap map;
+  for (std::int64_t x = 0; x < out_len; ++x) {
+    double source = original_coordinate(coordinates, x, scale, in_len, out_len);
+    if (!std::isfinite(source)) source = 0.0;
+    source = std::clamp(source, -1.0, static_cast<double>(in_len));  // keeps casts defined
+    if (plan.linear) {
+      source = std::clamp(source, 0.0, static_cast<double>(in_len - 1));
+      const auto low = static_cast<std::int64_t>(std::floor(source));
+      map.first.push_back(low);
+      map.second.push_back(std::min(low + 1, in_len - 1));
+      map.weight.push_back(static_cast<float>(source - static_cast<double>(low)));
+      if (low != x || map.weight.back() != 0.0f) map.identity = false;
+    } else {
+      const std::int64_t index =
+          std::clamp<std::int64_t>(round_nearest(nearest, source), 0, in_len - 1);
+      map.first.push_back(index);
+      if (index != x) map.identity = false;
+    }
+  }
+  if (in_len != out_len) map.identity = false;
+  return map;
+}
+
+ResizePlan resize_plan(const PrepareContext& context) {
+  const graph::Node& node = context.node;
+  check_input_count(context, 1, 4);
+  const std::string mode = node.attr_string("mode", "nearest");
+  EP_CHECK(mode == "nearest" || mode == "linear", "node {}: mode '{}' is not supported",
+           node.label(), mode);
+  const std::string coordinates = node.attr_string("coordinate_transformation_mode", "half_pixel");
+  EP_CHECK(coordinates == "half_pixel" || coordinates == "pytorch_half_pixel" ||
+               coordinates == "align_corners" || coordinates == "asymmetric" ||
+               coordinates == "tf_half_pixel_for_nearest" || coordinates == "half_pixel_symmetric",
+           "node {}: coordinate_transformation_mode '{}' is not supported", node.label(),
+           coordinates);
+  const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
+  EP_CHECK(nearest == "round_prefer_floor" || nearest == "round_prefer_ceil" ||
+               nearest == "floor" || nearest == "ceil",
+           "node {}: nearest_mode '{}' is not supported", node.label(), nearest);
+  EP_CHECK(!node.has_attr("axes") && node.attr_int("antialias", 0) == 0,
+           "node {}: attributes 'axes' and 'antialias' are not supported", node.label());
+  ResizePlan plan;
+  plan.linear = mode == "linear";
+  plan.input = context.inputs[0].shape;
+  const std::size_t rank = plan.input.size();
+  if (plan.linear) check_dtype(context, 0, {DType::f32}, "X");
+  // Opset 10 has (X, scales); opset 11+ has (X, roi, scales, sizes) with optional parts.
+  const std::size_t scales_index = context.inputs.size() == 2 ? 1 : 2;
+  const bool has_scales =
+      context.has_input(scales_index) && context.inputs[scales_index].numel() > 0;
+  const bool has_sizes =
+      context.inputs.size() > 3 && context.has_input(3) && context.inputs[3].numel() > 0;
+  EP_CHECK(has_scales != has_sizes, "node {}: exactly one of 'scales' and 'sizes' must be given",
+           node.label());
+  std::vector<double> scales(rank, 1.0);
+  plan.output = plan.input;
+  if (has_scales) {
+    const Tensor& value = require_constant(context, scales_index, "scales");
+    EP_CHECK(value.dtype() == DType::f32 && value.numel() == static_cast<std::int64_t>(rank),
+             "node {}: 'scales' must be {} f32 values", node.label(), rank);
+    for (std::size_t i = 0; i < rank; ++i) {
+      scales[i] = value.data<float>()[i];
+      EP_CHECK(scales[i] > 0.0 && std::isfinite(scales[i]),
+               "node {}: scale {} on axis {} is not positive", node.label(), scales[i], i);
+      const double size = std::floor(static_cast<double>(plan.input[i]) * scales[i]);
+      EP_CHECK(size < static_cast<double>(kMaxTensorElements), "node {}: output too large",
+               node.label());
+      plan.output[i] = static_cast<std::int64_t>(size);
+    }
+  } else {
+    const std::vector<std::int64_t> sizes = constant_ints(context, 3, "sizes");
+    EP_CHECK(sizes.size() == rank, "node {}: 'sizes' has {} values for rank {}", node.label(),
+             sizes.size(), rank);
+    for (std::size_t i = 0; i < rank; ++i) {
+      EP_CHECK(sizes[i] >= 0, "node {}: size {} is negative", node.label(), sizes[i]);
+      plan.output[i] = sizes[i];
+      scales[i] = plan.input[i] > 0
+                      ? static_cast<double>(sizes[i]) / static_cast<double>(plan.input[i])
+                      : 1.0;
+    }
+  }
+  for (std::size_t i = 0; i < rank; ++i) {
+    EP_CHECK(plan.input[i] > 0 || plan.output[i] == 0,
+             "node {}: cannot resize an empty axis {} to {}", node.label(), i, plan.output[i]);
+  }
+  for (std::size_t i = 0; i < rank; ++i) plan.axes.push_back(map_axis(plan, node, i, scales[i]));
+  return plan;
+}
+
+template <typename T>
+void run_nearest(const ResizePlan& plan, const T* in, T* out) {
+  const std::size_t rank = plan.output.size();
+  const std::int64_t total = element_count(plan.output);
+  if (total == 0) return;
+  if (rank == 0) {
+    out[0] = in[0];
+    return;
+  }
+  const std::vector<std::int64_t> strides = contiguous_strides(plan.input);
+  const std::vector<std::int64_t>& last = plan.axes[rank - 1].first;
+  const std::int64_t inner = plan.output[rank - 1];
+  std::vector<std::int64_t> index(rank, 0);
+  for (std::int64_t row = 0; row < total / inner; ++row) {
+    std::int64_t offset = 0;
+    for (std::size_t d = 0; d + 1 < rank; ++d) {
+      offset += plan.axes[d].first[static_cast<std::size_t>(index[d])] * strides[d];
+    }
+    for (std::int64_t i = 0; i < inner; ++i)
+      out[i] = in[offset + last[static_cast<std::size_t>(i)]];
+    out += inner;
+    for (std::size_t d = rank - 1; d-- > 0;) {
+      if (++index[d] < plan.output[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
+// One linear pass along `axis`: from shape `from` to the same with axis resized.
+void linear_pass(const AxisMap& map, const Shape& from, std::size_t axis, const float* in,
+                 float* out) {
+  const std::int64_t outer = product(from, 0, axis);
+  const std::int64_t inner = product(from, axis + 1, from.size());
+  const std::int64_t in_len = from[axis];
+  const auto out_len = static_cast<std::int64_t>(map.first.size());
+  for (std::int64_t o = 0; o < outer; ++o) {
+    for (std::int64_t j = 0; j < out_len; ++j) {
+      const auto k = static_cast<std::size_t>(j);
+      const float* low = in + (o * in_len + map.first[k]) * inner;
+      const float* high = in + (o * in_len + map.second[k]) * inner;
+      const float w = map.weight[k];
+      float* target = out + (o * out_len + j) * inner;
+      for (std::int64_t i = 0; i < inner; ++i) target[i] = low[i] + w * (high[i] - low[i]);
+    }
+  }
+}
+
+}  // namespace
+
+void infer_resize(PrepareContext& context) {
+  const ResizePlan plan = resize_plan(context);
+  prepare_outputs(context, 1, 1);
+  set_output(context, 0, context.inputs[0].dtype, plan.output);
+}
+
+std::unique_ptr<Kernel> create_resize(const PrepareContext& context) {
+  const ResizePlan plan = resize_plan(context);
+  const std::size_t element = dtype_size(context.inputs[0].dtype);
+  if (!plan.linear) {
+    return make_kernel([plan, element](std::span<const Tensor> in, std::span<Tensor> out) {
+      switch (element) {
+        case 1:
+          run_nearest(plan, static_cast<const std::uint8_t*>(in[0].raw()),
+                      static_cast<std::uint8_t*>(out[0].raw()));
+          break;
+        case 2:
+          run_nearest(plan, static_cast<const std::uint16_t*>(in[0].raw()),
+                      static_cast<std::uint16_t*>(out[0].raw()));
+          break;
+        case 4:
+          run_nearest(plan, static_cast<const std::uint32_t*>(in[0].raw()),
+                      static_cast<std::uint32_t*>(out[0].raw()));
+          break;
+        default:
+          run_nearest(plan, static_cast<const std::uint64_t*>(in[0].raw()),
+                      static_cast<std::uint64_t*>(out[0].raw()));
+          break;
+      }
+    });
+  }
+  // Axes needing a pass, and the workspace for the intermediate results.
+  std::vector<std::size_t> passes;
+  std::int64_t largest = 0;
+  Shape shape = plan.input;
+  for (std::size_t axis = 0; axis < plan.axes.size(); ++axis) {
+    if (plan.axes[axis].identity) continue;
+    passes.push_back(axis);
+    shape[axis] = plan.output[axis];
+    largest = std::max(largest, element_count(shape));
+  }
+  auto buffers = std::make_shared<std::array<std::vector<float>, 2>>();
+  (*buffers)[0].resize(static_cast<std::size_t>(largest));
+  (*buffers)[1].resize(static_cast<std::size_t>(largest));
+  return make_kernel(
+      [plan, passes, buffers](std::span<const Tensor> in, std::span<Tensor> out) {
+        const float* source = in[0].data<float>();
+        float* result = out[0].data<float>();
+        if (passes.empty()) {
+          if (out[0].nbytes() > 0) std::memcpy(result, source, out[0].nbytes());
+          return;
+        }
+        Shape shape = plan.input;
+        for (std::size_t p = 0; p < passes.size(); ++p) {
+          const std::size_t axis = passes[p];
+          float* target = p + 1 == passes.size() ? result : (*buffers)[p % 2].data();
+          linear_pass(plan.axes[axis], shape, axis, source, target);
+          shape[axis] = plan.output[axis];
+          source = target;
+        }
+      },
+      2 * static_cast<std::size_t>(largest) * sizeof(float));
+}
+
+}  // namespace edgeperf::runtime::reference

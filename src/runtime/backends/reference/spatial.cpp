@@ -1,0 +1,83 @@
+#include "spatial.h"
+
+#include <algorithm>
+
+#include "edgeperf/core/error.h"
+#include "util.h"
+
+namespace edgeperf::runtime::reference {
+namespace {
+
+std::vector<std::int64_t> spatial_attr(const graph::Node& node, const char* key, std::size_t rank,
+                                       std::int64_t fallback, std::int64_t minimum) {
+  std::vector<std::int64_t> values = node.attr_ints(key, std::vector<std::int64_t>(rank, fallback));
+  EP_CHECK(values.size() == rank, "node {}: attribute '{}' has {} values, expected {}",
+           node.label(), key, values.size(), rank);
+  for (std::int64_t value : values) {
+    EP_CHECK(value >= minimum && value <= kMaxParameter,
+             "node {}: attribute '{}' has invalid value {}", node.label(), key, value);
+  }
+  return values;
+}
+
+std::int64_t divide_rounding(std::int64_t numerator, std::int64_t denominator, bool ceil) {
+  return ceil ? (numerator + denominator - 1) / denominator : numerator / denominator;
+}
+
+}  // namespace
+
+Window resolve_window(const graph::Node& node, const std::vector<std::int64_t>& input,
+                      const std::vector<std::int64_t>& kernel, bool ceil_mode) {
+  const std::size_t rank = input.size();
+  EP_CHECK(kernel.size() == rank, "node {}: kernel has {} dims for {} spatial dims", node.label(),
+           kernel.size(), rank);
+  Window window;
+  window.kernel = kernel;
+  for (std::int64_t k : kernel) {
+    EP_CHECK(k >= 1 && k <= kMaxParameter, "node {}: kernel size {} is invalid", node.label(), k);
+  }
+  window.strides = spatial_attr(node, "strides", rank, 1, 1);
+  window.dilations = spatial_attr(node, "dilations", rank, 1, 1);
+  const std::vector<std::int64_t> pads = spatial_attr(node, "pads", 2 * rank, 0, 0);
+  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  window.pads_begin.assign(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(rank));
+  window.pads_end.assign(pads.begin() + static_cast<std::ptrdiff_t>(rank), pads.end());
+  window.output.resize(rank);
+  for (std::size_t i = 0; i < rank; ++i) {
+    const std::int64_t extent = (kernel[i] - 1) * window.dilations[i] + 1;
+    const std::int64_t stride = window.strides[i];
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      const std::int64_t out = divide_rounding(input[i], stride, true);
+      const std::int64_t total = std::max<std::int64_t>(0, (out - 1) * stride + extent - input[i]);
+      const std::int64_t small = total / 2;
+      window.pads_begin[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      window.pads_end[i] = total - window.pads_begin[i];
+      window.output[i] = out;
+      continue;
+    }
+    if (auto_pad == "VALID") {
+      window.pads_begin[i] = 0;
+      window.pads_end[i] = 0;
+    } else {
+      EP_CHECK(auto_pad == "NOTSET", "node {}: unknown auto_pad '{}'", node.label(), auto_pad);
+    }
+    const std::int64_t padded = input[i] + window.pads_begin[i] + window.pads_end[i];
+    EP_CHECK(padded >= extent,
+             "node {}: kernel extent {} is larger than the padded input {} on spatial dim {}",
+             node.label(), extent, padded, i);
+    std::int64_t out = divide_rounding(padded - extent, stride, ceil_mode) + 1;
+    // A window must start inside the input or the left padding (ceil_mode).
+    if (ceil_mode && (out - 1) * stride >= input[i] + window.pads_begin[i]) --out;
+    window.output[i] = out;
+  }
+  return window;
+}
+
+Dims3 to_dims3(const std::vector<std::int64_t>& values, std::int64_t fill) {
+  Dims3 dims{fill, fill, fill};
+  const std::size_t shift = 3 - values.size();
+  for (std::size_t i = 0; i < values.size(); ++i) dims[shift + i] = values[i];
+  return dims;
+}
+
+}  // namespace edgeperf::runtime::reference
