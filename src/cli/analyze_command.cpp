@@ -113,19 +113,6 @@ std::vector<DataFile> list_files(const fs::path& root) {
   return files;
 }
 
-std::string type_name(PhysicalType type) {
-  switch (type) {
-    case PhysicalType::int32:
-      return "int32";
-    case PhysicalType::int64:
-      return "int64";
-    case PhysicalType::float32:
-      return "float32";
-    case PhysicalType::float64:
-      return "float64";
-  }
-  return "?";
-}
 
 std::string column_list(const std::vector<columnar::Field>& schema) {
   std::string names;
@@ -175,7 +162,7 @@ std::vector<std::string> columns_to_read(const columnar::ParquetReader& reader,
   if (const auto* key = field(args.groupby)) {
     EP_CHECK(key->type == PhysicalType::int32 || key->type == PhysicalType::int64,
              "analyze: {}: groupby column '{}' is {}; need an integer column", file.path.string(),
-             args.groupby, type_name(key->type));
+             args.groupby, physical_type_name(key->type));
     read.push_back(args.groupby);
   } else {
     EP_CHECK(file.partitions.count(args.groupby), "analyze: {}: unknown column '{}' (columns: {})",

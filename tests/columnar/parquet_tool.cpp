@@ -59,19 +59,6 @@ WriteOptions write_options(const Args& args) {
   return options;
 }
 
-const char* type_name(PhysicalType type) {
-  switch (type) {
-    case PhysicalType::int32:
-      return "int32";
-    case PhysicalType::int64:
-      return "int64";
-    case PhysicalType::float32:
-      return "float32";
-    case PhysicalType::float64:
-      return "float64";
-  }
-  return "?";
-}
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -106,7 +93,7 @@ void dump(const Args& args) {
   for (std::size_t i = 0; i < table.schema.size(); ++i) {
     const Field& f = table.schema[i];
     out += fmt::format("{}{{\"name\":{},\"type\":\"{}\",\"timestamp_ns\":{}}}", i ? "," : "",
-                       json_string(f.name), type_name(f.type), f.timestamp_ns);
+                       json_string(f.name), physical_type_name(f.type), f.timestamp_ns);
   }
   out += "],\"columns\":{";
   for (std::size_t i = 0; i < table.schema.size(); ++i) {

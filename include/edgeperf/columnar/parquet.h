@@ -18,6 +18,8 @@ enum class Compression { none, snappy, zstd };
 
 Compression parse_compression(const std::string& name);  // "none" | "snappy" | "zstd"
 
+const char* physical_type_name(PhysicalType type);  // "int32", "int64", "float32", "float64"
+
 struct Field {
   std::string name;
   PhysicalType type = PhysicalType::float32;

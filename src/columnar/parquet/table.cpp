@@ -21,6 +21,13 @@ std::size_t variant_index_for(PhysicalType type) {
   fail("unknown physical type {}", static_cast<int>(type));
 }
 
+
+std::size_t column_length(const ColumnValues& column) {
+  return std::visit([](const auto& values) { return values.size(); }, column);
+}
+
+}  // namespace
+
 const char* physical_type_name(PhysicalType type) {
   switch (type) {
     case PhysicalType::int32:
@@ -34,12 +41,6 @@ const char* physical_type_name(PhysicalType type) {
   }
   return "unknown";
 }
-
-std::size_t column_length(const ColumnValues& column) {
-  return std::visit([](const auto& values) { return values.size(); }, column);
-}
-
-}  // namespace
 
 Compression parse_compression(const std::string& name) {
   if (name == "none" || name == "uncompressed") return Compression::none;
