@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libzstd-dev libsnappy-dev libthrift-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy
-  chromium
+  chromium wrk
 )
 # Only for tools/ (training the fixtures in models/fixtures, torchvision exports for
 # bench/peers/parity_torchvision.py): `scripts/setup.sh --tools`.
