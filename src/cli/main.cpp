@@ -23,6 +23,7 @@ constexpr AddCommand kCommands[] = {
     edgeperf::cli::add_log_command,
     edgeperf::cli::add_analyze_command,
     edgeperf::cli::add_vecbench_command,
+    edgeperf::cli::add_dashboard_command,
 };
 
 }  // namespace
