@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace edgeperf::bench {
 namespace {
@@ -283,13 +284,64 @@ std::string render_markdown(const json& report) {
   return md;
 }
 
+namespace {
+
+// Per-model comparison facts as CSV cells: frontier membership, dominance, the use
+// cases it is recommended for, and its rank in each event.
+struct ComparisonCells {
+  std::map<std::string, std::string> pareto, dominated_by, recommended_for;
+  std::map<std::string, std::map<std::string, std::string>> event_rank;  // event -> model -> rank
+  std::vector<std::string> events;
+};
+
+ComparisonCells comparison_cells(const json& comparison) {
+  ComparisonCells cells;
+  if (comparison.empty()) return cells;
+  for (const json& model : comparison["pareto_frontier"]) cells.pareto[model.get<std::string>()] = "yes";
+  for (const json& d : comparison["dominated"]) {
+    cells.pareto[d["model"].get<std::string>()] = "no";
+    cells.dominated_by[d["model"].get<std::string>()] = d["dominated_by"].get<std::string>();
+  }
+  for (const auto& [use_case, rec] : comparison["recommendations"].items()) {
+    if (rec["model"].is_null()) continue;
+    std::string& cell = cells.recommended_for[rec["model"].get<std::string>()];
+    cell += (cell.empty() ? "" : ";") + use_case;
+  }
+  for (const json& event : comparison["events"]) {
+    const std::string name = event["event"].get<std::string>();
+    cells.events.push_back(name);
+    for (const json& row : event["ranking"]) {
+      cells.event_rank[name][row["model"].get<std::string>()] = row["rank"].is_null() ? "ineligible" : row["rank"].dump();
+    }
+  }
+  return cells;
+}
+
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string lookup(const std::map<std::string, std::string>& map, const std::string& key) {
+  const auto found = map.find(key);
+  return found == map.end() ? "" : found->second;
+}
+
+}  // namespace
+
 std::string render_csv(const json& report) {
-  std::string csv = "model,backend,threads,batch,p50_ms,p90_ms,p95_ms,p99_ms,mean_ms,ci95_low_ms,ci95_high_ms,cv,throughput_per_s,load_ms,first_ms,peak_rss_bytes,arena_bytes,file_bytes,macs,top1,energy_j_per_inference,noisy\n";
+  const ComparisonCells cells = comparison_cells(report["comparison"]);
+  std::string csv = "model,backend,threads,batch,p50_ms,p90_ms,p95_ms,p99_ms,mean_ms,ci95_low_ms,ci95_high_ms,cv,throughput_per_s,load_ms,first_ms,peak_rss_bytes,arena_bytes,file_bytes,macs,top1,energy_j_per_inference,noisy,on_pareto_frontier,dominated_by,recommended_for";
+  for (const std::string& event : cells.events) csv += ",rank_" + event;
+  csv += "\n";
   for (const json& m : report["models"]) {
+    const std::string label = m["label"].get<std::string>();
     for (const json& b : m["batches"]) {
       const json& l = b["latency_ms"];
-      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                         m["label"].get<std::string>(), m["backend"].get<std::string>(), m["threads"].get<int>(),
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                         csv_cell(label), m["backend"].get<std::string>(), m["threads"].get<int>(),
                          b["batch"].get<int>(), l["p50"].get<double>(), l["p90"].get<double>(), l["p95"].get<double>(),
                          l["p99"].get<double>(), l["mean"].get<double>(), l["ci95_low"].get<double>(),
                          l["ci95_high"].get<double>(), l["cv"].get<double>(),
@@ -299,7 +351,10 @@ std::string render_csv(const json& report) {
                          m["macs"].get<std::int64_t>(),
                          m["accuracy"].is_null() ? "" : fmt::format("{}", m["accuracy"]["top1"].get<double>()),
                          m["energy"]["joules_per_inference"].is_null() ? "unavailable" : fmt::format("{}", m["energy"]["joules_per_inference"].get<double>()),
-                         m["noisy"].get<bool>());
+                         m["noisy"].get<bool>(), lookup(cells.pareto, label), csv_cell(lookup(cells.dominated_by, label)),
+                         lookup(cells.recommended_for, label));
+      for (const std::string& event : cells.events) csv += "," + lookup(cells.event_rank.at(event), label);
+      csv += "\n";
     }
   }
   return csv;

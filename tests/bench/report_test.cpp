@@ -80,6 +80,8 @@ TEST(Report, AllFormatsCarryComparisonAndEvents) {
   EXPECT_NE(html.find("<svg id=\"pareto\""), std::string::npos);
   EXPECT_NE(html.find("<polyline"), std::string::npos);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);  // header + 3 models
+  EXPECT_NE(csv.find("on_pareto_frontier,dominated_by,recommended_for,rank_latency-sprint"), std::string::npos);
+  EXPECT_NE(csv.find(",no,fp32,"), std::string::npos);  // slow-big: off the frontier, dominated by fp32
 }
 
 }  // namespace

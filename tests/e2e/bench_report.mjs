@@ -44,6 +44,10 @@ if (report.models[0].accuracy.top1_correct !== report.models[1].accuracy.top1_co
 // 3. Every format carries the Pareto set, the recommendations and the events.
 const markdown = fs.readFileSync(out('report.md'), 'utf8');
 const html = fs.readFileSync(out('report.html'), 'utf8');
+const csv = fs.readFileSync(out('report.csv'), 'utf8');
+for (const needle of ['on_pareto_frontier', 'recommended_for', 'rank_latency-sprint', 'rank_all-around']) {
+  if (!csv.includes(needle)) fail(`csv report lacks '${needle}'`);
+}
 for (const [name, text] of [['markdown', markdown], ['html', html]]) {
   for (const needle of ['Pareto', 'latency_critical', 'latency-sprint', 'all-around', 'digits_cnn@2t']) {
     if (!text.includes(needle)) fail(`${name} report lacks '${needle}'`);
