@@ -4,7 +4,10 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECS ?= 60
-# ccache uses its default machine-wide directory, so fresh clones on the same machine share it.
+# ccache uses its default machine-wide directory; with paths taken relative to the
+# checkout, fresh clones on the same machine (CI) share it.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long clean
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "edgeperf/bench/stats.h"
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/core/npy.h"
@@ -82,13 +83,6 @@ std::string output_file_name(const std::string& name) {
   return safe + ".npy";
 }
 
-double percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  const double rank = p / 100.0 * static_cast<double>(values.size() - 1);
-  const auto low = static_cast<std::size_t>(std::floor(rank));
-  const std::size_t high = std::min(low + 1, values.size() - 1);
-  return values[low] + (values[high] - values[low]) * (rank - static_cast<double>(low));
-}
 
 void run(const RunOptions& options) {
   std::map<std::string, Tensor> feeds = load_inputs(options);
@@ -129,9 +123,9 @@ void run(const RunOptions& options) {
              static_cast<double>(memory.arena_bytes + memory.kernel_workspace_bytes) / 1e6,
              static_cast<double>(peak_rss_bytes()) / 1e6);
   if (!latencies.empty()) {
-    fmt::print("latency over {} runs: p50 {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n", latencies.size(),
-               percentile(latencies, 50), percentile(latencies, 90),
-               *std::min_element(latencies.begin(), latencies.end()));
+    const bench::Summary summary = bench::summarize(latencies);
+    fmt::print("latency over {} runs: p50 {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n", summary.n, summary.p50,
+               summary.p90, summary.min);
   }
   if (!options.timings_json.empty()) {
     const nlohmann::json timings = {
