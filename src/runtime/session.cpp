@@ -90,6 +90,7 @@ struct Session::Impl {
   std::map<std::string, Slot> slots;
   Tensor arena;  // u8, 64-byte aligned; every runtime activation is a view into it
   MemoryPlanInfo memory;
+  std::map<std::string, Shape> planned_shapes;  // input shapes the current plan is for
 
   void prepare(const std::map<std::string, Shape>& input_shapes);
   void resolve_inputs(const std::map<std::string, Shape>& input_shapes);
@@ -274,6 +275,7 @@ void Session::Impl::plan_memory() {
 }
 
 void Session::Impl::prepare(const std::map<std::string, Shape>& input_shapes) {
+  planned_shapes = input_shapes;
   resolve_inputs(input_shapes);
   infer_and_fold();
   lower();
@@ -362,8 +364,14 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
     EP_CHECK(inputs.count(input.name), "missing input '{}' ({})", input.name, input.to_string());
   }
   if (!same_shapes) {
-    // Check against the model's declared dims, then plan for the new shapes.
-    impl_->prepare(shapes);
+    // Plan for the new shapes; when they do not fit the model, keep the previous plan.
+    const std::map<std::string, Shape> previous = impl_->planned_shapes;
+    try {
+      impl_->prepare(shapes);
+    } catch (const Error&) {
+      impl_->prepare(previous);
+      throw;
+    }
   }
   return impl_->execute(inputs);
 }

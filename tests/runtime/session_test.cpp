@@ -50,6 +50,13 @@ TEST(Session, RejectsWrongInputs) {
   EXPECT_THROW(session.run({}), Error);
 }
 
+TEST(Session, ABadShapeKeepsThePreviousPlan) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
+  EXPECT_THROW(session.run({{"x", Tensor(DType::f32, {2, 5})}}), Error);
+  const auto outputs = session.run({{"x", make_tensor<float>({1, 3}, {1.0f, 2.0f, 3.0f})}});
+  EXPECT_FLOAT_EQ(outputs.begin()->second.values<float>()[2], 8.0f);
+}
+
 TEST(Session, NaNAndInfFlowThrough) {
   Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
   const auto outputs = session.run(
