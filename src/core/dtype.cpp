@@ -73,16 +73,15 @@ float16_bits float_to_half(float value) {
   if (abs > 0x7f800000u) return static_cast<float16_bits>(sign | 0x7e00u);  // NaN
   if (abs >= 0x477ff000u) return static_cast<float16_bits>(sign | 0x7c00u);  // overflow -> inf
   if (abs < 0x38800000u) {  // subnormal or zero in half precision
-    if (abs < 0x33000000u) return static_cast<float16_bits>(sign);
+    if (abs < 0x33000000u) return static_cast<float16_bits>(sign);  // below half of 2^-24
+    // value = m * 2^(e - 150) with the implicit bit in m; in units of 2^-24 that is
+    // m * 2^(e - 126), a right shift by 126 - e (14..24).
     const std::uint32_t exponent = abs >> 23;
     const std::uint32_t mantissa = (abs & 0x7fffffu) | 0x800000u;
-    const std::uint32_t shift = 126 - exponent;  // 14..24
-    std::uint32_t half = mantissa >> (shift - 0);
-    half >>= 10;
-    // round to nearest even on the bits shifted out
-    const std::uint32_t total_shift = shift + 10;
-    const std::uint32_t remainder = mantissa & ((1u << total_shift) - 1);
-    const std::uint32_t halfway = 1u << (total_shift - 1);
+    const std::uint32_t shift = 126 - exponent;
+    std::uint32_t half = mantissa >> shift;
+    const std::uint32_t remainder = mantissa & ((1u << shift) - 1);
+    const std::uint32_t halfway = 1u << (shift - 1);
     if (remainder > halfway || (remainder == halfway && (half & 1u))) ++half;
     return static_cast<float16_bits>(sign | half);
   }

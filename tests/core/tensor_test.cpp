@@ -47,6 +47,22 @@ TEST(Half, ConvertsExactlyRepresentableValuesAndSpecials) {
   EXPECT_EQ(float_to_half(1.0f + 0.00048828125f), 0x3c00);
 }
 
+TEST(Half, EveryHalfValueRoundTrips) {
+  for (std::uint32_t bits = 0; bits <= 0xffff; ++bits) {
+    const auto half = static_cast<float16_bits>(bits);
+    const float value = half_to_float(half);
+    if (std::isnan(value)) {
+      EXPECT_TRUE(std::isnan(half_to_float(float_to_half(value))));
+      continue;
+    }
+    ASSERT_EQ(float_to_half(value), half) << "bits 0x" << std::hex << bits;
+  }
+  // Halfway between the two smallest subnormals rounds to even; just above rounds up.
+  EXPECT_EQ(float_to_half(1.5f * 5.9604645e-08f), 0x0002);
+  EXPECT_EQ(float_to_half(0.5f * 5.9604645e-08f), 0x0000);
+  EXPECT_EQ(float_to_half(0.51f * 5.9604645e-08f), 0x0001);
+}
+
 TEST(Random, SameSeedSameData) {
   const Tensor a = random_tensor(DType::f32, {100}, 7);
   const Tensor b = random_tensor(DType::f32, {100}, 7);
