@@ -12,54 +12,15 @@
 #include <thread>
 
 #include "edgeperf/cli/commands.h"
+#include "stop_on_signals.h"
 #include "edgeperf/web/dashboard.h"
 
 namespace edgeperf::cli {
 namespace {
 
-class StopOnTerminationSignals {
- public:
-  explicit StopOnTerminationSignals(std::atomic<bool>& stop) : stop_(stop) {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals_, &previous_mask_);
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, &previous_pipe_);
-    waiter_ = std::thread([this] { wait_for_signals(); });
-  }
-  ~StopOnTerminationSignals() {
-    finished_.store(true);
-    pthread_kill(waiter_.native_handle(), SIGTERM);  // blocked: only ends sigwaitinfo
-    waiter_.join();
-    const timespec no_wait{};
-    while (sigtimedwait(&signals_, nullptr, &no_wait) > 0) {
-    }
-    sigaction(SIGPIPE, &previous_pipe_, nullptr);
-    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
-  }
-  StopOnTerminationSignals(const StopOnTerminationSignals&) = delete;
-  StopOnTerminationSignals& operator=(const StopOnTerminationSignals&) = delete;
-
- private:
-  void wait_for_signals() {
-    while (!finished_.load()) {
-      if (sigwaitinfo(&signals_, nullptr) > 0 && !finished_.load()) stop_.store(true);
-    }
-  }
-
-  std::atomic<bool>& stop_;
-  std::atomic<bool> finished_{false};
-  sigset_t signals_{};
-  sigset_t previous_mask_{};
-  struct sigaction previous_pipe_ {};
-  std::thread waiter_;
-};
-
 void run_dashboard_command(const web::DashboardOptions& options) {
   std::atomic<bool> stop{false};
-  StopOnTerminationSignals stop_on_signals(stop);
+  StopOnSignals stop_on_signals(stop, SIGPIPE);
   web::run_dashboard(options, stop);
 }
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "edgeperf/cli/commands.h"
+#include "stop_on_signals.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/sensors/logger.h"
@@ -38,47 +39,6 @@ struct LogArgs {
   std::string compression = "zstd";
   double duration_seconds = 0;
   std::optional<std::int32_t> sensor_id;
-};
-
-// Blocks SIGINT/SIGTERM for the lifetime of the object and turns them into `stop`.
-class StopOnSignals {
- public:
-  explicit StopOnSignals(std::atomic<bool>& stop) : stop_(stop) {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals_, &previous_mask_);
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGXFSZ, &ignore, &previous_xfsz_);
-    waiter_ = std::thread([this] { wait_for_signals(); });
-  }
-  ~StopOnSignals() {
-    finished_.store(true);
-    // Wakes the waiter; the signal is blocked, so it only ends sigwaitinfo.
-    pthread_kill(waiter_.native_handle(), SIGTERM);
-    waiter_.join();
-    const timespec no_wait{};
-    while (sigtimedwait(&signals_, nullptr, &no_wait) > 0) stop_.store(true);
-    sigaction(SIGXFSZ, &previous_xfsz_, nullptr);
-    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
-  }
-  StopOnSignals(const StopOnSignals&) = delete;
-  StopOnSignals& operator=(const StopOnSignals&) = delete;
-
- private:
-  void wait_for_signals() {
-    while (!finished_.load()) {
-      if (sigwaitinfo(&signals_, nullptr) > 0 && !finished_.load()) stop_.store(true);
-    }
-  }
-
-  std::atomic<bool>& stop_;
-  std::atomic<bool> finished_{false};
-  sigset_t signals_{};
-  sigset_t previous_mask_{};
-  struct sigaction previous_xfsz_ {};
-  std::thread waiter_;
 };
 
 LoggerOptions to_logger_options(const LogArgs& args) {
@@ -127,7 +87,7 @@ void run_log(const LogArgs& args) {
   std::atomic<bool> stop{false};
   LoggerStats stats;
   {
-    StopOnSignals stop_on_signals(stop);
+    StopOnSignals stop_on_signals(stop, SIGXFSZ);
     LoggerStats starting;
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
