@@ -5,7 +5,6 @@
 
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/core/process_stats.h"
-#include "edgeperf/core/random.h"
 #include "edgeperf/runtime/model_stats.h"
 
 namespace edgeperf::bench {
@@ -44,20 +43,6 @@ bool has_dynamic_batch(const runtime::Session& session) {
 const graph::ValueInfo& single_input(const runtime::Session& session, const std::string& path) {
   EP_CHECK(!session.inputs().empty(), "{}: the model has no inputs", path);
   return session.inputs().front();
-}
-
-std::map<std::string, Tensor> random_feeds(const runtime::Session& session, std::int64_t batch,
-                                           std::uint64_t seed) {
-  std::map<std::string, Tensor> feeds;
-  std::uint64_t stream = 0;
-  for (const graph::ValueInfo& input : session.inputs()) {
-    Shape shape = input.resolved_shape();
-    if (!shape.empty()) shape[0] = batch;
-    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
-    feeds[input.name] = random_tensor(input.dtype, shape, seed * 7919 + ++stream, is_float ? -1 : 0,
-                                      is_float ? 1 : 2);
-  }
-  return feeds;
 }
 
 // The dataset's samples must match the model's first input, minus the batch dimension.
@@ -122,7 +107,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   }
   if (dataset_ptr) check_dataset_matches(session, *dataset_ptr, result.path);
 
-  auto feeds = random_feeds(session, options.batches.front(), options.seed);
+  auto feeds = runtime::random_inputs(session, options.seed, options.batches.front());
   const auto first_start = Clock::now();
   session.run(feeds);
   result.first_run_ms = elapsed_ms(first_start);
@@ -138,7 +123,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   const FrequencyReading frequency_before = read_frequencies();
   for (std::int64_t batch : options.batches) {
     EP_CHECK(batch >= 1, "--batch values must be at least 1, got {}", batch);
-    SessionSut sut(session, random_feeds(session, batch, options.seed), batch);
+    SessionSut sut(session, runtime::random_inputs(session, options.seed, batch), batch);
     const auto energy_before = energy.read_microjoules();
     BatchResult batch_result{batch, measure(sut, options.run, progress), {}};
     const auto energy_after = energy.read_microjoules();
@@ -160,7 +145,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     result.scenario = run_scenario(*options.scenario, [&](std::size_t samples) {
       const auto count = static_cast<std::int64_t>(samples);
       const std::int64_t batch = has_dynamic_batch(session) ? count : 1;
-      return std::make_unique<SessionSut>(session, random_feeds(session, batch, options.seed), batch,
+      return std::make_unique<SessionSut>(session, runtime::random_inputs(session, options.seed, batch), batch,
                                           count / batch);
     });
   }
@@ -168,7 +153,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     result.accuracy = score(run_dataset(session, *dataset_ptr), dataset_ptr->labels);
   } else if (options.reference_model) {
     runtime::Session reference = runtime::Session::from_file(*options.reference_model, session_options);
-    const auto fidelity_feeds = random_feeds(session, options.batches.front(), options.seed + 1);
+    const auto fidelity_feeds = runtime::random_inputs(session, options.seed + 1, options.batches.front());
     const auto expected = reference.run(fidelity_feeds);
     const auto actual = session.run(fidelity_feeds);
     result.fidelity = compare_outputs(expected.begin()->second, actual.begin()->second);

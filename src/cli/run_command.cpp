@@ -13,7 +13,6 @@
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/core/npy.h"
 #include "edgeperf/core/process_stats.h"
-#include "edgeperf/core/random.h"
 #include "edgeperf/runtime/session.h"
 
 namespace edgeperf::cli {
@@ -50,18 +49,6 @@ std::map<std::string, Tensor> load_inputs(const RunOptions& options) {
   return feeds;
 }
 
-void add_random_inputs(const runtime::Session& session, std::uint64_t seed,
-                       std::map<std::string, Tensor>& feeds) {
-  std::uint64_t stream = 0;
-  for (const graph::ValueInfo& input : session.inputs()) {
-    ++stream;
-    if (feeds.count(input.name)) continue;
-    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
-    feeds[input.name] = random_tensor(input.dtype, input.resolved_shape(), seed * 1000003 + stream,
-                                      is_float ? -1.0 : 0.0, is_float ? 1.0 : 2.0);
-  }
-}
-
 // Counts NaN and Inf values; they are run and reported, not rejected.
 void warn_non_finite(const std::string& what, const std::string& name, const Tensor& tensor) {
   if (tensor.dtype() != DType::f32) return;
@@ -95,7 +82,7 @@ void run(const RunOptions& options) {
   runtime::Session session = runtime::Session::from_file(options.model, session_options);
   const double load_ms = elapsed_ms(load_start);
 
-  add_random_inputs(session, options.seed, feeds);
+  feeds = runtime::random_inputs(session, options.seed, 0, feeds);
   for (const auto& [name, tensor] : feeds) warn_non_finite("input", name, tensor);
 
   const auto first_start = Clock::now();

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "edgeperf/core/random.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/runtime/backend.h"
 #include "edgeperf/runtime/memory_planner.h"
@@ -29,6 +30,23 @@ std::string backend_name(BackendKind kind) {
     case BackendKind::reference: return "reference";
   }
   return "?";
+}
+
+std::map<std::string, Tensor> random_inputs(const Session& session, std::uint64_t seed,
+                                            std::int64_t batch,
+                                            const std::map<std::string, Tensor>& given) {
+  std::map<std::string, Tensor> feeds = given;
+  std::uint64_t stream = 0;
+  for (const graph::ValueInfo& input : session.inputs()) {
+    ++stream;
+    if (feeds.count(input.name)) continue;
+    Shape shape = input.resolved_shape();
+    if (batch > 0 && !shape.empty()) shape[0] = batch;
+    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
+    feeds[input.name] = random_tensor(input.dtype, shape, seed * 1000003 + stream,
+                                      is_float ? -1.0 : 0.0, is_float ? 1.0 : 2.0);
+  }
+  return feeds;
 }
 
 int physical_core_count() {

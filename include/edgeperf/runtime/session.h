@@ -68,6 +68,13 @@ class Session {
   std::unique_ptr<Impl> impl_;
 };
 
+// Seeded random data for every session input not already in `given`: floats uniform in
+// [-1, 1), integers in [0, 2). `batch` > 0 replaces the first dimension. The same seed
+// gives the same data on every machine.
+std::map<std::string, Tensor> random_inputs(const Session& session, std::uint64_t seed,
+                                            std::int64_t batch = 0,
+                                            const std::map<std::string, Tensor>& given = {});
+
 // Default thread count: physical cores (not hyperthreads).
 int physical_core_count();
 
