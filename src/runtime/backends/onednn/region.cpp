@@ -445,6 +445,24 @@ class RegionBuilder {
     return std::string_view(pd.impl_info_str()).starts_with("ref");
   }
 
+  // The common tail of a conv or inner product: pack the weights (and bias) once into
+  // the primitive's layout, claim the fused chain, define its output and add the op.
+  template <typename Primitive, typename PrimitiveDesc>
+  void add_weighted_op(const PrimitiveDesc& pd, std::size_t index, const std::string& src,
+                       const memory::desc& plain_weights, const memory::desc& bias_md,
+                       const PackedWeights& packed, const std::vector<ChainLink>& links,
+                       std::size_t count) {
+    std::vector<std::pair<int, int>> args = {
+        {DNNL_ARG_SRC, use_as(src, pd.src_desc())},
+        {DNNL_ARG_WEIGHTS, constant_slot(pack(pd.weights_desc(), plain_weights, packed.weights.data()))}};
+    if (!packed.bias.empty()) {
+      args.emplace_back(DNNL_ARG_BIAS, constant_slot(pack(pd.bias_desc(), bias_md, packed.bias.data())));
+    }
+    claim(links, count);
+    args.emplace_back(DNNL_ARG_DST, define_chain_output(links, count, output_of(index), pd.dst_desc()));
+    add_compute_op(Primitive(pd), std::move(args), pd.scratchpad_desc());
+  }
+
   void lower_conv(std::size_t index, const ConvSpec& spec) {
     const PlannedNode& node = planned(index);
     const std::string& x = node.node->inputs[0];
@@ -492,19 +510,8 @@ class RegionBuilder {
                      sum ? value(sum->sum_operand).md : any_desc(node.outputs[0].shape), count);
       }
       if (!pd) continue;
-      const int src_slot = use_as(x, pd->src_desc());
-      const int weights_slot =
-          constant_slot(pack(pd->weights_desc(), plain_desc(weight_dims), packed.weights.data()));
-      std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, src_slot},
-                                               {DNNL_ARG_WEIGHTS, weights_slot}};
-      if (!packed.bias.empty()) {
-        args.emplace_back(DNNL_ARG_BIAS,
-                          constant_slot(pack(pd->bias_desc(), bias_md, packed.bias.data())));
-      }
-      claim(links, count);
-      args.emplace_back(DNNL_ARG_DST,
-                        define_chain_output(links, count, output_of(index), pd->dst_desc()));
-      add_compute_op(dnnl::convolution_forward(*pd), std::move(args), pd->scratchpad_desc());
+      add_weighted_op<dnnl::convolution_forward>(*pd, index, x, plain_desc(weight_dims), bias_md,
+                                                 packed, links, count);
       return;
     }
     throw NodeRejected{index};
@@ -562,18 +569,8 @@ class RegionBuilder {
       } catch (const dnnl::error&) {
         continue;
       }
-      std::vector<std::pair<int, int>> args = {
-          {DNNL_ARG_SRC, use_as(a, pd->src_desc())},
-          {DNNL_ARG_WEIGHTS,
-           constant_slot(pack(pd->weights_desc(), plain_desc({n, k}), packed.weights.data()))}};
-      if (!packed.bias.empty()) {
-        args.emplace_back(DNNL_ARG_BIAS,
-                          constant_slot(pack(pd->bias_desc(), bias_md, packed.bias.data())));
-      }
-      claim(links, count);
-      args.emplace_back(DNNL_ARG_DST,
-                        define_chain_output(links, count, output_of(index), pd->dst_desc()));
-      add_compute_op(dnnl::inner_product_forward(*pd), std::move(args), pd->scratchpad_desc());
+      add_weighted_op<dnnl::inner_product_forward>(*pd, index, a, plain_desc({n, k}), bias_md,
+                                                   packed, links, count);
       return;
     }
     throw NodeRejected{index};
