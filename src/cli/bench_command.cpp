@@ -176,7 +176,7 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--md", options->markdown, "Write a Markdown report");
   command->add_option("--csv", options->csv, "Write a CSV table");
   command->add_option("--html", options->html, "Write a self-contained HTML report with charts");
-  command->callback([options, command] {
+  command->callback([options] {
     options->args = {"edgeperf", "bench"};
     for (const auto& model : options->models) options->args.push_back(model);
     run_bench(*options);

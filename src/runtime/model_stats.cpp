@@ -14,10 +14,10 @@ std::int64_t node_macs(const graph::Node& node, const std::vector<TensorDesc>& i
     return output_elements * per_output;
   }
   if (node.op_type == "ConvTranspose" && weight.size() >= 3) {
+    // Weights are [C_in, C_out / group, k...]: each input element feeds C_out/group * k outputs.
     std::int64_t per_input = 1;
     for (std::size_t i = 1; i < weight.size(); ++i) per_input *= weight[i];
-    const std::int64_t group = node.attr_int("group", 1);
-    return inputs[0].numel() * per_input / std::max<std::int64_t>(group, 1) * group;
+    return inputs[0].numel() * per_input;
   }
   if (node.op_type == "Gemm") {
     const Shape& a = inputs[0].shape;
