@@ -109,12 +109,20 @@ struct Session::Impl {
   Tensor arena;  // u8, 64-byte aligned; every runtime activation is a view into it
   MemoryPlanInfo memory;
   std::map<std::string, Shape> planned_shapes;  // input shapes the current plan is for
+  // Per step, the tensors it reads and writes, bound once per plan; only the positions
+  // that read graph inputs are filled in on each run.
+  struct StepBinding {
+    std::vector<Tensor> inputs, outputs;
+    std::vector<std::pair<std::size_t, std::string>> feed_positions;
+  };
+  std::vector<StepBinding> bindings;
 
   void prepare(const std::map<std::string, Shape>& input_shapes);
   void resolve_inputs(const std::map<std::string, Shape>& input_shapes);
   void infer_and_fold();
   void lower();
   void plan_memory();
+  void bind_steps();
   Tensor resolve(const std::string& name, const std::map<std::string, Tensor>& feeds);
   std::map<std::string, Tensor> execute(const std::map<std::string, Tensor>& feeds);
 };
@@ -298,6 +306,7 @@ void Session::Impl::prepare(const std::map<std::string, Shape>& input_shapes) {
   infer_and_fold();
   lower();
   plan_memory();
+  bind_steps();
   outputs = graph.outputs;
   for (graph::ValueInfo& output : outputs) {
     const TensorDesc& desc = descs.at(output.name);
@@ -319,16 +328,28 @@ Tensor Session::Impl::resolve(const std::string& name, const std::map<std::strin
   fail("internal: value '{}' has no storage", name);
 }
 
+void Session::Impl::bind_steps() {
+  bindings.clear();
+  for (const Step& step : steps) {
+    StepBinding binding;
+    for (const std::string& name : step.inputs) {
+      const bool is_feed = !name.empty() && !slots.count(name) && !constants.count(name);
+      if (is_feed) binding.feed_positions.emplace_back(binding.inputs.size(), name);
+      binding.inputs.push_back(is_feed ? Tensor() : resolve(name, {}));
+    }
+    for (const std::string& name : step.outputs) binding.outputs.push_back(resolve(name, {}));
+    bindings.push_back(std::move(binding));
+  }
+}
+
 std::map<std::string, Tensor> Session::Impl::execute(const std::map<std::string, Tensor>& feeds) {
   omp_set_num_threads(threads);
   const RunContext context{threads};
-  std::vector<Tensor> in, out;
-  for (Step& step : steps) {
-    in.clear();
-    out.clear();
-    for (const std::string& name : step.inputs) in.push_back(resolve(name, feeds));
-    for (const std::string& name : step.outputs) out.push_back(resolve(name, feeds));
-    step.kernel->run(context, in, out);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    StepBinding& binding = bindings[i];
+    for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = feeds.at(name);
+    steps[i].kernel->run(context, binding.inputs, binding.outputs);
+    for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = Tensor();
   }
   std::map<std::string, Tensor> results;
   for (const graph::ValueInfo& output : graph.outputs) {
