@@ -65,10 +65,8 @@ int physical_core_count() {
 void check_supported_ops(const graph::Graph& graph) {
   std::map<std::string, std::vector<std::string>> unsupported;
   for (const graph::Node& node : graph.nodes) {
-    const bool default_domain = node.domain.empty() || node.domain == "ai.onnx";
-    if (default_domain && find_reference_kernel(node.op_type) != nullptr) continue;
-    const std::string op = default_domain ? node.op_type : node.domain + "." + node.op_type;
-    unsupported[op].push_back(node.name.empty() ? node.outputs.at(0) : node.name);
+    if (find_reference_kernel(node) != nullptr) continue;
+    unsupported[registry_key(node)].push_back(node.name.empty() ? node.outputs.at(0) : node.name);
   }
   if (unsupported.empty()) return;
   std::string listing;
@@ -178,7 +176,7 @@ void Session::Impl::infer_and_fold() {
       context.constants.push_back(constant == constants.end() ? nullptr : &constant->second);
       all_constant = all_constant && constant != constants.end();
     }
-    const KernelRegistration* kernel = find_reference_kernel(node.op_type);
+    const KernelRegistration* kernel = find_reference_kernel(node);
     with_error_context("node " + node.label(), [&] {
       kernel->infer(context);
       EP_CHECK(context.outputs.size() >= node.outputs.size(),
@@ -254,7 +252,7 @@ void Session::Impl::lower() {
                            graph.opset};
     Step step;
     step.kernel = with_error_context("node " + planned.node->label(), [&] {
-      return find_reference_kernel(planned.node->op_type)->create(context);
+      return find_reference_kernel(*planned.node)->create(context);
     });
     step.inputs = planned.node->inputs;
     step.input_descs = planned.inputs;

@@ -99,4 +99,13 @@ const KernelRegistration* find_reference_kernel(std::string_view op_type) {
   return found == kReferenceKernels.end() ? nullptr : &*found;
 }
 
+std::string registry_key(const graph::Node& node) {
+  const bool default_domain = node.domain.empty() || node.domain == "ai.onnx";
+  return default_domain ? node.op_type : node.domain + "." + node.op_type;
+}
+
+const KernelRegistration* find_reference_kernel(const graph::Node& node) {
+  return find_reference_kernel(registry_key(node));
+}
+
 }  // namespace edgeperf::runtime
