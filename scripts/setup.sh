@@ -8,7 +8,7 @@ APT_PACKAGES=(
   cmake g++ make ccache pkg-config clang libclang-rt-14-dev
   libonnx-dev protobuf-compiler libprotobuf-dev
   libdnnl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
-  libzstd-dev libsnappy-dev libthrift-dev libstb-dev
+  libzstd-dev libsnappy-dev zlib1g-dev libthrift-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy
   chromium wrk

@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "edgeperf/cli/commands.h"
-#include "stop_on_signals.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/sensors/logger.h"
 #include "edgeperf/sensors/source.h"
+#include "stop_on_signals.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -39,6 +39,7 @@ struct LogArgs {
   std::string compression = "zstd";
   double duration_seconds = 0;
   std::optional<std::int32_t> sensor_id;
+  double wake_hz = 100;
 };
 
 LoggerOptions to_logger_options(const LogArgs& args) {
@@ -56,6 +57,7 @@ LoggerOptions to_logger_options(const LogArgs& args) {
   options.compression = columnar::parse_compression(args.compression);
   options.duration_seconds = args.duration_seconds;
   options.sensor_id = args.sensor_id;
+  options.wake_hz = args.wake_hz;
   sensors::validate(options);
   return options;
 }
@@ -71,8 +73,9 @@ void print_summary(const LoggerStats& stats, const std::string& sidecar) {
   fmt::print("samples {}  written {}  late {}  dropped {}  skipped {}  source misses {}\n",
              stats.samples, stats.rows_written, stats.late_samples, stats.dropped_samples,
              stats.skipped_ticks, stats.source_misses);
-  fmt::print("jitter p50 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n", stats.jitter.p50_us,
-             stats.jitter.p99_us, stats.jitter.max_us);
+  fmt::print(
+      "{} wake-ups, {} samples each; wake-up jitter p50 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
+      stats.wakeups, stats.burst, stats.jitter.p50_us, stats.jitter.p99_us, stats.jitter.max_us);
   fmt::print("i2c retries {}  errors {}  failed reads {}\n", stats.source.i2c_retries,
              stats.source.i2c_errors, stats.source.failed_reads);
   fmt::print("{} chunks in {:.2f} s; counters in {}\n", stats.chunks.size(), stats.elapsed_seconds,
@@ -134,6 +137,8 @@ void add_log_command(CLI::App& app) {
                    "seconds to log; 0 logs until SIGINT/SIGTERM or the source ends")
       ->capture_default_str();
   command->add_option("--sensor-id", args->sensor_id, "sensor_id written with every sample");
+  command->add_option("--wake-hz", args->wake_hz,
+                      "wake-ups per second for sources with a FIFO (sim), read in bursts");
   command->callback([args] { run_log(*args); });
 }
 

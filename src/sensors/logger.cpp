@@ -234,6 +234,8 @@ class DeadlineSchedule {
     return true;
   }
 
+  std::int64_t deadline() const { return deadline_; }
+
   // Called on waking at the deadline: how late we are; moves to the next deadline.
   // After a stall longer than kStallLimitNs the missed deadlines are skipped rather
   // than sampled in a burst.
@@ -264,39 +266,80 @@ void deliver(ImuSample sample, std::int64_t wall_ns, const Source& source,
   if (!shared.ring.push(sample)) ++stats.dropped_samples;
 }
 
+// Samples read per wake-up: enough to wake about wake_hz times a second, never more
+// than the source buffers.
+std::size_t burst_size(const Source& source, const LoggerOptions& options) {
+  const double wanted = std::ceil(options.rate_hz / std::max(options.wake_hz, 1e-9));
+  return std::clamp<std::size_t>(static_cast<std::size_t>(std::max(wanted, 1.0)), 1,
+                                 std::max<std::size_t>(source.max_burst(), 1));
+}
+
+// Reads up to `count` samples due at deadline_mono - (count-1-i) * period and
+// stamps each with the wall-clock instant it was due. False when the source ended.
+bool read_burst(Source& source, std::size_t count, std::int64_t deadline_mono,
+                std::int64_t period_ns, const LoggerOptions& options, SharedState& shared,
+                LoggerStats& stats) {
+  const std::int64_t wall_now = now_ns(CLOCK_REALTIME);
+  const std::int64_t mono_now = now_ns(CLOCK_MONOTONIC);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t due_mono =
+        deadline_mono - static_cast<std::int64_t>(count - 1 - i) * period_ns;
+    if (std::optional<ImuSample> sample = source.read()) {
+      deliver(*sample, wall_now - (mono_now - due_mono), source, options, shared, stats);
+    } else if (source.exhausted()) {
+      return false;
+    } else {
+      ++stats.source_misses;
+    }
+  }
+  return true;
+}
+
+// The last burst is cut short so exactly duration * rate samples are taken.
+std::size_t samples_this_wake(std::size_t burst, std::uint64_t ticks, std::uint64_t limit) {
+  if (limit == 0) return burst;
+  const std::uint64_t left = limit - std::min(ticks, limit);
+  return static_cast<std::size_t>(std::min<std::uint64_t>(burst, left));
+}
+
 void acquire(Source& source, const LoggerOptions& options, const std::atomic<bool>& stop,
              SharedState& shared, LoggerStats& stats) {
   const auto period_ns = static_cast<std::int64_t>(std::llround(1e9 / options.rate_hz));
+  const std::size_t burst = burst_size(source, options);
+  const std::int64_t wake_period_ns = period_ns * static_cast<std::int64_t>(burst);
   const auto tolerance_ns = static_cast<std::int64_t>(
-      options.late_tolerance_us > 0 ? options.late_tolerance_us * 1000.0 : period_ns / 4.0);
-  const std::uint64_t tick_limit =
+      options.late_tolerance_us > 0 ? options.late_tolerance_us * 1000.0 : wake_period_ns / 4.0);
+  const std::uint64_t sample_limit =
       options.duration_seconds > 0
           ? static_cast<std::uint64_t>(std::llround(options.duration_seconds * options.rate_hz))
           : 0;
-  // The default 50 us timer slack would show up as jitter on every sample (this
+  // The default 50 us timer slack would show up as jitter on every wake-up (this
   // thread only).
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  stats.burst = burst;
   JitterHistogram jitter;
-  DeadlineSchedule schedule(period_ns);
-  std::uint64_t ticks = 0;
-  while (tick_limit == 0 || ticks < tick_limit) {
+  // The first deadline is one burst after start: the FIFO fills before it is read.
+  DeadlineSchedule schedule(wake_period_ns);
+  schedule.take();
+  std::uint64_t ticks = 0;  // sample periods consumed, read or skipped
+  while (sample_limit == 0 || ticks < sample_limit) {
     if (stop.load() || shared.writer_failed.load()) {
       stats.stopped_by_request = stop.load();
       break;
     }
     if (!schedule.sleep_toward_deadline()) continue;
+    const std::int64_t deadline = schedule.deadline();
     const DeadlineSchedule::Tick tick = schedule.take();
-    stats.skipped_ticks += tick.skipped;
-    ticks += tick.skipped + 1;
+    stats.skipped_ticks += tick.skipped * burst;
+    ticks += tick.skipped * burst;
+    ++stats.wakeups;
     jitter.add(tick.lateness_ns);
-    if (tick.lateness_ns > tolerance_ns) ++stats.late_samples;
-    const std::int64_t wall_ns = now_ns(CLOCK_REALTIME);
-    if (std::optional<ImuSample> sample = source.read()) {
-      deliver(*sample, wall_ns, source, options, shared, stats);
-    } else if (source.exhausted()) {
+    const std::size_t count = samples_this_wake(burst, ticks, sample_limit);
+    if (tick.lateness_ns > tolerance_ns) stats.late_samples += count;
+    ticks += count;
+    const std::int64_t skipped_ns = static_cast<std::int64_t>(tick.skipped) * wake_period_ns;
+    if (!read_burst(source, count, deadline + skipped_ns, period_ns, options, shared, stats)) {
       break;
-    } else {
-      ++stats.source_misses;
     }
   }
   stats.jitter = jitter.summary();
@@ -355,6 +398,8 @@ void validate(const LoggerOptions& options) {
   EP_CHECK(rows >= 1 && rows <= kMaxChunkRows,
            "chunk of {} rows at {} Hz is outside [1, {}] rows; use a smaller --chunk-secs", rows,
            options.rate_hz, kMaxChunkRows);
+  EP_CHECK(std::isfinite(options.wake_hz) && options.wake_hz > 0,
+           "--wake-hz must be a positive number, got {}", options.wake_hz);
   EP_CHECK(std::isfinite(options.duration_seconds) && options.duration_seconds >= 0,
            "--duration must be a non-negative number of seconds, got {}", options.duration_seconds);
   EP_CHECK(!options.out_dir.empty(), "--out is required");
@@ -386,6 +431,8 @@ std::string logger_stats_json(const LoggerStats& stats, const LoggerOptions& opt
       {"elapsed_s", stats.elapsed_seconds},
       {"samples", stats.samples},
       {"rows_written", stats.rows_written},
+      {"burst", stats.burst},
+      {"wakeups", stats.wakeups},
       {"late_samples", stats.late_samples},
       {"dropped_samples", stats.dropped_samples},
       {"skipped_ticks", stats.skipped_ticks},

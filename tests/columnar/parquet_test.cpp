@@ -452,5 +452,38 @@ TEST(Parquet, TruncatedPageHeaderNamesRowGroupColumnAndOffset) {
   }
 }
 
+TEST(Parquet, FlippedBitInAPageBodyIsCaughtByItsCrc) {
+  for (Compression compression : {Compression::none, Compression::snappy, Compression::zstd}) {
+    WriteOptions options;
+    options.compression = compression;
+    options.dictionary = false;
+    std::string bytes = encode_parquet(testing::imu_sample(500), options);
+    const format::FileMetaData meta = footer_of(bytes);
+    const auto offset =
+        static_cast<std::size_t>(meta.row_groups[0].columns[3].meta_data->data_page_offset);
+    std::size_t header_size = 0;
+    const format::PageHeader header =
+        format::parse_page_header(reinterpret_cast<const std::uint8_t*>(bytes.data()) + offset,
+                                  bytes.size() - offset, header_size);
+    ASSERT_TRUE(header.crc.has_value());
+    // The last byte of the page body: in an uncompressed page it is a value's byte,
+    // which no structural check could notice.
+    const std::size_t at = offset + header_size + header.compressed_page_size - 1;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x10);
+    const fs::path path = temp_dir() / "flipped.parquet";
+    write_file_atomic(path, bytes);
+    const ParquetReader reader(path);
+    try {
+      reader.read_row_group(0, {"accel_y"});
+      FAIL() << "expected an Error for " << static_cast<int>(compression);
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("flipped.parquet: row group 0, column 'accel_y'"), std::string::npos)
+          << message;
+      EXPECT_NE(message.find("CRC-32"), std::string::npos) << message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgeperf::columnar

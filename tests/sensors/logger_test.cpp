@@ -203,5 +203,54 @@ TEST(Logger, SidecarJsonCarriesTheCounters) {
   EXPECT_EQ(sidecar_path(options, 99), fs::path("/tmp/out/log-99.json"));
 }
 
+TEST(Logger, FifoSourceIsReadInBurstsStampedOnTheRateSchedule) {
+  ScratchDir dir("burst");
+  SimSource sim(3, default_motion_script());
+  std::atomic<bool> stop{false};
+  LoggerOptions options = fast_options(dir.path());
+  options.rate_hz = 1000;
+  options.wake_hz = 100;
+  options.duration_seconds = 0.205;  // 205 samples: the last burst is cut short
+  options.chunk_rows = 1000;
+  const LoggerStats stats = run_logger(sim, options, stop);
+  ASSERT_TRUE(stats.error.empty()) << stats.error;
+  EXPECT_EQ(stats.burst, 10u);
+  EXPECT_EQ(stats.samples, 205u);
+  EXPECT_EQ(stats.wakeups, 21u);
+  const auto rows = read_imu_parquet(dir.path() / stats.chunks.at(0).path);
+  ASSERT_EQ(rows.size(), 205u);
+  // Within a burst the stamps are exactly one period apart; across bursts they stay
+  // on the schedule up to the wake-up jitter.
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const std::int64_t step = rows[i].ts_ns - rows[i - 1].ts_ns;
+    if (i % 10 != 0) {
+      EXPECT_EQ(step, 1'000'000) << i;
+    } else {
+      EXPECT_GT(step, 0) << i;
+    }
+  }
+  const std::int64_t span = rows.back().ts_ns - rows.front().ts_ns;
+  EXPECT_NEAR(static_cast<double>(span), 204e6, 20e6);
+}
+
+TEST(Logger, SourceWithoutFifoIsReadOncePerSample) {
+  ScratchDir dir("noburst");
+  FlakySource source(0);
+  std::atomic<bool> stop{false};
+  LoggerOptions options = fast_options(dir.path());
+  options.duration_seconds = 0;
+  options.rate_hz = 1000;
+  const LoggerStats stats = run_logger(source, options, stop);
+  EXPECT_EQ(stats.burst, 1u);
+}
+
+TEST(LoggerOptions, RejectsANonPositiveWakeRate) {
+  LoggerOptions options = fast_options("/tmp/unused");
+  options.wake_hz = 0;
+  EXPECT_THROW(validate(options), Error);
+  options.wake_hz = std::nan("");
+  EXPECT_THROW(validate(options), Error);
+}
+
 }  // namespace
 }  // namespace edgeperf::sensors

@@ -3,12 +3,14 @@
 //
 // An acquisition thread samples the source on an absolute-deadline schedule
 // (clock_nanosleep TIMER_ABSTIME on CLOCK_MONOTONIC) and stamps samples with
-// CLOCK_REALTIME; it pushes them into a bounded single-producer/single-consumer
-// ring. A writer thread drains the ring into chunks and writes each chunk as a
-// Parquet file with write_parquet (temporary name, fsync, rename), into hive
-// partitions DIR/date=YYYY-MM-DD/part-<first ts_ns>-<seq>.parquet. A slow disk
-// therefore never stalls sampling; when the ring is full, samples are dropped
-// and counted. A chunk never spans two UTC dates.
+// CLOCK_REALTIME. A source with a FIFO (max_burst() > 1) is read in bursts, so the
+// thread wakes about wake_hz times a second rather than once per sample; each
+// sample of a burst is stamped with the instant it was due. It pushes them into a bounded
+// single-producer/single-consumer ring. A writer thread drains the ring into chunks and writes each
+// chunk as a Parquet file with write_parquet (temporary name, fsync, rename), into hive partitions
+// DIR/date=YYYY-MM-DD/part-<first ts_ns>-<seq>.parquet. A slow disk therefore never stalls
+// sampling; when the ring is full, samples are dropped and counted. A chunk never spans two UTC
+// dates.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +37,8 @@ struct LoggerOptions {
   // A sample is late when it woke more than this after its deadline; 0 picks a
   // quarter of the period.
   double late_tolerance_us = 0;
+  // Wake-ups per second for sources that buffer samples (a FIFO); at most the rate.
+  double wake_hz = 100;
   // Ring capacity in seconds of samples (at least 1024 samples).
   double queue_seconds = 10;
 };
@@ -56,9 +60,11 @@ struct ChunkRecord {
 struct LoggerStats {
   std::int64_t started_ns = 0;  // CLOCK_REALTIME at start
   double elapsed_seconds = 0;
-  std::uint64_t samples = 0;          // samples taken from the source
-  std::uint64_t rows_written = 0;     // samples in chunks on disk
-  std::uint64_t late_samples = 0;     // woke after deadline + tolerance
+  std::uint64_t samples = 0;       // samples taken from the source
+  std::uint64_t rows_written = 0;  // samples in chunks on disk
+  std::size_t burst = 1;           // samples read per wake-up
+  std::uint64_t wakeups = 0;
+  std::uint64_t late_samples = 0;     // read in a wake-up later than deadline + tolerance
   std::uint64_t dropped_samples = 0;  // ring full
   std::uint64_t skipped_ticks = 0;    // deadlines abandoned after a stall over 1 s
   std::uint64_t source_misses = 0;    // ticks where the source gave no sample

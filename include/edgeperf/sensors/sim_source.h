@@ -52,6 +52,9 @@ class SimSource final : public Source {
 
   void start(double rate_hz) override;
   std::optional<ImuSample> read() override;
+  // The simulated chip holds samples in a FIFO (the MPU-6050's holds 73 full ones).
+  std::size_t max_burst() const override { return kFifoSamples; }
+  static constexpr std::size_t kFifoSamples = 64;
   std::optional<MotionState> motion_state() const override { return state(); }
   std::string describe() const override;
 

@@ -3,6 +3,7 @@
 //   sim[:seed[:script]]              deterministic simulator (see sim_source.h)
 //   mpu6050:/dev/i2c-N[@0xAA][:opts] MPU-6050 over Linux i2c-dev (see mpu6050.h)
 //   replay:PATH                      Parquet file or directory of chunks, in time order
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -43,6 +44,10 @@ class Source {
   // stamps each sample with the wall-clock time it was taken.
   virtual bool has_timestamps() const { return false; }
   virtual SourceCounters counters() const { return {}; }
+  // Samples the source buffers between reads, like a hardware FIFO. Above 1 the
+  // logger may wake once per burst and read that many samples in a row, stamping
+  // each with the instant it was due on the rate's schedule.
+  virtual std::size_t max_burst() const { return 1; }
   // Current motion state for sources that know it (the simulator); safe to call
   // from another thread while read() runs.
   virtual std::optional<MotionState> motion_state() const { return std::nullopt; }

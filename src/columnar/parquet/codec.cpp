@@ -1,6 +1,7 @@
 #include "codec.h"
 
 #include <snappy.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include <cstring>
@@ -9,6 +10,12 @@
 #include "format.h"
 
 namespace edgeperf::columnar::codec {
+
+std::uint32_t page_crc32(const void* data, std::size_t size) {
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  crc = crc32_z(crc, static_cast<const Bytef*>(data), size);
+  return static_cast<std::uint32_t>(crc);
+}
 
 struct Compressor::ZstdContext {
   ZSTD_CCtx* cctx = ZSTD_createCCtx();

@@ -9,6 +9,9 @@
 
 namespace edgeperf::columnar::codec {
 
+// CRC-32 with the gzip polynomial (zlib's crc32), as Parquet's PageHeader.crc uses.
+std::uint32_t page_crc32(const void* data, std::size_t size);
+
 std::int32_t thrift_codec(Compression compression);
 
 // One per thread: holds the zstd context so pages reuse it.

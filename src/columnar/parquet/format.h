@@ -133,6 +133,8 @@ struct PageHeader {
   std::int32_t type = 0;
   std::int32_t uncompressed_page_size = 0;
   std::int32_t compressed_page_size = 0;
+  // CRC-32 (the gzip polynomial) of the page bytes as stored, after the header.
+  std::optional<std::uint32_t> crc;
   std::optional<DataPageHeader> data_page;
   std::optional<DictionaryPageHeader> dictionary_page;
   std::optional<DataPageHeaderV2> data_page_v2;

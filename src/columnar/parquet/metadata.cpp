@@ -422,6 +422,7 @@ void serialize(const PageHeader& h, std::string& out) {
   w.field_i32(1, h.type);
   w.field_i32(2, h.uncompressed_page_size);
   w.field_i32(3, h.compressed_page_size);
+  if (h.crc) w.field_i32(4, static_cast<std::int32_t>(*h.crc));
   if (h.data_page) {
     w.begin_struct_field(5);
     w.field_i32(1, h.data_page->num_values);
@@ -502,6 +503,9 @@ PageHeader parse_page_header(const std::uint8_t* data, std::size_t size, std::si
         break;
       case 3:
         h.compressed_page_size = r.read_i32(t);
+        break;
+      case 4:
+        h.crc = static_cast<std::uint32_t>(r.read_i32(t));
         break;
       case 5:
         r.expect(t, CType::structure);

@@ -193,6 +193,12 @@ class ChunkDecoder {
              "page at offset {} ({} bytes) runs past the end of the column chunk", offset,
              compressed);
     const std::span<const std::uint8_t> page = chunk_.subspan(body, compressed);
+    if (header.crc) {
+      const std::uint32_t actual = codec::page_crc32(page.data(), page.size());
+      EP_CHECK(actual == *header.crc,
+               "page at offset {} is corrupt: CRC-32 {:08x} does not match the stored {:08x}",
+               offset, actual, *header.crc);
+    }
     with_error_context(fmt::format("page at offset {}", offset), [&] {
       switch (header.type) {
         case format::page_type::dictionary_page:

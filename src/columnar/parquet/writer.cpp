@@ -267,6 +267,11 @@ class ChunkEncoder {
       header.compressed_page_size =
           static_cast<std::int32_t>(compressor_.append(body, body_size, chunk.owned));
     }
+    const void* stored_bytes = options_.compression == Compression::none && body_outlives_chunk
+                                   ? body
+                                   : static_cast<const void*>(chunk.owned.data() + body_offset);
+    header.crc =
+        codec::page_crc32(stored_bytes, static_cast<std::size_t>(header.compressed_page_size));
     const std::size_t header_offset = chunk.owned.size();
     format::serialize(header, chunk.owned);
     const std::size_t header_size = chunk.owned.size() - header_offset;
