@@ -116,6 +116,7 @@ class RegionBuilder {
 
   Step build() {
     collect_boundary();
+    prefer_blocked_ = has_winograd_candidate();
     for (std::size_t index = first_; index < last_; ++index) {
       if (claimed_[index]) continue;
       claimed_[index] = true;
@@ -441,6 +442,24 @@ class RegionBuilder {
     return std::nullopt;
   }
 
+  bool has_winograd_candidate() const {
+    for (std::size_t index = first_; index < last_; ++index) {
+      if (!enabled_[index]) continue;
+      const std::optional<ConvSpec> spec = parse_conv(planned(index));
+      if (spec && winograd_candidate(*spec)) return true;
+    }
+    return false;
+  }
+
+  static bool winograd_candidate(const ConvSpec& spec) {
+    const Shape& w = spec.weights->shape();
+    const auto all_ones = [](const auto& values) {
+      return std::all_of(values.begin(), values.end(), [](auto v) { return v == 1; });
+    };
+    return spec.group == 1 && w.size() == 4 && w[2] == 3 && w[3] == 3 && all_ones(spec.strides) &&
+           spec.dilations.size() == 2 && spec.dilations[0] == 0 && spec.dilations[1] == 0;
+  }
+
   static bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
     return std::string_view(pd.impl_info_str()).starts_with("ref");
   }
@@ -454,12 +473,15 @@ class RegionBuilder {
                        std::size_t count) {
     std::vector<std::pair<int, int>> args = {
         {DNNL_ARG_SRC, use_as(src, pd.src_desc())},
-        {DNNL_ARG_WEIGHTS, constant_slot(pack(pd.weights_desc(), plain_weights, packed.weights.data()))}};
+        {DNNL_ARG_WEIGHTS,
+         constant_slot(pack(pd.weights_desc(), plain_weights, packed.weights.data()))}};
     if (!packed.bias.empty()) {
-      args.emplace_back(DNNL_ARG_BIAS, constant_slot(pack(pd.bias_desc(), bias_md, packed.bias.data())));
+      args.emplace_back(DNNL_ARG_BIAS,
+                        constant_slot(pack(pd.bias_desc(), bias_md, packed.bias.data())));
     }
     claim(links, count);
-    args.emplace_back(DNNL_ARG_DST, define_chain_output(links, count, output_of(index), pd.dst_desc()));
+    args.emplace_back(DNNL_ARG_DST,
+                      define_chain_output(links, count, output_of(index), pd.dst_desc()));
     add_compute_op(Primitive(pd), std::move(args), pd.scratchpad_desc());
   }
 
@@ -476,13 +498,12 @@ class RegionBuilder {
     const memory::desc bias_md = packed.bias.empty() ? memory::desc() : plain_desc({w[0]});
     const memory::desc x_md = value(x).md;
 
-    auto make_pd =
-        [&](const memory::desc& src, const memory::desc& dst,
-            std::size_t count) -> std::optional<dnnl::convolution_forward::primitive_desc> {
+    auto make_pd = [&](const memory::desc& src, const memory::desc& dst, std::size_t count,
+                       algorithm kind) -> std::optional<dnnl::convolution_forward::primitive_desc> {
       try {
-        dnnl::convolution_forward::desc desc(
-            prop_kind::forward_inference, algorithm::convolution_direct, src, any_desc(weight_dims),
-            bias_md, dst, spec.strides, spec.dilations, spec.pad_left, spec.pad_right);
+        dnnl::convolution_forward::desc desc(prop_kind::forward_inference, kind, src,
+                                             any_desc(weight_dims), bias_md, dst, spec.strides,
+                                             spec.dilations, spec.pad_left, spec.pad_right);
         dnnl::primitive_attr attr = base_attr();
         attr.set_post_ops(make_post_ops(links, count));
         return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
@@ -498,16 +519,34 @@ class RegionBuilder {
       // Keep the producer's layout when an optimized implementation takes it, so
       // consecutive convs need no reorder; otherwise let oneDNN choose.
       std::optional<dnnl::convolution_forward::primitive_desc> pd;
-      if (x_layout) {
+      if (winograd_candidate(spec)) {
+        // A 3x3 stride-1 conv does about half the multiplies in the Winograd domain;
+        // oneDNN's convolution_auto does not pick it, so ask for it by name.
+        pd = make_pd(any_desc(x_md.dims()),
+                     sum ? value(sum->sum_operand).md : any_desc(node.outputs[0].shape), count,
+                     algorithm::convolution_winograd);
+        if (pd && is_reference_impl(*pd)) pd.reset();
+      }
+      if (!pd && x_layout) {
         const memory::desc dst =
             sum ? value(sum->sum_operand).md
                 : memory::desc(node.outputs[0].shape, memory::data_type::f32, *x_layout);
-        pd = make_pd(x_md, dst, count);
+        pd = make_pd(x_md, dst, count, algorithm::convolution_direct);
+        if (pd && is_reference_impl(*pd)) pd.reset();
+      }
+      if (!pd && prefer_blocked_ && !sum) {
+        // Winograd convs work in 16-channel blocks; producing that layout here saves
+        // a reorder before each of them.
+        pd = make_pd(any_desc(x_md.dims()),
+                     memory::desc(node.outputs[0].shape, memory::data_type::f32,
+                                  memory::format_tag::aBcd16b),
+                     count, algorithm::convolution_direct);
         if (pd && is_reference_impl(*pd)) pd.reset();
       }
       if (!pd) {
         pd = make_pd(any_desc(x_md.dims()),
-                     sum ? value(sum->sum_operand).md : any_desc(node.outputs[0].shape), count);
+                     sum ? value(sum->sum_operand).md : any_desc(node.outputs[0].shape), count,
+                     algorithm::convolution_direct);
       }
       if (!pd) continue;
       add_weighted_op<dnnl::convolution_forward>(*pd, index, x, plain_desc(weight_dims), bias_md,
@@ -755,6 +794,7 @@ class RegionBuilder {
   }
 
   const LoweringInput& input_;
+  bool prefer_blocked_ = false;  // the region has Winograd convs (blocked layout)
   std::size_t first_;
   std::size_t last_;
   const std::vector<bool>& enabled_;
