@@ -26,7 +26,9 @@ class SessionSut final : public SystemUnderTest {
   void process_query() override {
     for (std::int64_t i = 0; i < repeats_; ++i) session_.run(feeds_);
   }
-  std::size_t samples_per_query() const override { return static_cast<std::size_t>(batch_ * repeats_); }
+  std::size_t samples_per_query() const override {
+    return static_cast<std::size_t>(batch_ * repeats_);
+  }
 
  private:
   runtime::Session& session_;
@@ -37,7 +39,8 @@ class SessionSut final : public SystemUnderTest {
 
 bool has_dynamic_batch(const runtime::Session& session) {
   const auto& inputs = session.graph().inputs;
-  return !inputs.empty() && !inputs.front().dims.empty() && !inputs.front().dims.front().is_static();
+  return !inputs.empty() && !inputs.front().dims.empty() &&
+         !inputs.front().dims.front().is_static();
 }
 
 const graph::ValueInfo& single_input(const runtime::Session& session, const std::string& path) {
@@ -46,7 +49,8 @@ const graph::ValueInfo& single_input(const runtime::Session& session, const std:
 }
 
 // The dataset's samples must match the model's first input, minus the batch dimension.
-void check_dataset_matches(const runtime::Session& session, const Dataset& dataset, const std::string& path) {
+void check_dataset_matches(const runtime::Session& session, const Dataset& dataset,
+                           const std::string& path) {
   const graph::ValueInfo& input = single_input(session, path);
   const Shape model_shape = input.resolved_shape();
   const Shape expected(model_shape.begin() + 1, model_shape.end());
@@ -59,7 +63,8 @@ void check_dataset_matches(const runtime::Session& session, const Dataset& datas
 // Runs the whole dataset through the session in batches; returns the stacked first output.
 Tensor run_dataset(runtime::Session& session, const Dataset& dataset) {
   const graph::ValueInfo& input = session.inputs().front();
-  const std::int64_t batch = has_dynamic_batch(session) ? std::min<std::int64_t>(32, dataset.size()) : 1;
+  const std::int64_t batch =
+      has_dynamic_batch(session) ? std::min<std::int64_t>(32, dataset.size()) : 1;
   Tensor stacked;
   for (std::int64_t first = 0; first < dataset.size(); first += batch) {
     const std::int64_t count = std::min(batch, dataset.size() - first);
@@ -71,7 +76,8 @@ Tensor run_dataset(runtime::Session& session, const Dataset& dataset) {
       stacked = Tensor(out.dtype(), shape);
     }
     const std::size_t row_bytes = out.nbytes() / static_cast<std::size_t>(count);
-    std::memcpy(static_cast<std::byte*>(stacked.raw()) + row_bytes * first, out.raw(), out.nbytes());
+    std::memcpy(static_cast<std::byte*>(stacked.raw()) + row_bytes * first, out.raw(),
+                out.nbytes());
   }
   return stacked;
 }
@@ -96,6 +102,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
 
   reset_peak_rss();
   runtime::SessionOptions session_options{options.backend, options.threads};
+  session_options.sparse = options.sparse;
   const auto load_start = Clock::now();
   runtime::Session session = runtime::Session::from_file(model, session_options);
   result.load_ms = elapsed_ms(load_start);
@@ -129,7 +136,8 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     const auto energy_after = energy.read_microjoules();
     batch_result.latency = summarize(batch_result.measurement.latencies_ms);
     if (energy_before && energy_after && batch == options.batches.front()) {
-      const double inferences = static_cast<double>(batch_result.measurement.latencies_ms.size() * batch);
+      const double inferences =
+          static_cast<double>(batch_result.measurement.latencies_ms.size() * batch);
       result.energy.joules_per_inference =
           energy.delta_microjoules(*energy_before, *energy_after) / 1e6 / inferences;
     }
@@ -145,15 +153,17 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     result.scenario = run_scenario(*options.scenario, [&](std::size_t samples) {
       const auto count = static_cast<std::int64_t>(samples);
       const std::int64_t batch = has_dynamic_batch(session) ? count : 1;
-      return std::make_unique<SessionSut>(session, runtime::random_inputs(session, options.seed, batch), batch,
-                                          count / batch);
+      return std::make_unique<SessionSut>(
+          session, runtime::random_inputs(session, options.seed, batch), batch, count / batch);
     });
   }
   if (dataset_ptr) {
     result.accuracy = score(run_dataset(session, *dataset_ptr), dataset_ptr->labels);
   } else if (options.reference_model) {
-    runtime::Session reference = runtime::Session::from_file(*options.reference_model, session_options);
-    const auto fidelity_feeds = runtime::random_inputs(session, options.seed + 1, options.batches.front());
+    runtime::Session reference =
+        runtime::Session::from_file(*options.reference_model, session_options);
+    const auto fidelity_feeds =
+        runtime::random_inputs(session, options.seed + 1, options.batches.front());
     const auto expected = reference.run(fidelity_feeds);
     const auto actual = session.run(fidelity_feeds);
     result.fidelity = compare_outputs(expected.begin()->second, actual.begin()->second);

@@ -23,6 +23,7 @@ struct BenchCommandOptions {
   std::vector<int> threads;
   std::vector<std::int64_t> batches = {1};
   std::string backend = "auto";
+  std::string sparse = "auto";
   std::string data, reference;
   std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
@@ -36,29 +37,34 @@ struct BenchCommandOptions {
 // Fails before any measurement when an output cannot be written.
 void check_writable(const std::string& path, const std::string& option) {
   if (path.empty()) return;
-  const fs::path parent = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-  EP_CHECK(fs::is_directory(parent), "{} '{}': directory '{}' does not exist", option, path, parent.string());
-  EP_CHECK(::access(parent.c_str(), W_OK) == 0, "{} '{}': directory '{}' is not writable", option, path,
+  const fs::path parent =
+      fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  EP_CHECK(fs::is_directory(parent), "{} '{}': directory '{}' does not exist", option, path,
            parent.string());
+  EP_CHECK(::access(parent.c_str(), W_OK) == 0, "{} '{}': directory '{}' is not writable", option,
+           path, parent.string());
   EP_CHECK(!fs::is_directory(path), "{} '{}' is a directory", option, path);
 }
 
 // A progress bar on a TTY for runs longer than 2 s; silent otherwise.
 class ProgressBar {
  public:
-  explicit ProgressBar(std::string label) : label_(std::move(label)), tty_(::isatty(STDOUT_FILENO) == 1) {}
+  explicit ProgressBar(std::string label)
+      : label_(std::move(label)), tty_(::isatty(STDOUT_FILENO) == 1) {}
   ~ProgressBar() {
     if (drawn_) fmt::print("\r{:80}\r", "");
     std::fflush(stdout);
   }
   void operator()(std::size_t done, std::size_t total) {
     if (!tty_) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (elapsed < 2.0) return;
-    const double fraction = total ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
+    const double fraction =
+        total ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
     const int filled = static_cast<int>(fraction * 30);
-    fmt::print("\r{:24.24} [{}{}] {}/{} {:.0f}s", label_, std::string(filled, '#'), std::string(30 - filled, '.'), done,
-               total, elapsed);
+    fmt::print("\r{:24.24} [{}{}] {}/{} {:.0f}s", label_, std::string(filled, '#'),
+               std::string(30 - filled, '.'), done, total, elapsed);
     std::fflush(stdout);
     drawn_ = true;
   }
@@ -71,18 +77,23 @@ class ProgressBar {
 };
 
 void print_table(const nlohmann::json& report) {
-  fmt::print("{:<24} {:>7} {:>5} {:>9} {:>9} {:>9} {:>6} {:>10} {:>9} {:>8} {:>10}\n", "model", "threads", "batch",
-             "p50 ms", "p90 ms", "p99 ms", "CV", "inf/s", "load ms", "RSS MB", "top-1");
+  fmt::print("{:<24} {:>7} {:>5} {:>9} {:>9} {:>9} {:>6} {:>10} {:>9} {:>8} {:>10}\n", "model",
+             "threads", "batch", "p50 ms", "p90 ms", "p99 ms", "CV", "inf/s", "load ms", "RSS MB",
+             "top-1");
   for (const auto& m : report["models"]) {
     for (const auto& b : m["batches"]) {
       const auto& l = b["latency_ms"];
-      fmt::print("{:<24} {:>7} {:>5} {:>9.3f} {:>9.3f} {:>9.3f} {:>5.1f}% {:>10.1f} {:>9.1f} {:>8.1f} {:>10}{}\n",
-                 m["label"].get<std::string>(), m["threads"].get<int>(), b["batch"].get<int>(), l["p50"].get<double>(),
-                 l["p90"].get<double>(), l["p99"].get<double>(), l["cv"].get<double>() * 100,
-                 b["throughput_inferences_per_s"].get<double>(), m["load_ms"].get<double>(),
-                 m["peak_rss_bytes"].get<double>() / 1e6,
-                 m["accuracy"].is_null() ? "-" : fmt::format("{:.2f}%", m["accuracy"]["top1"].get<double>() * 100),
-                 m["noisy"].get<bool>() ? "  (noisy)" : "");
+      fmt::print(
+          "{:<24} {:>7} {:>5} {:>9.3f} {:>9.3f} {:>9.3f} {:>5.1f}% {:>10.1f} {:>9.1f} {:>8.1f} "
+          "{:>10}{}\n",
+          m["label"].get<std::string>(), m["threads"].get<int>(), b["batch"].get<int>(),
+          l["p50"].get<double>(), l["p90"].get<double>(), l["p99"].get<double>(),
+          l["cv"].get<double>() * 100, b["throughput_inferences_per_s"].get<double>(),
+          m["load_ms"].get<double>(), m["peak_rss_bytes"].get<double>() / 1e6,
+          m["accuracy"].is_null()
+              ? "-"
+              : fmt::format("{:.2f}%", m["accuracy"]["top1"].get<double>() * 100),
+          m["noisy"].get<bool>() ? "  (noisy)" : "");
     }
   }
   fmt::print("energy: {}; harness overhead {:.1f} ns/iteration\n",
@@ -99,10 +110,15 @@ void run_bench(const BenchCommandOptions& options) {
     bench::load_dataset(options.data);  // fail early on a bad dataset
   }
   std::optional<bench::ScenarioConfig> scenario;
-  EP_CHECK(options.qps == -1 || options.qps > 0, "--qps must be greater than 0, got {}", options.qps);
+  EP_CHECK(options.qps == -1 || options.qps > 0, "--qps must be greater than 0, got {}",
+           options.qps);
   if (!options.scenario.empty()) {
-    scenario = bench::ScenarioConfig{bench::parse_scenario(options.scenario), options.run.runs, options.run.max_seconds,
-                                     std::max(options.qps, 0.0), options.latency_bound_ms, options.seed + 1};
+    scenario = bench::ScenarioConfig{bench::parse_scenario(options.scenario),
+                                     options.run.runs,
+                                     options.run.max_seconds,
+                                     std::max(options.qps, 0.0),
+                                     options.latency_bound_ms,
+                                     options.seed + 1};
     EP_CHECK(scenario->scenario != bench::Scenario::server || options.qps > 0,
              "--scenario server needs --qps greater than 0");
   }
@@ -112,18 +128,22 @@ void run_bench(const BenchCommandOptions& options) {
   bench::ReportInputs inputs;
   if (!options.events.empty()) {
     inputs.events.clear();
-    for (const std::string& event : options.events) inputs.events.push_back(bench::parse_event(event));
+    for (const std::string& event : options.events)
+      inputs.events.push_back(bench::parse_event(event));
   }
   inputs.system = bench::collect_system_info();
   inputs.harness_overhead_ns = bench::harness_overhead_ns();
-  for (const std::string& arg : options.args) inputs.command_line += (inputs.command_line.empty() ? "" : " ") + arg;
-  const std::vector<int> thread_counts = options.threads.empty() ? std::vector<int>{0} : options.threads;
+  for (const std::string& arg : options.args)
+    inputs.command_line += (inputs.command_line.empty() ? "" : " ") + arg;
+  const std::vector<int> thread_counts =
+      options.threads.empty() ? std::vector<int>{0} : options.threads;
   for (const std::string& model : options.models) {
     for (int threads : thread_counts) {
       bench::ModelBenchOptions model_options;
       model_options.run = options.run;
       model_options.threads = threads;
       model_options.backend = runtime::parse_backend(options.backend);
+      model_options.sparse = runtime::parse_sparse_mode(options.sparse);
       model_options.batches = options.batches;
       model_options.seed = options.seed;
       model_options.scenario = scenario;
@@ -138,7 +158,8 @@ void run_bench(const BenchCommandOptions& options) {
   const nlohmann::json report = bench::build_report(inputs);
   print_table(report);
   if (!options.json.empty()) write_file_atomic(options.json, report.dump(2) + "\n");
-  if (!options.markdown.empty()) write_file_atomic(options.markdown, bench::render_markdown(report));
+  if (!options.markdown.empty())
+    write_file_atomic(options.markdown, bench::render_markdown(report));
   if (!options.csv.empty()) write_file_atomic(options.csv, bench::render_csv(report));
   if (!options.html.empty()) write_file_atomic(options.html, bench::render_html(report));
 }
@@ -147,31 +168,57 @@ void run_bench(const BenchCommandOptions& options) {
 
 void add_bench_command(CLI::App& app) {
   auto options = std::make_shared<BenchCommandOptions>();
-  CLI::App* command = app.add_subcommand("bench", "Benchmark models: latency distribution, throughput, memory, startup, energy, accuracy");
-  command->add_option("models", options->models, "ONNX model files (the first is the comparison baseline)")->required();
-  command->add_option("--runs", options->run.runs, "Timed queries (at least)")->check(CLI::Range(1, 100000000));
-  command->add_option("--min-secs", options->run.min_seconds, "Keep timing at least this long")->check(CLI::Range(0.0, 86400.0));
-  command->add_option("--max-secs", options->run.max_seconds, "Stop timing after this long")->check(CLI::Range(0.001, 86400.0));
-  command->add_option("--warmup", options->run.warmup_runs, "Warm-up queries")->check(CLI::Range(0, 1000000));
-  command->add_option("--warmup-secs", options->run.warmup_seconds,
-                      "Adaptive warm-up: until successive 10-query windows agree within 5%, at most this long")
+  CLI::App* command = app.add_subcommand(
+      "bench",
+      "Benchmark models: latency distribution, throughput, memory, startup, energy, accuracy");
+  command
+      ->add_option("models", options->models,
+                   "ONNX model files (the first is the comparison baseline)")
+      ->required();
+  command->add_option("--runs", options->run.runs, "Timed queries (at least)")
+      ->check(CLI::Range(1, 100000000));
+  command->add_option("--min-secs", options->run.min_seconds, "Keep timing at least this long")
+      ->check(CLI::Range(0.0, 86400.0));
+  command->add_option("--max-secs", options->run.max_seconds, "Stop timing after this long")
+      ->check(CLI::Range(0.001, 86400.0));
+  command->add_option("--warmup", options->run.warmup_runs, "Warm-up queries")
+      ->check(CLI::Range(0, 1000000));
+  command
+      ->add_option(
+          "--warmup-secs", options->run.warmup_seconds,
+          "Adaptive warm-up: until successive 10-query windows agree within 5%, at most this long")
       ->check(CLI::Range(0.0, 3600.0));
-  command->add_option("--threads", options->threads, "Thread counts, e.g. 1,2 (default: physical cores)")
-      ->delimiter(',')->check(CLI::Range(1, 1024));
-  command->add_option("--batch", options->batches, "Batch sizes, e.g. 1,8")->delimiter(',')->check(CLI::Range(1, 65536));
+  command
+      ->add_option("--threads", options->threads,
+                   "Thread counts, e.g. 1,2 (default: physical cores)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024));
+  command->add_option("--batch", options->batches, "Batch sizes, e.g. 1,8")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 65536));
   command->add_option("--backend", options->backend, "auto | onednn | reference")
       ->check(CLI::IsMember({"auto", "onednn", "reference"}));
-  command->add_option("--data", options->data, "Labeled dataset: DIR with inputs.npy + labels.npy, PREFIX_{inputs,labels}.npy, or an image folder DIR/<class>/<image>");
-  command->add_option("--reference", options->reference, "Reference model for fidelity when there are no labels");
+  command
+      ->add_option("--sparse", options->sparse,
+                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
+      ->check(CLI::IsMember({"auto", "off", "force"}));
+  command->add_option("--data", options->data,
+                      "Labeled dataset: DIR with inputs.npy + labels.npy, "
+                      "PREFIX_{inputs,labels}.npy, or an image folder DIR/<class>/<image>");
+  command->add_option("--reference", options->reference,
+                      "Reference model for fidelity when there are no labels");
   command->add_option("--seed", options->seed, "Seed for random inputs");
-  command->add_option("--scenario", options->scenario, "single-stream | multi-stream | server | offline");
+  command->add_option("--scenario", options->scenario,
+                      "single-stream | multi-stream | server | offline");
   command->add_option("--qps", options->qps, "Server scenario: Poisson arrival rate (queries/s)");
-  command->add_option("--latency-bound-ms", options->latency_bound_ms,
-                      "Server scenario: find the highest QPS whose p99 stays within this bound")
+  command
+      ->add_option("--latency-bound-ms", options->latency_bound_ms,
+                   "Server scenario: find the highest QPS whose p99 stays within this bound")
       ->check(CLI::Range(0.0, 1e9));
-  command->add_option("--event", options->events,
-                      "Olympic events to rank (default: all): latency-sprint, memory-challenge, accuracy-contest, "
-                      "all-around, extreme-push; NAME:min_acc=85,max_ms=100,max_mb=10 overrides constraints");
+  command->add_option(
+      "--event", options->events,
+      "Olympic events to rank (default: all): latency-sprint, memory-challenge, accuracy-contest, "
+      "all-around, extreme-push; NAME:min_acc=85,max_ms=100,max_mb=10 overrides constraints");
   command->add_option("--json", options->json, "Write the JSON report (schema edgeperf.bench/1)");
   command->add_option("--md", options->markdown, "Write a Markdown report");
   command->add_option("--csv", options->csv, "Write a CSV table");

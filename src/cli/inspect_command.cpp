@@ -14,11 +14,13 @@ struct InspectOptions {
   std::string model;
   bool json = false;
   std::string backend = "auto";
+  std::string sparse = "auto";
   int threads = 0;
 };
 
 nlohmann::json to_json(const graph::Graph& graph, const runtime::ModelStats* stats,
-                       const std::vector<runtime::StepInfo>& steps, const std::string& unsupported) {
+                       const std::vector<runtime::StepInfo>& steps,
+                       const std::string& unsupported) {
   nlohmann::json out;
   out["model"] = graph.name;
   out["opset"] = graph.opset;
@@ -47,24 +49,32 @@ nlohmann::json to_json(const graph::Graph& graph, const runtime::ModelStats* sta
 void print_text(const nlohmann::json& report) {
   fmt::print("model        {} (opset {})\n", report["model"].get<std::string>(),
              report["opset"].get<std::int64_t>());
-  for (const auto& input : report["inputs"]) fmt::print("input        {}\n", input.get<std::string>());
-  for (const auto& output : report["outputs"]) fmt::print("output       {}\n", output.get<std::string>());
+  for (const auto& input : report["inputs"])
+    fmt::print("input        {}\n", input.get<std::string>());
+  for (const auto& output : report["outputs"])
+    fmt::print("output       {}\n", output.get<std::string>());
   fmt::print("parameters   {}\n", report["parameters"].get<std::int64_t>());
   fmt::print("weights      {:.2f} MB\n", report["weight_bytes"].get<double>() / 1e6);
   if (report.contains("macs")) {
     fmt::print("MACs         {:.3f} G\n", report["gmacs"].get<double>());
-    fmt::print("activations  {:.2f} MB planned arena + {:.2f} MB in fused steps (sum of all activations {:.2f} MB)\n",
-               report["planned_arena_bytes"].get<double>() / 1e6,
-               report["kernel_workspace_bytes"].get<double>() / 1e6,
-               report["activation_bytes_total"].get<double>() / 1e6);
+    fmt::print(
+        "activations  {:.2f} MB planned arena + {:.2f} MB in fused steps (sum of all activations "
+        "{:.2f} MB)\n",
+        report["planned_arena_bytes"].get<double>() / 1e6,
+        report["kernel_workspace_bytes"].get<double>() / 1e6,
+        report["activation_bytes_total"].get<double>() / 1e6);
     std::map<std::string, int> per_backend;
     for (const auto& step : report["steps"]) ++per_backend[step["backend"].get<std::string>()];
     std::string backends;
     for (const auto& [name, count] : per_backend) backends += fmt::format(" {}={}", name, count);
     fmt::print("steps        {}:{}\n", report["steps"].size(), backends);
+    for (const auto& step : report["steps"]) {
+      if (step["backend"] == "sparse") fmt::print("  {}\n", step["label"].get<std::string>());
+    }
   }
   fmt::print("ops         ");
-  for (const auto& [op, count] : report["op_histogram"].items()) fmt::print(" {}={}", op, count.get<int>());
+  for (const auto& [op, count] : report["op_histogram"].items())
+    fmt::print(" {}={}", op, count.get<int>());
   fmt::print("\n");
   const std::string unsupported = report["unsupported"].get<std::string>();
   fmt::print("unsupported  {}\n", unsupported.empty() ? "none" : unsupported);
@@ -82,6 +92,7 @@ void inspect(const InspectOptions& options) {
   if (unsupported.empty()) {
     runtime::SessionOptions session_options;
     session_options.backend = runtime::parse_backend(options.backend);
+    session_options.sparse = runtime::parse_sparse_mode(options.sparse);
     session_options.threads = options.threads;
     runtime::Session session(graph, session_options);
     const runtime::ModelStats stats = runtime::model_stats(session);
@@ -100,11 +111,16 @@ void inspect(const InspectOptions& options) {
 
 void add_inspect_command(CLI::App& app) {
   auto options = std::make_shared<InspectOptions>();
-  CLI::App* command = app.add_subcommand("inspect", "Op histogram, parameters, MACs, memory plan, unsupported ops");
+  CLI::App* command =
+      app.add_subcommand("inspect", "Op histogram, parameters, MACs, memory plan, unsupported ops");
   command->add_option("model", options->model, "ONNX model file")->required();
   command->add_flag("--json", options->json, "Print JSON");
   command->add_option("--backend", options->backend, "auto | onednn | reference")
       ->check(CLI::IsMember({"auto", "onednn", "reference"}));
+  command
+      ->add_option("--sparse", options->sparse,
+                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
+      ->check(CLI::IsMember({"auto", "off", "force"}));
   command->add_option("--threads", options->threads, "Threads (default: physical cores)")
       ->check(CLI::Range(1, 1024));
   command->callback([options] { inspect(*options); });

@@ -76,8 +76,10 @@ void print_summary(const LoggerStats& stats, const std::string& sidecar) {
   fmt::print(
       "{} wake-ups, {} samples each; wake-up jitter p50 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
       stats.wakeups, stats.burst, stats.jitter.p50_us, stats.jitter.p99_us, stats.jitter.max_us);
-  fmt::print("i2c retries {}  errors {}  failed reads {}\n", stats.source.i2c_retries,
-             stats.source.i2c_errors, stats.source.failed_reads);
+  fmt::print(
+      "i2c retries {}  errors {}  failed reads {}  fifo overflows {} ({} samples discarded)\n",
+      stats.source.i2c_retries, stats.source.i2c_errors, stats.source.failed_reads,
+      stats.source.fifo_overflows, stats.source.fifo_discarded_samples);
   fmt::print("{} chunks in {:.2f} s; counters in {}\n", stats.chunks.size(), stats.elapsed_seconds,
              sidecar);
 }
@@ -121,7 +123,7 @@ void add_log_command(CLI::App& app) {
   command
       ->add_option("--source", args->source,
                    "sim[:seed[:still=S,moving=S,shaking=S,...]] | "
-                   "mpu6050:/dev/i2c-N[@0x68][:accel=G,gyro=DPS] | replay:PATH")
+                   "mpu6050:/dev/i2c-N[@0x68][:accel=G,gyro=DPS,fifo|nofifo] | replay:PATH")
       ->capture_default_str();
   command->add_option("--rate", args->rate_hz, "samples per second, up to 10000")
       ->capture_default_str();
@@ -138,7 +140,7 @@ void add_log_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--sensor-id", args->sensor_id, "sensor_id written with every sample");
   command->add_option("--wake-hz", args->wake_hz,
-                      "wake-ups per second for sources with a FIFO (sim), read in bursts");
+                      "wake-ups per second for sources with a FIFO (sim, mpu6050), read in bursts");
   command->callback([args] { run_log(*args); });
 }
 

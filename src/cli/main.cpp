@@ -14,22 +14,20 @@ namespace {
 using AddCommand = void (*)(CLI::App&);
 
 constexpr AddCommand kCommands[] = {
-    edgeperf::cli::add_inspect_command,
-    edgeperf::cli::add_run_command,
-    edgeperf::cli::add_zoo_command,
-    edgeperf::cli::add_sysinfo_command,
-    edgeperf::cli::add_bench_command,
-    edgeperf::cli::add_tinyperf_command,
-    edgeperf::cli::add_log_command,
-    edgeperf::cli::add_analyze_command,
-    edgeperf::cli::add_vecbench_command,
-    edgeperf::cli::add_dashboard_command,
+    edgeperf::cli::add_inspect_command,  edgeperf::cli::add_run_command,
+    edgeperf::cli::add_zoo_command,      edgeperf::cli::add_sysinfo_command,
+    edgeperf::cli::add_bench_command,    edgeperf::cli::add_tinyperf_command,
+    edgeperf::cli::add_quantize_command, edgeperf::cli::add_prune_command,
+    edgeperf::cli::add_ablate_command,   edgeperf::cli::add_optimize_command,
+    edgeperf::cli::add_log_command,      edgeperf::cli::add_analyze_command,
+    edgeperf::cli::add_vecbench_command, edgeperf::cli::add_dashboard_command,
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgeperf: run, optimize and honestly measure ML models and sensor pipelines on edge CPUs"};
+  CLI::App app{
+      "edgeperf: run, optimize and honestly measure ML models and sensor pipelines on edge CPUs"};
   app.require_subcommand(1);
   for (AddCommand add : kCommands) add(app);
   try {

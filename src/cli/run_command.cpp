@@ -26,6 +26,7 @@ struct RunOptions {
   std::string output_dir;
   int threads = 0;
   std::string backend = "auto";
+  std::string sparse = "auto";
   std::uint64_t seed = 0;
   int repeat = 0;
   int warmup = 10;
@@ -65,16 +66,17 @@ void warn_non_finite(const std::string& what, const std::string& name, const Ten
 
 std::string output_file_name(const std::string& name) {
   std::string safe = name;
-  std::replace_if(safe.begin(), safe.end(), [](char c) { return c == '/' || c == '\\'; }, '_');
+  std::replace_if(
+      safe.begin(), safe.end(), [](char c) { return c == '/' || c == '\\'; }, '_');
   if (safe.empty() || safe == "." || safe == "..") safe = "output";
   return safe + ".npy";
 }
-
 
 void run(const RunOptions& options) {
   std::map<std::string, Tensor> feeds = load_inputs(options);
   runtime::SessionOptions session_options;
   session_options.backend = runtime::parse_backend(options.backend);
+  session_options.sparse = runtime::parse_sparse_mode(options.sparse);
   session_options.threads = options.threads;
   for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
 
@@ -99,20 +101,23 @@ void run(const RunOptions& options) {
   if (!options.output_dir.empty()) std::filesystem::create_directories(options.output_dir);
   for (const auto& [name, tensor] : outputs) {
     warn_non_finite("output", name, tensor);
-    fmt::print("output {} {} {}\n", name, dtype_name(tensor.dtype()), shape_to_string(tensor.shape()));
+    fmt::print("output {} {} {}\n", name, dtype_name(tensor.dtype()),
+               shape_to_string(tensor.shape()));
     if (!options.output_dir.empty()) {
       write_npy(std::filesystem::path(options.output_dir) / output_file_name(name), tensor);
     }
   }
   const runtime::MemoryPlanInfo memory = session.memory_plan();
-  fmt::print("backend {}, threads {}, load {:.1f} ms, first run {:.2f} ms, arena {:.2f} MB, peak RSS {:.1f} MB\n",
-             options.backend, session.threads(), load_ms, first_run_ms,
-             static_cast<double>(memory.arena_bytes + memory.kernel_workspace_bytes) / 1e6,
-             static_cast<double>(peak_rss_bytes()) / 1e6);
+  fmt::print(
+      "backend {}, threads {}, load {:.1f} ms, first run {:.2f} ms, arena {:.2f} MB, peak RSS "
+      "{:.1f} MB\n",
+      options.backend, session.threads(), load_ms, first_run_ms,
+      static_cast<double>(memory.arena_bytes + memory.kernel_workspace_bytes) / 1e6,
+      static_cast<double>(peak_rss_bytes()) / 1e6);
   if (!latencies.empty()) {
     const bench::Summary summary = bench::summarize(latencies);
-    fmt::print("latency over {} runs: p50 {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n", summary.n, summary.p50,
-               summary.p90, summary.min);
+    fmt::print("latency over {} runs: p50 {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n", summary.n,
+               summary.p50, summary.p90, summary.min);
   }
   if (!options.timings_json.empty()) {
     const nlohmann::json timings = {
@@ -133,18 +138,25 @@ void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand("run", "Run a model and write its outputs as .npy");
   command->add_option("model", options->model, "ONNX model file")->required();
-  command->add_option("--input", options->inputs, "NAME=FILE.npy (repeatable); missing inputs get seeded random data");
-  command->add_option("--output-dir", options->output_dir, "Write each output as DIR/<output name>.npy");
+  command->add_option("--input", options->inputs,
+                      "NAME=FILE.npy (repeatable); missing inputs get seeded random data");
+  command->add_option("--output-dir", options->output_dir,
+                      "Write each output as DIR/<output name>.npy");
   command->add_option("--threads", options->threads, "Threads (default: physical cores)")
       ->check(CLI::Range(1, 1024));
   command->add_option("--backend", options->backend, "auto | onednn | reference")
       ->check(CLI::IsMember({"auto", "onednn", "reference"}));
+  command
+      ->add_option("--sparse", options->sparse,
+                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
+      ->check(CLI::IsMember({"auto", "off", "force"}));
   command->add_option("--seed", options->seed, "Seed for random inputs");
   command->add_option("--repeat", options->repeat, "Time this many runs after warm-up")
       ->check(CLI::Range(0, 10000000));
   command->add_option("--warmup", options->warmup, "Warm-up runs before timing")
       ->check(CLI::Range(0, 1000000));
-  command->add_option("--timings-json", options->timings_json, "Write load/first-run/latency/RSS as JSON");
+  command->add_option("--timings-json", options->timings_json,
+                      "Write load/first-run/latency/RSS as JSON");
   command->callback([options] { run(*options); });
 }
 

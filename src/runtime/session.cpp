@@ -11,6 +11,7 @@
 #include "edgeperf/core/random.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/runtime/backend.h"
+#include "edgeperf/runtime/expand_fused_ops.h"
 #include "edgeperf/runtime/memory_planner.h"
 #include "edgeperf/runtime/reference.h"
 
@@ -25,9 +26,12 @@ BackendKind parse_backend(const std::string& name) {
 
 std::string backend_name(BackendKind kind) {
   switch (kind) {
-    case BackendKind::automatic: return "auto";
-    case BackendKind::onednn: return "onednn";
-    case BackendKind::reference: return "reference";
+    case BackendKind::automatic:
+      return "auto";
+    case BackendKind::onednn:
+      return "onednn";
+    case BackendKind::reference:
+      return "reference";
   }
   return "?";
 }
@@ -65,7 +69,7 @@ int physical_core_count() {
 void check_supported_ops(const graph::Graph& graph) {
   std::map<std::string, std::vector<std::string>> unsupported;
   for (const graph::Node& node : graph.nodes) {
-    if (find_reference_kernel(node) != nullptr) continue;
+    if (find_reference_kernel(node) != nullptr || is_expandable_fused_op(node)) continue;
     unsupported[registry_key(node)].push_back(node.name.empty() ? node.outputs.at(0) : node.name);
   }
   if (unsupported.empty()) return;
@@ -189,10 +193,10 @@ void Session::Impl::infer_and_fold() {
         descs[node.outputs[i]] = context.outputs[i];
       }
     }
-    const bool values_known = !context.output_values.empty() &&
-                              std::all_of(context.output_values.begin(),
-                                          context.output_values.end(),
-                                          [](const auto& value) { return value.has_value(); });
+    const bool values_known =
+        !context.output_values.empty() &&
+        std::all_of(context.output_values.begin(), context.output_values.end(),
+                    [](const auto& value) { return value.has_value(); });
     if (values_known) {
       for (std::size_t i = 0; i < node.outputs.size(); ++i) {
         constants[node.outputs[i]] = *context.output_values[i];
@@ -206,16 +210,14 @@ void Session::Impl::infer_and_fold() {
       }
       std::vector<Tensor> out;
       for (const TensorDesc& desc : context.outputs) out.emplace_back(desc.dtype, desc.shape);
-      with_error_context("node " + node.label(), [&] {
-        kernel->create(context)->run(RunContext{1}, in, out);
-      });
+      with_error_context("node " + node.label(),
+                         [&] { kernel->create(context)->run(RunContext{1}, in, out); });
       for (std::size_t i = 0; i < node.outputs.size(); ++i) {
         if (!node.outputs[i].empty()) constants[node.outputs[i]] = out[i];
       }
       continue;
     }
-    runtime_nodes.push_back(
-        PlannedNode{&node, context.inputs, context.constants, context.outputs});
+    runtime_nodes.push_back(PlannedNode{&node, context.inputs, context.constants, context.outputs});
   }
 }
 
@@ -224,6 +226,7 @@ void Session::Impl::lower() {
   LoweringInput input;
   input.nodes = runtime_nodes;
   input.threads = threads;
+  input.graph = &graph;
   for (std::size_t i = 0; i < runtime_nodes.size(); ++i) {
     for (const std::string& value : runtime_nodes[i].node->inputs) {
       if (!value.empty()) input.consumers[value].push_back(i);
@@ -232,7 +235,9 @@ void Session::Impl::lower() {
   for (const graph::ValueInfo& output : graph.outputs) input.graph_outputs.push_back(output.name);
 
   std::vector<Step> claimed;
-  if (options.backend != BackendKind::reference) claimed = make_onednn_backend()->lower(input);
+  if (options.backend != BackendKind::reference) {
+    claimed = lower_sparse_then(input, SparseOptions{options.sparse}, *make_onednn_backend());
+  }
   std::vector<int> owner(runtime_nodes.size(), -1);
   for (std::size_t s = 0; s < claimed.size(); ++s) {
     for (std::size_t node : claimed[s].nodes) {
@@ -282,7 +287,8 @@ void Session::Impl::plan_memory() {
       if (value.empty()) continue;
       const TensorDesc& desc = steps[s].output_descs.at(o);
       const auto last = last_use.find(value);
-      requests.push_back(BufferRequest{desc.nbytes(), s, last == last_use.end() ? s : last->second});
+      requests.push_back(
+          BufferRequest{desc.nbytes(), s, last == last_use.end() ? s : last->second});
       names.push_back(value);
       slots[value] = Slot{desc, 0};
     }
@@ -295,7 +301,8 @@ void Session::Impl::plan_memory() {
   for (const PlannedNode& node : runtime_nodes) {
     for (const TensorDesc& desc : node.outputs) memory.activation_bytes_total += desc.nbytes();
   }
-  arena = Tensor(DType::u8, {static_cast<std::int64_t>(std::max<std::size_t>(plan.arena_bytes, 1))});
+  arena =
+      Tensor(DType::u8, {static_cast<std::int64_t>(std::max<std::size_t>(plan.arena_bytes, 1))});
 }
 
 void Session::Impl::prepare(const std::map<std::string, Shape>& input_shapes) {
@@ -345,7 +352,8 @@ std::map<std::string, Tensor> Session::Impl::execute(const std::map<std::string,
   const RunContext context{threads};
   for (std::size_t i = 0; i < steps.size(); ++i) {
     StepBinding& binding = bindings[i];
-    for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = feeds.at(name);
+    for (const auto& [position, name] : binding.feed_positions)
+      binding.inputs[position] = feeds.at(name);
     steps[i].kernel->run(context, binding.inputs, binding.outputs);
     for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = Tensor();
   }
@@ -357,14 +365,14 @@ std::map<std::string, Tensor> Session::Impl::execute(const std::map<std::string,
 }
 
 Session::Session(graph::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
+  expand_fused_ops(graph);
   graph::validate(graph);
   check_supported_ops(graph);
   impl_->graph = std::move(graph);
   impl_->options = std::move(options);
   EP_CHECK(impl_->options.threads >= 0 && impl_->options.threads <= 1024,
            "--threads must be between 1 and 1024, got {}", impl_->options.threads);
-  impl_->threads =
-      impl_->options.threads > 0 ? impl_->options.threads : physical_core_count();
+  impl_->threads = impl_->options.threads > 0 ? impl_->options.threads : physical_core_count();
   omp_set_num_threads(impl_->threads);
   impl_->prepare(impl_->options.input_shapes);
 }
@@ -424,7 +432,8 @@ std::vector<StepInfo> Session::steps() const {
   std::vector<StepInfo> infos;
   for (const Step& step : impl_->steps) {
     StepInfo info{step.label, step.backend, {}};
-    for (std::size_t node : step.nodes) info.ops.push_back(impl_->runtime_nodes[node].node->op_type);
+    for (std::size_t node : step.nodes)
+      info.ops.push_back(impl_->runtime_nodes[node].node->op_type);
     infos.push_back(std::move(info));
   }
   return infos;

@@ -442,7 +442,9 @@ std::string logger_stats_json(const LoggerStats& stats, const LoggerOptions& opt
       {"i2c",
        {{"retries", stats.source.i2c_retries},
         {"errors", stats.source.i2c_errors},
-        {"failed_reads", stats.source.failed_reads}}},
+        {"failed_reads", stats.source.failed_reads},
+        {"fifo_overflows", stats.source.fifo_overflows},
+        {"fifo_discarded_samples", stats.source.fifo_discarded_samples}}},
       {"chunks", chunks},
   };
   if (!stats.error.empty()) json["error"] = stats.error;

@@ -119,6 +119,16 @@ int parse_int(const std::string& text, const std::string& what, int base = 10) {
   return static_cast<int>(value);
 }
 
+// The FIFO fills at the chip's rate, 1 kHz / (1 + SMPLRT_DIV); read at any other rate
+// it would overflow or run dry within seconds.
+void check_fifo_rate(const Mpu6050Setup& setup, double rate_hz) {
+  const double chip_hz = 1000.0 / (1 + setup.smplrt_div);
+  EP_CHECK(std::abs(chip_hz - rate_hz) <= 1e-3 * rate_hz,
+           "mpu6050: with the FIFO the rate must be 1000/N Hz for N in 1..256 (the chip would "
+           "sample at {:.4g} Hz, not {} Hz); choose such a rate or add the nofifo option",
+           chip_hz, rate_hz);
+}
+
 }  // namespace
 
 std::unique_ptr<I2cBus> open_linux_i2c(const std::string& device, std::uint8_t address) {
@@ -181,29 +191,50 @@ bool Mpu6050Source::with_retries(Transfer&& transfer) {
   }
 }
 
+void Mpu6050Source::write_or_fail(std::uint8_t reg, std::uint8_t value) {
+  EP_CHECK(with_retries([&] { bus_->write_register(reg, value); }),
+           "{}: cannot write register 0x{:02x} after {} retries", bus_->describe(), reg,
+           config_.max_retries);
+}
+
 void Mpu6050Source::start(double rate_hz) {
   setup_ = mpu6050_setup(config_, rate_hz);
-  const std::array<std::pair<std::uint8_t, std::uint8_t>, 5> writes = {{
-      {mpu6050_reg::kPwrMgmt1, kPwrWakePllX},
-      {mpu6050_reg::kSmplrtDiv, setup_.smplrt_div},
-      {mpu6050_reg::kConfig, setup_.dlpf_cfg},
-      {mpu6050_reg::kGyroConfig, setup_.gyro_config},
-      {mpu6050_reg::kAccelConfig, setup_.accel_config},
-  }};
-  for (const auto& [reg, value] : writes) {
-    EP_CHECK(with_retries([&] { bus_->write_register(reg, value); }),
-             "{}: cannot write register 0x{:02x} after {} retries", bus_->describe(), reg,
-             config_.max_retries);
-  }
+  if (config_.use_fifo) check_fifo_rate(setup_, rate_hz);
+  write_or_fail(mpu6050_reg::kPwrMgmt1, kPwrWakePllX);
+  write_or_fail(mpu6050_reg::kSmplrtDiv, setup_.smplrt_div);
+  write_or_fail(mpu6050_reg::kConfig, setup_.dlpf_cfg);
+  write_or_fail(mpu6050_reg::kGyroConfig, setup_.gyro_config);
+  write_or_fail(mpu6050_reg::kAccelConfig, setup_.accel_config);
   std::array<std::uint8_t, 1> who_am_i{};
   EP_CHECK(with_retries([&] { bus_->read_registers(mpu6050_reg::kWhoAmI, who_am_i); }),
            "{}: cannot read WHO_AM_I after {} retries", bus_->describe(), config_.max_retries);
   EP_CHECK(std::find(kKnownWhoAmI.begin(), kKnownWhoAmI.end(), who_am_i[0]) != kKnownWhoAmI.end(),
            "{}: WHO_AM_I is 0x{:02x}, not an MPU-6050 family chip", bus_->describe(), who_am_i[0]);
+  if (config_.use_fifo) start_fifo();
+}
+
+// FIFO_RESET takes effect while the FIFO is disabled, so it is disabled first.
+void Mpu6050Source::start_fifo() {
+  fifo_buffer_.clear();
+  buffer_next_ = 0;
+  write_or_fail(mpu6050_reg::kUserCtrl, 0);
+  write_or_fail(mpu6050_reg::kUserCtrl, mpu6050_reg::kUserCtrlFifoReset);
+  write_or_fail(mpu6050_reg::kFifoEn, mpu6050_reg::kFifoEnAccelTempGyro);
+  write_or_fail(mpu6050_reg::kIntEnable, mpu6050_reg::kIntFifoOverflow);
+  write_or_fail(mpu6050_reg::kUserCtrl, mpu6050_reg::kUserCtrlFifoEn);
+  // Reading INT_STATUS clears an overflow flag left over from before the reset.
+  std::array<std::uint8_t, 1> status{};
+  EP_CHECK(with_retries([&] { bus_->read_registers(mpu6050_reg::kIntStatus, status); }),
+           "{}: cannot read INT_STATUS after {} retries", bus_->describe(), config_.max_retries);
+  fifo_needs_reset_ = false;
 }
 
 std::optional<ImuSample> Mpu6050Source::read() {
-  std::array<std::uint8_t, 14> raw{};
+  return config_.use_fifo ? read_fifo_sample() : read_registers_sample();
+}
+
+std::optional<ImuSample> Mpu6050Source::read_registers_sample() {
+  std::array<std::uint8_t, kMpu6050RecordBytes> raw{};
   if (!with_retries([&] { bus_->read_registers(mpu6050_reg::kAccelXoutH, raw); })) {
     ++counters_.failed_reads;
     return std::nullopt;
@@ -211,9 +242,122 @@ std::optional<ImuSample> Mpu6050Source::read() {
   return mpu6050_convert(raw, setup_);
 }
 
+std::optional<ImuSample> Mpu6050Source::read_fifo_sample() {
+  if (buffer_next_ >= fifo_buffer_.size() && !refill_from_fifo()) return std::nullopt;
+  const std::span<const std::uint8_t, kMpu6050RecordBytes> record(
+      fifo_buffer_.data() + buffer_next_, kMpu6050RecordBytes);
+  buffer_next_ += kMpu6050RecordBytes;
+  return mpu6050_convert(record, setup_);
+}
+
+// Reads every whole record the FIFO holds into the local buffer; false when none
+// could be read (FIFO empty, overflowed and reset, or the bus failed).
+bool Mpu6050Source::refill_from_fifo() {
+  fifo_buffer_.clear();
+  buffer_next_ = 0;
+  if (fifo_needs_reset_ && !reset_fifo()) {
+    ++counters_.failed_reads;
+    return false;
+  }
+  const std::optional<std::size_t> available = read_fifo_count();
+  if (!available) {
+    ++counters_.failed_reads;
+    return false;
+  }
+  if (*available >= kMpu6050FifoBytes) {  // full: it has overflowed or is about to
+    discard_after_overflow(*available / kMpu6050RecordBytes);
+    return false;
+  }
+  const std::size_t records = *available / kMpu6050RecordBytes;
+  if (records == 0) return false;
+  read_records(records, *available);
+  // INT_STATUS has latched any overflow since it was last read, at the end of the
+  // previous refill: one during this refill overwrote bytes as they were read.
+  if (!fifo_buffer_.empty() && overflowed()) {
+    discard_after_overflow(fifo_buffer_.size() / kMpu6050RecordBytes);
+    fifo_buffer_.clear();
+    return false;
+  }
+  if (fifo_buffer_.empty()) ++counters_.failed_reads;
+  return !fifo_buffer_.empty();
+}
+
+// Reads `records` whole records of the `available` bytes counted into the buffer, in
+// transfers of at most kMpu6050MaxTransferBytes; on a failure keeps those read
+// before and resets the FIFO, whose alignment is then unknown.
+void Mpu6050Source::read_records(std::size_t records, std::size_t available) {
+  fifo_buffer_.resize(records * kMpu6050RecordBytes);
+  for (std::size_t offset = 0; offset < fifo_buffer_.size();) {
+    const std::size_t size = std::min(kMpu6050MaxTransferBytes, fifo_buffer_.size() - offset);
+    const std::size_t left_after = available - offset - size;
+    if (!read_fifo_data(std::span<std::uint8_t>(fifo_buffer_.data() + offset, size), left_after)) {
+      // Keep the records read before; the rest is gone with the FIFO reset.
+      counters_.fifo_discarded_samples += (fifo_buffer_.size() - offset) / kMpu6050RecordBytes;
+      fifo_buffer_.resize(offset);
+      reset_fifo();
+      break;
+    }
+    offset += size;
+  }
+}
+
+// Reads (and so clears) INT_STATUS; true when it shows a FIFO overflow. A status
+// that cannot be read counts as no overflow: the flag stays latched until the next read.
+bool Mpu6050Source::overflowed() {
+  std::array<std::uint8_t, 1> status{};
+  return with_retries([&] { bus_->read_registers(mpu6050_reg::kIntStatus, status); }) &&
+         (status[0] & mpu6050_reg::kIntFifoOverflow) != 0;
+}
+
+// After an overflow the chip has overwritten the oldest bytes, so the records are no
+// longer aligned: count it and start the FIFO afresh.
+void Mpu6050Source::discard_after_overflow(std::size_t records) {
+  ++counters_.fifo_overflows;
+  counters_.fifo_discarded_samples += records;
+  reset_fifo();
+}
+
+std::optional<std::size_t> Mpu6050Source::read_fifo_count() {
+  std::array<std::uint8_t, 2> count{};  // FIFO_COUNTH first: reading it latches both
+  if (!with_retries([&] { bus_->read_registers(mpu6050_reg::kFifoCountH, count); })) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(count[0]) << 8 | count[1];
+}
+
+// Reads FIFO_R_W into `out`, after which `left_after` bytes should remain of those
+// counted; false when the bus failed or the FIFO may have lost record alignment.
+bool Mpu6050Source::read_fifo_data(std::span<std::uint8_t> out, std::size_t left_after) {
+  const std::uint64_t retries_before = counters_.i2c_retries;
+  if (!with_retries([&] { bus_->read_registers(mpu6050_reg::kFifoRw, out); })) return false;
+  if (counters_.i2c_retries == retries_before) return true;
+  // A failed attempt may have popped bytes before it broke off. The chip only adds
+  // whole records, so the data is aligned if the count moved by whole records.
+  // (Bytes popped past the end of the FIFO cannot be seen this way.)
+  const std::optional<std::size_t> count = read_fifo_count();
+  if (!count) return false;
+  const std::size_t moved = *count > left_after ? *count - left_after : left_after - *count;
+  return moved % kMpu6050RecordBytes == 0;
+}
+
+// Disable, reset, enable again (USER_CTRL), then clear a latched overflow flag
+// (INT_STATUS) so it is not taken for a new one; on a bus failure the next refill retries.
+bool Mpu6050Source::reset_fifo() {
+  fifo_needs_reset_ = true;
+  for (const std::uint8_t value :
+       {std::uint8_t{0}, mpu6050_reg::kUserCtrlFifoReset, mpu6050_reg::kUserCtrlFifoEn}) {
+    if (!with_retries([&] { bus_->write_register(mpu6050_reg::kUserCtrl, value); })) return false;
+  }
+  std::array<std::uint8_t, 1> status{};
+  if (!with_retries([&] { bus_->read_registers(mpu6050_reg::kIntStatus, status); })) return false;
+  fifo_needs_reset_ = false;
+  return true;
+}
+
 std::string Mpu6050Source::describe() const {
-  return fmt::format("mpu6050 {} accel ±{} g gyro ±{} deg/s", bus_->describe(),
-                     config_.accel_range_g, config_.gyro_range_dps);
+  return fmt::format("mpu6050 {} accel ±{} g gyro ±{} deg/s{}", bus_->describe(),
+                     config_.accel_range_g, config_.gyro_range_dps,
+                     config_.use_fifo ? " fifo" : "");
 }
 
 Mpu6050Spec parse_mpu6050_spec(const std::string& text) {
@@ -237,8 +381,14 @@ Mpu6050Spec parse_mpu6050_spec(const std::string& text) {
   while (!options.empty() && begin <= options.size()) {
     const std::size_t end = std::min(options.find(',', begin), options.size());
     const std::string item = options.substr(begin, end - begin);
+    begin = end + 1;
+    if (item == "fifo" || item == "nofifo") {
+      spec.config.use_fifo = item == "fifo";
+      continue;
+    }
     const std::size_t equals = item.find('=');
-    EP_CHECK(equals != std::string::npos, "mpu6050: option '{}' is not key=value", item);
+    EP_CHECK(equals != std::string::npos, "mpu6050: option '{}' is not key=value, fifo or nofifo",
+             item);
     const std::string key = item.substr(0, equals);
     const std::string value = item.substr(equals + 1);
     if (key == "accel") {
@@ -248,9 +398,8 @@ Mpu6050Spec parse_mpu6050_spec(const std::string& text) {
       spec.config.gyro_range_dps = parse_int(value, "gyro range");
       gyro_fs_sel(spec.config.gyro_range_dps);
     } else {
-      fail("mpu6050: unknown option '{}' (expected accel= or gyro=)", key);
+      fail("mpu6050: unknown option '{}' (expected accel=, gyro=, fifo or nofifo)", key);
     }
-    begin = end + 1;
   }
   return spec;
 }

@@ -18,11 +18,12 @@ struct ModelBenchOptions {
   RunConfig run;
   int threads = 0;
   runtime::BackendKind backend = runtime::BackendKind::automatic;
+  runtime::SparseMode sparse = runtime::SparseMode::automatic;
   std::vector<std::int64_t> batches = {1};
   std::optional<std::filesystem::path> data;             // labeled dataset
   std::optional<std::filesystem::path> reference_model;  // fidelity when no labels
   std::uint64_t seed = 0;
-  std::string label;  // display name; defaults to the file stem
+  std::string label;                       // display name; defaults to the file stem
   std::optional<ScenarioConfig> scenario;  // a LoadGen-style scenario run after the latency runs
 };
 

@@ -2,7 +2,6 @@
 // Each subcommand lives in its own file src/cli/<name>_command.cpp and exposes
 // one function that adds it to the app. main.cpp lists them in a table.
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace edgeperf::cli {
@@ -15,6 +14,10 @@ void add_zoo_command(CLI::App& app);
 void add_sysinfo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_tinyperf_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
+void add_prune_command(CLI::App& app);
+void add_ablate_command(CLI::App& app);
+void add_optimize_command(CLI::App& app);
 // Sensor track.
 void add_log_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);

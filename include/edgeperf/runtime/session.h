@@ -12,6 +12,7 @@
 #include "edgeperf/core/tensor.h"
 #include "edgeperf/graph/graph.h"
 #include "edgeperf/runtime/kernel.h"
+#include "edgeperf/runtime/sparse.h"
 
 namespace edgeperf::runtime {
 
@@ -26,6 +27,9 @@ struct SessionOptions {
   std::int64_t symbolic_dim_size = 1;
   // Fixed input shapes by input name (overrides symbolic resolution).
   std::map<std::string, Shape> input_shapes;
+  // FC and 1x1 conv layers with sparse constant weights: timed against the dense path
+  // (auto), never sparse (off), or sparse wherever supported (force).
+  SparseMode sparse = SparseMode::automatic;
 };
 
 struct StepInfo {
@@ -35,7 +39,7 @@ struct StepInfo {
 };
 
 struct MemoryPlanInfo {
-  std::size_t arena_bytes = 0;            // planned activation arena
+  std::size_t arena_bytes = 0;             // planned activation arena
   std::size_t activation_bytes_total = 0;  // sum of every runtime activation's size
   std::size_t kernel_workspace_bytes = 0;  // intermediates held inside fused steps
   std::size_t packed_weight_bytes = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // IMU sample sources behind one interface, opened from a spec string:
 //   sim[:seed[:script]]              deterministic simulator (see sim_source.h)
-//   mpu6050:/dev/i2c-N[@0xAA][:opts] MPU-6050 over Linux i2c-dev (see mpu6050.h)
+//   mpu6050:/dev/i2c-N[@0xAA][:opts] MPU-6050 over Linux i2c-dev (see mpu6050.h); opts
+//                                    accel=G,gyro=DPS,fifo|nofifo (FIFO bursts by default)
 //   replay:PATH                      Parquet file or directory of chunks, in time order
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +28,11 @@ MotionState parse_motion_state(const std::string& name);  // throws Error naming
 struct SourceCounters {
   std::uint64_t i2c_retries = 0;   // transfers repeated after an I/O error
   std::uint64_t i2c_errors = 0;    // I/O errors returned by the bus
-  std::uint64_t failed_reads = 0;  // samples lost after every retry failed
+  std::uint64_t failed_reads = 0;  // reads with no sample after every retry failed
+  // Hardware FIFO overflows, each followed by a FIFO reset.
+  std::uint64_t fifo_overflows = 0;
+  // Whole records thrown away by FIFO resets (overflow, or alignment lost on a failed read).
+  std::uint64_t fifo_discarded_samples = 0;
 };
 
 class Source {

@@ -36,6 +36,11 @@ class OpTester {
     constant_.push_back(false);
     return *this;
   }
+  // Operator domain ("com.microsoft"); the default ONNX domain when not called.
+  OpTester& domain(std::string value) {
+    node_.domain = std::move(value);
+    return *this;
+  }
   OpTester& opset(std::int64_t value) {
     opset_ = value;
     return *this;
@@ -75,8 +80,8 @@ class OpTester {
   }
 
   const KernelRegistration& registration() const {
-    const KernelRegistration* found = find_reference_kernel(node_.op_type);
-    if (found == nullptr) throw Error("no reference kernel for " + node_.op_type);
+    const KernelRegistration* found = find_reference_kernel(node_);
+    if (found == nullptr) throw Error("no reference kernel for " + registry_key(node_));
     return *found;
   }
 

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "int8_patterns.h"
+
 namespace edgeperf::runtime::onednn {
 namespace {
 
@@ -142,17 +144,21 @@ std::optional<ConvSpec> parse_conv(const PlannedNode& planned) {
   spec.weights = constant_input(planned, 1);
   spec.bias = constant_input(planned, 2);
   if (spec.weights == nullptr || (node.has_input(2) && spec.bias == nullptr)) return std::nullopt;
-  const Shape& x = planned.inputs[0].shape;
-  const Shape& y = planned.outputs[0].shape;
+  if (spec.weights->dtype() != DType::f32 || spec.weights->rank() != 4) return std::nullopt;
+  if (spec.bias != nullptr &&
+      (spec.bias->dtype() != DType::f32 || spec.bias->numel() != spec.weights->dim(0))) {
+    return std::nullopt;
+  }
+  return parse_conv_geometry(node, planned.inputs[0].shape, planned.outputs[0].shape, spec);
+}
+
+std::optional<ConvSpec> parse_conv_geometry(const graph::Node& node, const Shape& x, const Shape& y,
+                                            ConvSpec spec) {
   const Shape& w = spec.weights->shape();
   if (x.size() != 4 || y.size() != 4 || w.size() != 4) return std::nullopt;
-  if (spec.weights->dtype() != DType::f32) return std::nullopt;
   spec.group = node.attr_int("group", 1);
   if (spec.group < 1 || x[1] % spec.group != 0 || w[0] % spec.group != 0 ||
       w[1] * spec.group != x[1] || y[1] != w[0]) {
-    return std::nullopt;
-  }
-  if (spec.bias != nullptr && (spec.bias->dtype() != DType::f32 || spec.bias->numel() != w[0])) {
     return std::nullopt;
   }
   std::vector<std::int64_t> kernel_shape = node.attr_ints("kernel_shape", {w[2], w[3]});
@@ -316,7 +322,8 @@ bool is_supported_node(const PlannedNode& planned) {
   try {
     return parse_conv(planned) || parse_activation(planned) || parse_pool(planned) ||
            parse_gemm(planned) || parse_batch_norm(planned) || is_same_shape_add(planned) ||
-           is_free_reshape(planned);
+           is_free_reshape(planned) || parse_dequantize(planned) || parse_quantize(planned) ||
+           parse_qlinear(planned);
   } catch (const Error&) {
     return false;  // a malformed attribute: the reference backend reports it
   }

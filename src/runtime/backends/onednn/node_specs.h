@@ -47,6 +47,10 @@ struct BatchNormSpec {
 // Activation nodes (Relu, Clip, ...) as one or more eltwise operations.
 std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& node);
 std::optional<ConvSpec> parse_conv(const PlannedNode& node);
+// Group, strides, dilations and pads of a conv-like node (Conv, QLinearConv) whose
+// weights are spec.weights; nullopt when oneDNN's output size would differ from y.
+std::optional<ConvSpec> parse_conv_geometry(const graph::Node& node, const Shape& x, const Shape& y,
+                                            ConvSpec spec);
 std::optional<PoolSpec> parse_pool(const PlannedNode& node);
 std::optional<GemmSpec> parse_gemm(const PlannedNode& node);  // Gemm and 2-D MatMul
 std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);

@@ -2,6 +2,7 @@
 // (one step each) that keep oneDNN's blocked layouts between primitives.
 #include <omp.h>
 
+#include "dynamic_int8.h"
 #include "edgeperf/runtime/backend.h"
 #include "node_specs.h"
 #include "region.h"
@@ -31,11 +32,12 @@ class OnednnBackend final : public Backend {
   std::vector<Step> lower(const LoweringInput& input) override {
     const ScopedOmpThreads threads(input.threads);
     const std::size_t count = input.nodes.size();
+    std::vector<bool> taken(count, false);
+    std::vector<Step> steps = onednn::lower_dynamic_matmuls(input, taken);
     std::vector<bool> enabled(count);
     for (std::size_t index = 0; index < count; ++index) {
-      enabled[index] = onednn::is_supported_node(input.nodes[index]);
+      enabled[index] = !taken[index] && onednn::is_supported_node(input.nodes[index]);
     }
-    std::vector<Step> steps;
     std::size_t first = 0;
     while (first < count) {
       if (!enabled[first]) {

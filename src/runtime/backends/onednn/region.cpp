@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "int8_patterns.h"
 #include "node_specs.h"
 
 namespace edgeperf::runtime::onednn {
@@ -23,8 +24,12 @@ using dnnl::prop_kind;
 
 constexpr std::size_t kAlignment = 64;
 
-memory::desc plain_desc(const Shape& shape) {
-  return memory::desc(shape, memory::data_type::f32, contiguous_strides(shape));
+memory::desc plain_desc(const Shape& shape, memory::data_type type = memory::data_type::f32) {
+  return memory::desc(shape, type, contiguous_strides(shape));
+}
+
+memory::desc plain_desc(const TensorDesc& desc) {
+  return plain_desc(desc.shape, dnnl_type(desc.dtype));
 }
 
 memory::desc any_desc(const Shape& shape) {
@@ -91,6 +96,12 @@ class RegionKernel final : public Kernel {
   std::vector<CompiledOp> ops_;
   std::vector<ExternalBinding> input_bindings_;
   std::vector<ExternalBinding> output_bindings_;
+};
+
+// A DequantizeLinear output: the int8 value `source` with its quantization.
+struct QuantizedAlias {
+  std::string source;
+  ActivationQuant quant;
 };
 
 // One node fused into the op that anchors a chain.
@@ -184,7 +195,7 @@ class RegionBuilder {
         storages_[storage].input_index = static_cast<int>(step_.inputs.size());
         step_.inputs.push_back(name);
         step_.input_descs.push_back(node.inputs[slot]);
-        define_value(name, storage, plain_desc(node.inputs[slot].shape));
+        define_value(name, storage, plain_desc(node.inputs[slot]));
       }
       for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
         const std::string& name = node.node->outputs[slot];
@@ -219,9 +230,9 @@ class RegionBuilder {
   }
 
   // Copies constants given as a strided f32 view into the layout `target` wants.
-  memory pack(const memory::desc& target, const memory::desc& source, const float* data) {
+  memory pack(const memory::desc& target, const memory::desc& source, const void* data) {
     memory packed(target, engine_);
-    memory user(source, engine_, const_cast<float*>(data));  // read only
+    memory user(source, engine_, const_cast<void*>(data));  // read only
     dnnl::stream stream(engine_);
     dnnl::reorder(user, packed).execute(stream, user, packed);
     stream.wait();
@@ -278,13 +289,13 @@ class RegionBuilder {
     const int slot = activation_slot(storage, md);
     auto output = output_index_.find(name);
     if (output != output_index_.end() && storages_[storage].output_index < 0) {
-      const Shape& shape = step_.output_descs[output->second].shape;
-      const int external = new_storage(step_.output_descs[output->second].nbytes());
+      const TensorDesc& desc = step_.output_descs[output->second];
+      const int external = new_storage(desc.nbytes());
       storages_[external].output_index = static_cast<int>(output->second);
-      const int to = activation_slot(external, plain_desc(shape));
+      const int to = activation_slot(external, plain_desc(desc));
       pending_exports_.push_back(
           {slot, to,
-           dnnl::reorder::primitive_desc(engine_, md, engine_, plain_desc(shape), base_attr())});
+           dnnl::reorder::primitive_desc(engine_, md, engine_, plain_desc(desc), base_attr())});
     }
     return slot;
   }
@@ -294,8 +305,7 @@ class RegionBuilder {
   int define_new(const std::string& name, const memory::desc& md) {
     const int storage = new_storage(md.get_size());
     auto output = output_index_.find(name);
-    if (output != output_index_.end() &&
-        md == plain_desc(step_.output_descs[output->second].shape)) {
+    if (output != output_index_.end() && md == plain_desc(step_.output_descs[output->second])) {
       storages_[storage].output_index = static_cast<int>(output->second);
     }
     return define_value(name, storage, md);
@@ -387,6 +397,17 @@ class RegionBuilder {
 
   void lower_node(std::size_t index) {
     const PlannedNode& node = planned(index);
+    if (auto dequantize = parse_dequantize(node)) return lower_dequantize(index, *dequantize);
+    if (auto qlinear = parse_qlinear(node)) {
+      if (lower_qlinear(index, *qlinear)) return;
+      throw NodeRejected{index};
+    }
+    if (lower_int8_node(index)) return;
+    if (auto quantize = parse_quantize(node); quantize && lower_requantize(index, *quantize)) {
+      return;
+    }
+    materialize_inputs(index);
+    if (auto quantize = parse_quantize(node)) return lower_quantize(index, *quantize);
     if (auto conv = parse_conv(node)) return lower_conv(index, *conv);
     if (auto gemm = parse_gemm(node)) return lower_gemm(index, *gemm);
     if (auto pool = parse_pool(node)) return lower_pool(index, *pool);
@@ -708,6 +729,471 @@ class RegionBuilder {
     flush_exports();
   }
 
+  // ---- int8 (QDQ) ----
+  // A DequantizeLinear output stays an alias of its int8 source: int8 consumers read
+  // the source directly; anything else gets the f32 value computed on first use.
+
+  const QuantizedAlias* alias_of(const std::string& name) const {
+    auto found = aliases_.find(name);
+    return found == aliases_.end() ? nullptr : &found->second;
+  }
+
+  static memory::data_type type_of(const memory::desc& md) {
+    return static_cast<memory::data_type>(md.data.data_type);
+  }
+
+  static memory::desc with_type(memory::desc md, memory::data_type type) {
+    md.data.data_type = static_cast<dnnl_data_type_t>(type);
+    return md;
+  }
+
+  void lower_dequantize(std::size_t index, const ActivationQuant& quant) {
+    const std::string& output = output_of(index);
+    aliases_[output] = QuantizedAlias{planned(index).node->inputs[0], quant};
+    if (output_index_.count(output)) materialize(output);
+  }
+
+  // Computes a DequantizeLinear output in f32, in the layout of its int8 source.
+  void materialize(const std::string& name) {
+    const QuantizedAlias* alias = alias_of(name);
+    if (alias == nullptr || values_.count(name)) return;
+    const Value source = value(alias->source);
+    const memory::desc md = with_type(source.md, memory::data_type::f32);
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_output_scales(0, {alias->quant.scale});
+    if (alias->quant.zero_point != 0) {
+      attr.set_zero_points(DNNL_ARG_SRC, 0, {alias->quant.zero_point});
+    }
+    dnnl::reorder::primitive_desc pd(engine_, source.md, engine_, md, attr);
+    const int from = activation_slot(source.storage, source.md);
+    const int to = define_new(name, md);
+    add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
+                   pd.scratchpad_desc());
+  }
+
+  void materialize_inputs(std::size_t index) {
+    for (const std::string& name : planned(index).node->inputs) {
+      if (!name.empty()) materialize(name);
+    }
+  }
+
+  // QuantizeLinear of an f32 value, in its layout: quantizing a plain NCHW image straight
+  // into channels-last takes twice as long as quantizing then reordering the bytes.
+  void lower_quantize(std::size_t index, const ActivationQuant& quant) {
+    const Value source = value(planned(index).node->inputs[0]);
+    const memory::desc md = with_type(source.md, quant.type);
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_output_scales(0, {1.0f / quant.scale});
+    if (quant.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {quant.zero_point});
+    dnnl::reorder::primitive_desc pd(engine_, source.md, engine_, md, attr);
+    const int from = activation_slot(source.storage, source.md);
+    const int to = define_new(output_of(index), md);
+    add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
+                   pd.scratchpad_desc());
+  }
+
+  // Q(DQ(q)): the int8 source itself when the parameters agree, else one int8 reorder
+  // q_out = s_in / s_out * (q - z_in) + z_out.
+  bool lower_requantize(std::size_t index, const ActivationQuant& quant) {
+    const QuantizedAlias* alias = alias_of(planned(index).node->inputs[0]);
+    if (alias == nullptr) return false;
+    const Value source = value(alias->source);
+    if (alias->quant.scale == quant.scale && alias->quant.zero_point == quant.zero_point &&
+        alias->quant.type == quant.type) {
+      define_value(output_of(index), source.storage, source.md);
+      flush_exports();
+      return true;
+    }
+    const memory::desc md = with_type(source.md, quant.type);
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_output_scales(0, {alias->quant.scale / quant.scale});
+    if (alias->quant.zero_point != 0) {
+      attr.set_zero_points(DNNL_ARG_SRC, 0, {alias->quant.zero_point});
+    }
+    if (quant.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {quant.zero_point});
+    dnnl::reorder::primitive_desc pd(engine_, source.md, engine_, md, attr);
+    const int from = activation_slot(source.storage, source.md);
+    const int to = define_new(output_of(index), md);
+    add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
+                   pd.scratchpad_desc());
+    return true;
+  }
+
+  // Activations then (optionally) a QuantizeLinear that follow an int8 op.
+  struct QuantizedChain {
+    std::vector<std::size_t> nodes;
+    std::vector<EltwiseOp> eltwise;        // in real units
+    std::optional<ActivationQuant> quant;  // set when the chain ends in QuantizeLinear
+    std::string output;
+
+    memory::data_type dst_type() const { return quant ? quant->type : memory::data_type::f32; }
+    float dst_scale() const { return quant ? quant->scale : 1.0f; }
+  };
+
+  QuantizedChain collect_quantized_chain(std::size_t anchor) const {
+    QuantizedChain chain;
+    chain.output = output_of(anchor);
+    while (!is_graph_output(chain.output) && consumers(chain.output).size() == 1) {
+      const std::size_t next = consumers(chain.output)[0];
+      if (next <= anchor || !in_region(next) || !enabled_[next] || claimed_[next]) break;
+      const PlannedNode& node = planned(next);
+      if (node.node->inputs[0] != chain.output) break;
+      if (auto quant = parse_quantize(node)) {
+        if (quantized_activation(chain.eltwise, quant->scale, quant->zero_point)) {
+          chain.quant = quant;
+          chain.nodes.push_back(next);
+          chain.output = output_of(next);
+        }
+        break;
+      }
+      auto activation = parse_activation(node);
+      if (!activation) break;
+      chain.eltwise.insert(chain.eltwise.end(), activation->begin(), activation->end());
+      chain.nodes.push_back(next);
+      chain.output = output_of(next);
+    }
+    return chain;
+  }
+
+  // Post-ops of an int8 op whose scaled result is in output units: alpha * v + beta
+  // plus the output zero point as one linear op (oneDNN 2.6 mixes up the constants of
+  // two linear post-ops in one primitive), then the activations as clips.
+  static std::optional<dnnl::post_ops> quantized_post_ops(const QuantizedChain& chain, float alpha,
+                                                          float beta) {
+    const float zero = chain.quant ? static_cast<float>(chain.quant->zero_point) : 0.0f;
+    std::vector<EltwiseOp> activations = chain.eltwise;
+    if (chain.quant) {
+      auto clips = quantized_activation(chain.eltwise, chain.quant->scale, chain.quant->zero_point);
+      if (!clips) return std::nullopt;
+      activations = *clips;
+    }
+    dnnl::post_ops post_ops;
+    if (alpha != 1.0f || beta + zero != 0.0f) {
+      for (const EltwiseOp& op : activations) {
+        if (op.algorithm == algorithm::eltwise_linear) return std::nullopt;
+      }
+      post_ops.append_eltwise(1.0f, algorithm::eltwise_linear, alpha, beta + zero);
+    }
+    for (const EltwiseOp& op : activations) {
+      post_ops.append_eltwise(1.0f, op.algorithm, op.alpha, op.beta);
+    }
+    return post_ops;
+  }
+
+  void claim_chain(const QuantizedChain& chain) {
+    for (std::size_t node : chain.nodes) claimed_[node] = true;
+  }
+
+  // Output scales s_in * s_w[c] / s_out and the f32 bias in accumulator units, with the
+  // input zero point folded in (sum_k z_in * w[c, k]) when `fold_zero_point`.
+  struct Requantization {
+    std::vector<float> scales;
+    std::vector<float> bias;
+  };
+
+  static Requantization requantization(const ActivationQuant& input,
+                                       const QuantizedWeights& weights,
+                                       const std::vector<std::int8_t>& weights_by_channel,
+                                       const Tensor* bias, std::int64_t channels, float dst_scale,
+                                       bool fold_zero_point) {
+    Requantization result;
+    const std::size_t per_channel = weights_by_channel.size() / static_cast<std::size_t>(channels);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const double accumulator_scale = static_cast<double>(input.scale) * weights.scale(c);
+      result.scales.push_back(static_cast<float>(accumulator_scale / dst_scale));
+      double value = 0.0;
+      const auto at = static_cast<std::size_t>(c);
+      if (bias != nullptr && bias->dtype() == DType::i32) {
+        value = bias->values<std::int32_t>()[at];  // QLinearConv: already accumulator units
+      } else if (bias != nullptr && accumulator_scale > 0.0) {
+        value = bias->values<float>()[at] / accumulator_scale;
+      }
+      if (fold_zero_point) {
+        std::int64_t sum = 0;
+        for (std::size_t i = 0; i < per_channel; ++i) {
+          sum += weights_by_channel[static_cast<std::size_t>(c) * per_channel + i];
+        }
+        value -= static_cast<double>(input.zero_point) * static_cast<double>(sum);
+      }
+      result.bias.push_back(static_cast<float>(value));
+    }
+    return result;
+  }
+
+  memory scalar_s32(std::int32_t value) {
+    memory result(memory::desc({1}, memory::data_type::s32, memory::format_tag::x), engine_);
+    *static_cast<std::int32_t*>(result.get_data_handle()) = value;
+    return result;
+  }
+
+  // The tail shared by int8 conv and inner product: packed s8 weights, f32 bias, the
+  // runtime source zero point when the primitive applies it, the fused chain's output.
+  template <typename Primitive, typename PrimitiveDesc>
+  void add_int8_weighted_op(const PrimitiveDesc& pd, const QuantizedAlias& input,
+                            const memory::desc& plain_weights,
+                            const std::vector<std::int8_t>& weights, const std::vector<float>& bias,
+                            bool runtime_zero_point, const QuantizedChain& chain) {
+    std::vector<std::pair<int, int>> args = {
+        {DNNL_ARG_SRC, use_as(input.source, pd.src_desc())},
+        {DNNL_ARG_WEIGHTS, constant_slot(pack(pd.weights_desc(), plain_weights, weights.data()))},
+        {DNNL_ARG_BIAS,
+         constant_slot(pack(pd.bias_desc(), plain_desc({static_cast<std::int64_t>(bias.size())}),
+                            bias.data()))}};
+    if (runtime_zero_point) {
+      args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
+                        constant_slot(scalar_s32(input.quant.zero_point)));
+    }
+    claim_chain(chain);
+    args.emplace_back(DNNL_ARG_DST, define_new(chain.output, pd.dst_desc()));
+    add_compute_op(Primitive(pd), std::move(args), pd.scratchpad_desc());
+  }
+
+  static bool has_padding(const ConvSpec& spec) {
+    for (std::int64_t pad : spec.pad_left) {
+      if (pad != 0) return true;
+    }
+    for (std::int64_t pad : spec.pad_right) {
+      if (pad != 0) return true;
+    }
+    return false;
+  }
+
+  // DQ(x) -> Conv(DQ(W_s8), DQ(B)) -> [Relu|Clip] -> [Q].
+  bool lower_int8_conv(std::size_t index, const ConvSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const std::optional<QuantizedWeights> weights =
+        find_quantized_weights(input_.graph, node.node->inputs[1]);
+    if (!weights || weights->values->shape() != spec.weights->shape() ||
+        (weights->scales.size() != 1 && weights->axis != 0)) {
+      return false;
+    }
+    return emit_int8_conv(index, spec, *alias_of(node.node->inputs[0]), *weights,
+                          collect_quantized_chain(index));
+  }
+
+  // An int8 conv; spec.bias is f32 (real units) or int32 (accumulator units).
+  bool emit_int8_conv(std::size_t index, const ConvSpec& spec, const QuantizedAlias& input,
+                      const QuantizedWeights& weights, const QuantizedChain& chain) {
+    const PlannedNode& node = planned(index);
+    const Shape& w = spec.weights->shape();
+    // Padding holds the zero point, so only an unpadded conv can fold it into the bias.
+    const bool runtime_zero_point = input.quant.zero_point != 0 && has_padding(spec);
+    auto values = weights.values->values<std::int8_t>();
+    const std::vector<std::int8_t> weight_values(values.begin(), values.end());
+    const Requantization requant =
+        requantization(input.quant, weights, weight_values, spec.bias, w[0], chain.dst_scale(),
+                       input.quant.zero_point != 0 && !runtime_zero_point);
+    const Shape weight_dims =
+        spec.group == 1 ? w : Shape{spec.group, w[0] / spec.group, w[1], w[2], w[3]};
+    const std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f);
+    if (!post_ops) return false;
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_output_scales(1 << 1, requant.scales);
+    attr.set_post_ops(*post_ops);
+    if (runtime_zero_point) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+    const memory::desc src_md = value(input.source).md;
+    const memory::desc dst_md(node.outputs[0].shape, chain.dst_type(), memory::format_tag::any);
+    auto make_pd =
+        [&](const memory::desc& src) -> std::optional<dnnl::convolution_forward::primitive_desc> {
+      try {
+        dnnl::convolution_forward::desc desc(
+            prop_kind::forward_inference, algorithm::convolution_direct, src,
+            memory::desc(weight_dims, memory::data_type::s8, memory::format_tag::any),
+            plain_desc({w[0]}), dst_md, spec.strides, spec.dilations, spec.pad_left,
+            spec.pad_right);
+        return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
+      } catch (const dnnl::error&) {
+        return std::nullopt;
+      }
+    };
+    std::optional<dnnl::convolution_forward::primitive_desc> pd = make_pd(src_md);
+    if (!pd || is_reference_impl(*pd)) {
+      pd = make_pd(memory::desc(src_md.dims(), type_of(src_md), memory::format_tag::any));
+    }
+    if (!pd) return false;
+    add_int8_weighted_op<dnnl::convolution_forward>(
+        *pd, input, plain_desc(weight_dims, memory::data_type::s8), weight_values, requant.bias,
+        runtime_zero_point, chain);
+    return true;
+  }
+
+  // s8 weights of a Gemm/MatMul as [N, K] rows, the inner product's layout.
+  static std::optional<std::vector<std::int8_t>> int8_weights_nk(const GemmSpec& spec,
+                                                                 const QuantizedWeights& weights) {
+    const std::int64_t n_axis = spec.weights_transposed ? 0 : 1;
+    if (weights.values->shape() != spec.weights->shape() ||
+        (weights.scales.size() != 1 && weights.axis != n_axis)) {
+      return std::nullopt;
+    }
+    auto values = weights.values->values<std::int8_t>();
+    if (spec.weights_transposed) return std::vector<std::int8_t>(values.begin(), values.end());
+    const std::int64_t k = weights.values->dim(0);
+    const std::int64_t n = weights.values->dim(1);
+    std::vector<std::int8_t> transposed(values.size());
+    for (std::int64_t row = 0; row < k; ++row) {
+      for (std::int64_t column = 0; column < n; ++column) {
+        transposed[static_cast<std::size_t>(column * k + row)] =
+            values[static_cast<std::size_t>(row * n + column)];
+      }
+    }
+    return transposed;
+  }
+
+  bool lower_int8_gemm(std::size_t index, const GemmSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const std::optional<QuantizedWeights> weights =
+        find_quantized_weights(input_.graph, node.node->inputs[1]);
+    if (!weights) return false;
+    return emit_int8_gemm(index, spec, *alias_of(node.node->inputs[0]), *weights,
+                          collect_quantized_chain(index));
+  }
+
+  bool emit_int8_gemm(std::size_t index, const GemmSpec& spec, const QuantizedAlias& input,
+                      const QuantizedWeights& weights, const QuantizedChain& chain) {
+    const PlannedNode& node = planned(index);
+    if (value(input.source).md.dims().size() != 2) return false;
+    const std::optional<std::vector<std::int8_t>> weight_values = int8_weights_nk(spec, weights);
+    if (!weight_values) return false;
+    const std::int64_t n = node.outputs[0].shape[1];
+    const std::int64_t k = node.inputs[0].shape[1];
+    const Requantization requant =
+        requantization(input.quant, weights, *weight_values, spec.bias, n, chain.dst_scale(),
+                       input.quant.zero_point != 0);
+    const std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f);
+    if (!post_ops) return false;
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_output_scales(1 << 1, requant.scales);
+    attr.set_post_ops(*post_ops);
+    std::optional<dnnl::inner_product_forward::primitive_desc> pd;
+    try {
+      dnnl::inner_product_forward::desc desc(
+          prop_kind::forward_inference,
+          memory::desc(node.inputs[0].shape, input.quant.type, memory::format_tag::any),
+          memory::desc({n, k}, memory::data_type::s8, memory::format_tag::any), plain_desc({n}),
+          memory::desc(node.outputs[0].shape, chain.dst_type(), memory::format_tag::any));
+      pd.emplace(desc, attr, engine_);
+    } catch (const dnnl::error&) {
+      return false;
+    }
+    add_int8_weighted_op<dnnl::inner_product_forward>(*pd, input,
+                                                      plain_desc({n, k}, memory::data_type::s8),
+                                                      *weight_values, requant.bias, false, chain);
+    return true;
+  }
+
+  // Pooling commutes with the affine map: q_out = s_in/s_out * (pool(q_in) - z_in) + z_out.
+  bool lower_int8_pool(std::size_t index, const PoolSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const QuantizedAlias input = *alias_of(node.node->inputs[0]);
+    const QuantizedChain chain = collect_quantized_chain(index);
+    if (!chain.quant) return false;
+    const float ratio = input.quant.scale / chain.quant->scale;
+    const std::optional<dnnl::post_ops> post_ops =
+        quantized_post_ops(chain, ratio, -static_cast<float>(input.quant.zero_point) * ratio);
+    if (!post_ops) return false;
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_post_ops(*post_ops);
+    const memory::desc src_md = value(input.source).md;
+    std::optional<dnnl::pooling_v2_forward::primitive_desc> pd;
+    try {
+      dnnl::pooling_v2_forward::desc desc(
+          prop_kind::forward_inference, spec.algorithm, src_md,
+          memory::desc(node.outputs[0].shape, chain.quant->type, memory::format_tag::any),
+          spec.strides, spec.kernel, spec.dilations, spec.pad_left, spec.pad_right);
+      pd.emplace(desc, attr, engine_);
+    } catch (const dnnl::error&) {
+      return false;
+    }
+    std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, use_as(input.source, src_md)}};
+    claim_chain(chain);
+    args.emplace_back(DNNL_ARG_DST, define_new(chain.output, pd->dst_desc()));
+    add_compute_op(dnnl::pooling_v2_forward(*pd), std::move(args), pd->scratchpad_desc());
+    return true;
+  }
+
+  // DQ(a) + DQ(b): binary add with per-input scales s_a/s_out and s_b/s_out, then the
+  // constant -(s_a*z_a + s_b*z_b)/s_out, the activations and the output zero point.
+  bool lower_int8_add(std::size_t index) {
+    const PlannedNode& node = planned(index);
+    const QuantizedAlias* a = alias_of(node.node->inputs[0]);
+    const QuantizedAlias* b = alias_of(node.node->inputs[1]);
+    if (a == nullptr || b == nullptr) return false;
+    const QuantizedChain chain = collect_quantized_chain(index);
+    const float out_scale = chain.dst_scale();
+    const double offset = -(static_cast<double>(a->quant.scale) * a->quant.zero_point +
+                            static_cast<double>(b->quant.scale) * b->quant.zero_point) /
+                          out_scale;
+    const memory::desc a_md = value(a->source).md;
+    const memory::desc b_md = with_type(a_md, type_of(value(b->source).md));
+    const memory::desc dst_md = with_type(a_md, chain.dst_type());
+    dnnl::primitive_attr attr = base_attr();
+    attr.set_scales(DNNL_ARG_SRC_0, 0, {a->quant.scale / out_scale});
+    attr.set_scales(DNNL_ARG_SRC_1, 0, {b->quant.scale / out_scale});
+    const std::optional<dnnl::post_ops> post_ops =
+        quantized_post_ops(chain, 1.0f, static_cast<float>(offset));
+    if (!post_ops) return false;
+    attr.set_post_ops(*post_ops);
+    std::optional<dnnl::binary::primitive_desc> pd;
+    try {
+      pd.emplace(dnnl::binary::desc(algorithm::binary_add, a_md, b_md, dst_md), attr, engine_);
+    } catch (const dnnl::error&) {
+      return false;
+    }
+    std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC_0, use_as(a->source, a_md)},
+                                             {DNNL_ARG_SRC_1, use_as(b->source, b_md)}};
+    claim_chain(chain);
+    args.emplace_back(DNNL_ARG_DST, define_new(chain.output, dst_md));
+    add_compute_op(dnnl::binary(*pd), std::move(args), pd->scratchpad_desc());
+    return true;
+  }
+
+  // Flatten/Reshape of a dequantized value reshapes the int8 source instead.
+  bool lower_int8_reshape(std::size_t index) {
+    const PlannedNode& node = planned(index);
+    const QuantizedAlias input = *alias_of(node.node->inputs[0]);
+    const memory::data_type type = type_of(value(input.source).md);
+    const int slot = use_as(input.source, plain_desc(node.inputs[0].shape, type));
+    const std::string reshaped = output_of(index) + "#int8";
+    define_value(reshaped, slots_[slot].storage, plain_desc(node.outputs[0].shape, type));
+    flush_exports();
+    aliases_[output_of(index)] = QuantizedAlias{reshaped, input.quant};
+    if (output_index_.count(output_of(index))) materialize(output_of(index));
+    return true;
+  }
+
+  // QLinearConv / QLinearMatMul: the same int8 primitives, parameters from the node.
+  bool lower_qlinear(std::size_t index, const QLinearSpec& spec) {
+    const PlannedNode& node = planned(index);
+    const QuantizedAlias input{node.node->inputs[0], spec.input};
+    QuantizedChain chain;
+    chain.quant = spec.output;
+    chain.output = output_of(index);
+    if (node.node->op_type == "QLinearConv") {
+      ConvSpec conv;
+      conv.weights = spec.weights.values;
+      conv.bias = spec.bias;
+      const std::optional<ConvSpec> geometry =
+          parse_conv_geometry(*node.node, node.inputs[0].shape, node.outputs[0].shape, conv);
+      return geometry && emit_int8_conv(index, *geometry, input, spec.weights, chain);
+    }
+    if (node.inputs[0].shape.size() != 2 || node.outputs[0].shape.size() != 2) return false;
+    GemmSpec gemm;
+    gemm.weights = spec.weights.values;
+    return emit_int8_gemm(index, gemm, input, spec.weights, chain);
+  }
+
+  // Ops reading a dequantized value as input 0 that run on the int8 source.
+  bool lower_int8_node(std::size_t index) {
+    const PlannedNode& node = planned(index);
+    if (node.node->inputs.empty() || alias_of(node.node->inputs[0]) == nullptr) return false;
+    if (auto conv = parse_conv(node)) return lower_int8_conv(index, *conv);
+    if (auto gemm = parse_gemm(node)) return lower_int8_gemm(index, *gemm);
+    if (auto pool = parse_pool(node)) return lower_int8_pool(index, *pool);
+    if (is_same_shape_add(node)) return lower_int8_add(index);
+    if (is_free_reshape(node)) return lower_int8_reshape(index);
+    return false;
+  }
+
   // ---- finishing ----
 
   // Greedy offsets, largest first: a buffer goes at the lowest offset that does not
@@ -813,6 +1299,7 @@ class RegionBuilder {
     dnnl::reorder::primitive_desc pd;
   };
   std::vector<PendingExport> pending_exports_;
+  std::map<std::string, QuantizedAlias> aliases_;
 };
 
 }  // namespace

@@ -45,6 +45,18 @@ EP_REFERENCE_OP(range)                // constant.cpp
 EP_REFERENCE_OP(pad)                  // pad.cpp
 EP_REFERENCE_OP(cast)                 // cast.cpp
 EP_REFERENCE_OP(resize)               // resize.cpp
+EP_REFERENCE_OP(quantize_linear)      // quantize_linear.cpp
+EP_REFERENCE_OP(dequantize_linear)    // quantize_linear.cpp
+EP_REFERENCE_OP(dynamic_quantize_linear)      // quantize_linear.cpp
+EP_REFERENCE_OP(qlinear_conv)                 // qlinear_conv.cpp
+EP_REFERENCE_OP(conv_integer)                 // qlinear_conv.cpp
+EP_REFERENCE_OP(qlinear_matmul)               // qlinear_matmul.cpp
+EP_REFERENCE_OP(matmul_integer)               // qlinear_matmul.cpp
+EP_REFERENCE_OP(matmul_nbits)                 // matmul_nbits.cpp: com.microsoft.MatMulNBits
+EP_REFERENCE_OP(qlinear_add)                  // qlinear_contrib.cpp: com.microsoft.QLinearAdd
+EP_REFERENCE_OP(qlinear_global_average_pool)  // qlinear_contrib.cpp: com.microsoft
+EP_REFERENCE_OP(dequantize_int4)              // dequantize_int4.cpp: edgeperf.DequantizeInt4
+EP_REFERENCE_OP(sparse_weight)                // sparse_weight.cpp: edgeperf.SparseWeight
 
 #undef EP_REFERENCE_OP
 

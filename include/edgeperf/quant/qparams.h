@@ -1,0 +1,35 @@
+#pragma once
+// Affine quantization q = round(x / S) + Z, clamped to the type's range.
+#include <cstdint>
+#include <vector>
+
+#include "edgeperf/core/tensor.h"
+#include "edgeperf/quant/calibration.h"
+
+namespace edgeperf::quant {
+
+struct QuantParams {
+  DType dtype = DType::u8;               // i8 or u8
+  std::vector<float> scale;              // one per tensor, or one per channel along `axis`
+  std::vector<std::int32_t> zero_point;  // same length as scale
+  std::int64_t axis = -1;                // -1: per tensor
+  bool per_channel() const { return axis >= 0; }
+};
+
+// Parameters covering `range` (extended to contain 0). A zero-width range gets a
+// positive scale, never 0 or NaN.
+QuantParams params_for_range(Range range, QuantType type);
+// Weight parameters, per tensor (axis = -1) or per channel along `axis`. An all-zero
+// channel gets a positive scale.
+QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type);
+
+Tensor quantize_tensor(const Tensor& x, const QuantParams& params);    // f32 -> i8/u8
+Tensor dequantize_tensor(const Tensor& q, const QuantParams& params);  // i8/u8 -> f32
+// Bias for a quantized Conv/Gemm: int32, scale = input_scale * weight_scale[c].
+Tensor quantize_bias(const Tensor& bias, float input_scale, const QuantParams& weight);
+
+// Signal-to-quantization-noise ratio in dB: 10 log10(sum ref^2 / sum (ref-x)^2).
+// +inf when identical.
+double sqnr_db(const Tensor& reference, const Tensor& approximation);
+
+}  // namespace edgeperf::quant

@@ -1,0 +1,63 @@
+#pragma once
+// The quantize pipeline: float model in, quantized standard-ONNX model out.
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "edgeperf/graph/graph.h"
+#include "edgeperf/quant/calibration.h"
+#include "edgeperf/quant/qparams.h"
+
+namespace edgeperf::quant {
+
+enum class QuantMode { dynamic, static_int8, fp16, int4_weight };
+enum class QuantFormat { qdq, qoperator };
+QuantMode parse_mode(std::string_view text);      // "dynamic" | "static" | "fp16" | "int4-weight"
+QuantFormat parse_format(std::string_view text);  // "qdq" | "qoperator"
+
+struct QuantizeOptions {
+  QuantMode mode = QuantMode::static_int8;
+  QuantFormat format = QuantFormat::qdq;
+  bool per_channel = false;
+  QuantType weights = QuantType::int8_sym;
+  QuantType activations = QuantType::uint8_asym;
+  MethodSpec method;
+  CalibrationOptions calibration;
+  std::set<std::string> exclude;  // node names kept in float; unknown names are an error
+  bool bias_correction = true;
+  bool equalize = true;      // cross-layer equalization for depthwise-separable pairs
+  int int4_group_size = 64;  // MatMulNBits keeps f32 scales: 1/group of the FP32 size
+};
+
+// One row of the per-layer report.
+struct LayerReport {
+  std::string node;
+  std::string op_type;
+  std::string precision;  // "int8", "fp32", "fp16", "int4"
+  double sqnr_db = 0.0;   // of the layer output vs the float model; NaN when not measured
+  std::string note;       // why it was kept in float, etc.
+};
+
+struct QuantizeResult {
+  graph::Graph model;
+  std::vector<LayerReport> layers;
+  std::vector<std::string> log;  // one line per change made
+};
+
+// Throws Error for an already quantized model, unknown --exclude names, a missing
+// calibration source in static mode, and bad calibration data.
+QuantizeResult quantize_model(const graph::Graph& model, const QuantizeOptions& options,
+                              SampleSource* calibration);
+
+// Mixed precision: given layers' sensitivity, keep the most sensitive in float until
+// `evaluate(model)` (an accuracy in points) is within `budget_points` of the float model.
+struct MixedPrecisionDecision {
+  std::string node;
+  double sensitivity = 0.0;  // accuracy drop (points) when only this layer is quantized
+  bool kept_float = false;
+  std::string reason;
+};
+using EvaluateFn = std::function<double(const graph::Graph&)>;
+
+}  // namespace edgeperf::quant

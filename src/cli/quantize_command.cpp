@@ -1,0 +1,261 @@
+// edgeperf quantize MODEL -o OUT --mode dynamic|static|fp16|int4-weight: writes a
+// quantized standard-ONNX model, a per-layer table (stdout) and optionally a JSON report.
+// With --accuracy-budget and --data, mixed precision keeps the most sensitive layers in
+// float until the held-out accuracy is within the budget of the float model's.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "edgeperf/cli/commands.h"
+#include "edgeperf/core/file_io.h"
+#include "edgeperf/onnx/onnx_io.h"
+#include "edgeperf/passes/passes.h"
+#include "edgeperf/quant/quality.h"
+#include "edgeperf/quant/quantize.h"
+#include "quantize_data.h"
+
+namespace edgeperf::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct QuantizeCliOptions {
+  std::string model;
+  std::string output;
+  std::string mode;
+  std::string calib;
+  std::size_t calib_samples = 0;
+  std::string method = "minmax";
+  bool per_channel = false;
+  std::string weights = "int8-sym";
+  std::string activations = "uint8-asym";
+  std::string format = "qdq";
+  std::vector<std::string> exclude;
+  double accuracy_budget = -1.0;
+  std::string data;
+  std::string report;
+  int int4_group = 64;
+  bool no_bias_correction = false;
+  bool no_equalize = false;
+  bool no_optimize = false;
+};
+
+quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
+  quant::QuantizeOptions options;
+  options.mode = quant::parse_mode(cli.mode);
+  options.format = quant::parse_format(cli.format);
+  options.per_channel = cli.per_channel;
+  options.weights = quant::parse_quant_type(cli.weights);
+  options.activations = quant::parse_quant_type(cli.activations);
+  options.method = quant::parse_method(cli.method);
+  options.calibration.max_samples = cli.calib_samples;
+  // A progress bar only on a terminal: a redirected stderr keeps one line per error.
+  options.calibration.progress = isatty(fileno(stderr)) != 0 ? stderr : nullptr;
+  options.exclude.insert(cli.exclude.begin(), cli.exclude.end());
+  options.bias_correction = !cli.no_bias_correction;
+  options.equalize = !cli.no_equalize;
+  options.int4_group_size = cli.int4_group;
+  return options;
+}
+
+// Quantizes with a fresh pass over the calibration files (each run streams them again).
+quant::QuantizeResult run_quantize(const graph::Graph& model, const QuantizeCliOptions& cli,
+                                   const quant::QuantizeOptions& options) {
+  if (cli.calib.empty()) return quant::quantize_model(model, options, nullptr);
+  NpyCalibrationSource source(cli.calib, model, cli.calib_samples);
+  return quant::quantize_model(model, options, &source);
+}
+
+struct MixedPrecisionOutcome {
+  std::vector<quant::MixedPrecisionDecision> decisions;
+  double float_accuracy = NAN;
+  double quantized_accuracy = NAN;
+};
+
+MixedPrecisionOutcome apply_mixed_precision(const graph::Graph& model,
+                                            const QuantizeCliOptions& cli,
+                                            quant::QuantizeOptions& options,
+                                            quant::QuantizeResult& result) {
+  MixedPrecisionOutcome outcome;
+  const bench::Dataset data = load_eval_data(cli.data, model);
+  std::vector<std::string> layers;
+  std::map<std::string, double> sqnr;
+  for (const quant::LayerReport& layer : result.layers) {
+    if (layer.precision == "fp32") continue;
+    layers.push_back(layer.node);
+    if (!std::isnan(layer.sqnr_db)) sqnr[layer.node] = layer.sqnr_db;
+  }
+  const std::set<std::string> user_excluded = options.exclude;
+  const auto build = [&](const std::set<std::string>& float_layers) {
+    quant::QuantizeOptions trial = options;
+    trial.calibration.progress = nullptr;
+    trial.exclude.insert(float_layers.begin(), float_layers.end());
+    return run_quantize(model, cli, trial).model;
+  };
+  const auto evaluate = [&](const graph::Graph& graph) { return accuracy_points(graph, data); };
+  outcome.decisions =
+      quant::choose_mixed_precision(layers, build, evaluate, cli.accuracy_budget, sqnr);
+  std::set<std::string> kept = user_excluded;
+  for (const quant::MixedPrecisionDecision& decision : outcome.decisions) {
+    if (decision.kept_float) kept.insert(decision.node);
+  }
+  if (kept != user_excluded) {
+    options.exclude = kept;
+    result = run_quantize(model, cli, options);
+    for (quant::LayerReport& layer : result.layers) {
+      for (const quant::MixedPrecisionDecision& decision : outcome.decisions) {
+        if (decision.node == layer.node && decision.kept_float) {
+          layer.note = "kept float by mixed precision: " + decision.reason;
+        }
+      }
+    }
+  }
+  outcome.float_accuracy = accuracy_points(model, data);
+  outcome.quantized_accuracy = accuracy_points(result.model, data);
+  return outcome;
+}
+
+nlohmann::json number_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+std::string format_sqnr(double value) {
+  if (std::isnan(value)) return "-";
+  return std::isinf(value) ? "inf" : fmt::format("{:.1f}", value);
+}
+
+void print_table(const quant::QuantizeResult& result, std::uintmax_t before, std::uintmax_t after) {
+  std::size_t width = 5;
+  for (const quant::LayerReport& layer : result.layers) width = std::max(width, layer.node.size());
+  fmt::print("{:<{}}  {:<8} {:<9} {:>8}  {}\n", "layer", width, "op", "precision", "SQNR dB",
+             "note");
+  for (const quant::LayerReport& layer : result.layers) {
+    fmt::print("{:<{}}  {:<8} {:<9} {:>8}  {}\n", layer.node, width, layer.op_type, layer.precision,
+               format_sqnr(layer.sqnr_db), layer.note);
+  }
+  fmt::print("size: {} -> {} bytes ({:.3f}x)\n", before, after,
+             static_cast<double>(after) / static_cast<double>(before));
+}
+
+void print_mixed_precision(const MixedPrecisionOutcome& outcome, double budget) {
+  fmt::print("mixed precision (budget {:.2f} points): float {:.2f}%, quantized {:.2f}%\n", budget,
+             outcome.float_accuracy, outcome.quantized_accuracy);
+  for (const quant::MixedPrecisionDecision& decision : outcome.decisions) {
+    fmt::print("  {:<24} {:<10}  {}\n", decision.node,
+               decision.kept_float ? "kept float" : "quantized", decision.reason);
+  }
+}
+
+nlohmann::json report_json(const QuantizeCliOptions& cli, const quant::QuantizeResult& result,
+                           std::uintmax_t before, std::uintmax_t after,
+                           const std::optional<MixedPrecisionOutcome>& mixed) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const quant::LayerReport& layer : result.layers) {
+    layers.push_back({{"node", layer.node},
+                      {"op", layer.op_type},
+                      {"precision", layer.precision},
+                      {"sqnr_db", number_or_null(layer.sqnr_db)},
+                      {"note", layer.note}});
+  }
+  nlohmann::json report = {{"model", cli.model},
+                           {"output", cli.output},
+                           {"mode", cli.mode},
+                           {"format", cli.format},
+                           {"method", cli.method},
+                           {"per_channel", cli.per_channel},
+                           {"weights", cli.weights},
+                           {"activations", cli.activations},
+                           {"size_bytes", {{"before", before}, {"after", after}}},
+                           {"size_ratio", static_cast<double>(after) / static_cast<double>(before)},
+                           {"layers", layers},
+                           {"log", result.log}};
+  if (mixed) {
+    nlohmann::json decisions = nlohmann::json::array();
+    for (const quant::MixedPrecisionDecision& decision : mixed->decisions) {
+      decisions.push_back({{"node", decision.node},
+                           {"sensitivity_points", number_or_null(decision.sensitivity)},
+                           {"kept_float", decision.kept_float},
+                           {"reason", decision.reason}});
+    }
+    report["mixed_precision"] = {{"budget_points", cli.accuracy_budget},
+                                 {"float_accuracy", number_or_null(mixed->float_accuracy)},
+                                 {"quantized_accuracy", number_or_null(mixed->quantized_accuracy)},
+                                 {"decisions", decisions}};
+  }
+  return report;
+}
+
+void check_options(const QuantizeCliOptions& cli, const quant::QuantizeOptions& options) {
+  EP_CHECK(options.mode != quant::QuantMode::static_int8 || !cli.calib.empty(),
+           "--mode static needs calibration data: --calib DIR");
+  EP_CHECK((cli.accuracy_budget >= 0) == !cli.data.empty(),
+           "--accuracy-budget and --data go together");
+  EP_CHECK(fs::is_regular_file(cli.model), "model '{}' does not exist", cli.model);
+}
+
+// The graph passes that keep every op quantizable (no activation fusion into
+// com.microsoft.FusedConv/FusedGemm): BatchNorm folded into Conv/Gemm, constants folded,
+// Identity/Dropout and dead code removed.
+graph::Graph optimized_for_quantization(graph::Graph model, std::vector<std::string>& log) {
+  passes::OptimizeOptions options;
+  options.passes = {"fold-constants", "remove-identity", "fold-batchnorm", "dce"};
+  passes::OptimizeResult optimized = passes::optimize(std::move(model), options);
+  for (const passes::LogEntry& entry : optimized.log) {
+    if (entry.changed) log.push_back(fmt::format("[{}] {}", entry.pass, entry.message));
+  }
+  return std::move(optimized.graph);
+}
+
+void quantize(const QuantizeCliOptions& cli) {
+  quant::QuantizeOptions options = library_options(cli);
+  check_options(cli, options);
+  std::vector<std::string> pass_log;
+  graph::Graph model = onnx_io::load_model(cli.model);
+  if (!cli.no_optimize) model = optimized_for_quantization(std::move(model), pass_log);
+  quant::QuantizeResult result = run_quantize(model, cli, options);
+  std::optional<MixedPrecisionOutcome> mixed;
+  if (cli.accuracy_budget >= 0) mixed = apply_mixed_precision(model, cli, options, result);
+  result.log.insert(result.log.begin(), pass_log.begin(), pass_log.end());
+  onnx_io::save_model(result.model, cli.output);
+  for (const std::string& line : result.log) fmt::print("{}\n", line);
+  const std::uintmax_t before = fs::file_size(cli.model);
+  const std::uintmax_t after = fs::file_size(cli.output);
+  print_table(result, before, after);
+  if (mixed) print_mixed_precision(*mixed, cli.accuracy_budget);
+  if (!cli.report.empty()) {
+    write_file_atomic(cli.report, report_json(cli, result, before, after, mixed).dump(2) + "\n");
+  }
+}
+
+}  // namespace
+
+void add_quantize_command(CLI::App& app) {
+  auto cli = std::make_shared<QuantizeCliOptions>();
+  CLI::App* command = app.add_subcommand("quantize", "Quantize a float ONNX model");
+  command->add_option("model", cli->model, "Float ONNX model")->required();
+  command->add_option("-o,--output", cli->output, "Quantized model to write")->required();
+  command->add_option("--mode", cli->mode, "dynamic | static | fp16 | int4-weight")->required();
+  command->add_option("--calib", cli->calib,
+                      "Calibration data: FILE.npy, PREFIX (PREFIX_inputs.npy) or a directory");
+  command->add_option("--calib-samples", cli->calib_samples, "Use at most N samples (0: all)");
+  command->add_option("--method", cli->method, "minmax | percentile:P | entropy | mse");
+  command->add_flag("--per-channel", cli->per_channel, "Per-channel weight scales");
+  command->add_option("--weights", cli->weights, "Weight type (int8-sym)");
+  command->add_option("--activations", cli->activations, "uint8-asym | int8-sym");
+  command->add_option("--format", cli->format, "qdq | qoperator");
+  command->add_option("--exclude", cli->exclude, "Keep these nodes in float")->expected(1, -1);
+  command->add_option("--accuracy-budget", cli->accuracy_budget,
+                      "Mixed precision: max accuracy drop in points (needs --data)");
+  command->add_option("--data", cli->data, "Labeled data (DIR or PREFIX) for mixed precision");
+  command->add_option("--report", cli->report, "Write the report as JSON");
+  command->add_option("--int4-group", cli->int4_group, "INT4 group size along K (default 64)");
+  command->add_flag("--no-bias-correction", cli->no_bias_correction, "Skip bias correction");
+  command->add_flag("--no-equalize", cli->no_equalize, "Skip cross-layer equalization");
+  command->add_flag("--no-optimize", cli->no_optimize,
+                    "Skip the graph passes run first (BatchNorm folding, constant folding, ...)");
+  command->callback([cli] { quantize(*cli); });
+}
+
+}  // namespace edgeperf::cli

@@ -1,0 +1,574 @@
+// The oneDNN backend's int8 paths (QDQ patterns) against the reference backend,
+// the oracle: quantized outputs must match exactly or within 1 LSB.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "edgeperf/core/error.h"
+#include "edgeperf/core/random.h"
+#include "edgeperf/graph/builder.h"
+#include "edgeperf/runtime/session.h"
+
+namespace edgeperf::runtime {
+namespace {
+
+using graph::AttrValue;
+using graph::Dim;
+
+std::vector<Dim> fixed_dims(const Shape& shape) {
+  std::vector<Dim> dims;
+  for (std::int64_t size : shape) dims.push_back(Dim::fixed(size));
+  return dims;
+}
+
+// Builds QDQ graphs the way ONNX Runtime's quantizer lays them out: activations
+// QuantizeLinear -> DequantizeLinear, weights as s8 initializers behind DequantizeLinear,
+// biases as int32 initializers with scale s_in * s_w.
+class QdqBuilder {
+ public:
+  explicit QdqBuilder(std::uint64_t seed) : builder_("qdq_test"), rng_(seed) {}
+
+  struct Quantized {
+    std::string name;  // the f32 output of the DequantizeLinear
+    float scale;
+    std::int32_t zero_point;
+  };
+
+  std::string input(const Shape& shape) {
+    return builder_.input("x", DType::f32, fixed_dims(shape));
+  }
+
+  std::string quantize(const std::string& x, float scale, std::int32_t zero_point,
+                       DType type = DType::u8) {
+    return builder_.node("QuantizeLinear", {x, scalar(scale), zero(zero_point, type)});
+  }
+
+  Quantized dequantize(const std::string& q, float scale, std::int32_t zero_point,
+                       DType type = DType::u8) {
+    return {builder_.node("DequantizeLinear", {q, scalar(scale), zero(zero_point, type)}), scale,
+            zero_point};
+  }
+
+  // Q then DQ of an f32 value.
+  Quantized qdq(const std::string& x, float scale, std::int32_t zero_point,
+                DType type = DType::u8) {
+    return dequantize(quantize(x, scale, zero_point, type), scale, zero_point, type);
+  }
+
+  // s8 weights with real values about uniform in [-1, 1] / sqrt(fan_in); per-channel
+  // scales differ by channel. Returns the DequantizeLinear output and the scales.
+  std::pair<std::string, std::vector<float>> weights(const Shape& shape, bool per_channel,
+                                                     std::int64_t axis = 0) {
+    const std::int64_t fan_in = element_count(shape) / shape[static_cast<std::size_t>(axis)];
+    const std::int64_t channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
+    std::vector<float> scales;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      scales.push_back(static_cast<float>((0.5 + 0.25 * static_cast<double>(c % 3)) /
+                                          std::sqrt(static_cast<double>(fan_in)) / 127.0));
+    }
+    Tensor values(DType::i8, shape);
+    std::uniform_int_distribution<int> uniform(-127, 127);
+    for (std::int8_t& value : values.values<std::int8_t>()) {
+      value = static_cast<std::int8_t>(uniform(rng_));
+    }
+    const std::string q = builder_.initializer("w_q", values);
+    const std::string scale =
+        builder_.initializer("w_scale", per_channel ? make_tensor<float>({channels}, scales)
+                                                    : make_tensor<float>({}, {scales[0]}));
+    std::map<std::string, AttrValue> attrs;
+    if (per_channel) attrs["axis"] = axis;
+    return {builder_.node("DequantizeLinear", {q, scale}, attrs), scales};
+  }
+
+  std::string bias(std::int64_t channels, float input_scale, const std::vector<float>& scales) {
+    Tensor values(DType::i32, {channels});
+    std::vector<float> bias_scales;
+    std::uniform_int_distribution<int> uniform(-2000, 2000);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      values.values<std::int32_t>()[static_cast<std::size_t>(c)] = uniform(rng_);
+      bias_scales.push_back(input_scale *
+                            scales[scales.size() == 1 ? 0 : static_cast<std::size_t>(c)]);
+    }
+    const std::string q = builder_.initializer("b_q", values);
+    const bool per_channel = scales.size() > 1;
+    const std::string scale =
+        builder_.initializer("b_scale", per_channel ? make_tensor<float>({channels}, bias_scales)
+                                                    : make_tensor<float>({}, {bias_scales[0]}));
+    std::map<std::string, AttrValue> attrs;
+    if (per_channel) attrs["axis"] = std::int64_t{0};
+    return builder_.node("DequantizeLinear", {q, scale}, attrs);
+  }
+
+  std::string conv(const Quantized& x, std::int64_t in_channels, std::int64_t out_channels,
+                   std::int64_t kernel, std::int64_t stride, std::int64_t pad, std::int64_t group,
+                   bool per_channel) {
+    auto [w, scales] = weights({out_channels, in_channels / group, kernel, kernel}, per_channel);
+    const std::string b = bias(out_channels, x.scale, scales);
+    return builder_.node("Conv", {x.name, w, b},
+                         {{"strides", std::vector<std::int64_t>{stride, stride}},
+                          {"pads", std::vector<std::int64_t>{pad, pad, pad, pad}},
+                          {"group", group}});
+  }
+
+  std::string matmul(const Quantized& x, std::int64_t k, std::int64_t n, bool per_channel,
+                     bool gemm) {
+    if (gemm) {
+      auto [w, scales] = weights({n, k}, per_channel, 0);
+      return builder_.node("Gemm", {x.name, w, bias(n, x.scale, scales)},
+                           {{"transB", std::int64_t{1}}});
+    }
+    auto [w, scales] = weights({k, n}, per_channel, 1);
+    return builder_.node("MatMul", {x.name, w});
+  }
+
+  std::string node(const std::string& op, std::vector<std::string> inputs,
+                   std::map<std::string, AttrValue> attrs = {}) {
+    return builder_.node(op, std::move(inputs), std::move(attrs));
+  }
+
+  std::string clip(const std::string& x, float low, float high) {
+    return builder_.node("Clip", {x, scalar(low), scalar(high)});
+  }
+
+  graph::Graph finish(const std::string& output, DType dtype) {
+    builder_.output(output, dtype, {});
+    return builder_.build();
+  }
+
+ private:
+  std::string scalar(float value) {
+    return builder_.initializer("s", make_tensor<float>({}, {value}));
+  }
+  std::string zero(std::int32_t value, DType type) {
+    if (type == DType::i8) {
+      return builder_.initializer("z",
+                                  make_tensor<std::int8_t>({}, {static_cast<std::int8_t>(value)}));
+    }
+    return builder_.initializer("z",
+                                make_tensor<std::uint8_t>({}, {static_cast<std::uint8_t>(value)}));
+  }
+
+  graph::GraphBuilder builder_;
+  std::mt19937 rng_;
+};
+
+struct Comparison {
+  double max_lsb = 0.0;        // largest difference in quantization steps
+  std::size_t off_by_one = 0;  // elements that differ at all
+  std::size_t count = 0;
+};
+
+// Difference between two outputs in units of `step` (1 for integer outputs).
+Comparison compare(const Tensor& actual, const Tensor& expected, double step) {
+  Comparison result;
+  EXPECT_EQ(actual.dtype(), expected.dtype());
+  EXPECT_EQ(actual.shape(), expected.shape());
+  if (actual.shape() != expected.shape() || actual.dtype() != expected.dtype()) return result;
+  const std::vector<double> a = actual.to_doubles();
+  const std::vector<double> b = expected.to_doubles();
+  result.count = a.size();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double lsb = std::fabs(a[i] - b[i]) / step;
+    if (std::isnan(lsb)) result.max_lsb = INFINITY;
+    result.max_lsb = std::max(result.max_lsb, lsb);
+    if (lsb > 1e-3) ++result.off_by_one;
+  }
+  return result;
+}
+
+float max_abs(const Tensor& tensor) {
+  float result = 0.0f;
+  for (double value : tensor.to_doubles())
+    result = std::max(result, static_cast<float>(std::fabs(value)));
+  return result;
+}
+
+struct RunResult {
+  Tensor onednn;
+  Tensor reference;
+  std::vector<StepInfo> steps;
+  MemoryPlanInfo memory;
+};
+
+RunResult run_both(const graph::Graph& graph, int threads = 1) {
+  SessionOptions options;
+  options.threads = threads;
+  options.backend = BackendKind::reference;
+  Session reference(graph, options);
+  options.backend = BackendKind::onednn;
+  Session onednn(graph, options);
+  const auto inputs = random_inputs(reference, 11);
+  const std::string& output = graph.outputs.at(0).name;
+  RunResult result;
+  result.reference = reference.run(inputs).at(output);
+  result.onednn = onednn.run(inputs).at(output);
+  result.steps = onednn.steps();
+  result.memory = onednn.memory_plan();
+  return result;
+}
+
+std::size_t onednn_steps(const RunResult& result) {
+  std::size_t count = 0;
+  for (const StepInfo& step : result.steps) count += step.backend == "onednn";
+  return count;
+}
+
+bool all_onednn(const RunResult& result) { return onednn_steps(result) == result.steps.size(); }
+
+constexpr float kInputScale = 2.0f / 255.0f;  // inputs are uniform in [-1, 1)
+
+struct ConvCase {
+  std::int64_t in_channels, out_channels, kernel, stride, pad, group, size;
+};
+
+// Output quantization: ranges wide enough for fan-in-normalized weights.
+QdqBuilder::Quantized input_qdq(QdqBuilder& model, const std::string& x, bool zero_point) {
+  return zero_point ? model.qdq(x, kInputScale, 128)
+                    : model.qdq(x, kInputScale / 2.0f, 0, DType::i8);
+}
+
+class Int8ConvSweep : public ::testing::TestWithParam<std::tuple<ConvCase, bool, int>> {};
+
+TEST_P(Int8ConvSweep, MatchesReferenceWithin1Lsb) {
+  const auto& [shape, per_channel, activation] = GetParam();
+  for (bool zero_point : {true, false}) {
+    QdqBuilder model(static_cast<std::uint64_t>(shape.in_channels * 31 + shape.kernel));
+    const std::string x = model.input({1, shape.in_channels, shape.size, shape.size});
+    const QdqBuilder::Quantized q = input_qdq(model, x, zero_point);
+    std::string y = model.conv(q, shape.in_channels, shape.out_channels, shape.kernel, shape.stride,
+                               shape.pad, shape.group, per_channel);
+    float out_scale = 3.0f / 255.0f;
+    std::int32_t out_zero = 128;
+    if (activation == 1) y = model.node("Relu", {y});
+    if (activation == 2) y = model.clip(y, 0.0f, 0.75f);
+    if (activation != 0) out_zero = 0, out_scale = 1.5f / 255.0f;
+    const std::string output = model.quantize(y, out_scale, out_zero);
+    const RunResult result = run_both(model.finish(output, DType::u8));
+    const Comparison diff = compare(result.onednn, result.reference, 1.0);
+    EXPECT_LE(diff.max_lsb, 1.0) << "zero point " << zero_point;
+    EXPECT_LE(diff.off_by_one, diff.count / 50 + 1) << "zero point " << zero_point;
+    EXPECT_TRUE(all_onednn(result)) << result.steps.size() << " steps";
+    EXPECT_EQ(result.steps.size(), 1u);
+    // int8 weights are packed as bytes, not floats.
+    const std::size_t weight_count = static_cast<std::size_t>(
+        shape.out_channels * shape.in_channels / shape.group * shape.kernel * shape.kernel);
+    EXPECT_LT(result.memory.packed_weight_bytes, weight_count * 2 + 4096);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Int8ConvSweep,
+                         ::testing::Combine(::testing::Values(ConvCase{3, 16, 3, 2, 1, 1, 17},
+                                                              ConvCase{16, 32, 1, 1, 0, 1, 9},
+                                                              ConvCase{32, 32, 3, 1, 1, 32, 10},
+                                                              ConvCase{24, 24, 3, 2, 1, 24, 11},
+                                                              ConvCase{8, 40, 3, 1, 0, 1, 7},
+                                                              ConvCase{64, 16, 1, 1, 0, 1, 5}),
+                                            ::testing::Bool(), ::testing::Values(0, 1, 2)));
+
+class Int8GemmSweep : public ::testing::TestWithParam<std::tuple<int, bool, bool>> {};
+
+TEST_P(Int8GemmSweep, MatchesReferenceWithin1Lsb) {
+  const auto& [size, per_channel, gemm] = GetParam();
+  const std::int64_t k = 16 * size + 3;
+  const std::int64_t n = 8 * size + 1;
+  for (bool zero_point : {true, false}) {
+    QdqBuilder model(static_cast<std::uint64_t>(size));
+    const std::string x = model.input({2, k});
+    std::string y = model.matmul(input_qdq(model, x, zero_point), k, n, per_channel, gemm);
+    y = model.node("Relu", {y});
+    const std::string output = model.quantize(y, 1.5f / 255.0f, 0);
+    const RunResult result = run_both(model.finish(output, DType::u8));
+    const Comparison diff = compare(result.onednn, result.reference, 1.0);
+    EXPECT_LE(diff.max_lsb, 1.0);
+    EXPECT_TRUE(all_onednn(result));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Int8GemmSweep,
+                         ::testing::Combine(::testing::Values(1, 4, 16), ::testing::Bool(),
+                                            ::testing::Bool()));
+
+// Two int8 conv branches joined by DQ -> Add -> (Relu) -> Q, as in a residual block.
+TEST(OnednnInt8, ResidualAddStaysInt8) {
+  for (bool relu : {false, true}) {
+    QdqBuilder model(3);
+    const std::string x = model.input({1, 16, 8, 8});
+    const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+    const std::string left = model.conv(q, 16, 16, 1, 1, 0, 1, true);
+    const QdqBuilder::Quantized left_q = model.qdq(left, 3.0f / 255.0f, 120);
+    const std::string right = model.conv(left_q, 16, 16, 3, 1, 1, 16, true);
+    const QdqBuilder::Quantized right_q = model.qdq(right, 2.0f / 255.0f, 130);
+    std::string sum = model.node("Add", {left_q.name, right_q.name});
+    if (relu) sum = model.node("Relu", {sum});
+    const std::string output = model
+                                   .dequantize(model.quantize(sum, 4.0f / 255.0f, relu ? 0 : 128),
+                                               4.0f / 255.0f, relu ? 0 : 128)
+                                   .name;
+    const RunResult result = run_both(model.finish(output, DType::f32));
+    const Comparison diff = compare(result.onednn, result.reference, 4.0 / 255.0);
+    EXPECT_LE(diff.max_lsb, 1.0 + 1e-3);
+    EXPECT_TRUE(all_onednn(result));
+    EXPECT_EQ(result.steps.size(), 1u);
+  }
+}
+
+TEST(OnednnInt8, PoolsRunOnInt8) {
+  for (const char* op : {"GlobalAveragePool", "MaxPool", "AveragePool"}) {
+    QdqBuilder model(5);
+    const std::string x = model.input({1, 32, 9, 9});
+    const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+    const std::string conv = model.conv(q, 32, 32, 1, 1, 0, 1, false);
+    const QdqBuilder::Quantized conv_q = model.qdq(conv, 3.0f / 255.0f, 127);
+    std::map<std::string, AttrValue> attrs;
+    if (std::string(op) != "GlobalAveragePool") {
+      attrs = {{"kernel_shape", std::vector<std::int64_t>{3, 3}},
+               {"strides", std::vector<std::int64_t>{2, 2}},
+               {"pads", std::vector<std::int64_t>{1, 1, 1, 1}}};
+    }
+    const std::string pooled = model.node(op, {conv_q.name}, attrs);
+    const std::string output = model.quantize(pooled, 2.0f / 255.0f, 125);
+    const RunResult result = run_both(model.finish(output, DType::u8));
+    const Comparison diff = compare(result.onednn, result.reference, 1.0);
+    EXPECT_LE(diff.max_lsb, 1.0) << op;
+    EXPECT_TRUE(all_onednn(result)) << op;
+  }
+}
+
+// A classifier head: GAP -> Q/DQ -> Flatten -> Gemm -> Q -> DQ (f32 graph output).
+TEST(OnednnInt8, PoolFlattenGemmHead) {
+  QdqBuilder model(9);
+  const std::string x = model.input({1, 24, 7, 7});
+  const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+  const QdqBuilder::Quantized pooled =
+      model.qdq(model.node("GlobalAveragePool", {q.name}), kInputScale, 128);
+  const std::string flat = model.node("Flatten", {pooled.name}, {{"axis", std::int64_t{1}}});
+  const std::string logits =
+      model.matmul({flat, pooled.scale, pooled.zero_point}, 24, 10, true, true);
+  const std::string output = model.qdq(logits, 3.0f / 255.0f, 128).name;
+  const RunResult result = run_both(model.finish(output, DType::f32));
+  EXPECT_LE(compare(result.onednn, result.reference, 3.0 / 255.0).max_lsb, 1.0 + 1e-3);
+  EXPECT_TRUE(all_onednn(result));
+  EXPECT_EQ(result.steps.size(), 1u);
+}
+
+// Q(DQ(q)) with the same parameters is the int8 value itself; with others, a requantization.
+TEST(OnednnInt8, RequantizeOfDequantized) {
+  for (bool same : {true, false}) {
+    QdqBuilder model(29);
+    const std::string x = model.input({1, 8, 5, 5});
+    const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+    const float scale = same ? kInputScale : 3.0f / 255.0f;
+    const std::string output = model.quantize(q.name, scale, same ? 128 : 100);
+    const RunResult result = run_both(model.finish(output, DType::u8));
+    EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+    EXPECT_TRUE(all_onednn(result));
+  }
+}
+
+// int8 convs around float-only ops in one region: the conv before Sigmoid writes f32,
+// the Sigmoid runs in f32, and the next conv is int8 again after Q/DQ.
+TEST(OnednnInt8, RegionMixesInt8AndFloatOps) {
+  QdqBuilder model(13);
+  const std::string x = model.input({1, 8, 6, 6});
+  const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+  const std::string conv = model.conv(q, 8, 16, 3, 1, 1, 1, true);
+  const std::string sigmoid = model.node("Sigmoid", {conv});
+  const QdqBuilder::Quantized sq = model.qdq(sigmoid, 1.0f / 255.0f, 0);
+  const std::string conv2 = model.conv(sq, 16, 8, 1, 1, 0, 1, false);
+  const std::string output = model.quantize(conv2, 2.0f / 255.0f, 128);
+  const RunResult result = run_both(model.finish(output, DType::u8));
+  EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+  EXPECT_TRUE(all_onednn(result));
+  EXPECT_EQ(result.steps.size(), 1u);
+}
+
+// Two threads split the work differently; results stay within 1 LSB.
+TEST(OnednnInt8, TwoThreadsMatch) {
+  QdqBuilder model(17);
+  const std::string x = model.input({1, 16, 12, 12});
+  const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+  const std::string conv = model.node("Relu", {model.conv(q, 16, 64, 3, 1, 1, 1, true)});
+  const std::string output = model.quantize(conv, 1.5f / 255.0f, 0);
+  const RunResult result = run_both(model.finish(output, DType::u8), 2);
+  EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+  EXPECT_TRUE(all_onednn(result));
+}
+
+// QOperator: QLinearConv -> QLinearConv (int8 in between) and QLinearMatMul.
+class QLinearBuilder {
+ public:
+  explicit QLinearBuilder(std::uint64_t seed) : builder_("qlinear_test"), rng_(seed) {}
+
+  graph::GraphBuilder& graph() { return builder_; }
+
+  std::vector<std::string> params(float scale, std::uint8_t zero_point) {
+    return {builder_.initializer("s", make_tensor<float>({}, {scale})),
+            builder_.initializer("z", make_tensor<std::uint8_t>({}, {zero_point}))};
+  }
+
+  // [w, w_scale, w_zero_point] with per-channel scales along `axis`.
+  std::vector<std::string> weights(const Shape& shape, std::int64_t axis, bool per_channel) {
+    Tensor values(DType::i8, shape);
+    std::uniform_int_distribution<int> uniform(-127, 127);
+    for (std::int8_t& value : values.values<std::int8_t>())
+      value = static_cast<std::int8_t>(uniform(rng_));
+    const std::int64_t channels = per_channel ? shape[static_cast<std::size_t>(axis)] : 1;
+    const double fan_in =
+        static_cast<double>(element_count(shape) / shape[static_cast<std::size_t>(axis)]);
+    std::vector<float> scales;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      scales.push_back(
+          static_cast<float>((0.6 + 0.2 * static_cast<double>(c % 4)) / 127.0 / std::sqrt(fan_in)));
+    }
+    last_scales_ = scales;
+    const Shape scale_shape = per_channel ? Shape{channels} : Shape{};
+    return {builder_.initializer("w", values),
+            builder_.initializer("ws", make_tensor<float>(scale_shape, scales)),
+            builder_.initializer(
+                "wz",
+                make_tensor<std::int8_t>(
+                    scale_shape, std::vector<std::int8_t>(static_cast<std::size_t>(channels), 0)))};
+  }
+
+  std::string conv(const std::string& x, float x_scale, std::uint8_t x_zero, std::int64_t in,
+                   std::int64_t out, std::int64_t kernel, std::int64_t group, bool per_channel,
+                   float y_scale, std::uint8_t y_zero) {
+    std::vector<std::string> inputs = {x};
+    for (const std::string& name : params(x_scale, x_zero)) inputs.push_back(name);
+    for (const std::string& name : weights({out, in / group, kernel, kernel}, 0, per_channel))
+      inputs.push_back(name);
+    for (const std::string& name : params(y_scale, y_zero)) inputs.push_back(name);
+    Tensor bias(DType::i32, {out});
+    std::uniform_int_distribution<int> uniform(-3000, 3000);
+    for (std::int32_t& value : bias.values<std::int32_t>()) value = uniform(rng_);
+    inputs.push_back(builder_.initializer("b", bias));
+    const std::int64_t pad = kernel / 2;
+    return builder_.node(
+        "QLinearConv", inputs,
+        {{"pads", std::vector<std::int64_t>{pad, pad, pad, pad}}, {"group", group}});
+  }
+
+  std::string matmul(const std::string& a, float a_scale, std::uint8_t a_zero, std::int64_t k,
+                     std::int64_t n, bool per_channel, float y_scale, std::uint8_t y_zero) {
+    std::vector<std::string> inputs = {a};
+    for (const std::string& name : params(a_scale, a_zero)) inputs.push_back(name);
+    for (const std::string& name : weights({k, n}, 1, per_channel)) inputs.push_back(name);
+    for (const std::string& name : params(y_scale, y_zero)) inputs.push_back(name);
+    return builder_.node("QLinearMatMul", inputs);
+  }
+
+ private:
+  graph::GraphBuilder builder_;
+  std::mt19937 rng_;
+  std::vector<float> last_scales_;
+};
+
+TEST(OnednnInt8, QLinearConvChainMatchesReference) {
+  for (bool per_channel : {false, true}) {
+    QLinearBuilder model(21);
+    const std::string x = model.graph().input("x", DType::f32, fixed_dims({1, 16, 10, 10}));
+    const std::vector<std::string> input_params = model.params(kInputScale, 128);
+    const std::string q =
+        model.graph().node("QuantizeLinear", {x, input_params[0], input_params[1]});
+    const std::string c1 =
+        model.conv(q, kInputScale, 128, 16, 32, 3, 1, per_channel, 3.0f / 255.0f, 120);
+    const std::string c2 =
+        model.conv(c1, 3.0f / 255.0f, 120, 32, 32, 3, 32, per_channel, 2.0f / 255.0f, 126);
+    model.graph().output(c2, DType::u8, {});
+    const RunResult result = run_both(model.graph().build());
+    EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+    EXPECT_TRUE(all_onednn(result));
+    EXPECT_EQ(result.steps.size(), 1u);
+  }
+}
+
+TEST(OnednnInt8, QLinearMatMulMatchesReference) {
+  for (bool per_channel : {false, true}) {
+    QLinearBuilder model(23);
+    const std::string x = model.graph().input("x", DType::f32, fixed_dims({3, 67}));
+    const std::vector<std::string> input_params = model.params(kInputScale, 128);
+    const std::string q =
+        model.graph().node("QuantizeLinear", {x, input_params[0], input_params[1]});
+    const std::string y =
+        model.matmul(q, kInputScale, 128, 67, 29, per_channel, 2.0f / 255.0f, 125);
+    model.graph().output(y, DType::u8, {});
+    const RunResult result = run_both(model.graph().build());
+    EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+    EXPECT_TRUE(all_onednn(result));
+  }
+}
+
+// ORT's dynamic layout: DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(scale) ->
+// Add(bias) -> Relu, one layer after another.
+graph::Graph dynamic_mlp(const std::vector<std::int64_t>& widths, bool per_channel,
+                         std::int64_t rows) {
+  graph::GraphBuilder builder("dynamic_mlp");
+  std::string y = builder.input("x", DType::f32, fixed_dims({rows, widths[0]}));
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> uniform(-127, 127);
+  for (std::size_t layer = 0; layer + 1 < widths.size(); ++layer) {
+    const std::int64_t k = widths[layer];
+    const std::int64_t n = widths[layer + 1];
+    Tensor weights(DType::i8, {k, n});
+    for (std::int8_t& value : weights.values<std::int8_t>())
+      value = static_cast<std::int8_t>(uniform(rng));
+    std::vector<float> scales;
+    for (std::int64_t c = 0; c < (per_channel ? n : 1); ++c) {
+      scales.push_back(static_cast<float>((1.0 + 0.1 * static_cast<double>(c % 5)) / 127.0 /
+                                          std::sqrt(static_cast<double>(k))));
+    }
+    const Shape scale_shape = per_channel ? Shape{n} : Shape{};
+    const std::vector<std::string> q = builder.node_multi("DynamicQuantizeLinear", {y}, 3);
+    const std::string product = builder.node(
+        "MatMulInteger", {q[0], builder.initializer("w", weights), q[2],
+                          builder.initializer("wz", make_tensor<std::int8_t>({}, {0}))});
+    const std::string as_float = builder.node("Cast", {product}, {{"to", std::int64_t{1}}});
+    const std::string scale = builder.node(
+        "Mul", {q[1], builder.initializer("ws", make_tensor<float>(scale_shape, scales))});
+    y = builder.node("Add", {builder.node("Mul", {as_float, scale}),
+                             builder.initializer("b", random_tensor(DType::f32, {n}, 3 + layer))});
+    if (layer + 2 < widths.size()) y = builder.node("Relu", {y});
+  }
+  builder.output(y, DType::f32, {});
+  return builder.build();
+}
+
+TEST(OnednnInt8, DynamicMlpMatchesReference) {
+  for (bool per_channel : {false, true}) {
+    for (std::int64_t rows : {1, 3}) {
+      const RunResult result = run_both(dynamic_mlp({77, 64, 33, 10}, per_channel, rows));
+      const double scale = std::max(1.0, static_cast<double>(max_abs(result.reference)));
+      EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1e-5 * scale);
+      EXPECT_EQ(result.steps.size(), 3u);
+      EXPECT_TRUE(all_onednn(result));
+    }
+  }
+}
+
+// The kernel quantizes like DynamicQuantizeLinear: an all-zero input gives the bias.
+TEST(OnednnInt8, DynamicMlpAllZeroInput) {
+  const graph::Graph graph = dynamic_mlp({16, 8}, false, 1);
+  SessionOptions options;
+  options.threads = 1;
+  options.backend = BackendKind::onednn;
+  Session onednn(graph, options);
+  options.backend = BackendKind::reference;
+  Session reference(graph, options);
+  const std::map<std::string, Tensor> feeds = {{"x", Tensor(DType::f32, {1, 16})}};
+  const Tensor expected = reference.run(feeds).begin()->second;
+  EXPECT_LE(compare(onednn.run(feeds).begin()->second, expected, 1.0).max_lsb, 1e-6);
+}
+
+TEST(OnednnInt8, DynamicMlpRejectsNonFiniteInput) {
+  SessionOptions options;
+  options.threads = 1;
+  options.backend = BackendKind::onednn;
+  Session onednn(dynamic_mlp({16, 8}, false, 1), options);
+  Tensor x(DType::f32, {1, 16});
+  x.values<float>()[3] = NAN;
+  EXPECT_THROW(onednn.run({{"x", x}}), Error);
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime
