@@ -24,6 +24,10 @@ struct SparseOptions {
   // automatic: the choice is timed on the layer with this many nodes either side, so
   // the cost of splitting the dense backend's region counts.
   int window_nodes = 6;
+  // automatic: the window must be at least this fraction faster with the sparse step;
+  // a split region also costs layouts beyond the window, and timing noise must never
+  // decide a split.
+  double min_window_gain = 0.05;
 };
 
 // Lowers with the sparse backend first, then hands each contiguous run of the nodes it

@@ -464,7 +464,7 @@ std::optional<Step> choose(const LoweringInput& input, const Layer& layer,
   const Timing alone = time_alone(input, layer, step, options, dense);
   const Timing window =
       time_in_window(input, layer, step, window_begin, window_end, options, dense);
-  if (window.sparse_ms >= window.dense_ms) return {};
+  if (window.sparse_ms > window.dense_ms * (1.0 - options.min_window_gain)) return {};
   step.label += fmt::format(
       ", measured alone {:.4f} ms vs {} {:.4f} ms, with nodes {}..{} {:.3f} ms vs {:.3f} ms",
       alone.sparse_ms, dense.name(), alone.dense_ms, window_begin, window_end - 1, window.sparse_ms,
