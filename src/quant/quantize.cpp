@@ -164,9 +164,13 @@ QuantizeResult quantize_model(const graph::Graph& model, const QuantizeOptions& 
   if (options.equalize && integer_mode) {
     const EqualizationReport equalized = equalize_cross_layer(working);
     for (const EqualizedPair& pair : equalized.pairs) {
-      log.push_back(fmt::format("equalized {} -> {}: channel range spread {:.1f}x -> {:.1f}x",
-                                pair.first, pair.second, pair.first_spread_before,
-                                pair.first_spread_after));
+      // Equalization trades the two layers' spreads (ranges meet at their geometric
+      // mean), so both are shown.
+      log.push_back(fmt::format(
+          "equalized {} -> {}: channel range spread {:.1f}x -> {:.1f}x (outputs of the first), "
+          "{:.1f}x -> {:.1f}x (inputs of the second)",
+          pair.first, pair.second, pair.first_spread_before, pair.first_spread_after,
+          pair.second_spread_before, pair.second_spread_after));
     }
   }
   std::optional<RecordingSource> recorder;
