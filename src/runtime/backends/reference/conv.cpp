@@ -1,6 +1,7 @@
 // Conv (1-D, 2-D, 3-D; groups, dilations, strides, pads, auto_pad), direct loops.
 #include <algorithm>
 
+#include "conv_geometry.h"
 #include "ops.h"
 #include "spatial.h"
 #include "util.h"
@@ -8,93 +9,18 @@
 namespace edgeperf::runtime::reference {
 namespace {
 
-struct ConvGeometry {
-  std::int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
-  Dims3 input{}, kernel{}, output{}, strides{}, dilations{}, pads{};
-};
-
-std::vector<std::int64_t> tail(const Shape& shape) { return {shape.begin() + 2, shape.end()}; }
-
 ConvGeometry conv_geometry(const PrepareContext& context) {
-  const graph::Node& node = context.node;
   check_input_count(context, 2, 3);
   check_dtype(context, 0, {DType::f32}, "X");
   check_dtype(context, 1, {DType::f32}, "W");
-  const Shape& x = context.inputs[0].shape;
-  const Shape& w = context.inputs[1].shape;
-  EP_CHECK(x.size() >= 3 && x.size() <= 5, "node {}: input X must have rank 3 to 5, got {}",
-           node.label(), shape_to_string(x));
-  EP_CHECK(w.size() == x.size(), "node {}: weight W {} must have the rank of X {}", node.label(),
-           shape_to_string(w), shape_to_string(x));
-  ConvGeometry g;
-  g.batch = x[0];
-  g.in_channels = x[1];
-  g.out_channels = w[0];
-  g.group = node.attr_int("group", 1);
-  EP_CHECK(g.group >= 1 && g.in_channels % g.group == 0 && g.out_channels % g.group == 0,
-           "node {}: group {} does not divide input channels {} and output channels {}",
-           node.label(), g.group, g.in_channels, g.out_channels);
-  EP_CHECK(w[1] * g.group == g.in_channels,
-           "node {}: weight W {} expects {} input channels per group, X {} has {} with group {}",
-           node.label(), shape_to_string(w), w[1], shape_to_string(x), g.in_channels, g.group);
-  const std::vector<std::int64_t> kernel = tail(w);
-  if (node.has_attr("kernel_shape")) {
-    EP_CHECK(node.attr_ints("kernel_shape") == kernel,
-             "node {}: kernel_shape attribute does not match weight shape {}", node.label(),
-             shape_to_string(w));
-  }
+  const ConvGeometry g = resolve_conv_geometry(context, 0, 1, "X", "W");
   if (context.has_input(2)) {
     check_dtype(context, 2, {DType::f32}, "B");
     EP_CHECK(context.inputs[2].shape == Shape{g.out_channels},
-             "node {}: bias B {} must have shape [{}]", node.label(),
+             "node {}: bias B {} must have shape [{}]", context.node.label(),
              shape_to_string(context.inputs[2].shape), g.out_channels);
   }
-  const Window window = resolve_window(node, tail(x), kernel, false);
-  g.input = to_dims3(tail(x), 1);
-  g.kernel = to_dims3(kernel, 1);
-  g.output = to_dims3(window.output, 1);
-  g.strides = to_dims3(window.strides, 1);
-  g.dilations = to_dims3(window.dilations, 1);
-  g.pads = to_dims3(window.pads_begin, 0);
   return g;
-}
-
-// Range [lo, hi) of output positions whose input position o*stride - pad + offset is in [0, size).
-void valid_range(std::int64_t size, std::int64_t out_size, std::int64_t stride, std::int64_t shift,
-                 std::int64_t* lo, std::int64_t* hi) {
-  // input = o * stride + shift
-  std::int64_t first = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
-  std::int64_t last = size - 1 - shift < 0 ? -1 : (size - 1 - shift) / stride;
-  *lo = std::min(first, out_size);
-  *hi = std::max(*lo, std::min(last + 1, out_size));
-}
-
-// One kernel tap with the output ranges it touches inside the input (fixed per geometry).
-struct Tap {
-  std::int64_t index = 0;  // position in the kernel
-  Dims3 shift{};           // input position = output position * stride + shift
-  Dims3 lo{}, hi{};        // valid output range per axis
-};
-
-std::vector<Tap> kernel_taps(const ConvGeometry& g) {
-  std::vector<Tap> taps;
-  for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-    for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-      for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-        Tap tap;
-        tap.index = (kd * g.kernel[1] + kh) * g.kernel[2] + kw;
-        const Dims3 k{kd, kh, kw};
-        bool empty = false;
-        for (int a = 0; a < 3; ++a) {
-          tap.shift[a] = k[a] * g.dilations[a] - g.pads[a];
-          valid_range(g.input[a], g.output[a], g.strides[a], tap.shift[a], &tap.lo[a], &tap.hi[a]);
-          empty = empty || tap.lo[a] == tap.hi[a];
-        }
-        if (!empty) taps.push_back(tap);
-      }
-    }
-  }
-  return taps;
 }
 
 // Adds the contribution of one input channel plane into kBlock output planes at once

@@ -3,97 +3,13 @@
 // Padding holds the input zero point, i.e. contributes nothing to the sum.
 #include <algorithm>
 
+#include "conv_geometry.h"
 #include "ops.h"
 #include "quant_util.h"
 #include "spatial.h"
 
 namespace edgeperf::runtime::reference {
 namespace {
-
-struct IntConvGeometry {
-  std::int64_t batch = 0, in_channels = 0, out_channels = 0, group = 1;
-  Dims3 input{}, kernel{}, output{}, strides{}, dilations{}, pads{};
-  Shape output_shape;
-  std::int64_t in_plane() const { return input[0] * input[1] * input[2]; }
-  std::int64_t out_plane() const { return output[0] * output[1] * output[2]; }
-  std::int64_t kernel_size() const { return kernel[0] * kernel[1] * kernel[2]; }
-};
-
-std::vector<std::int64_t> spatial_dims(const Shape& shape) {
-  return {shape.begin() + 2, shape.end()};
-}
-
-IntConvGeometry int_conv_geometry(const PrepareContext& context, std::size_t x_index,
-                                  std::size_t w_index) {
-  const graph::Node& node = context.node;
-  const Shape& x = context.inputs[x_index].shape;
-  const Shape& w = context.inputs[w_index].shape;
-  EP_CHECK(x.size() >= 3 && x.size() <= 5, "node {}: input 'x' must have rank 3 to 5, got {}",
-           node.label(), shape_to_string(x));
-  EP_CHECK(w.size() == x.size(), "node {}: weight 'w' {} must have the rank of 'x' {}",
-           node.label(), shape_to_string(w), shape_to_string(x));
-  IntConvGeometry g;
-  g.batch = x[0];
-  g.in_channels = x[1];
-  g.out_channels = w[0];
-  g.group = node.attr_int("group", 1);
-  EP_CHECK(g.group >= 1 && g.in_channels % g.group == 0 && g.out_channels % g.group == 0,
-           "node {}: group {} does not divide input channels {} and output channels {}",
-           node.label(), g.group, g.in_channels, g.out_channels);
-  EP_CHECK(w[1] * g.group == g.in_channels,
-           "node {}: weight 'w' {} expects {} input channels per group, 'x' {} has {} with "
-           "group {}",
-           node.label(), shape_to_string(w), w[1], shape_to_string(x), g.in_channels, g.group);
-  const std::vector<std::int64_t> kernel = spatial_dims(w);
-  if (node.has_attr("kernel_shape")) {
-    EP_CHECK(node.attr_ints("kernel_shape") == kernel,
-             "node {}: kernel_shape attribute does not match weight shape {}", node.label(),
-             shape_to_string(w));
-  }
-  const Window window = resolve_window(node, spatial_dims(x), kernel, false);
-  g.input = to_dims3(spatial_dims(x), 1);
-  g.kernel = to_dims3(kernel, 1);
-  g.output = to_dims3(window.output, 1);
-  g.strides = to_dims3(window.strides, 1);
-  g.dilations = to_dims3(window.dilations, 1);
-  g.pads = to_dims3(window.pads_begin, 0);
-  g.output_shape = {g.batch, g.out_channels};
-  g.output_shape.insert(g.output_shape.end(), window.output.begin(), window.output.end());
-  return g;
-}
-
-// Output positions o with o * stride + shift inside [0, size): [lo, hi).
-void valid_range(std::int64_t size, std::int64_t out_size, std::int64_t stride, std::int64_t shift,
-                 std::int64_t* lo, std::int64_t* hi) {
-  const std::int64_t first = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
-  const std::int64_t last = size - 1 - shift < 0 ? -1 : (size - 1 - shift) / stride;
-  *lo = std::min(first, out_size);
-  *hi = std::max(*lo, std::min(last + 1, out_size));
-}
-
-// One kernel position with the output ranges that read inside the input.
-struct Tap {
-  std::int64_t index = 0;
-  Dims3 shift{}, lo{}, hi{};
-};
-
-std::vector<Tap> kernel_taps(const IntConvGeometry& g) {
-  std::vector<Tap> taps;
-  for (std::int64_t index = 0; index < g.kernel_size(); ++index) {
-    const Dims3 k{index / (g.kernel[1] * g.kernel[2]), index / g.kernel[2] % g.kernel[1],
-                  index % g.kernel[2]};
-    Tap tap;
-    tap.index = index;
-    bool empty = false;
-    for (int a = 0; a < 3; ++a) {
-      tap.shift[a] = k[a] * g.dilations[a] - g.pads[a];
-      valid_range(g.input[a], g.output[a], g.strides[a], tap.shift[a], &tap.lo[a], &tap.hi[a]);
-      empty = empty || tap.lo[a] == tap.hi[a];
-    }
-    if (!empty) taps.push_back(tap);
-  }
-  return taps;
-}
 
 // out[i] += weight * (in[i] - x_zero). The restrict pointers let the loop vectorize (an
 // int8/uint8 input could otherwise alias the accumulator).
@@ -107,7 +23,7 @@ inline void accumulate_row(std::uint32_t* __restrict out, const TX* __restrict i
 
 // Adds weight * (x - x_zero) of one kernel tap at every output position it reaches.
 template <typename TX>
-void accumulate_tap(const IntConvGeometry& g, const Tap& tap, const TX* plane, std::int32_t weight,
+void accumulate_tap(const ConvGeometry& g, const Tap& tap, const TX* plane, std::int32_t weight,
                     std::int32_t x_zero, std::uint32_t* out) {
   const std::int64_t H = g.input[1], W = g.input[2];
   const std::int64_t OH = g.output[1], OW = g.output[2];
@@ -144,9 +60,9 @@ void accumulate_tap(const IntConvGeometry& g, const Tap& tap, const TX* plane, s
 // acc[n][m][pixel] = sum over (c, tap) of (w - w_zero_point[m]) * (x - x_zero_point), in
 // wrapping 32-bit arithmetic.
 template <typename TX, typename TW>
-void accumulate_conv(const IntConvGeometry& g, const std::vector<Tap>& taps, int threads,
-                     const TX* x, const Tensor& x_zero_point, const TW* w,
-                     const Tensor& w_zero_point, std::int32_t* acc) {
+void accumulate_conv(const ConvGeometry& g, const std::vector<Tap>& taps, int threads, const TX* x,
+                     const Tensor& x_zero_point, const TW* w, const Tensor& w_zero_point,
+                     std::int32_t* acc) {
   const std::int64_t group_in = g.in_channels / g.group;
   const std::int64_t group_out = g.out_channels / g.group;
   const std::int64_t out_plane = g.out_plane();
@@ -180,7 +96,7 @@ void dispatch_conv_types(const graph::Node& node, DType x, DType w, F&& f) {
 }
 
 template <typename TX, typename TW>
-void run_accumulate(const IntConvGeometry& g, const std::vector<Tap>& taps, int threads,
+void run_accumulate(const ConvGeometry& g, const std::vector<Tap>& taps, int threads,
                     const Tensor& x, const Tensor& x_zero_point, const Tensor& w,
                     const Tensor& w_zero_point, std::int32_t* acc) {
   accumulate_conv(g, taps, threads, x.data<TX>(), x_zero_point, w.data<TW>(), w_zero_point, acc);
@@ -201,11 +117,11 @@ enum QLinearConvInput : std::size_t {
   kB
 };
 
-IntConvGeometry qlinear_conv_geometry(const PrepareContext& context) {
+ConvGeometry qlinear_conv_geometry(const PrepareContext& context) {
   check_input_count(context, 8, 9);
   check_dtype(context, kX, {DType::u8, DType::i8}, "x");
   check_dtype(context, kW, {DType::u8, DType::i8}, "w");
-  const IntConvGeometry g = int_conv_geometry(context, kX, kW);
+  const ConvGeometry g = resolve_conv_geometry(context, kX, kW, "'x'", "'w'");
   check_scale_input(context, kXScale, "x_scale", false);
   check_scale_input(context, kWScale, "w_scale", false);
   check_scale_input(context, kYScale, "y_scale", true);
@@ -228,7 +144,7 @@ IntConvGeometry qlinear_conv_geometry(const PrepareContext& context) {
 }
 
 template <typename TY>
-void requantize_conv(const IntConvGeometry& g, std::span<const Tensor> in, const std::int32_t* acc,
+void requantize_conv(const ConvGeometry& g, std::span<const Tensor> in, const std::int32_t* acc,
                      TY* y) {
   const QuantRange range = quant_range(dtype_of<TY>());
   const float x_scale = scale_at(in[kXScale], 0);
@@ -251,11 +167,11 @@ void requantize_conv(const IntConvGeometry& g, std::span<const Tensor> in, const
 
 // ---- ConvInteger: inputs x, w, x_zero_point (optional), w_zero_point (optional) ----
 
-IntConvGeometry conv_integer_geometry(const PrepareContext& context) {
+ConvGeometry conv_integer_geometry(const PrepareContext& context) {
   check_input_count(context, 2, 4);
   check_dtype(context, 0, {DType::u8, DType::i8}, "x");
   check_dtype(context, 1, {DType::u8, DType::i8}, "w");
-  const IntConvGeometry g = int_conv_geometry(context, 0, 1);
+  const ConvGeometry g = resolve_conv_geometry(context, 0, 1, "'x'", "'w'");
   check_zero_point_dtype(context, 2, "x_zero_point", context.inputs[0].dtype, "x");
   check_zero_point_dtype(context, 3, "w_zero_point", context.inputs[1].dtype, "w");
   if (context.has_input(2)) check_param_shape(context, 2, "x_zero_point", 0);
@@ -270,13 +186,13 @@ Tensor input_or_empty(std::span<const Tensor> inputs, std::size_t index) {
 }  // namespace
 
 void infer_qlinear_conv(PrepareContext& context) {
-  const IntConvGeometry g = qlinear_conv_geometry(context);
+  const ConvGeometry g = qlinear_conv_geometry(context);
   prepare_outputs(context, 1, 1);
   set_output(context, 0, context.inputs[kYZero].dtype, g.output_shape);
 }
 
 std::unique_ptr<Kernel> create_qlinear_conv(const PrepareContext& context) {
-  const IntConvGeometry g = qlinear_conv_geometry(context);
+  const ConvGeometry g = qlinear_conv_geometry(context);
   const std::vector<Tap> taps = kernel_taps(g);
   const DType x_type = context.inputs[kX].dtype;
   const DType w_type = context.inputs[kW].dtype;
@@ -302,13 +218,13 @@ std::unique_ptr<Kernel> create_qlinear_conv(const PrepareContext& context) {
 }
 
 void infer_conv_integer(PrepareContext& context) {
-  const IntConvGeometry g = conv_integer_geometry(context);
+  const ConvGeometry g = conv_integer_geometry(context);
   prepare_outputs(context, 1, 1);
   set_output(context, 0, DType::i32, g.output_shape);
 }
 
 std::unique_ptr<Kernel> create_conv_integer(const PrepareContext& context) {
-  const IntConvGeometry g = conv_integer_geometry(context);
+  const ConvGeometry g = conv_integer_geometry(context);
   const std::vector<Tap> taps = kernel_taps(g);
   const DType x_type = context.inputs[0].dtype;
   const DType w_type = context.inputs[1].dtype;
