@@ -3,64 +3,12 @@
 // ([M] or [..., M, 1]) or per column of B ([N] or [..., 1, N]).
 #include <algorithm>
 
+#include "matmul_geometry.h"
 #include "ops.h"
 #include "quant_util.h"
 
 namespace edgeperf::runtime::reference {
 namespace {
-
-struct IntMatMulGeometry {
-  std::int64_t m = 0, k = 0, n = 0;
-  Shape batch;                        // broadcast batch shape
-  std::vector<std::int64_t> a_batch;  // per batch index: element offset of A's matrix
-  std::vector<std::int64_t> b_batch;
-  Shape output;
-};
-
-// Element offsets, one per index of `batch`, of the matrices of an operand whose batch
-// dims are `operand_batch` (broadcast to `batch`) and whose matrices hold matrix_size elements.
-std::vector<std::int64_t> batch_offsets(const Shape& operand_batch, const Shape& batch,
-                                        std::int64_t matrix_size) {
-  std::vector<std::int64_t> strides = broadcast_strides(operand_batch, batch);
-  for (auto& stride : strides) stride *= matrix_size;
-  std::vector<std::int64_t> offsets;
-  Shape rows = batch;
-  rows.push_back(1);  // for_each_row visits every index of all dims but the last
-  strides.push_back(0);
-  for_each_row(rows, {strides}, [&](const std::vector<std::int64_t>& offset, std::int64_t) {
-    offsets.push_back(offset[0]);
-  });
-  return offsets;
-}
-
-IntMatMulGeometry int_matmul_geometry(const PrepareContext& context, std::size_t a_index,
-                                      std::size_t b_index) {
-  const graph::Node& node = context.node;
-  Shape a = context.inputs[a_index].shape;
-  Shape b = context.inputs[b_index].shape;
-  EP_CHECK(!a.empty() && !b.empty(), "node {}: operands must have rank >= 1, got {} and {}",
-           node.label(), shape_to_string(a), shape_to_string(b));
-  const bool a_vector = a.size() == 1;
-  const bool b_vector = b.size() == 1;
-  if (a_vector) a.insert(a.begin(), 1);
-  if (b_vector) b.push_back(1);
-  IntMatMulGeometry g;
-  g.m = a[a.size() - 2];
-  g.k = a[a.size() - 1];
-  g.n = b[b.size() - 1];
-  EP_CHECK(b[b.size() - 2] == g.k, "node {}: inner dimensions differ: {} and {}", node.label(),
-           shape_to_string(context.inputs[a_index].shape),
-           shape_to_string(context.inputs[b_index].shape));
-  const Shape a_batch(a.begin(), a.end() - 2);
-  const Shape b_batch(b.begin(), b.end() - 2);
-  g.batch = broadcast_shapes(node, a_batch, b_batch);
-  g.a_batch = batch_offsets(a_batch, g.batch, g.m * g.k);
-  g.b_batch = batch_offsets(b_batch, g.batch, g.k * g.n);
-  g.output = g.batch;
-  if (!a_vector) g.output.push_back(g.m);
-  if (!b_vector) g.output.push_back(g.n);
-  return g;
-}
 
 // Where a scale or zero point of A (per row) or B (per column) sits: one value, or
 // value (batch, line) at batch_offsets[batch] + line.
@@ -73,7 +21,7 @@ struct ParamLayout {
 };
 
 ParamLayout param_layout(const PrepareContext& context, std::size_t index, const char* name,
-                         const IntMatMulGeometry& g, bool per_row) {
+                         const MatMulGeometry& g, bool per_row) {
   ParamLayout layout;
   if (!context.has_input(index)) return layout;
   const Shape& shape = context.inputs[index].shape;
@@ -117,7 +65,7 @@ inline void accumulate_row_column_zeros(std::uint32_t* __restrict row, const TB*
 
 // acc[batch][i][j] = sum_p (a[i][p] - a_zero(i)) * (b[p][j] - b_zero(j)), wrapping in 32 bits.
 template <typename TA, typename TB>
-void accumulate_matmul(const IntMatMulGeometry& g, int threads, const TA* a,
+void accumulate_matmul(const MatMulGeometry& g, int threads, const TA* a,
                        const Tensor& a_zero_point, const ParamLayout& a_zero_layout, const TB* b,
                        const Tensor& b_zero_point, const ParamLayout& b_zero_layout,
                        std::int32_t* acc) {
@@ -166,11 +114,11 @@ void dispatch_matmul_types(const graph::Node& node, DType a, DType b, F&& f) {
 
 enum QLinearMatMulInput : std::size_t { kA, kAScale, kAZero, kB, kBScale, kBZero, kYScale, kYZero };
 
-IntMatMulGeometry qlinear_matmul_geometry(const PrepareContext& context, MatMulParams* params) {
+MatMulGeometry qlinear_matmul_geometry(const PrepareContext& context, MatMulParams* params) {
   check_input_count(context, 8, 8);
   check_dtype(context, kA, {DType::u8, DType::i8}, "a");
   check_dtype(context, kB, {DType::u8, DType::i8}, "b");
-  IntMatMulGeometry g = int_matmul_geometry(context, kA, kB);
+  MatMulGeometry g = resolve_matmul_geometry(context, kA, kB);
   check_scale_input(context, kAScale, "a_scale", false);
   check_scale_input(context, kBScale, "b_scale", false);
   check_scale_input(context, kYScale, "y_scale", true);
@@ -187,7 +135,7 @@ IntMatMulGeometry qlinear_matmul_geometry(const PrepareContext& context, MatMulP
 }
 
 template <typename TY>
-void requantize_matmul(const IntMatMulGeometry& g, const MatMulParams& params,
+void requantize_matmul(const MatMulGeometry& g, const MatMulParams& params,
                        std::span<const Tensor> in, const std::int32_t* acc, TY* y) {
   const QuantRange range = quant_range(dtype_of<TY>());
   const float* a_scales = in[kAScale].data<float>();
@@ -207,11 +155,11 @@ void requantize_matmul(const IntMatMulGeometry& g, const MatMulParams& params,
 
 // ---- MatMulInteger: A, B, a_zero_point (optional), b_zero_point (optional) ----
 
-IntMatMulGeometry matmul_integer_geometry(const PrepareContext& context, MatMulParams* params) {
+MatMulGeometry matmul_integer_geometry(const PrepareContext& context, MatMulParams* params) {
   check_input_count(context, 2, 4);
   check_dtype(context, 0, {DType::u8, DType::i8}, "A");
   check_dtype(context, 1, {DType::u8, DType::i8}, "B");
-  IntMatMulGeometry g = int_matmul_geometry(context, 0, 1);
+  MatMulGeometry g = resolve_matmul_geometry(context, 0, 1);
   check_zero_point_dtype(context, 2, "a_zero_point", context.inputs[0].dtype, "A");
   check_zero_point_dtype(context, 3, "b_zero_point", context.inputs[1].dtype, "B");
   params->a_zero = param_layout(context, 2, "a_zero_point", g, true);
@@ -227,14 +175,14 @@ Tensor input_or_empty(std::span<const Tensor> inputs, std::size_t index) {
 
 void infer_qlinear_matmul(PrepareContext& context) {
   MatMulParams params;
-  const IntMatMulGeometry g = qlinear_matmul_geometry(context, &params);
+  const MatMulGeometry g = qlinear_matmul_geometry(context, &params);
   prepare_outputs(context, 1, 1);
   set_output(context, 0, context.inputs[kYZero].dtype, g.output);
 }
 
 std::unique_ptr<Kernel> create_qlinear_matmul(const PrepareContext& context) {
   MatMulParams params;
-  const IntMatMulGeometry g = qlinear_matmul_geometry(context, &params);
+  const MatMulGeometry g = qlinear_matmul_geometry(context, &params);
   const DType a_type = context.inputs[kA].dtype;
   const DType b_type = context.inputs[kB].dtype;
   const DType y_type = context.inputs[kYZero].dtype;
@@ -262,14 +210,14 @@ std::unique_ptr<Kernel> create_qlinear_matmul(const PrepareContext& context) {
 
 void infer_matmul_integer(PrepareContext& context) {
   MatMulParams params;
-  const IntMatMulGeometry g = matmul_integer_geometry(context, &params);
+  const MatMulGeometry g = matmul_integer_geometry(context, &params);
   prepare_outputs(context, 1, 1);
   set_output(context, 0, DType::i32, g.output);
 }
 
 std::unique_ptr<Kernel> create_matmul_integer(const PrepareContext& context) {
   MatMulParams params;
-  const IntMatMulGeometry g = matmul_integer_geometry(context, &params);
+  const MatMulGeometry g = matmul_integer_geometry(context, &params);
   const DType a_type = context.inputs[0].dtype;
   const DType b_type = context.inputs[1].dtype;
   const graph::Node node = context.node;
