@@ -138,17 +138,7 @@ class DynamicRewriter {
 RewriteOutput rewrite_dynamic(const graph::Graph& model, const QuantizeOptions& options) {
   RewriteOutput output;
   output.model = DynamicRewriter(model, options, output).rewrite();
-  for (const graph::Node& node : model.nodes) {
-    if (!is_weighted_op(node)) continue;
-    LayerReport row{node_id(node), node.op_type, "int8", std::nan(""), "dynamic activations"};
-    if (output.compare_values.count(row.node) == 0) {
-      row.precision = "fp32";
-      row.note = options.exclude.count(row.node) != 0
-                     ? "excluded"
-                     : "kept float: " + unsupported_reason(model, node).value_or("unsupported");
-    }
-    output.layers.push_back(std::move(row));
-  }
+  add_weighted_layer_rows(model, options, "int8", "dynamic activations", output);
   return output;
 }
 

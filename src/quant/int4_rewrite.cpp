@@ -175,18 +175,8 @@ RewriteOutput rewrite_int4(const graph::Graph& model, const QuantizeOptions& opt
            "int4 group size {} must be a power of two >= 16 (MatMulNBits block_size)", block);
   RewriteOutput output;
   output.model = Int4Rewriter(model, options, output).rewrite();
-  for (const graph::Node& node : model.nodes) {
-    if (!is_weighted_op(node)) continue;
-    LayerReport row{node_id(node), node.op_type, "int4", std::nan(""),
-                    fmt::format("weight-only, groups of {}", block)};
-    if (output.compare_values.count(row.node) == 0) {
-      row.precision = "fp32";
-      row.note = options.exclude.count(row.node) != 0
-                     ? "excluded"
-                     : "kept float: " + unsupported_reason(model, node).value_or("unsupported");
-    }
-    output.layers.push_back(std::move(row));
-  }
+  add_weighted_layer_rows(model, options, "int4", fmt::format("weight-only, groups of {}", block),
+                          output);
   return output;
 }
 

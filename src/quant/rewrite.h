@@ -71,6 +71,12 @@ struct RewriteOutput {
   std::map<std::string, std::pair<std::string, std::string>> compare_values;
 };
 
+// One report row per weighted layer of `model`: `precision` and `note` for the layers
+// the rewrite quantized (those in output.compare_values), fp32 with the reason for the others.
+void add_weighted_layer_rows(const graph::Graph& model, const QuantizeOptions& options,
+                             const std::string& precision, const std::string& note,
+                             RewriteOutput& output);
+
 RewriteOutput rewrite_static(const graph::Graph& model, const QuantizeOptions& options,
                              SampleSource& calibration);
 RewriteOutput rewrite_dynamic(const graph::Graph& model, const QuantizeOptions& options);

@@ -1,6 +1,7 @@
 // Graph-editing helpers shared by the quantization rewrites.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "rewrite.h"
@@ -176,6 +177,22 @@ graph::Node make_node(std::string op_type, std::string name, std::vector<std::st
   node.outputs = std::move(outputs);
   node.attrs = std::move(attrs);
   return node;
+}
+
+void add_weighted_layer_rows(const graph::Graph& model, const QuantizeOptions& options,
+                             const std::string& precision, const std::string& note,
+                             RewriteOutput& output) {
+  for (const graph::Node& node : model.nodes) {
+    if (!is_weighted_op(node)) continue;
+    LayerReport row{node_id(node), node.op_type, precision, std::nan(""), note};
+    if (output.compare_values.count(row.node) == 0) {
+      row.precision = "fp32";
+      row.note = options.exclude.count(row.node) != 0
+                     ? "excluded"
+                     : "kept float: " + unsupported_reason(model, node).value_or("unsupported");
+    }
+    output.layers.push_back(std::move(row));
+  }
 }
 
 }  // namespace edgeperf::quant::detail
