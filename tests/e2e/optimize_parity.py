@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import onnx_wire as w  # noqa: E402
-from ort_parity import (ParityError, Table, compare_dirs, fixture_inputs,  # noqa: E402
+from ort_parity import (ParityError, Table, check_zoo, compare_dirs, fixture_inputs,  # noqa: E402
                         make_random_inputs, ort_installed, run_checked, run_edgeperf, run_ort)
 
 ZOO_MODELS = ["mobilenet_v2", "resnet18", "ds_cnn", "fc_autoencoder"]
@@ -167,19 +167,6 @@ def check_model(ctx, table, label, model, specs):
             table.add(label, name, "-", float("inf"), 0.0, str(e))
 
 
-def check_zoo(ctx, table, names, seed):
-    for name in names:
-        model = ctx.work / f"{name}.onnx"
-        try:
-            run_checked([ctx.edgeperf, "zoo", name, "-o", str(model)], f"edgeperf zoo {name}")
-            (ctx.work / name).mkdir(parents=True, exist_ok=True)
-            specs = make_random_inputs(model, ctx.work / name, seed)
-        except (ParityError, ValueError, OSError) as e:
-            table.add(name, "zoo", "-", float("inf"), 0.0, str(e))
-            continue
-        check_model(ctx, table, name, model, specs)
-
-
 def check_fixture(ctx, table, fixtures):
     model, inputs = fixtures / "digits_cnn.onnx", fixtures / "digits_eval_inputs.npy"
     if not model.exists() or not inputs.exists():
@@ -248,7 +235,8 @@ def main(argv):
     table = Table()
     check_synthetic(ctx, table, args.seed)
     check_bad_input(ctx, table)
-    check_zoo(ctx, table, [m for m in args.models.split(",") if m], args.seed)
+    check_zoo(ctx, table, [m for m in args.models.split(",") if m], args.seed,
+              check=check_model)
     check_fixture(ctx, table, source_dir / "models" / "fixtures")
     table.print()
     if not table.rows or table.failed():

@@ -11,16 +11,15 @@ so small that protobuf overhead dominates: its sizes are printed, not required.
 Exits 77 (skip) only when node_modules/onnxruntime-node is absent.
 """
 
-import argparse
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-TIMEOUT_S = 600
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quant_e2e import SKIP_RETURN_CODE, parse_args, prepare, run  # noqa: E402
+
 VARIANTS = [  # name, quantize flags, max accuracy drop (points), max size ratio
     ("static-int8", ["--mode", "static", "--per-channel"], 0.5, 0.27),
     ("dynamic-int8", ["--mode", "dynamic", "--per-channel"], 1.0, 0.27),
@@ -31,14 +30,6 @@ VARIANTS = [  # name, quantize flags, max accuracy drop (points), max size ratio
     ("int4-g32", ["--mode", "int4-weight", "--int4-group", "32"], None, None),
 ]
 SIZE_REQUIRED = {"digits_cnn"}
-
-
-def run(cmd):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=TIMEOUT_S)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))}: exit {proc.returncode}: "
-                           f"{proc.stderr.strip()[-600:]}")
-    return proc.stdout
 
 
 def top1(logits_file, labels):
@@ -85,25 +76,13 @@ def check_mixed_precision(args, fixtures, calib, work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edgeperf", required=True)
-    parser.add_argument("--node", default="node")
-    parser.add_argument("--source-dir", required=True)
-    parser.add_argument("--work-dir", required=True)
-    args = parser.parse_args()
-    source, work = Path(args.source_dir), Path(args.work_dir).resolve()
-    if not (source / "node_modules/onnxruntime-node").is_dir():
-        print("SKIP: node_modules/onnxruntime-node is absent (run scripts/setup.sh)")
-        return 77
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    fixtures = source / "models/fixtures"
+    args = parse_args(__doc__.splitlines()[0])
+    prepared = prepare(args)
+    if prepared is None:
+        return SKIP_RETURN_CODE
+    source, work, fixtures, models = prepared
     labels = np.load(fixtures / "digits_eval_labels.npy")
-    eval_inputs = np.load(fixtures / "digits_eval_inputs.npy")
     calib = fixtures / "digits_calib_inputs.npy"
-    np.save(work / "mlp_eval_inputs.npy", eval_inputs.reshape(len(eval_inputs), 64))
-    models = {"digits_cnn": fixtures / "digits_eval_inputs.npy",
-              "digits_mlp": work / "mlp_eval_inputs.npy"}
 
     failures, results = [], []
     for name, inputs in models.items():

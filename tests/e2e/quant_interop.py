@@ -7,16 +7,15 @@ agree with edgeperf's INT8 execution of the same file on >= 99% of the held-out 
 Exits 77 (skip) only when node_modules/onnxruntime-node is absent.
 """
 
-import argparse
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quant_e2e import SKIP_RETURN_CODE, parse_args, prepare, run  # noqa: E402
+
 MIN_AGREEMENT = 0.99
-TIMEOUT_S = 600
 VARIANTS = [
     ("qdq-per-channel", ["--per-channel"]),
     ("qdq-per-tensor", []),
@@ -24,35 +23,16 @@ VARIANTS = [
 ]
 
 
-def run(cmd):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=TIMEOUT_S)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))}: exit {proc.returncode}: "
-                           f"{proc.stderr.strip()[-600:]}")
-
-
 def predictions(out_dir):
     return np.load(Path(out_dir) / "logits.npy").argmax(axis=1)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edgeperf", required=True)
-    parser.add_argument("--node", default="node")
-    parser.add_argument("--source-dir", required=True)
-    parser.add_argument("--work-dir", required=True)
-    args = parser.parse_args()
-    source, work = Path(args.source_dir), Path(args.work_dir).resolve()
-    if not (source / "node_modules/onnxruntime-node").is_dir():
-        print("SKIP: node_modules/onnxruntime-node is absent (run scripts/setup.sh)")
-        return 77
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    fixtures = source / "models/fixtures"
-    eval_inputs = np.load(fixtures / "digits_eval_inputs.npy")
-    np.save(work / "mlp_eval_inputs.npy", eval_inputs.reshape(len(eval_inputs), 64))
-    models = {"digits_cnn": fixtures / "digits_eval_inputs.npy",
-              "digits_mlp": work / "mlp_eval_inputs.npy"}
+    args = parse_args(__doc__.splitlines()[0])
+    prepared = prepare(args)
+    if prepared is None:
+        return SKIP_RETURN_CODE
+    source, work, fixtures, models = prepared
     failures = 0
     for name, inputs in models.items():
         for variant, flags in VARIANTS:

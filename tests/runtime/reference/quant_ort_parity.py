@@ -12,35 +12,20 @@ Exits 77 (skip) only when node_modules/onnxruntime-node is not installed.
 """
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-SKIP_RETURN_CODE = 77
-RUN_TIMEOUT_S = 300
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "e2e"))
+from ort_parity import SKIP_RETURN_CODE, ParityError, run_checked  # noqa: E402
+
 RELATIVE_TOLERANCE = 1e-4
 # Float outputs that are dequantized codes: one quantization step apart at most.
 QUANTIZED_FLOAT_STEP = {"qdq_conv": 0.01}
 # Models whose integer outputs must match ORT exactly (no float accumulation order at play).
 EXACT_MODELS = {"matmul_integer", "conv_integer", "dynamic_quantize", "dynamic_quantize_zeros",
                 "quantize_per_axis"}
-
-
-class ParityError(Exception):
-    pass
-
-
-def run_checked(cmd, what):
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise ParityError(f"{what}: timed out after {RUN_TIMEOUT_S} s")
-    if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise ParityError(f"{what}: exit {proc.returncode}: {lines[-1] if lines else ''}")
-    return proc
 
 
 def read_manifest(work):
