@@ -103,6 +103,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   reset_peak_rss();
   runtime::SessionOptions session_options{options.backend, options.threads};
   session_options.sparse = options.sparse;
+  session_options.own_int8_kernels = options.own_int8_kernels;
   const auto load_start = Clock::now();
   runtime::Session session = runtime::Session::from_file(model, session_options);
   result.load_ms = elapsed_ms(load_start);

@@ -24,6 +24,7 @@ struct BenchCommandOptions {
   std::vector<std::int64_t> batches = {1};
   std::string backend = "auto";
   std::string sparse = "auto";
+  bool onednn_kernels_only = false;
   std::string data, reference;
   std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
@@ -144,6 +145,7 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.threads = threads;
       model_options.backend = runtime::parse_backend(options.backend);
       model_options.sparse = runtime::parse_sparse_mode(options.sparse);
+      model_options.own_int8_kernels = !options.onednn_kernels_only;
       model_options.batches = options.batches;
       model_options.seed = options.seed;
       model_options.scenario = scenario;
@@ -202,6 +204,8 @@ void add_bench_command(CLI::App& app) {
       ->add_option("--sparse", options->sparse,
                    "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
       ->check(CLI::IsMember({"auto", "off", "force"}));
+  command->add_flag("--onednn-kernels-only", options->onednn_kernels_only,
+                    "Run int8 layers on oneDNN only, not on edgeperf's own kernels (A/B)");
   command->add_option("--data", options->data,
                       "Labeled dataset: DIR with inputs.npy + labels.npy, "
                       "PREFIX_{inputs,labels}.npy, or an image folder DIR/<class>/<image>");

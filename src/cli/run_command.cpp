@@ -27,6 +27,7 @@ struct RunOptions {
   int threads = 0;
   std::string backend = "auto";
   std::string sparse = "auto";
+  bool onednn_kernels_only = false;
   std::uint64_t seed = 0;
   int repeat = 0;
   int warmup = 10;
@@ -77,6 +78,7 @@ void run(const RunOptions& options) {
   runtime::SessionOptions session_options;
   session_options.backend = runtime::parse_backend(options.backend);
   session_options.sparse = runtime::parse_sparse_mode(options.sparse);
+  session_options.own_int8_kernels = !options.onednn_kernels_only;
   session_options.threads = options.threads;
   for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
 
@@ -150,6 +152,8 @@ void add_run_command(CLI::App& app) {
       ->add_option("--sparse", options->sparse,
                    "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
       ->check(CLI::IsMember({"auto", "off", "force"}));
+  command->add_flag("--onednn-kernels-only", options->onednn_kernels_only,
+                    "Run int8 layers on oneDNN only, not on edgeperf's own kernels (A/B)");
   command->add_option("--seed", options->seed, "Seed for random inputs");
   command->add_option("--repeat", options->repeat, "Time this many runs after warm-up")
       ->check(CLI::Range(0, 10000000));

@@ -226,6 +226,7 @@ void Session::Impl::lower() {
   LoweringInput input;
   input.nodes = runtime_nodes;
   input.threads = threads;
+  input.own_int8_kernels = options.own_int8_kernels;
   input.graph = &graph;
   for (std::size_t i = 0; i < runtime_nodes.size(); ++i) {
     for (const std::string& value : runtime_nodes[i].node->inputs) {

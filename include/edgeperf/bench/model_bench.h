@@ -19,6 +19,7 @@ struct ModelBenchOptions {
   int threads = 0;
   runtime::BackendKind backend = runtime::BackendKind::automatic;
   runtime::SparseMode sparse = runtime::SparseMode::automatic;
+  bool own_int8_kernels = true;
   std::vector<std::int64_t> batches = {1};
   std::optional<std::filesystem::path> data;             // labeled dataset
   std::optional<std::filesystem::path> reference_model;  // fidelity when no labels

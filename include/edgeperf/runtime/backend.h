@@ -27,6 +27,7 @@ struct LoweringInput {
   std::map<std::string, std::vector<std::size_t>> consumers;
   std::vector<std::string> graph_outputs;
   int threads = 1;
+  bool own_int8_kernels = true;  // SessionOptions::own_int8_kernels
   // The whole graph, for backends that look behind folded constants (the int8
   // weights and scales of a DequantizeLinear the session folded). May be null.
   const graph::Graph* graph = nullptr;

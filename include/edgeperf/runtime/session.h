@@ -30,6 +30,9 @@ struct SessionOptions {
   // FC and 1x1 conv layers with sparse constant weights: timed against the dense path
   // (auto), never sparse (off), or sparse wherever supported (force).
   SparseMode sparse = SparseMode::automatic;
+  // Our own int8 kernels (3x3 depthwise u8) where they apply; false: oneDNN's only,
+  // for A/B comparisons.
+  bool own_int8_kernels = true;
 };
 
 struct StepInfo {

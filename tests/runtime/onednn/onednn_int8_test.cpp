@@ -263,7 +263,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Int8ConvSweep,
                                                               ConvCase{32, 32, 3, 1, 1, 32, 10},
                                                               ConvCase{24, 24, 3, 2, 1, 24, 11},
                                                               ConvCase{8, 40, 3, 1, 0, 1, 7},
-                                                              ConvCase{64, 16, 1, 1, 0, 1, 5}),
+                                                              ConvCase{64, 16, 1, 1, 0, 1, 5},
+                                                              // depthwise u8: edgeperf's kernel
+                                                              ConvCase{144, 144, 3, 1, 1, 144, 9},
+                                                              ConvCase{72, 72, 3, 2, 1, 72, 12},
+                                                              ConvCase{20, 20, 3, 1, 0, 20, 6}),
                                             ::testing::Bool(), ::testing::Values(0, 1, 2)));
 
 class Int8GemmSweep : public ::testing::TestWithParam<std::tuple<int, bool, bool>> {};

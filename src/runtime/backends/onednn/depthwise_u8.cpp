@@ -1,0 +1,265 @@
+#include "depthwise_u8.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "edgeperf/core/error.h"
+
+#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#include <immintrin.h>
+#define EP_DEPTHWISE_U8_VNNI 1
+#endif
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+constexpr std::int64_t kBlock = 64;    // channels per block: one zmm of bytes
+constexpr std::int64_t kQuarters = 4;  // accumulators per block, 16 channels each
+constexpr std::int64_t kTaps = 3;
+
+// Accumulator `quarter` holds, in 128-bit lane L and dword j, channel
+// 16 * L + 4 * quarter + j: the order the byte unpacks of three rows produce.
+std::int64_t channel_of(std::int64_t quarter, std::int64_t dword) {
+  return 16 * (dword / 4) + 4 * quarter + dword % 4;
+}
+
+std::uint8_t round_to_u8(float value) {
+  return static_cast<std::uint8_t>(std::clamp(std::nearbyint(value), 0.0f, 255.0f));
+}
+
+}  // namespace
+
+bool DepthwiseConvU8::available() {
+#ifdef EP_DEPTHWISE_U8_VNNI
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool DepthwiseConvU8::supports(const DepthwiseU8Shape& shape) {
+  const bool strided = shape.stride == 1 || shape.stride == 2;
+  const bool padded =
+      shape.pad_top >= 0 && shape.pad_top < kTaps && shape.pad_left >= 0 && shape.pad_left < kTaps;
+  return available() && strided && padded && shape.channels > 0 && shape.images > 0 &&
+         shape.out_height > 0 && shape.out_width > 0 &&
+         (shape.out_height - 1) * shape.stride - shape.pad_top < shape.in_height &&
+         (shape.out_width - 1) * shape.stride - shape.pad_left < shape.in_width;
+}
+
+DepthwiseConvU8::DepthwiseConvU8(const DepthwiseU8Shape& shape,
+                                 std::span<const std::int8_t> weights,
+                                 const DepthwiseU8Requant& requant)
+    : shape_(shape),
+      input_zero_point_(requant.input_zero_point),
+      min_(requant.min),
+      max_(requant.max),
+      blocks_((shape.channels + kBlock - 1) / kBlock) {
+  const auto channels = static_cast<std::size_t>(shape.channels);
+  EP_CHECK(supports(shape), "depthwise u8: unsupported shape");
+  EP_CHECK(weights.size() == channels * kTaps * kTaps && requant.scale.size() == channels &&
+               requant.offset.size() == channels,
+           "depthwise u8: {} weights and {} scales for {} channels", weights.size(),
+           requant.scale.size(), channels);
+  weights_.assign(static_cast<std::size_t>(blocks_ * kTaps * kQuarters * kBlock), 0);
+  scale_.assign(static_cast<std::size_t>(blocks_ * kQuarters * 16), 0.0f);
+  offset_.assign(scale_.size(), 0.0f);
+  for (std::int64_t block = 0; block < blocks_; ++block) {
+    for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
+      for (std::int64_t dword = 0; dword < 16; ++dword) {
+        const std::int64_t channel = block * kBlock + channel_of(quarter, dword);
+        if (channel >= shape.channels) continue;
+        const auto c = static_cast<std::size_t>(channel);
+        const auto lane = static_cast<std::size_t>((block * kQuarters + quarter) * 16 + dword);
+        scale_[lane] = requant.scale[c];
+        offset_[lane] = requant.offset[c];
+        for (std::int64_t kw = 0; kw < kTaps; ++kw) {
+          const auto base = static_cast<std::size_t>(
+              ((block * kTaps + kw) * kQuarters + quarter) * kBlock + dword * 4);
+          for (std::int64_t kh = 0; kh < kTaps; ++kh) {
+            weights_[base + static_cast<std::size_t>(kh)] =
+                weights[c * kTaps * kTaps + static_cast<std::size_t>(kh * kTaps + kw)];
+          }
+        }
+      }
+    }
+  }
+  // Padded to whole blocks so masked loads of the last block stay inside.
+  pad_row_.assign(static_cast<std::size_t>(shape.in_width * shape.channels + kBlock),
+                  requant.input_zero_point);
+}
+
+std::size_t DepthwiseConvU8::packed_bytes() const {
+  return weights_.size() + (scale_.size() + offset_.size()) * sizeof(float) + pad_row_.size();
+}
+
+void DepthwiseConvU8::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
+  const std::int64_t rows = shape_.images * shape_.out_height;
+  const std::int64_t blocks = blocks_;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (std::int64_t row = 0; row < rows; ++row) {
+    for (std::int64_t block = 0; block < blocks; ++block) {
+      const std::int64_t image = row / shape_.out_height;
+      run_row(src + image * shape_.in_height * shape_.in_width * shape_.channels,
+              dst + image * shape_.out_height * shape_.out_width * shape_.channels,
+              row % shape_.out_height, block);
+    }
+  }
+}
+
+#ifdef EP_DEPTHWISE_U8_VNNI
+
+// GCC 12 flags the _mm512_undefined_* inside the conversion intrinsics (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace {
+
+// Ties to even, as QuantizeLinear rounds (and std::nearbyint in the oracle).
+constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+struct Quads {
+  __m512i q[kQuarters];
+};
+
+// The three rows' bytes at one column as [top, middle, bottom, 0] per channel.
+inline Quads column_quads(const std::uint8_t* top, const std::uint8_t* middle,
+                          const std::uint8_t* bottom, __mmask64 mask) {
+  const __m512i a = _mm512_maskz_loadu_epi8(mask, top);
+  const __m512i b = _mm512_maskz_loadu_epi8(mask, middle);
+  const __m512i c = _mm512_maskz_loadu_epi8(mask, bottom);
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i ab_lo = _mm512_unpacklo_epi8(a, b);
+  const __m512i ab_hi = _mm512_unpackhi_epi8(a, b);
+  const __m512i c_lo = _mm512_unpacklo_epi8(c, zero);
+  const __m512i c_hi = _mm512_unpackhi_epi8(c, zero);
+  return {{_mm512_unpacklo_epi16(ab_lo, c_lo), _mm512_unpackhi_epi16(ab_lo, c_lo),
+           _mm512_unpacklo_epi16(ab_hi, c_hi), _mm512_unpackhi_epi16(ab_hi, c_hi)}};
+}
+
+}  // namespace
+
+void DepthwiseConvU8::run_row(const std::uint8_t* src, std::uint8_t* dst, std::int64_t out_row,
+                              std::int64_t block) const {
+  const std::int64_t channels = shape_.channels;
+  const std::int64_t in_width = shape_.in_width;
+  const std::int64_t stride = shape_.stride;
+  const std::int64_t first_channel = block * kBlock;
+  const std::int64_t left = channels - first_channel;
+  const __mmask64 mask = left >= kBlock ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+
+  const std::uint8_t* rows[kTaps];
+  for (std::int64_t kh = 0; kh < kTaps; ++kh) {
+    const std::int64_t in_row = out_row * stride - shape_.pad_top + kh;
+    rows[kh] = (in_row >= 0 && in_row < shape_.in_height ? src + in_row * in_width * channels
+                                                         : pad_row_.data()) +
+               first_channel;
+  }
+  __m512i weights[kTaps][kQuarters];
+  __m512 scale[kQuarters];
+  __m512 offset[kQuarters];
+  for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
+    for (std::int64_t kw = 0; kw < kTaps; ++kw) {
+      weights[kw][quarter] = _mm512_loadu_si512(
+          weights_.data() + ((block * kTaps + kw) * kQuarters + quarter) * kBlock);
+    }
+    scale[quarter] = _mm512_loadu_ps(scale_.data() + (block * kQuarters + quarter) * 16);
+    offset[quarter] = _mm512_loadu_ps(offset_.data() + (block * kQuarters + quarter) * 16);
+  }
+  const std::uint32_t zero_point = input_zero_point_;
+  const __m512i pad_quads = _mm512_set1_epi32(static_cast<int>(zero_point * 0x010101u));
+  const __m512i low = _mm512_set1_epi8(static_cast<char>(min_));
+  const __m512i high = _mm512_set1_epi8(static_cast<char>(max_));
+
+  auto column = [&](std::int64_t in_column) {
+    if (in_column < 0 || in_column >= in_width) {
+      return Quads{{pad_quads, pad_quads, pad_quads, pad_quads}};
+    }
+    const std::int64_t at = in_column * channels;
+    return column_quads(rows[0] + at, rows[1] + at, rows[2] + at, mask);
+  };
+  std::uint8_t* out = dst + out_row * shape_.out_width * channels + first_channel;
+  auto emit = [&](const Quads& q0, const Quads& q1, const Quads& q2, std::int64_t out_column) {
+    __m512i result[kQuarters];
+    for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
+      __m512i acc = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q0.q[quarter], weights[0][quarter]);
+      acc = _mm512_dpbusd_epi32(acc, q1.q[quarter], weights[1][quarter]);
+      acc = _mm512_dpbusd_epi32(acc, q2.q[quarter], weights[2][quarter]);
+      const __m512 real =
+          _mm512_fmadd_ps(_mm512_cvt_roundepi32_ps(acc, kNearest), scale[quarter], offset[quarter]);
+      result[quarter] = _mm512_cvt_roundps_epi32(real, kNearest);
+    }
+    // The saturating packs undo the unpacks' channel order.
+    const __m512i low_half = _mm512_packs_epi32(result[0], result[1]);
+    const __m512i high_half = _mm512_packs_epi32(result[2], result[3]);
+    __m512i bytes = _mm512_packus_epi16(low_half, high_half);
+    bytes = _mm512_min_epu8(_mm512_max_epu8(bytes, low), high);
+    _mm512_mask_storeu_epi8(out + out_column * channels, mask, bytes);
+  };
+
+  const std::int64_t first_column = -shape_.pad_left;
+  if (stride == 1) {
+    Quads q0 = column(first_column);
+    Quads q1 = column(first_column + 1);
+    for (std::int64_t ow = 0; ow < shape_.out_width; ++ow) {
+      const Quads q2 = column(first_column + ow + 2);
+      emit(q0, q1, q2, ow);
+      q0 = q1;
+      q1 = q2;
+    }
+  } else {
+    Quads q0 = column(first_column);
+    for (std::int64_t ow = 0; ow < shape_.out_width; ++ow) {
+      const std::int64_t base = first_column + ow * stride;
+      const Quads q1 = column(base + 1);
+      const Quads q2 = column(base + 2);
+      emit(q0, q1, q2, ow);
+      q0 = q2;
+    }
+  }
+}
+
+#pragma GCC diagnostic pop
+
+#else
+
+void DepthwiseConvU8::run_row(const std::uint8_t*, std::uint8_t*, std::int64_t,
+                              std::int64_t) const {
+  fail("depthwise u8: built without AVX-512 VNNI");
+}
+
+#endif
+
+void depthwise_u8_scalar(const DepthwiseU8Shape& shape, std::span<const std::int8_t> weights,
+                         const DepthwiseU8Requant& requant, const std::uint8_t* src,
+                         std::uint8_t* dst) {
+  const std::int64_t c_count = shape.channels;
+  for (std::int64_t image = 0; image < shape.images; ++image) {
+    const std::uint8_t* in = src + image * shape.in_height * shape.in_width * c_count;
+    std::uint8_t* out = dst + image * shape.out_height * shape.out_width * c_count;
+    for (std::int64_t oh = 0; oh < shape.out_height; ++oh) {
+      for (std::int64_t ow = 0; ow < shape.out_width; ++ow) {
+        for (std::int64_t c = 0; c < c_count; ++c) {
+          std::int32_t acc = 0;
+          for (std::int64_t kh = 0; kh < kTaps; ++kh) {
+            for (std::int64_t kw = 0; kw < kTaps; ++kw) {
+              const std::int64_t ih = oh * shape.stride - shape.pad_top + kh;
+              const std::int64_t iw = ow * shape.stride - shape.pad_left + kw;
+              const bool inside = ih >= 0 && ih < shape.in_height && iw >= 0 && iw < shape.in_width;
+              const std::int32_t x =
+                  inside ? in[(ih * shape.in_width + iw) * c_count + c] : requant.input_zero_point;
+              acc += x * weights[static_cast<std::size_t>(c * kTaps * kTaps + kh * kTaps + kw)];
+            }
+          }
+          const auto at = static_cast<std::size_t>(c);
+          const float real =
+              std::fmaf(static_cast<float>(acc), requant.scale[at], requant.offset[at]);
+          out[(oh * shape.out_width + ow) * c_count + c] =
+              std::clamp(round_to_u8(real), requant.min, requant.max);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,68 @@
+#pragma once
+// Depthwise 3x3 convolution of channels-last u8 activations with s8 weights: the int8
+// layer oneDNN 2.6 runs slowest (its brdgmm kernel does one VNNI multiply-add per 16
+// channels, as many instructions as f32). Here the three vertical taps of a channel
+// (and a zero) share one 32-bit lane, so one VNNI instruction does 64 multiply-adds,
+// and each input column's taps are shuffled into place once for all the outputs that
+// read them.
+//
+// Lifecycle: construct (packs weights and requantization constants), then run.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace edgeperf::runtime::onednn {
+
+struct DepthwiseU8Shape {
+  std::int64_t images = 1;
+  std::int64_t channels = 0;
+  std::int64_t in_height = 0, in_width = 0;
+  std::int64_t out_height = 0, out_width = 0;
+  std::int64_t stride = 1;  // both directions
+  std::int64_t pad_top = 0, pad_left = 0;
+};
+
+// y[c] = clamp(round(acc[c] * scale[c] + offset[c]), min, max) where acc[c] sums
+// x * w over the 3x3 window, with padding read as input_zero_point.
+struct DepthwiseU8Requant {
+  std::uint8_t input_zero_point = 0;
+  std::vector<float> scale;   // per channel: s_in * s_w[c] / s_out
+  std::vector<float> offset;  // per channel: (bias[c] - z_in * sum(w[c])) * scale[c] + z_out
+  std::uint8_t min = 0, max = 255;
+};
+
+class DepthwiseConvU8 {
+ public:
+  // Built with AVX-512 BW and VNNI (the build targets the build machine's CPU).
+  static bool available();
+  static bool supports(const DepthwiseU8Shape& shape);
+
+  // weights: [channels, 1, 3, 3] row-major.
+  DepthwiseConvU8(const DepthwiseU8Shape& shape, std::span<const std::int8_t> weights,
+                  const DepthwiseU8Requant& requant);
+
+  // src: [images, in_height, in_width, channels]; dst: [images, out_h, out_w, channels].
+  void run(const std::uint8_t* src, std::uint8_t* dst, int threads) const;
+
+  std::size_t packed_bytes() const;
+
+ private:
+  void run_row(const std::uint8_t* src, std::uint8_t* dst, std::int64_t out_row,
+               std::int64_t block) const;
+
+  DepthwiseU8Shape shape_;
+  std::uint8_t input_zero_point_;
+  std::uint8_t min_, max_;
+  std::int64_t blocks_;                // 64-channel blocks
+  std::vector<std::int8_t> weights_;   // per block: [kw][quarter][64 bytes]
+  std::vector<float> scale_;           // per block: [quarter][16], lanes as the accumulators
+  std::vector<float> offset_;          // same order
+  std::vector<std::uint8_t> pad_row_;  // one input row of zero points, for rows outside
+};
+
+// The same arithmetic in plain C++: the oracle for the kernel's tests.
+void depthwise_u8_scalar(const DepthwiseU8Shape& shape, std::span<const std::int8_t> weights,
+                         const DepthwiseU8Requant& requant, const std::uint8_t* src,
+                         std::uint8_t* dst);
+
+}  // namespace edgeperf::runtime::onednn
