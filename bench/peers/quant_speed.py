@@ -2,7 +2,8 @@
 """Speed of edgeperf's native INT8 against its FP32 and against ONNX Runtime.
 
 MobileNetV2 (zoo weights): edgeperf FP32, edgeperf static INT8 (QDQ file) and ORT
-on the same QDQ file, at each thread count. MLPs (784-256-128-10 and 6 layers
+on the same QDQ file, at each thread count; also edgeperf INT8 with oneDNN's kernels
+only (--onednn-kernels-only), to show what edgeperf's own int8 kernels add. MLPs (784-256-128-10 and 6 layers
 2048 wide, batch 1): edgeperf FP32 against edgeperf dynamic INT8. The models come
 from the quant_models tool (bench/quant). Every configuration is measured in rounds
 that rotate the order of the peers, each round a fresh process with warm-up runs,
@@ -43,6 +44,8 @@ def run_peer(args, peer, model, input_spec, threads, runs, work):
         cmd = [args.node, str(REPO / "bench" / "peers" / "ort_run.js"), *common]
     else:
         cmd = [args.edgeperf, "run", *common, "--backend", "auto"]
+        if peer == "edgeperf-onednn-only":
+            cmd.append("--onednn-kernels-only")
     base.run_checked(cmd, f"{peer} {model.name} threads={threads}", args.timeout)
     result = json.loads(timings.read_text())
     if len(result.get("latencies_ms", [])) != runs:
@@ -152,9 +155,13 @@ def main(argv):
             spec = base.make_input(fp32, work, args.seed)
             configs.append(("mobilenet_v2",
                             {"edgeperf fp32": ("edgeperf", fp32, spec),
-                             "edgeperf int8": ("edgeperf", qdq, spec), "ort int8": ("ort", qdq, spec)},
+                             "edgeperf int8": ("edgeperf", qdq, spec),
+                             "edgeperf int8, oneDNN kernels only": ("edgeperf-onednn-only", qdq, spec),
+                             "ort int8": ("ort", qdq, spec)},
                             {"int8/fp32": ("edgeperf int8", "edgeperf fp32"),
-                             "int8/ort": ("edgeperf int8", "ort int8")}))
+                             "int8/ort": ("edgeperf int8", "ort int8"),
+                             "int8/int8 oneDNN only": ("edgeperf int8",
+                                                       "edgeperf int8, oneDNN kernels only")}))
         for name, widths in MLPS.items():
             if name in skip:
                 continue

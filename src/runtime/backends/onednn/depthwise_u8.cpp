@@ -90,8 +90,10 @@ DepthwiseConvU8::DepthwiseConvU8(const DepthwiseU8Shape& shape,
 }
 
 std::size_t DepthwiseConvU8::packed_bytes() const {
-  return weights_.size() + (scale_.size() + offset_.size()) * sizeof(float) + pad_row_.size();
+  return weights_.size() + (scale_.size() + offset_.size()) * sizeof(float);
 }
+
+std::size_t DepthwiseConvU8::workspace_bytes() const { return pad_row_.size(); }
 
 void DepthwiseConvU8::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
   const std::int64_t rows = shape_.images * shape_.out_height;
@@ -155,28 +157,28 @@ void DepthwiseConvU8::run_row(const std::uint8_t* src, std::uint8_t* dst, std::i
                                                          : pad_row_.data()) +
                first_channel;
   }
+  // The 12 weight vectors stay in registers; the requantization constants are read
+  // from L1 (8 more registers would spill the column quads).
   __m512i weights[kTaps][kQuarters];
-  __m512 scale[kQuarters];
-  __m512 offset[kQuarters];
-  for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
-    for (std::int64_t kw = 0; kw < kTaps; ++kw) {
-      weights[kw][quarter] = _mm512_loadu_si512(
+  for (std::int64_t kw = 0; kw < kTaps; ++kw) {
+    for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
+      weights[kw][quarter] = _mm512_load_si512(
           weights_.data() + ((block * kTaps + kw) * kQuarters + quarter) * kBlock);
     }
-    scale[quarter] = _mm512_loadu_ps(scale_.data() + (block * kQuarters + quarter) * 16);
-    offset[quarter] = _mm512_loadu_ps(offset_.data() + (block * kQuarters + quarter) * 16);
   }
-  const std::uint32_t zero_point = input_zero_point_;
-  const __m512i pad_quads = _mm512_set1_epi32(static_cast<int>(zero_point * 0x010101u));
+  const float* scale = scale_.data() + block * kQuarters * 16;
+  const float* offset = offset_.data() + block * kQuarters * 16;
   const __m512i low = _mm512_set1_epi8(static_cast<char>(min_));
   const __m512i high = _mm512_set1_epi8(static_cast<char>(max_));
 
+  // Columns outside the image read zero points from the padding row: a pointer select,
+  // not a branch (merging two Quads results made the compiler go through the stack).
+  const std::uint8_t* padding = pad_row_.data() + first_channel;
   auto column = [&](std::int64_t in_column) {
-    if (in_column < 0 || in_column >= in_width) {
-      return Quads{{pad_quads, pad_quads, pad_quads, pad_quads}};
-    }
+    const bool inside = in_column >= 0 && in_column < in_width;
     const std::int64_t at = in_column * channels;
-    return column_quads(rows[0] + at, rows[1] + at, rows[2] + at, mask);
+    return column_quads(inside ? rows[0] + at : padding, inside ? rows[1] + at : padding,
+                        inside ? rows[2] + at : padding, mask);
   };
   std::uint8_t* out = dst + out_row * shape_.out_width * channels + first_channel;
   auto emit = [&](const Quads& q0, const Quads& q1, const Quads& q2, std::int64_t out_column) {
@@ -185,8 +187,9 @@ void DepthwiseConvU8::run_row(const std::uint8_t* src, std::uint8_t* dst, std::i
       __m512i acc = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q0.q[quarter], weights[0][quarter]);
       acc = _mm512_dpbusd_epi32(acc, q1.q[quarter], weights[1][quarter]);
       acc = _mm512_dpbusd_epi32(acc, q2.q[quarter], weights[2][quarter]);
-      const __m512 real =
-          _mm512_fmadd_ps(_mm512_cvt_roundepi32_ps(acc, kNearest), scale[quarter], offset[quarter]);
+      const __m512 real = _mm512_fmadd_ps(_mm512_cvt_roundepi32_ps(acc, kNearest),
+                                          _mm512_loadu_ps(scale + quarter * 16),
+                                          _mm512_loadu_ps(offset + quarter * 16));
       result[quarter] = _mm512_cvt_roundps_epi32(real, kNearest);
     }
     // The saturating packs undo the unpacks' channel order.

@@ -8,10 +8,26 @@
 //
 // Lifecycle: construct (packs weights and requantization constants), then run.
 #include <cstdint>
+#include <new>
 #include <span>
 #include <vector>
 
 namespace edgeperf::runtime::onednn {
+
+// 64-byte aligned, so the kernel loads whole cache lines.
+template <typename T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <typename U>
+  explicit CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  T* allocate(std::size_t count) {
+    return static_cast<T*>(::operator new (count * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* pointer, std::size_t) { ::operator delete (pointer, std::align_val_t{64}); }
+  bool operator==(const CacheLineAllocator&) const = default;
+};
+using AlignedBytes = std::vector<std::int8_t, CacheLineAllocator<std::int8_t>>;
 
 struct DepthwiseU8Shape {
   std::int64_t images = 1;
@@ -44,7 +60,8 @@ class DepthwiseConvU8 {
   // src: [images, in_height, in_width, channels]; dst: [images, out_h, out_w, channels].
   void run(const std::uint8_t* src, std::uint8_t* dst, int threads) const;
 
-  std::size_t packed_bytes() const;
+  std::size_t packed_bytes() const;     // weights and requantization constants
+  std::size_t workspace_bytes() const;  // the padding row
 
  private:
   void run_row(const std::uint8_t* src, std::uint8_t* dst, std::int64_t out_row,
@@ -53,8 +70,9 @@ class DepthwiseConvU8 {
   DepthwiseU8Shape shape_;
   std::uint8_t input_zero_point_;
   std::uint8_t min_, max_;
-  std::int64_t blocks_;                // 64-channel blocks
-  std::vector<std::int8_t> weights_;   // per block: [kw][quarter][64 bytes]
+  std::int64_t blocks_;  // 64-channel blocks
+  // Per block: [kw][quarter][64 bytes], each channel's column taps as [w0, w1, w2, 0].
+  AlignedBytes weights_;
   std::vector<float> scale_;           // per block: [quarter][16], lanes as the accumulators
   std::vector<float> offset_;          // same order
   std::vector<std::uint8_t> pad_row_;  // one input row of zero points, for rows outside
