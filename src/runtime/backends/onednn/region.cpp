@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "depthwise_u8.h"
+#include "image_quantize.h"
 #include "int8_patterns.h"
 #include "node_specs.h"
 
@@ -798,6 +799,7 @@ class RegionBuilder {
   // QuantizeLinear of an f32 value, in its layout: quantizing a plain NCHW image straight
   // into channels-last takes twice as long as quantizing then reordering the bytes.
   void lower_quantize(std::size_t index, const ActivationQuant& quant) {
+    if (emit_image_quantize(index, quant)) return;
     const Value source = value(planned(index).node->inputs[0]);
     const memory::desc md = with_type(source.md, quant.type);
     dnnl::primitive_attr attr = base_attr();
@@ -808,6 +810,33 @@ class RegionBuilder {
     const int to = define_new(output_of(index), md);
     add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
                    pd.scratchpad_desc());
+  }
+
+  // A planar RGB f32 image quantized to u8 goes straight to channels-last, the layout
+  // int8 convs read, in one pass of our own.
+  bool emit_image_quantize(std::size_t index, const ActivationQuant& quant) {
+    const Value source = value(planned(index).node->inputs[0]);
+    const memory::dims dims = source.md.dims();
+    if (!input_.own_int8_kernels || !image_quantize_available() ||
+        quant.type != memory::data_type::u8 || dims.size() != 4 || dims[1] != 3 ||
+        source.md != memory::desc(dims, memory::data_type::f32, memory::format_tag::abcd) ||
+        quant.zero_point < 0 || quant.zero_point > 255 || !(quant.scale > 0.0f)) {
+      return false;
+    }
+    const ImageQuantize job{dims[0], dims[2] * dims[3], 1.0f / quant.scale,
+                            static_cast<std::uint8_t>(quant.zero_point)};
+    const int from = activation_slot(source.storage, source.md);
+    const int to = define_new(output_of(index),
+                              memory::desc(dims, memory::data_type::u8, memory::format_tag::acdb));
+    const int threads = input_.threads;
+    add_compute_op({}, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, memory::desc(),
+                   [job, threads](const ArgMap& bound) {
+                     quantize_rgb_to_nhwc_u8(
+                         job, static_cast<const float*>(bound.at(DNNL_ARG_FROM).get_data_handle()),
+                         static_cast<std::uint8_t*>(bound.at(DNNL_ARG_TO).get_data_handle()),
+                         threads);
+                   });
+    return true;
   }
 
   // Q(DQ(q)): the int8 source itself when the parameters agree, else one int8 reorder

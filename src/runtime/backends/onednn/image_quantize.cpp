@@ -1,0 +1,109 @@
+#include "image_quantize.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "edgeperf/core/error.h"
+
+#if defined(__AVX512BW__) && defined(__AVX512VBMI__)
+#include <immintrin.h>
+#define EP_IMAGE_QUANTIZE_VBMI 1
+#endif
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+constexpr std::int64_t kChannels = 3;
+constexpr std::int64_t kChunk = 16;  // pixels per step: one zmm of f32 per channel
+
+}  // namespace
+
+bool image_quantize_available() {
+#ifdef EP_IMAGE_QUANTIZE_VBMI
+  return true;
+#else
+  return false;
+#endif
+}
+
+void quantize_rgb_to_nhwc_u8_scalar(const ImageQuantize& job, const float* src, std::uint8_t* dst) {
+  for (std::int64_t image = 0; image < job.images; ++image) {
+    for (std::int64_t channel = 0; channel < kChannels; ++channel) {
+      const float* plane = src + (image * kChannels + channel) * job.pixels;
+      std::uint8_t* out = dst + image * kChannels * job.pixels + channel;
+      for (std::int64_t pixel = 0; pixel < job.pixels; ++pixel) {
+        const float q = std::nearbyint(plane[pixel] * job.inverse_scale) + job.zero_point;
+        // !(q >= 0): NaN becomes 0, as the vector conversion's integer indefinite does.
+        out[pixel * kChannels] = !(q >= 0.0f) ? 0 : static_cast<std::uint8_t>(std::min(q, 255.0f));
+      }
+    }
+  }
+}
+
+#ifdef EP_IMAGE_QUANTIZE_VBMI
+
+// GCC 12 flags the _mm512_undefined_* inside the conversion intrinsics (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace {
+
+// Byte 3 * i + c of the output takes byte 16 * c + i of [R | G | B | unused].
+__m512i interleave_index() {
+  std::array<std::uint8_t, 64> index{};
+  for (std::int64_t i = 0; i < kChunk; ++i) {
+    for (std::int64_t c = 0; c < kChannels; ++c) {
+      index[static_cast<std::size_t>(kChannels * i + c)] = static_cast<std::uint8_t>(16 * c + i);
+    }
+  }
+  return _mm512_loadu_si512(index.data());
+}
+
+inline __m128i quantize_chunk(const float* plane, __mmask16 mask, __m512 inverse_scale,
+                              __m512i zero_point) {
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m512 scaled = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, plane), inverse_scale);
+  const __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(scaled, kNearest), zero_point);
+  return _mm512_cvtusepi32_epi8(_mm512_max_epi32(q, _mm512_setzero_si512()));
+}
+
+}  // namespace
+
+void quantize_rgb_to_nhwc_u8(const ImageQuantize& job, const float* src, std::uint8_t* dst,
+                             int threads) {
+  const __m512i index = interleave_index();
+  const __m512 inverse_scale = _mm512_set1_ps(job.inverse_scale);
+  const __m512i zero_point = _mm512_set1_epi32(job.zero_point);
+  const std::int64_t chunks = (job.pixels + kChunk - 1) / kChunk;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (std::int64_t image = 0; image < job.images; ++image) {
+    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const std::int64_t pixel = chunk * kChunk;
+      const std::int64_t count = std::min(kChunk, job.pixels - pixel);
+      const auto mask = static_cast<__mmask16>((1u << count) - 1);
+      const float* planes = src + image * kChannels * job.pixels + pixel;
+      __m512i packed =
+          _mm512_castsi128_si512(quantize_chunk(planes, mask, inverse_scale, zero_point));
+      packed = _mm512_inserti32x4(
+          packed, quantize_chunk(planes + job.pixels, mask, inverse_scale, zero_point), 1);
+      packed = _mm512_inserti32x4(
+          packed, quantize_chunk(planes + 2 * job.pixels, mask, inverse_scale, zero_point), 2);
+      const __mmask64 store = (__mmask64{1} << (kChannels * count)) - 1;
+      _mm512_mask_storeu_epi8(dst + (image * job.pixels + pixel) * kChannels, store,
+                              _mm512_permutexvar_epi8(index, packed));
+    }
+  }
+}
+
+#pragma GCC diagnostic pop
+
+#else
+
+void quantize_rgb_to_nhwc_u8(const ImageQuantize&, const float*, std::uint8_t*, int) {
+  fail("image quantize: built without AVX-512 VBMI");
+}
+
+#endif
+
+}  // namespace edgeperf::runtime::onednn
