@@ -9,21 +9,13 @@ oneDNN's own int8 kernels do, and the logits must stay within 2% of their range.
 """
 import argparse
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-TIMEOUT_S = 600
-
-
-def run(cmd):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=TIMEOUT_S)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))}: exit {proc.returncode}: "
-                           f"{proc.stderr.strip()[-600:]}")
-    return proc.stdout
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quant_e2e import run  # noqa: E402
 
 
 def logits(edgeperf, model, image, out_dir, *flags):
