@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
@@ -610,20 +611,24 @@ class RegionBuilder {
     pending_exports_.clear();
   }
 
+  // A row-major [k, n] matrix as [n, k].
+  template <typename T>
+  static std::vector<T> transposed_kn(std::span<const T> values, std::int64_t k, std::int64_t n) {
+    std::vector<T> transposed(values.size());
+    for (std::int64_t row = 0; row < k; ++row) {
+      for (std::int64_t column = 0; column < n; ++column) {
+        transposed[static_cast<std::size_t>(column * k + row)] =
+            values[static_cast<std::size_t>(row * n + column)];
+      }
+    }
+    return transposed;
+  }
+
   // Gemm/MatMul as inner_product, whose weights are [N, K] (a transposed B).
   static std::vector<float> gemm_weights_nk(const GemmSpec& spec) {
     std::vector<float> weights = to_vector(spec.weights);
     if (spec.weights_transposed) return weights;
-    const std::int64_t k = spec.weights->dim(0);
-    const std::int64_t n = spec.weights->dim(1);
-    std::vector<float> transposed(weights.size());
-    for (std::int64_t row = 0; row < k; ++row) {
-      for (std::int64_t column = 0; column < n; ++column) {
-        transposed[static_cast<std::size_t>(column * k + row)] =
-            weights[static_cast<std::size_t>(row * n + column)];
-      }
-    }
-    return transposed;
+    return transposed_kn<float>(weights, spec.weights->dim(0), spec.weights->dim(1));
   }
 
   void lower_gemm(std::size_t index, const GemmSpec& spec) {
@@ -1155,16 +1160,7 @@ class RegionBuilder {
     }
     auto values = weights.values->values<std::int8_t>();
     if (spec.weights_transposed) return std::vector<std::int8_t>(values.begin(), values.end());
-    const std::int64_t k = weights.values->dim(0);
-    const std::int64_t n = weights.values->dim(1);
-    std::vector<std::int8_t> transposed(values.size());
-    for (std::int64_t row = 0; row < k; ++row) {
-      for (std::int64_t column = 0; column < n; ++column) {
-        transposed[static_cast<std::size_t>(column * k + row)] =
-            values[static_cast<std::size_t>(row * n + column)];
-      }
-    }
-    return transposed;
+    return transposed_kn<std::int8_t>(values, weights.values->dim(0), weights.values->dim(1));
   }
 
   bool lower_int8_gemm(std::size_t index, const GemmSpec& spec) {
