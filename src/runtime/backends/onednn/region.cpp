@@ -626,9 +626,9 @@ class RegionBuilder {
 
   // Gemm/MatMul as inner_product, whose weights are [N, K] (a transposed B).
   static std::vector<float> gemm_weights_nk(const GemmSpec& spec) {
-    std::vector<float> weights = to_vector(spec.weights);
-    if (spec.weights_transposed) return weights;
-    return transposed_kn<float>(weights, spec.weights->dim(0), spec.weights->dim(1));
+    if (spec.weights_transposed) return to_vector(spec.weights);
+    return transposed_kn<float>(spec.weights->values<float>(), spec.weights->dim(0),
+                                spec.weights->dim(1));
   }
 
   void lower_gemm(std::size_t index, const GemmSpec& spec) {
@@ -801,8 +801,9 @@ class RegionBuilder {
     }
   }
 
-  // QuantizeLinear of an f32 value, in its layout: quantizing a plain NCHW image straight
-  // into channels-last takes twice as long as quantizing then reordering the bytes.
+  // QuantizeLinear of an f32 value, in its layout (except RGB images, emit_image_quantize):
+  // oneDNN's reorder quantizing a plain NCHW image straight into channels-last takes twice
+  // as long as quantizing then reordering the bytes.
   void lower_quantize(std::size_t index, const ActivationQuant& quant) {
     if (emit_image_quantize(index, quant)) return;
     const Value source = value(planned(index).node->inputs[0]);
