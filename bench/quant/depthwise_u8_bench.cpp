@@ -125,17 +125,30 @@ Result bench_layer(const Layer& layer, int threads, int runs) {
   return result;
 }
 
+int parse_count(const std::string& text, const std::string& flag) {
+  try {
+    std::size_t used = 0;
+    const int value = std::stoi(text, &used);
+    if (used == text.size() && value >= 1) return value;
+  } catch (const std::exception&) {
+  }
+  fail("{}: expected a positive integer, got '{}'", flag, text);
+}
+
 int main_impl(int argc, char** argv) {
   int runs = 400;
   std::vector<int> thread_counts = {1, 2};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--runs") {
-      runs = std::stoi(argv[i + 1]);
+      runs = parse_count(argv[i + 1], flag);
     } else if (flag == "--threads") {
       thread_counts.clear();
-      for (char digit : std::string(argv[i + 1])) {
-        if (digit != ',') thread_counts.push_back(digit - '0');
+      const std::string list = argv[i + 1];
+      for (std::size_t start = 0; start < list.size();) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        thread_counts.push_back(parse_count(list.substr(start, comma - start), flag));
+        start = comma + 1;
       }
     } else {
       fail("unknown option '{}' (expected --runs or --threads)", flag);
