@@ -29,6 +29,7 @@ struct QuantizeCliOptions {
   std::size_t calib_samples = 0;
   std::string method = "minmax";
   bool per_channel = false;
+  bool reduce_range = false;
   std::string weights = "int8-sym";
   std::string activations = "uint8-asym";
   std::string format = "qdq";
@@ -48,6 +49,13 @@ quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
   options.format = quant::parse_format(cli.format);
   options.per_channel = cli.per_channel;
   options.weights = quant::parse_quant_type(cli.weights);
+  options.reduce_range = cli.reduce_range;
+  const bool int8_mode =
+      options.mode == quant::QuantMode::static_int8 || options.mode == quant::QuantMode::dynamic;
+  EP_CHECK(!cli.reduce_range || (int8_mode && options.weights == quant::QuantType::int8_sym),
+           "--reduce-range needs --mode static or dynamic and --weights int8-sym (got --mode {}, "
+           "--weights {})",
+           cli.mode, cli.weights);
   options.activations = quant::parse_quant_type(cli.activations);
   options.method = quant::parse_method(cli.method);
   options.calibration.max_samples = cli.calib_samples;
@@ -243,6 +251,9 @@ void add_quantize_command(CLI::App& app) {
   command->add_option("--method", cli->method, "minmax | percentile:P | entropy | mse");
   command->add_flag("--per-channel", cli->per_channel, "Per-channel weight scales");
   command->add_option("--weights", cli->weights, "Weight type (int8-sym)");
+  command->add_flag("--reduce-range", cli->reduce_range,
+                    "7-bit weights [-63, 63]: exact in u8 x s8 kernels of CPUs without VNNI "
+                    "(ONNX Runtime and oneDNN on AVX2)");
   command->add_option("--activations", cli->activations, "uint8-asym | int8-sym");
   command->add_option("--format", cli->format, "qdq | qoperator");
   command->add_option("--exclude", cli->exclude, "Keep these nodes in float")->expected(1, -1);

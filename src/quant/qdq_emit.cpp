@@ -195,7 +195,8 @@ class QdqEmitter {
     const QuantParams& input_params = plan_.params.at(input);
     const Tensor& weight = model_.initializers.at(target.weight);
     const QuantParams weight_params_ =
-        weight_params(weight, options_.per_channel ? target.channel_axis : -1, options_.weights);
+        weight_params(weight, options_.per_channel ? target.channel_axis : -1, options_.weights,
+                      options_.reduce_range);
     node.inputs[0] = dequantized_name(current_name(input));
     Tensor weight_q = quantize_tensor(weight, weight_params_);
     if (!target.bias.empty()) {

@@ -123,9 +123,14 @@ QuantParams params_for_range(Range range, QuantType type) {
   return params;
 }
 
-QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type) {
+QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type,
+                          bool reduce_range) {
   EP_CHECK(weight.dtype() == DType::f32, "weight_params: weight has dtype {}, expected f32",
            dtype_name(weight.dtype()));
+  EP_CHECK(!reduce_range || type == QuantType::int8_sym,
+           "reduce_range needs symmetric int8 weights, not {}", quant_type_name(type));
+  // Widening the range by 127/63 makes the int8_sym scale magnitude / 63.
+  const float widen = reduce_range ? 127.0F / 63.0F : 1.0F;
   const ChannelLayout layout = channel_layout(weight.shape(), axis, "weight_params");
   const std::span<const float> values = weight.values<float>();
   std::vector<Range> ranges(static_cast<std::size_t>(layout.channels));
@@ -140,7 +145,7 @@ QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType typ
   QuantParams params;
   params.axis = axis < 0 ? -1 : axis;
   for (const Range& range : ranges) {
-    const QuantParams channel = params_for_range(range, type);
+    const QuantParams channel = params_for_range({range.min * widen, range.max * widen}, type);
     params.dtype = channel.dtype;
     params.scale.push_back(channel.scale[0]);
     params.zero_point.push_back(channel.zero_point[0]);

@@ -161,6 +161,8 @@ QuantizeResult quantize_model(const graph::Graph& model, const QuantizeOptions& 
   std::vector<std::string> log;
   const bool integer_mode =
       options.mode == QuantMode::static_int8 || options.mode == QuantMode::dynamic;
+  EP_CHECK(!options.reduce_range || integer_mode,
+           "reduce_range applies to the int8 modes (static, dynamic) only");
   if (options.equalize && integer_mode) {
     const EqualizationReport equalized = equalize_cross_layer(working);
     for (const EqualizedPair& pair : equalized.pairs) {

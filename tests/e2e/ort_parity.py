@@ -33,6 +33,17 @@ class ParityError(Exception):
     pass
 
 
+def cpu_has_vnni():
+    """Whether ONNX Runtime's u8 x s8 kernels are exact here. Without VNNI (x86 with AVX2
+    only) they sum pairs of products in saturating int16, exact only for 7-bit weights."""
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return True  # not x86 Linux: no such kernels
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
 def run_checked(cmd, what):
     """Runs cmd; raises ParityError with its stderr's last line on failure."""
     try:

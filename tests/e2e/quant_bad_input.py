@@ -58,6 +58,11 @@ def build_cases(work, fixtures):
         Case("unknown --mode", q(mlp, "--mode", "int3"), ["int3"]),
         Case("unknown --format", static(calib) + ["--format", "qfancy"], ["qfancy"]),
         Case("missing model", q(work / "no_model.onnx", "--mode", "fp16"), ["no_model.onnx"]),
+        Case("--reduce-range in fp16 mode", q(mlp, "--mode", "fp16", "--reduce-range"),
+             ["--reduce-range", "fp16"]),
+        Case("--reduce-range with asymmetric weights",
+             static(calib) + ["--weights", "int8-asym", "--reduce-range"],
+             ["--reduce-range", "int8-asym"]),
     ]
 
 

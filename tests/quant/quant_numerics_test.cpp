@@ -259,6 +259,21 @@ TEST(QuantParams, PerChannelWeightsWithAnAllZeroChannelHaveNoNaN) {
   EXPECT_THROW(weight_params(w, 3, QuantType::int8_sym), Error);
 }
 
+TEST(QuantParams, ReducedRangeWeightsStayWithinSevenBits) {
+  const Tensor w = random_tensor(DType::f32, {8, 3, 3, 3}, 5, -2.0, 2.0);
+  for (std::int64_t axis : {-1, 0}) {
+    const QuantParams params = weight_params(w, axis, QuantType::int8_sym, true);
+    const Tensor q = quantize_tensor(w, params);
+    int largest = 0;
+    for (std::int8_t value : q.values<std::int8_t>())
+      largest = std::max(largest, std::abs(int(value)));
+    EXPECT_EQ(largest, 63) << "axis " << axis;  // the channel extremes land on +-63
+    const QuantParams full = weight_params(w, axis, QuantType::int8_sym);
+    EXPECT_NEAR(params.scale[0], full.scale[0] * 127.0F / 63.0F, full.scale[0] * 1e-5F);
+  }
+  EXPECT_THROW(weight_params(w, 0, QuantType::uint8_asym, true), Error);
+}
+
 TEST(QuantParams, BiasIsInt32AtInputTimesWeightScale) {
   QuantParams weight;
   weight.dtype = DType::i8;

@@ -20,8 +20,11 @@ struct QuantParams {
 // positive scale, never 0 or NaN.
 QuantParams params_for_range(Range range, QuantType type);
 // Weight parameters, per tensor (axis = -1) or per channel along `axis`. An all-zero
-// channel gets a positive scale.
-QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type);
+// channel gets a positive scale. `reduce_range` (int8_sym only) maps the range onto
+// [-63, 63]: 7-bit weights, which u8 x s8 kernels without VNNI (ONNX Runtime's and
+// oneDNN's on AVX2) multiply without saturating their int16 pair sums.
+QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type,
+                          bool reduce_range = false);
 
 Tensor quantize_tensor(const Tensor& x, const QuantParams& params);    // f32 -> i8/u8
 Tensor dequantize_tensor(const Tensor& q, const QuantParams& params);  // i8/u8 -> f32

@@ -21,6 +21,9 @@ struct QuantizeOptions {
   QuantFormat format = QuantFormat::qdq;
   bool per_channel = false;
   QuantType weights = QuantType::int8_sym;
+  // 7-bit weights ([-63, 63]): exact in u8 x s8 kernels without VNNI (ONNX Runtime's and
+  // oneDNN's on AVX2), at half the weight resolution.
+  bool reduce_range = false;
   QuantType activations = QuantType::uint8_asym;
   MethodSpec method;
   CalibrationOptions calibration;

@@ -2,7 +2,10 @@
 // with seeded inputs, runs each through edgeperf's reference backend and writes our outputs,
 // for quant_ort_parity.py to compare with ONNX Runtime.
 //
-//   quant_models_gen OUT_DIR
+//   quant_models_gen OUT_DIR [--s8-weight-bits 7]
+// --s8-weight-bits 7 draws the s8 weights of u8 x s8 products from [-64, 63]: on CPUs
+// without VNNI, ONNX Runtime's u8 x s8 kernels sum pairs of products in saturating
+// int16 (vpmaddubsw), exact only for 7-bit weights.
 // writes OUT_DIR/<model>.onnx, OUT_DIR/<model>.in/<input>.npy, OUT_DIR/<model>.edgeperf/
 // <output>.npy and OUT_DIR/manifest.txt (one line per model: name, then each input name).
 #include <cmath>
@@ -46,8 +49,14 @@ Tensor random_ints(DType dtype, const Shape& shape, std::uint64_t seed, double l
   return random_tensor(dtype, shape, seed, low, high);
 }
 
+// s8 weights of u8 x s8 products, `bits` wide (8: [-127, 127]; 7: [-64, 63]).
+Tensor s8_weights(const Shape& shape, std::uint64_t seed, int bits) {
+  return bits == 7 ? random_ints(DType::i8, shape, seed, -64, 64)
+                   : random_ints(DType::i8, shape, seed, -127, 128);
+}
+
 // x f32 -> Q -> DQ -> Conv (per-channel int8 weights through DQ, f32 bias) -> Relu -> Q -> DQ.
-TestModel qdq_conv() {
+TestModel qdq_conv(int s8_bits) {
   GraphBuilder b("qdq_conv");
   const Shape x_shape{1, 3, 10, 10};
   const std::string x = b.input("x", DType::f32, dims_of(x_shape));
@@ -55,7 +64,7 @@ TestModel qdq_conv() {
   const std::string xz = b.initializer("x_zero", scalar<std::uint8_t>(128));
   const std::string xq = b.node("QuantizeLinear", {x, xs, xz});
   const std::string xd = b.node("DequantizeLinear", {xq, xs, xz});
-  const std::string w = b.initializer("w", random_ints(DType::i8, {8, 3, 3, 3}, 3, -127, 128));
+  const std::string w = b.initializer("w", s8_weights({8, 3, 3, 3}, 3, s8_bits));
   const std::string ws = b.initializer("w_scale", random_tensor(DType::f32, {8}, 4, 0.002, 0.01));
   const std::string wz = b.initializer("w_zero", Tensor(DType::i8, {8}));
   const std::string wd = b.node("DequantizeLinear", {w, ws, wz}, {{"axis", std::int64_t{0}}});
@@ -74,7 +83,7 @@ TestModel qdq_conv() {
 
 // QLinearConv: groups, strides, pads, per-channel weight scales, int32 bias.
 TestModel qlinear_conv(const std::string& name, DType data_type, std::int64_t group,
-                       std::int64_t dilation) {
+                       std::int64_t dilation, int s8_bits) {
   GraphBuilder b(name);
   const std::int64_t channels = 8, out_channels = group == channels ? 8 : 6;
   const Shape x_shape{2, channels, 9, 9};
@@ -84,7 +93,7 @@ TestModel qlinear_conv(const std::string& name, DType data_type, std::int64_t gr
   const std::string xs = b.initializer("x_scale", scalar_f32(0.02f));
   const std::string xz = b.initializer("x_zero", zero);
   const Shape w_shape{out_channels, channels / group, 3, 3};
-  const std::string w = b.initializer("w", random_ints(DType::i8, w_shape, 11, -127, 128));
+  const std::string w = b.initializer("w", s8_weights(w_shape, 11, s8_bits));
   const std::string ws =
       b.initializer("w_scale", random_tensor(DType::f32, {out_channels}, 12, 0.002, 0.01));
   const std::string wz = b.initializer("w_zero", Tensor(DType::i8, {out_channels}));
@@ -107,13 +116,13 @@ TestModel qlinear_conv(const std::string& name, DType data_type, std::int64_t gr
 }
 
 // QLinearMatMul with batch broadcasting; b per tensor or per column.
-TestModel qlinear_matmul(const std::string& name, bool per_column) {
+TestModel qlinear_matmul(const std::string& name, bool per_column, int s8_bits) {
   GraphBuilder b(name);
   const Shape a_shape{2, 3, 32};
   const std::string a = b.input("a", DType::u8, dims_of(a_shape));
   const std::string as = b.initializer("a_scale", scalar_f32(0.03f));
   const std::string az = b.initializer("a_zero", scalar<std::uint8_t>(130));
-  const std::string bw = b.initializer("b", random_ints(DType::i8, {32, 5}, 21, -127, 128));
+  const std::string bw = b.initializer("b", s8_weights({32, 5}, 21, s8_bits));
   const std::string bs = b.initializer(
       "b_scale", per_column ? random_tensor(DType::f32, {5}, 22, 0.002, 0.01) : scalar_f32(0.005f));
   const std::string bz =
@@ -165,11 +174,11 @@ TestModel dynamic_quantize(const std::string& name, bool zeros) {
 
 // The dynamic-quantization pattern of a linear layer: DynamicQuantizeLinear -> MatMulInteger
 // (int8 weights) -> Cast -> Mul by a_scale * b_scale -> Add bias.
-TestModel dynamic_linear() {
+TestModel dynamic_linear(int s8_bits) {
   GraphBuilder b("dynamic_linear");
   const std::string x = b.input("x", DType::f32, dims_of({3, 24}));
   const auto q = b.node_multi("DynamicQuantizeLinear", {x}, 3);
-  const std::string w = b.initializer("w", random_ints(DType::i8, {24, 7}, 61, -127, 128));
+  const std::string w = b.initializer("w", s8_weights({24, 7}, 61, s8_bits));
   const std::string wz = b.initializer("w_zero", scalar<std::int8_t>(0));
   const std::string acc = b.node("MatMulInteger", {q[0], w, q[2], wz});
   const std::string accf = b.node("Cast", {acc}, {{"to", std::int64_t{1}}});
@@ -267,18 +276,18 @@ TestModel qlinear_add_pool() {
       "qlinear_add_pool", std::move(graph), {{"x", random_ints(DType::u8, x_shape, 92, 0, 256)}}};
 }
 
-std::vector<TestModel> all_models() {
+std::vector<TestModel> all_models(int s8_bits) {
   std::vector<TestModel> models;
-  models.push_back(qdq_conv());
-  models.push_back(qlinear_conv("qlinear_conv_u8", DType::u8, 2, 1));
-  models.push_back(qlinear_conv("qlinear_conv_i8_depthwise", DType::i8, 8, 2));
-  models.push_back(qlinear_matmul("qlinear_matmul", false));
-  models.push_back(qlinear_matmul("qlinear_matmul_per_column", true));
+  models.push_back(qdq_conv(s8_bits));
+  models.push_back(qlinear_conv("qlinear_conv_u8", DType::u8, 2, 1, s8_bits));
+  models.push_back(qlinear_conv("qlinear_conv_i8_depthwise", DType::i8, 8, 2, 8));
+  models.push_back(qlinear_matmul("qlinear_matmul", false, s8_bits));
+  models.push_back(qlinear_matmul("qlinear_matmul_per_column", true, s8_bits));
   models.push_back(matmul_integer());
   models.push_back(conv_integer());
   models.push_back(dynamic_quantize("dynamic_quantize", false));
   models.push_back(dynamic_quantize("dynamic_quantize_zeros", true));
-  models.push_back(dynamic_linear());
+  models.push_back(dynamic_linear(s8_bits));
   models.push_back(quantize_per_axis());
   models.push_back(matmul_nbits({"matmul_nbits", 64, 32, 4, NBitsZeroPoints::packed, false}));
   models.push_back(
@@ -305,7 +314,7 @@ void write_model(const TestModel& model, const std::filesystem::path& dir, std::
   runtime::SessionOptions options;
   options.backend = runtime::BackendKind::reference;
   options.threads = 1;
-  runtime::Session session = runtime::Session::from_file(file, options);
+  runtime::Session session(onnx_io::load_model(file), options);
   const std::filesystem::path out_dir = dir / (model.name + ".edgeperf");
   std::filesystem::create_directories(out_dir);
   for (const auto& [name, tensor] : session.run(model.inputs)) {
@@ -317,15 +326,17 @@ void write_model(const TestModel& model, const std::filesystem::path& dir, std::
 }  // namespace edgeperf
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: quant_models_gen OUT_DIR\n";
+  const bool seven_bits =
+      argc == 4 && std::string(argv[2]) == "--s8-weight-bits" && std::string(argv[3]) == "7";
+  if (argc != 2 && !seven_bits) {
+    std::cerr << "usage: quant_models_gen OUT_DIR [--s8-weight-bits 7]\n";
     return 2;
   }
   try {
     const std::filesystem::path dir = argv[1];
     std::filesystem::create_directories(dir);
     std::ofstream manifest(dir / "manifest.txt");
-    for (const edgeperf::TestModel& model : edgeperf::all_models()) {
+    for (const edgeperf::TestModel& model : edgeperf::all_models(seven_bits ? 7 : 8)) {
       edgeperf::with_error_context(model.name,
                                    [&] { edgeperf::write_model(model, dir, manifest); });
     }

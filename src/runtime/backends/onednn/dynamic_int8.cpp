@@ -7,6 +7,8 @@
 #include <dnnl.hpp>
 #include <optional>
 
+#include "int8_patterns.h"
+
 namespace edgeperf::runtime::onednn {
 namespace {
 
@@ -323,7 +325,8 @@ std::vector<Step> lower_dynamic_matmuls(const LoweringInput& input, std::vector<
   for (std::size_t index = 0; index < input.nodes.size(); ++index) {
     if (taken[index]) continue;
     const std::optional<DynamicMatMul> pattern = matcher.match(index);
-    if (!pattern) continue;
+    // Where oneDNN's products would saturate, the reference MatMulInteger runs it exactly.
+    if (!pattern || !int8_products_exact(*pattern->weights)) continue;
     bool free = true;
     for (std::size_t i = pattern->first; i < pattern->last; ++i) free = free && !taken[i];
     if (!free) continue;

@@ -1,9 +1,31 @@
 #include "int8_patterns.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace edgeperf::runtime::onednn {
+
+bool cpu_has_vnni() {
+  using dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case cpu_isa::avx512_core_vnni:
+    case cpu_isa::avx512_core_bf16:
+    case cpu_isa::avx512_core_amx:
+    case cpu_isa::avx2_vnni:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool int8_products_exact(const Tensor& s8_weights) {
+  if (cpu_has_vnni()) return true;
+  const auto values = s8_weights.values<std::int8_t>();
+  return std::all_of(values.begin(), values.end(),
+                     [](std::int8_t value) { return value >= -64 && value <= 63; });
+}
+
 namespace {
 
 using dnnl::memory;

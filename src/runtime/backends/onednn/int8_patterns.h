@@ -12,6 +12,15 @@
 
 namespace edgeperf::runtime::onednn {
 
+// Whether oneDNN's int8 convolutions and inner products compute exact int32 sums with
+// these s8 weights on this CPU. Without VNNI (AVX2, AVX-512 without VNNI) oneDNN
+// multiplies with vpmaddubsw, which saturates the sum of two u8*s8 products to int16:
+// exact only for 7-bit weights ([-64, 63], as `edgeperf quantize --reduce-range`
+// writes); full-range weights give results off by tens of LSB. Where this is false the
+// region runs the conv or gemm in f32 between DequantizeLinear and QuantizeLinear.
+bool int8_products_exact(const Tensor& s8_weights);
+bool cpu_has_vnni();
+
 // real = scale * (q - zero_point), one scale for the whole tensor.
 struct ActivationQuant {
   float scale = 1.0f;

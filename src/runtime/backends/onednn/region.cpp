@@ -1027,6 +1027,7 @@ class RegionBuilder {
   // An int8 conv; spec.bias is f32 (real units) or int32 (accumulator units).
   bool emit_int8_conv(std::size_t index, const ConvSpec& spec, const QuantizedAlias& input,
                       const QuantizedWeights& weights, const QuantizedChain& chain) {
+    if (!int8_products_exact(*weights.values)) return false;
     if (emit_depthwise_u8(index, spec, input, weights, chain)) return true;
     const PlannedNode& node = planned(index);
     const Shape& w = spec.weights->shape();
@@ -1175,6 +1176,7 @@ class RegionBuilder {
 
   bool emit_int8_gemm(std::size_t index, const GemmSpec& spec, const QuantizedAlias& input,
                       const QuantizedWeights& weights, const QuantizedChain& chain) {
+    if (!int8_products_exact(*weights.values)) return false;
     const PlannedNode& node = planned(index);
     if (value(input.source).md.dims().size() != 2) return false;
     const std::optional<std::vector<std::int8_t>> weight_values = int8_weights_nk(spec, weights);
