@@ -5,6 +5,7 @@
 
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/core/process_stats.h"
+#include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/runtime/model_stats.h"
 
 namespace edgeperf::bench {
@@ -105,7 +106,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   session_options.sparse = options.sparse;
   session_options.own_int8_kernels = options.own_int8_kernels;
   const auto load_start = Clock::now();
-  runtime::Session session = runtime::Session::from_file(model, session_options);
+  runtime::Session session(onnx_io::load_model(model), session_options);
   result.load_ms = elapsed_ms(load_start);
   result.threads = session.threads();
   if (image_folder) {
@@ -161,8 +162,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   if (dataset_ptr) {
     result.accuracy = score(run_dataset(session, *dataset_ptr), dataset_ptr->labels);
   } else if (options.reference_model) {
-    runtime::Session reference =
-        runtime::Session::from_file(*options.reference_model, session_options);
+    runtime::Session reference(onnx_io::load_model(*options.reference_model), session_options);
     const auto fidelity_feeds =
         runtime::random_inputs(session, options.seed + 1, options.batches.front());
     const auto expected = reference.run(fidelity_feeds);

@@ -13,6 +13,7 @@
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/core/npy.h"
 #include "edgeperf/core/process_stats.h"
+#include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/runtime/session.h"
 
 namespace edgeperf::cli {
@@ -83,7 +84,7 @@ void run(const RunOptions& options) {
   for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
 
   const auto load_start = Clock::now();
-  runtime::Session session = runtime::Session::from_file(options.model, session_options);
+  runtime::Session session(onnx_io::load_model(options.model), session_options);
   const double load_ms = elapsed_ms(load_start);
 
   feeds = runtime::random_inputs(session, options.seed, 0, feeds);

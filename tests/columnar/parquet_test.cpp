@@ -9,9 +9,9 @@
 #include <limits>
 #include <random>
 
-#include "../../src/columnar/parquet/delta.h"
-#include "../../src/columnar/parquet/format.h"
-#include "../../src/columnar/parquet/rle.h"
+#include "parquet/delta.h"
+#include "parquet/format.h"
+#include "parquet/rle.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "imu_sample.h"

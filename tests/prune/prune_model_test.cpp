@@ -17,7 +17,7 @@ const std::string kFixtures = std::string(EP_SOURCE_DIR) + "/models/fixtures/";
 double accuracy_of(const std::string& model_bytes, const bench::Dataset& data) {
   runtime::SessionOptions options;
   options.input_shapes["input"] = data.inputs.shape();
-  runtime::Session session = runtime::Session::from_bytes(model_bytes, options);
+  runtime::Session session(onnx_io::load_model_from_bytes(model_bytes), options);
   const auto outputs = session.run({{"input", data.inputs}});
   return bench::score(outputs.at("logits"), data.labels).top1;
 }

@@ -1,10 +1,11 @@
+#include "edgeperf/runtime/session.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "edgeperf/graph/builder.h"
 #include "edgeperf/runtime/model_stats.h"
-#include "edgeperf/runtime/session.h"
 
 namespace edgeperf::runtime {
 namespace {
@@ -59,8 +60,7 @@ TEST(Session, ABadShapeKeepsThePreviousPlan) {
 
 TEST(Session, NaNAndInfFlowThrough) {
   Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
-  const auto outputs = session.run(
-      {{"x", make_tensor<float>({1, 3}, {NAN, INFINITY, -INFINITY})}});
+  const auto outputs = session.run({{"x", make_tensor<float>({1, 3}, {NAN, INFINITY, -INFINITY})}});
   const auto values = outputs.begin()->second.values<float>();
   EXPECT_TRUE(std::isnan(values[0]));
   EXPECT_TRUE(std::isinf(values[1]));
@@ -101,6 +101,56 @@ TEST(Session, ThreadsAreHonoured) {
   Session session(small_graph(), SessionOptions{BackendKind::reference, 3});
   EXPECT_EQ(session.threads(), 3);
   EXPECT_GE(physical_core_count(), 1);
+}
+
+// y = Relu(x + 1) * 2 for a batch of `rows` rows of 1, 2, 3.
+Tensor batch_of(std::int64_t rows) {
+  Tensor x(DType::f32, {rows, 3});
+  for (std::int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = float(i % 3 + 1);
+  return x;
+}
+
+void expect_small_graph_output(Session& session, std::int64_t rows) {
+  const auto outputs = session.run({{"x", batch_of(rows)}});
+  const Tensor& y = outputs.at(session.outputs()[0].name);
+  ASSERT_EQ(y.shape(), (Shape{rows, 3}));
+  for (std::int64_t i = 0; i < y.numel(); ++i) {
+    EXPECT_FLOAT_EQ(y.values<float>()[i], 2.0f * float(i % 3 + 2)) << "row count " << rows;
+  }
+}
+
+TEST(Session, AlternatingShapesReuseTheirPlans) {
+  Session session(small_graph(), SessionOptions{BackendKind::automatic, 1});
+  EXPECT_EQ(session.plans_built(), 1u);
+  expect_small_graph_output(session, 320);
+  expect_small_graph_output(session, 640);
+  expect_small_graph_output(session, 320);
+  expect_small_graph_output(session, 640);
+  EXPECT_EQ(session.plans_built(), 3u);   // the first plan, then one per new shape
+  expect_small_graph_output(session, 1);  // the construction-time plan is cached too
+  EXPECT_EQ(session.plans_built(), 3u);
+  EXPECT_EQ(session.value_descs().at("x").shape, (Shape{1, 3}));
+}
+
+TEST(Session, PlanCacheDropsTheLeastRecentlyUsedShape) {
+  SessionOptions options{BackendKind::reference, 1};
+  options.plan_cache_size = 2;
+  Session session(small_graph(), options);  // batch 1
+  expect_small_graph_output(session, 2);
+  expect_small_graph_output(session, 1);  // cached
+  EXPECT_EQ(session.plans_built(), 2u);
+  expect_small_graph_output(session, 3);  // evicts batch 2, the least recent
+  expect_small_graph_output(session, 1);  // still cached
+  EXPECT_EQ(session.plans_built(), 3u);
+  expect_small_graph_output(session, 2);  // built again
+  EXPECT_EQ(session.plans_built(), 4u);
+}
+
+TEST(Session, ABadShapeBuildsNoPlan) {
+  Session session(small_graph(), SessionOptions{BackendKind::reference, 1});
+  EXPECT_THROW(session.run({{"x", Tensor(DType::f32, {2, 5})}}), Error);
+  EXPECT_EQ(session.plans_built(), 1u);
+  EXPECT_EQ(session.inputs()[0].resolved_shape(), (Shape{1, 3}));
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 #pragma once
-// A backend lowers the graph's runtime nodes into executable steps. The session
-// offers every node that is not folded to a constant; the backend claims what it
-// can, possibly fusing several nodes into one step (a conv with its activation,
-// or a whole region that keeps blocked layouts between ops). Unclaimed nodes
-// become reference steps.
+// Backends are execution providers, as in ONNX Runtime. The session holds an ordered
+// provider list for its whole life (for example {sparse, onednn, reference}) and, for
+// each input shape, offers the first provider every runtime node (nodes not folded to
+// constants). A provider claims what it can, possibly fusing several nodes into one
+// step (a conv with its activation, or a whole region that keeps blocked layouts
+// between ops). Each maximal run of nodes it leaves is offered to the next provider;
+// the reference provider, last, claims everything. Each provider owns its options.
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,7 +30,8 @@ struct LoweringInput {
   std::map<std::string, std::vector<std::size_t>> consumers;
   std::vector<std::string> graph_outputs;
   int threads = 1;
-  bool own_int8_kernels = true;  // SessionOptions::own_int8_kernels
+  std::int64_t opset = 13;       // of the default ONNX domain
+  bool own_int8_kernels = true;  // OnednnOptions::own_int8_kernels, set by that provider
   // The whole graph, for backends that look behind folded constants (the int8
   // weights and scales of a DequantizeLinear the session folded). May be null.
   const graph::Graph* graph = nullptr;
@@ -47,6 +51,9 @@ struct Step {
   std::string label;    // e.g. "Conv+Relu 'conv1'"
 };
 
+// The provider contract. A provider is created once per session; lower() runs once
+// per input shape the session plans for (plans are cached by shape), so anything a
+// provider tunes by timing is decided on the first lowering and remembered.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -58,6 +65,22 @@ class Backend {
   virtual std::vector<Step> lower(const LoweringInput& input) = 0;
 };
 
-std::unique_ptr<Backend> make_onednn_backend();
+// The sub-problem of nodes [first, last) with indices from 0: consumers outside the
+// range make their values graph outputs, so a provider exports every value read elsewhere.
+LoweringInput slice(const LoweringInput& input, std::size_t first, std::size_t last);
+
+// Lowers with providers[0], then offers each maximal run of unclaimed nodes to the
+// rest of the list, in order. Steps come back in topological order; nodes no provider
+// claims are left out (a list ending with the reference provider claims them all).
+std::vector<Step> lower_with(const LoweringInput& input, std::span<Backend* const> providers);
+
+struct OnednnOptions {
+  // Our own int8 kernels (3x3 depthwise u8, RGB input quantization) inside oneDNN
+  // regions; false: oneDNN's primitives only, for A/B comparisons.
+  bool own_int8_kernels = true;
+};
+std::unique_ptr<Backend> make_onednn_backend(OnednnOptions options = {});
+// Claims every node, one reference kernel each: the last provider of every list.
+std::unique_ptr<Backend> make_reference_backend();
 
 }  // namespace edgeperf::runtime

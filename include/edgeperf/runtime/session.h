@@ -3,7 +3,6 @@
 // then call run(). Everything that can fail because of the model (unsupported ops,
 // bad shapes) fails in the constructor; run() fails only on bad inputs.
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +32,9 @@ struct SessionOptions {
   // Our own int8 kernels (3x3 depthwise u8) where they apply; false: oneDNN's only,
   // for A/B comparisons.
   bool own_int8_kernels = true;
+  // Plans kept for the most recently used input shapes: switching back to one of them
+  // costs no re-planning.
+  std::size_t plan_cache_size = 4;
 };
 
 struct StepInfo {
@@ -51,14 +53,13 @@ struct MemoryPlanInfo {
 class Session {
  public:
   Session(graph::Graph graph, SessionOptions options = {});
-  static Session from_file(const std::filesystem::path& path, SessionOptions options = {});
-  static Session from_bytes(const std::string& bytes, SessionOptions options = {});
   ~Session();
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
 
   // Runs the model. Inputs by name; every graph input must be given with its
-  // planned dtype and shape (a different shape re-plans). Returns outputs by name.
+  // planned dtype. A shape not seen before builds a plan for it (re-plans); the
+  // plans of recent shapes are cached. Returns outputs by name.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
 
   const graph::Graph& graph() const;
@@ -69,6 +70,8 @@ class Session {
   std::vector<StepInfo> steps() const;
   MemoryPlanInfo memory_plan() const;
   int threads() const;
+  // Plans built so far: one at construction, then one per input shape not cached.
+  std::size_t plans_built() const;
 
  private:
   struct Impl;

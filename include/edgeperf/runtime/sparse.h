@@ -2,6 +2,7 @@
 // The sparse backend: FC (Gemm, 2-D MatMul) and 1x1 Conv layers whose constant weight is
 // mostly zeros run on CSR kernels of our own. In `automatic` mode each candidate is timed
 // against the dense backend on its real shapes when the plan is built, and the faster wins.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ struct SparseOptions {
   // decide a split.
   double min_window_gain = 0.05;
 };
+
+// The sparse provider: claims the layers it chooses and compares them against `dense`
+// (the next provider of the list, which must outlive it).
+std::unique_ptr<Backend> make_sparse_backend(const SparseOptions& options, Backend& dense);
 
 // Lowers with the sparse backend first, then hands each contiguous run of the nodes it
 // did not claim to `dense`. Steps use indices into input.nodes, as Backend::lower does.

@@ -27,9 +27,12 @@ class ScopedOmpThreads {
 
 class OnednnBackend final : public Backend {
  public:
+  explicit OnednnBackend(OnednnOptions options) : options_(options) {}
   std::string name() const override { return "onednn"; }
 
-  std::vector<Step> lower(const LoweringInput& input) override {
+  std::vector<Step> lower(const LoweringInput& offered) override {
+    LoweringInput input = offered;
+    input.own_int8_kernels = options_.own_int8_kernels;
     const ScopedOmpThreads threads(input.threads);
     const std::size_t count = input.nodes.size();
     std::vector<bool> taken(count, false);
@@ -57,10 +60,15 @@ class OnednnBackend final : public Backend {
     }
     return steps;
   }
+
+ private:
+  OnednnOptions options_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_onednn_backend() { return std::make_unique<OnednnBackend>(); }
+std::unique_ptr<Backend> make_onednn_backend(OnednnOptions options) {
+  return std::make_unique<OnednnBackend>(options);
+}
 
 }  // namespace edgeperf::runtime

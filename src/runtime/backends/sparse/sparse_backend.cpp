@@ -271,26 +271,6 @@ class SparseKernel final : public Kernel {
   Tensor workspace_;  // FC: zero-padded inputs; strided conv: the input pixels it reads
 };
 
-// The sub-problem of nodes [first, last): consumers outside the range become graph
-// outputs, so a backend exports every value read elsewhere.
-LoweringInput slice(const LoweringInput& input, std::size_t first, std::size_t last) {
-  LoweringInput part = input;  // keeps every field a backend may read
-  part.consumers.clear();
-  part.nodes.assign(input.nodes.begin() + static_cast<std::ptrdiff_t>(first),
-                    input.nodes.begin() + static_cast<std::ptrdiff_t>(last));
-  for (const auto& [value, consumers] : input.consumers) {
-    for (std::size_t consumer : consumers) {
-      if (consumer >= first && consumer < last) {
-        part.consumers[value].push_back(consumer - first);
-      } else if (std::find(part.graph_outputs.begin(), part.graph_outputs.end(), value) ==
-                 part.graph_outputs.end()) {
-        part.graph_outputs.push_back(value);
-      }
-    }
-  }
-  return part;
-}
-
 std::vector<Step> lower_range(const LoweringInput& input, std::size_t first, std::size_t last,
                               Backend& dense) {
   if (first >= last) return {};
@@ -475,29 +455,66 @@ std::optional<Step> choose(const LoweringInput& input, const Layer& layer,
 }  // namespace
 }  // namespace sparse
 
+// Claims the sparse layers only; the provider list offers the rest to `dense`. A
+// layer's choice is timed on the first lowering (at session creation) and reused for
+// every later input shape, so no timing runs when a session re-plans.
+class SparseBackend final : public Backend {
+ public:
+  SparseBackend(SparseOptions options, Backend& dense) : options_(options), dense_(dense) {}
+  std::string name() const override { return "sparse"; }
+
+  std::vector<Step> lower(const LoweringInput& input) override {
+    std::vector<Step> steps;
+    std::size_t unclaimed_from = 0;
+    for (std::size_t index = 0; index < input.nodes.size() && options_.mode != SparseMode::off;
+         ++index) {
+      const std::optional<sparse::Layer> layer = sparse::parse_layer(input, index);
+      if (!layer) continue;
+      std::optional<Step> step = decide(input, *layer, unclaimed_from);
+      if (!step) continue;
+      steps.push_back(std::move(*step));
+      index = layer->last;
+      unclaimed_from = layer->last + 1;
+    }
+    return steps;
+  }
+
+ private:
+  struct Decision {
+    bool sparse = false;
+    std::string label;
+  };
+
+  std::optional<Step> decide(const LoweringInput& input, const sparse::Layer& layer,
+                             std::size_t unclaimed_from) {
+    const std::string key = input.nodes[layer.first].node->outputs.at(0);
+    if (auto known = decisions_.find(key); known != decisions_.end()) {
+      if (!known->second.sparse) return std::nullopt;
+      Step step = sparse::make_step(input, layer);
+      step.label = known->second.label;
+      return step;
+    }
+    std::optional<Step> step = with_error_context(
+        "node " + input.nodes[layer.first].node->label(),
+        [&] { return sparse::choose(input, layer, unclaimed_from, options_, dense_); });
+    decisions_[key] = Decision{step.has_value(), step ? step->label : ""};
+    return step;
+  }
+
+  SparseOptions options_;
+  Backend& dense_;
+  std::map<std::string, Decision> decisions_;  // by the layer's first output
+};
+
+std::unique_ptr<Backend> make_sparse_backend(const SparseOptions& options, Backend& dense) {
+  return std::make_unique<SparseBackend>(options, dense);
+}
+
 std::vector<Step> lower_sparse_then(const LoweringInput& input, const SparseOptions& options,
                                     Backend& dense) {
-  std::vector<Step> steps;
-  std::size_t unclaimed_from = 0;
-  for (std::size_t index = 0; index < input.nodes.size() && options.mode != SparseMode::off;
-       ++index) {
-    const std::optional<sparse::Layer> layer = sparse::parse_layer(input, index);
-    if (!layer) continue;
-    std::optional<Step> step = with_error_context("node " + input.nodes[index].node->label(), [&] {
-      return sparse::choose(input, *layer, unclaimed_from, options, dense);
-    });
-    if (!step) continue;
-    for (Step& dense_step : sparse::lower_range(input, unclaimed_from, index, dense)) {
-      steps.push_back(std::move(dense_step));
-    }
-    steps.push_back(std::move(*step));
-    index = layer->last;
-    unclaimed_from = layer->last + 1;
-  }
-  for (Step& dense_step : sparse::lower_range(input, unclaimed_from, input.nodes.size(), dense)) {
-    steps.push_back(std::move(dense_step));
-  }
-  return steps;
+  SparseBackend sparse(options, dense);
+  Backend* const providers[] = {&sparse, &dense};
+  return lower_with(input, providers);
 }
 
 }  // namespace edgeperf::runtime

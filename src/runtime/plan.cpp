@@ -1,0 +1,168 @@
+#include "plan.h"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "edgeperf/runtime/memory_planner.h"
+
+namespace edgeperf::runtime {
+
+Plan::Plan(const PlanRequest& request)
+    : graph_(request.graph), known_(evaluate_static(request.graph, resolve_inputs(request))) {
+  lower(request);
+  plan_memory();
+  bind_steps();
+  resolve_outputs();
+}
+
+std::map<std::string, TensorDesc> Plan::resolve_inputs(const PlanRequest& request) {
+  std::map<std::string, TensorDesc> descs;
+  for (const graph::ValueInfo& input : graph_.inputs) {
+    graph::ValueInfo resolved = input;
+    Shape shape;
+    if (auto given = request.input_shapes.find(input.name); given != request.input_shapes.end()) {
+      shape = given->second;
+      if (input.has_shape) {
+        EP_CHECK(shape.size() == input.dims.size(),
+                 "input '{}' has rank {} but the model expects {}", input.name, shape.size(),
+                 input.to_string());
+        for (std::size_t i = 0; i < shape.size(); ++i) {
+          EP_CHECK(!input.dims[i].is_static() || input.dims[i].size == shape[i],
+                   "input '{}' has shape {} but the model expects {}", input.name,
+                   shape_to_string(shape), input.to_string());
+        }
+      }
+    } else {
+      EP_CHECK(input.has_shape, "input '{}' has no shape in the model; give one", input.name);
+      shape = input.resolved_shape(request.symbolic_dim_size);
+    }
+    element_count(shape, "input '" + input.name + "'");
+    resolved.dims.clear();
+    for (std::int64_t dim : shape) resolved.dims.push_back(graph::Dim::fixed(dim));
+    resolved.has_shape = true;
+    inputs_.push_back(resolved);
+    descs[input.name] = TensorDesc{input.dtype, shape};
+  }
+  return descs;
+}
+
+void Plan::lower(const PlanRequest& request) {
+  LoweringInput input;
+  input.nodes = known_.runtime_nodes;
+  input.threads = request.threads;
+  input.opset = graph_.opset;
+  input.graph = &graph_;
+  for (std::size_t i = 0; i < input.nodes.size(); ++i) {
+    for (const std::string& value : input.nodes[i].node->inputs) {
+      if (!value.empty()) input.consumers[value].push_back(i);
+    }
+  }
+  for (const graph::ValueInfo& output : graph_.outputs) input.graph_outputs.push_back(output.name);
+  steps_ = lower_with(input, request.providers);
+  std::size_t covered = 0;
+  for (const Step& step : steps_) covered += step.nodes.size();
+  EP_CHECK(covered == input.nodes.size(), "internal: the backends left {} of {} nodes unclaimed",
+           input.nodes.size() - covered, input.nodes.size());
+}
+
+void Plan::plan_memory() {
+  std::map<std::string, std::size_t> last_use;
+  for (std::size_t s = 0; s < steps_.size(); ++s) {
+    for (const std::string& value : steps_[s].inputs) last_use[value] = s;
+  }
+  for (const graph::ValueInfo& output : graph_.outputs) last_use[output.name] = steps_.size();
+
+  std::vector<BufferRequest> requests;
+  std::vector<std::string> names;
+  for (std::size_t s = 0; s < steps_.size(); ++s) {
+    for (std::size_t o = 0; o < steps_[s].outputs.size(); ++o) {
+      const std::string& value = steps_[s].outputs[o];
+      if (value.empty()) continue;
+      const TensorDesc& desc = steps_[s].output_descs.at(o);
+      const auto last = last_use.find(value);
+      requests.push_back(
+          BufferRequest{desc.nbytes(), s, last == last_use.end() ? s : last->second});
+      names.push_back(value);
+      slots_[value] = Slot{desc, 0};
+    }
+    memory_.kernel_workspace_bytes += steps_[s].kernel->workspace_bytes();
+    memory_.packed_weight_bytes += steps_[s].kernel->packed_weight_bytes();
+  }
+  const ArenaPlan plan = plan_arena(requests);
+  for (std::size_t i = 0; i < names.size(); ++i) slots_[names[i]].offset = plan.offsets[i];
+  memory_.arena_bytes = plan.arena_bytes;
+  for (const PlannedNode& node : known_.runtime_nodes) {
+    for (const TensorDesc& desc : node.outputs) memory_.activation_bytes_total += desc.nbytes();
+  }
+  arena_ =
+      Tensor(DType::u8, {static_cast<std::int64_t>(std::max<std::size_t>(plan.arena_bytes, 1))});
+}
+
+void Plan::resolve_outputs() {
+  outputs_ = graph_.outputs;
+  for (graph::ValueInfo& output : outputs_) {
+    const TensorDesc& desc = known_.descs.at(output.name);
+    output.dtype = desc.dtype;
+    output.dims.clear();
+    for (std::int64_t dim : desc.shape) output.dims.push_back(graph::Dim::fixed(dim));
+    output.has_shape = true;
+  }
+}
+
+Tensor Plan::resolve(const std::string& name, const std::map<std::string, Tensor>& feeds) {
+  if (name.empty()) return Tensor();
+  if (auto slot = slots_.find(name); slot != slots_.end()) {
+    return Tensor::view(slot->second.desc.dtype, slot->second.desc.shape,
+                        arena_.bytes().data() + slot->second.offset);
+  }
+  if (auto constant = known_.constants.find(name); constant != known_.constants.end()) {
+    return constant->second;
+  }
+  if (auto feed = feeds.find(name); feed != feeds.end()) return feed->second;
+  fail("internal: value '{}' has no storage", name);
+}
+
+void Plan::bind_steps() {
+  for (const Step& step : steps_) {
+    StepBinding binding;
+    for (const std::string& name : step.inputs) {
+      const bool is_feed = !name.empty() && !slots_.count(name) && !known_.constants.count(name);
+      if (is_feed) binding.feed_positions.emplace_back(binding.inputs.size(), name);
+      binding.inputs.push_back(is_feed ? Tensor() : resolve(name, {}));
+    }
+    for (const std::string& name : step.outputs) binding.outputs.push_back(resolve(name, {}));
+    bindings_.push_back(std::move(binding));
+  }
+}
+
+std::map<std::string, Tensor> Plan::run(const std::map<std::string, Tensor>& feeds, int threads) {
+  omp_set_num_threads(threads);
+  const RunContext context{threads};
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    StepBinding& binding = bindings_[i];
+    for (const auto& [position, name] : binding.feed_positions)
+      binding.inputs[position] = feeds.at(name);
+    steps_[i].kernel->run(context, binding.inputs, binding.outputs);
+    for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = Tensor();
+  }
+  std::map<std::string, Tensor> results;
+  for (const graph::ValueInfo& output : graph_.outputs) {
+    results[output.name] = resolve(output.name, feeds).clone();
+  }
+  return results;
+}
+
+std::vector<StepInfo> Plan::step_infos() const {
+  std::vector<StepInfo> infos;
+  for (const Step& step : steps_) {
+    StepInfo info{step.label, step.backend, {}};
+    for (std::size_t node : step.nodes) {
+      info.ops.push_back(known_.runtime_nodes[node].node->op_type);
+    }
+    infos.push_back(std::move(info));
+  }
+  return infos;
+}
+
+}  // namespace edgeperf::runtime

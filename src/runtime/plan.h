@@ -1,0 +1,70 @@
+#pragma once
+// A plan: everything the session needs to run its graph at one set of input shapes
+// (inferred descriptors, folded constants, lowered steps, the activation arena and
+// each step's bound tensors). The session caches plans by input shapes.
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "edgeperf/runtime/backend.h"
+#include "edgeperf/runtime/session.h"
+#include "edgeperf/runtime/static_eval.h"
+
+namespace edgeperf::runtime {
+
+using InputShapes = std::map<std::string, Shape>;
+
+struct PlanRequest {
+  const graph::Graph& graph;
+  const InputShapes& input_shapes;  // inputs not named here take their model shape
+  std::int64_t symbolic_dim_size = 1;
+  int threads = 1;
+  std::span<Backend* const> providers;
+};
+
+class Plan {
+ public:
+  explicit Plan(const PlanRequest& request);
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds, int threads);
+
+  const std::vector<graph::ValueInfo>& inputs() const { return inputs_; }
+  const std::vector<graph::ValueInfo>& outputs() const { return outputs_; }
+  const std::map<std::string, TensorDesc>& descs() const { return known_.descs; }
+  const MemoryPlanInfo& memory() const { return memory_; }
+  std::vector<StepInfo> step_infos() const;
+
+ private:
+  struct Slot {
+    TensorDesc desc;
+    std::size_t offset = 0;
+  };
+  // Per step, the tensors it reads and writes, bound once; only the positions that
+  // read graph inputs are filled in on each run.
+  struct StepBinding {
+    std::vector<Tensor> inputs, outputs;
+    std::vector<std::pair<std::size_t, std::string>> feed_positions;
+  };
+
+  std::map<std::string, TensorDesc> resolve_inputs(const PlanRequest& request);
+  void lower(const PlanRequest& request);
+  void plan_memory();
+  void bind_steps();
+  void resolve_outputs();
+  Tensor resolve(const std::string& name, const std::map<std::string, Tensor>& feeds);
+
+  const graph::Graph& graph_;
+  std::vector<graph::ValueInfo> inputs_;  // with resolved static shapes
+  std::vector<graph::ValueInfo> outputs_;
+  StaticEvaluation known_;
+  std::vector<Step> steps_;
+  std::map<std::string, Slot> slots_;
+  Tensor arena_;  // u8, 64-byte aligned; every runtime activation is a view into it
+  MemoryPlanInfo memory_;
+  std::vector<StepBinding> bindings_;
+};
+
+}  // namespace edgeperf::runtime
