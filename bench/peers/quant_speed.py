@@ -8,6 +8,8 @@ only (--onednn-kernels-only), to show what edgeperf's own int8 kernels add. MLPs
 from the quant_models tool (bench/quant). Every configuration is measured in rounds
 that rotate the order of the peers, each round a fresh process with warm-up runs,
 so slow drifts of machine load hit every peer alike. Ratios compare p50 latencies.
+--baseline EDGEPERF adds the same models run by another edgeperf binary (the build
+before a change) to the rotation, with after/before ratios.
 """
 
 import argparse
@@ -43,7 +45,8 @@ def run_peer(args, peer, model, input_spec, threads, runs, work):
     if peer == "ort":
         cmd = [args.node, str(REPO / "bench" / "peers" / "ort_run.js"), *common]
     else:
-        cmd = [args.edgeperf, "run", *common, "--backend", "auto"]
+        binary = args.baseline if peer == "baseline" else args.edgeperf
+        cmd = [binary, "run", *common, "--backend", "auto"]
         if peer == "edgeperf-onednn-only":
             cmd.append("--onednn-kernels-only")
     base.run_checked(cmd, f"{peer} {model.name} threads={threads}", args.timeout)
@@ -113,6 +116,7 @@ def parse_args(argv):
     parser.add_argument("--quant-models", default=str(REPO / "build" / "bench" / "quant" /
                                                       "quant_models"))
     parser.add_argument("--node", default=shutil.which("node") or "node")
+    parser.add_argument("--baseline", help="another edgeperf binary, measured as extra peers")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--runs", type=int, default=200, help="timed runs per peer and config")
     parser.add_argument("--warmup", type=int, default=10, help="untimed runs per round")
@@ -173,6 +177,13 @@ def main(argv):
                                    "ort int8": ("ort", work / f"{name}_dynamic.onnx", spec)},
                             {"int8/fp32": ("edgeperf int8", "edgeperf fp32"),
                              "int8/ort": ("edgeperf int8", "ort int8")}))
+        if args.baseline:
+            for model, peers, pairs in configs:
+                for precision in ("fp32", "int8"):
+                    _, path, spec = peers[f"edgeperf {precision}"]
+                    peers[f"baseline {precision}"] = ("baseline", path, spec)
+                    pairs[f"{precision} after/before"] = (f"edgeperf {precision}",
+                                                          f"baseline {precision}")
         for model, peers, pairs in configs:
             for threads in threads_list:
                 started = time.time()

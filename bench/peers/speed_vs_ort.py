@@ -6,6 +6,10 @@ Both peers get the same model file and the same seeded input. Per configuration
 peers in ABBA order, so slow drifts of machine load hit both sides alike. Every
 round is a fresh process: it reports load time, first-run latency and peak RSS,
 and after --warmup untimed runs, its share of the timed runs.
+
+--baseline EDGEPERF adds a third peer, another edgeperf binary (the build before a
+change), in the same rotation, and a before/after column: a refactor is checked for
+speed in one run, on one machine state.
 """
 
 import argparse
@@ -57,8 +61,9 @@ def peer_command(args, peer, model, input_spec, threads, runs, timings):
     common = [str(model), "--input", f"{input_spec[0]}={input_spec[1]}", "--threads",
               str(threads), "--repeat", str(runs), "--warmup", str(args.warmup),
               "--timings-json", str(timings)]
-    if peer == "edgeperf":
-        return [args.edgeperf, "run", *common, "--backend", "auto"]
+    if peer in ("edgeperf", "baseline"):
+        binary = args.edgeperf if peer == "edgeperf" else args.baseline
+        return [binary, "run", *common, "--backend", "auto"]
     return [args.node, str(REPO / "bench" / "peers" / "ort_run.js"), *common]
 
 
@@ -79,15 +84,23 @@ def split_runs(total, rounds):
     return [base + (1 if i < extra else 0) for i in range(rounds)]
 
 
-def abba_order(round_index):
-    return ("edgeperf", "ort") if round_index % 2 == 0 else ("ort", "edgeperf")
+def peers_of(args):
+    return ("edgeperf", "ort", "baseline") if args.baseline else ("edgeperf", "ort")
+
+
+def round_order(peers, round_index):
+    """ABBA for two peers; for three, each peer takes each position in turn."""
+    if len(peers) == 2:
+        return peers if round_index % 2 == 0 else peers[::-1]
+    shift = round_index % len(peers)
+    return peers[shift:] + peers[:shift]
 
 
 def measure_config(args, model, input_spec, threads, work):
     samples = {peer: {"latencies_ms": [], "load_ms": [], "first_run_ms": [],
-                      "peak_rss_bytes": [], "arena_bytes": []} for peer in ("edgeperf", "ort")}
+                      "peak_rss_bytes": [], "arena_bytes": []} for peer in peers_of(args)}
     for i, runs in enumerate(split_runs(args.runs, args.rounds)):
-        for peer in abba_order(i):
+        for peer in round_order(peers_of(args), i):
             result = run_round(args, peer, model, input_spec, threads, runs, work)
             s = samples[peer]
             s["latencies_ms"] += result["latencies_ms"]
@@ -142,11 +155,20 @@ def markdown_tables(results):
         lines.append(f"| {r['model']} | {r['threads']} | {e['p50_ms']:.3f} | {e['p90_ms']:.3f} "
                      f"| {o['p50_ms']:.3f} | {o['p90_ms']:.3f} | {ratio:.3f} "
                      f"| <= {TARGET_RATIO} | {verdict} | {e['min_ms']:.3f} | {o['min_ms']:.3f} |")
+    if "baseline" in results[0]:
+        lines += ["", "| model | threads | baseline p50 ms | edgeperf p50 ms | after/before p50 "
+                  "| baseline p90 ms | edgeperf p90 ms | baseline/ORT p50 |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in results:
+            b, e, o = r["baseline"], r["edgeperf"], r["ort"]
+            lines.append(f"| {r['model']} | {r['threads']} | {b['p50_ms']:.3f} | {e['p50_ms']:.3f} "
+                         f"| {e['p50_ms'] / b['p50_ms']:.3f} | {b['p90_ms']:.3f} "
+                         f"| {e['p90_ms']:.3f} | {b['p50_ms'] / o['p50_ms']:.3f} |")
     lines += ["", "| model | threads | peer | load ms | first run ms | peak RSS MiB | arena MiB |",
               "|---|---|---|---|---|---|---|"]
     fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
     for r in results:
-        for peer in ("edgeperf", "ort"):
+        for peer in [p for p in ("edgeperf", "baseline", "ort") if p in r]:
             s = r[peer]
             lines.append(f"| {r['model']} | {r['threads']} | {peer} | {fmt(s['load_ms'], '.1f')} "
                          f"| {fmt(s['first_run_ms'], '.2f')} | {fmt(s['peak_rss_mib'], '.1f')} "
@@ -158,6 +180,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edgeperf", default=str(REPO / "build" / "edgeperf"))
     parser.add_argument("--node", default=shutil.which("node") or "node")
+    parser.add_argument("--baseline", help="another edgeperf binary, measured as a third peer")
     parser.add_argument("--models", default=DEFAULT_MODELS)
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--runs", type=int, default=200, help="timed runs per peer and config")
@@ -190,8 +213,7 @@ def main(argv):
                 started = time.time()
                 samples = measure_config(args, model, input_spec, threads, work)
                 summary = {"model": name, "threads": threads,
-                           "edgeperf": summarize(samples["edgeperf"]),
-                           "ort": summarize(samples["ort"])}
+                           **{peer: summarize(samples[peer]) for peer in peers_of(args)}}
                 results.append(summary)
                 raw.append({"model": name, "threads": threads, **samples})
                 print(f"measured {name} threads={threads} in {time.time() - started:.0f} s",
