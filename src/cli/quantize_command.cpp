@@ -11,11 +11,12 @@
 
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/core/file_io.h"
+#include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/passes/passes.h"
+#include "edgeperf/quant/dataset_source.h"
 #include "edgeperf/quant/quality.h"
 #include "edgeperf/quant/quantize.h"
-#include "quantize_data.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -64,8 +65,26 @@ quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
 quant::QuantizeResult run_quantize(const graph::Graph& model, const QuantizeCliOptions& cli,
                                    const quant::QuantizeOptions& options) {
   if (cli.calib.empty()) return quant::quantize_model(model, options, nullptr);
-  NpyCalibrationSource source(cli.calib, model, cli.calib_samples);
+  quant::DatasetSampleSource source(cli.calib, model, cli.calib_samples);
   return quant::quantize_model(model, options, &source);
+}
+
+// Labeled held-out data for mixed precision, shaped for the model's input.
+eval::Evaluator evaluator_for(const std::string& data, const graph::Graph& model) {
+  return with_error_context("--data", [&] {
+    EP_CHECK(model.inputs.size() == 1,
+             "calibration and evaluation data need a model with one input; this one has {}",
+             model.inputs.size());
+    eval::LoadOptions load;
+    load.input = model.inputs.front();
+    return eval::Evaluator(eval::load_dataset(data, load));
+  });
+}
+
+// Top-1 accuracy in points (0..100).
+double accuracy_points(const eval::Evaluator& evaluator, const graph::Graph& model) {
+  const eval::Accuracy accuracy = evaluator.accuracy(model);
+  return 100.0 * static_cast<double>(accuracy.top1_correct) / static_cast<double>(accuracy.samples);
 }
 
 struct MixedPrecisionOutcome {
@@ -79,7 +98,7 @@ MixedPrecisionOutcome apply_mixed_precision(const graph::Graph& model,
                                             quant::QuantizeOptions& options,
                                             quant::QuantizeResult& result) {
   MixedPrecisionOutcome outcome;
-  const bench::Dataset data = load_eval_data(cli.data, model);
+  const eval::Evaluator evaluator = evaluator_for(cli.data, model);
   std::vector<std::string> layers;
   std::map<std::string, double> sqnr;
   for (const quant::LayerReport& layer : result.layers) {
@@ -94,7 +113,9 @@ MixedPrecisionOutcome apply_mixed_precision(const graph::Graph& model,
     trial.exclude.insert(float_layers.begin(), float_layers.end());
     return run_quantize(model, cli, trial).model;
   };
-  const auto evaluate = [&](const graph::Graph& graph) { return accuracy_points(graph, data); };
+  const auto evaluate = [&](const graph::Graph& graph) {
+    return accuracy_points(evaluator, graph);
+  };
   outcome.decisions =
       quant::choose_mixed_precision(layers, build, evaluate, cli.accuracy_budget, sqnr);
   std::set<std::string> kept = user_excluded;
@@ -112,8 +133,8 @@ MixedPrecisionOutcome apply_mixed_precision(const graph::Graph& model,
       }
     }
   }
-  outcome.float_accuracy = accuracy_points(model, data);
-  outcome.quantized_accuracy = accuracy_points(result.model, data);
+  outcome.float_accuracy = accuracy_points(evaluator, model);
+  outcome.quantized_accuracy = accuracy_points(evaluator, result.model);
   return outcome;
 }
 

@@ -10,6 +10,7 @@
 
 #include "edgeperf/bench/stats.h"
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/core/npy.h"
 #include "edgeperf/core/process_stats.h"
@@ -24,10 +25,7 @@ struct RunOptions {
   std::string model;
   std::vector<std::string> inputs;  // NAME=FILE.npy
   std::string output_dir;
-  int threads = 0;
-  std::string backend = "auto";
-  std::string sparse = "auto";
-  bool onednn_kernels_only = false;
+  runtime::SessionOptions session;
   std::uint64_t seed = 0;
   int repeat = 0;
   int warmup = 10;
@@ -75,11 +73,7 @@ std::string output_file_name(const std::string& name) {
 
 void run(const RunOptions& options) {
   std::map<std::string, Tensor> feeds = load_inputs(options);
-  runtime::SessionOptions session_options;
-  session_options.backend = runtime::parse_backend(options.backend);
-  session_options.sparse = runtime::parse_sparse_mode(options.sparse);
-  session_options.own_int8_kernels = !options.onednn_kernels_only;
-  session_options.threads = options.threads;
+  runtime::SessionOptions session_options = options.session;
   for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
 
   const auto load_start = Clock::now();
@@ -113,7 +107,7 @@ void run(const RunOptions& options) {
   fmt::print(
       "backend {}, threads {}, load {:.1f} ms, first run {:.2f} ms, arena {:.2f} MB, peak RSS "
       "{:.1f} MB\n",
-      options.backend, session.threads(), load_ms, first_run_ms,
+      runtime::backend_name(options.session.backend), session.threads(), load_ms, first_run_ms,
       static_cast<double>(memory.arena_bytes + memory.kernel_workspace_bytes) / 1e6,
       static_cast<double>(peak_rss_bytes()) / 1e6);
   if (!latencies.empty()) {
@@ -129,7 +123,7 @@ void run(const RunOptions& options) {
         {"peak_rss_bytes", peak_rss_bytes()},
         {"arena_bytes", memory.arena_bytes + memory.kernel_workspace_bytes},
         {"threads", session.threads()},
-        {"backend", options.backend}};
+        {"backend", runtime::backend_name(options.session.backend)}};
     write_file_atomic(options.timings_json, timings.dump(2) + "\n");
   }
 }
@@ -144,17 +138,8 @@ void add_run_command(CLI::App& app) {
                       "NAME=FILE.npy (repeatable); missing inputs get seeded random data");
   command->add_option("--output-dir", options->output_dir,
                       "Write each output as DIR/<output name>.npy");
-  command->add_option("--threads", options->threads, "Threads (default: physical cores)")
-      ->check(CLI::Range(1, 1024));
-  command->add_option("--backend", options->backend, "auto | onednn | reference")
-      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
-  command
-      ->add_option("--sparse", options->sparse,
-                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
-      ->check(CLI::IsMember({"auto", "off", "force"}));
-  command->add_flag("--onednn-kernels-only", options->onednn_kernels_only,
-                    "Run int8 layers on oneDNN only, not on edgeperf's own kernels (A/B)");
-  command->add_option("--seed", options->seed, "Seed for random inputs");
+  add_session_flags(*command, options->session);
+  add_seed_flag(*command, options->seed);
   command->add_option("--repeat", options->repeat, "Time this many runs after warm-up")
       ->check(CLI::Range(0, 10000000));
   command->add_option("--warmup", options->warmup, "Warm-up runs before timing")
