@@ -1,7 +1,5 @@
 #include "edgeperf/bench/model_bench.h"
 
-#include <chrono>
-
 
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/core/process_stats.h"
@@ -10,12 +8,6 @@
 
 namespace edgeperf::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double elapsed_ms(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // One query = `repeats` runs of a batch of `batch` samples (a model with a fixed batch
 // of 1 serves a multi-sample query by running repeatedly).
@@ -76,16 +68,16 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
 
   reset_peak_rss();
   const runtime::SessionOptions& session_options = options.session;
-  const auto load_start = Clock::now();
+  const Stopwatch load;
   runtime::Session session = runtime::Session::from_file(model, session_options);
-  result.load_ms = elapsed_ms(load_start);
+  result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
   if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
 
   auto feeds = runtime::random_inputs(session, options.seed, options.batches.front());
-  const auto first_start = Clock::now();
+  const Stopwatch first_run;
   session.run(feeds);
-  result.first_run_ms = elapsed_ms(first_start);
+  result.first_run_ms = first_run.elapsed_ms();
 
   const runtime::ModelStats stats = runtime::model_stats(session);
   result.parameters = stats.parameters;

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
 #include "edgeperf/bench/report.h"
+#include "edgeperf/bench/runner.h"
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/file_io.h"
@@ -58,8 +58,7 @@ class ProgressBar {
   }
   void operator()(std::size_t done, std::size_t total) {
     if (!tty_) return;
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double elapsed = stopwatch_.elapsed_seconds();
     if (elapsed < 2.0) return;
     const double fraction =
         total ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
@@ -74,7 +73,7 @@ class ProgressBar {
   std::string label_;
   bool tty_;
   bool drawn_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  bench::Stopwatch stopwatch_;
 };
 
 void print_table(const nlohmann::json& report) {

@@ -3,11 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "edgeperf/bench/runner.h"
 #include "edgeperf/bench/stats.h"
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/cli/session_flags.h"
@@ -18,8 +19,6 @@
 
 namespace edgeperf::cli {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct RunOptions {
   std::string model;
@@ -32,8 +31,16 @@ struct RunOptions {
   std::string timings_json;
 };
 
-double elapsed_ms(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+// `repeat` timed runs after `warmup` untimed ones (none at all when repeat is 0).
+std::vector<double> time_repeated_runs(runtime::Session& session,
+                                       const std::map<std::string, Tensor>& feeds,
+                                       const RunOptions& options) {
+  if (options.repeat == 0) return {};
+  bench::RunConfig config;
+  config.runs = static_cast<std::size_t>(options.repeat);
+  config.warmup_runs = static_cast<std::size_t>(options.warmup);
+  config.max_seconds = std::numeric_limits<double>::infinity();  // exactly `repeat` runs
+  return bench::measure([&] { session.run(feeds); }, config).latencies_ms;
 }
 
 std::map<std::string, Tensor> load_inputs(const RunOptions& options) {
@@ -76,23 +83,17 @@ void run(const RunOptions& options) {
   runtime::SessionOptions session_options = options.session;
   for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
 
-  const auto load_start = Clock::now();
+  const bench::Stopwatch load;
   runtime::Session session = runtime::Session::from_file(options.model, session_options);
-  const double load_ms = elapsed_ms(load_start);
+  const double load_ms = load.elapsed_ms();
 
   feeds = runtime::random_inputs(session, options.seed, 0, feeds);
   for (const auto& [name, tensor] : feeds) warn_non_finite("input", name, tensor);
 
-  const auto first_start = Clock::now();
+  const bench::Stopwatch first_run;
   std::map<std::string, Tensor> outputs = session.run(feeds);
-  const double first_run_ms = elapsed_ms(first_start);
-
-  std::vector<double> latencies;
-  for (int i = 0; i < options.repeat + (options.repeat > 0 ? options.warmup : 0); ++i) {
-    const auto start = Clock::now();
-    session.run(feeds);
-    if (i >= options.warmup) latencies.push_back(elapsed_ms(start));
-  }
+  const double first_run_ms = first_run.elapsed_ms();
+  const std::vector<double> latencies = time_repeated_runs(session, feeds, options);
 
   if (!options.output_dir.empty()) std::filesystem::create_directories(options.output_dir);
   for (const auto& [name, tensor] : outputs) {
