@@ -1,6 +1,5 @@
 #include "edgeperf/bench/model_bench.h"
 
-
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/core/process_stats.h"
 #include "edgeperf/eval/evaluator.h"

@@ -1,7 +1,7 @@
 #pragma once
 // How a sensitivity scan scores a candidate model: top-1 accuracy on a labeled set, or output
 // fidelity (SQNR) against the dense model when there are no labels.
-#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
