@@ -1,21 +1,13 @@
 #include "edgeperf/bench/model_bench.h"
 
-#include <chrono>
-#include <cstring>
-
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/core/process_stats.h"
+#include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/runtime/model_stats.h"
 
 namespace edgeperf::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double elapsed_ms(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // One query = `repeats` runs of a batch of `batch` samples (a model with a fixed batch
 // of 1 serves a multi-sample query by running repeatedly).
@@ -44,43 +36,19 @@ bool has_dynamic_batch(const runtime::Session& session) {
          !inputs.front().dims.front().is_static();
 }
 
-const graph::ValueInfo& single_input(const runtime::Session& session, const std::string& path) {
-  EP_CHECK(!session.inputs().empty(), "{}: the model has no inputs", path);
-  return session.inputs().front();
-}
-
-// The dataset's samples must match the model's first input, minus the batch dimension.
-void check_dataset_matches(const runtime::Session& session, const Dataset& dataset,
-                           const std::string& path) {
-  const graph::ValueInfo& input = single_input(session, path);
-  const Shape model_shape = input.resolved_shape();
-  const Shape expected(model_shape.begin() + 1, model_shape.end());
-  EP_CHECK(dataset.sample_shape() == expected && dataset.inputs.dtype() == input.dtype,
-           "dataset samples are {} {} but model '{}' input '{}' takes {} {} per sample",
-           dtype_name(dataset.inputs.dtype()), shape_to_string(dataset.sample_shape()), path,
-           input.name, dtype_name(input.dtype), shape_to_string(expected));
-}
-
-// Runs the whole dataset through the session in batches; returns the stacked first output.
-Tensor run_dataset(runtime::Session& session, const Dataset& dataset) {
+// The labeled dataset shaped for the model's first input. A .npy dataset is read before
+// the RSS reset (`loaded`), so that only the run counts in peak RSS; an image folder is
+// decoded here, at the model's input size.
+eval::Dataset dataset_for(const runtime::Session& session, const std::filesystem::path& data,
+                          std::optional<eval::Dataset> loaded, const std::string& model) {
+  EP_CHECK(!session.inputs().empty(), "{}: the model has no inputs", model);
   const graph::ValueInfo& input = session.inputs().front();
-  const std::int64_t batch =
-      has_dynamic_batch(session) ? std::min<std::int64_t>(32, dataset.size()) : 1;
-  Tensor stacked;
-  for (std::int64_t first = 0; first < dataset.size(); first += batch) {
-    const std::int64_t count = std::min(batch, dataset.size() - first);
-    const auto outputs = session.run({{input.name, dataset.batch(first, count)}});
-    const Tensor& out = outputs.at(session.graph().outputs.front().name);
-    if (stacked.empty()) {
-      Shape shape = out.shape();
-      shape[0] = dataset.size();
-      stacked = Tensor(out.dtype(), shape);
-    }
-    const std::size_t row_bytes = out.nbytes() / static_cast<std::size_t>(count);
-    std::memcpy(static_cast<std::byte*>(stacked.raw()) + row_bytes * first, out.raw(),
-                out.nbytes());
-  }
-  return stacked;
+  return with_error_context(model, [&] {
+    if (loaded) return eval::shaped_for(std::move(*loaded), input, data);
+    eval::LoadOptions load;
+    load.input = input;
+    return eval::load_dataset(data, load);
+  });
 }
 
 }  // namespace
@@ -90,36 +58,26 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   ModelResult result;
   result.path = model.string();
   result.label = options.label.empty() ? model.stem().string() : options.label;
-  result.backend = runtime::backend_name(options.backend);
+  result.backend = runtime::backend_name(options.session.backend);
   EP_CHECK(std::filesystem::is_regular_file(model), "model '{}' does not exist", model.string());
   result.file_bytes = std::filesystem::file_size(model);
-  const Dataset* dataset_ptr = nullptr;
-  std::optional<Dataset> dataset;
-  const bool image_folder = options.data && is_image_folder(*options.data);
-  if (options.data && !image_folder) {
-    dataset = load_dataset(*options.data);
-    dataset_ptr = &*dataset;
+  std::optional<eval::Dataset> dataset;
+  if (options.data && !eval::is_image_folder(*options.data)) {
+    dataset = eval::load_dataset(*options.data);
   }
 
   reset_peak_rss();
-  runtime::SessionOptions session_options{options.backend, options.threads};
-  session_options.sparse = options.sparse;
-  session_options.own_int8_kernels = options.own_int8_kernels;
-  const auto load_start = Clock::now();
+  const runtime::SessionOptions& session_options = options.session;
+  const Stopwatch load;
   runtime::Session session(onnx_io::load_model(model), session_options);
-  result.load_ms = elapsed_ms(load_start);
+  result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
-  if (image_folder) {
-    const Shape input_shape = single_input(session, result.path).resolved_shape();
-    dataset = load_image_folder(*options.data, Shape(input_shape.begin() + 1, input_shape.end()));
-    dataset_ptr = &*dataset;
-  }
-  if (dataset_ptr) check_dataset_matches(session, *dataset_ptr, result.path);
+  if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
 
   auto feeds = runtime::random_inputs(session, options.seed, options.batches.front());
-  const auto first_start = Clock::now();
+  const Stopwatch first_run;
   session.run(feeds);
-  result.first_run_ms = elapsed_ms(first_start);
+  result.first_run_ms = first_run.elapsed_ms();
 
   const runtime::ModelStats stats = runtime::model_stats(session);
   result.parameters = stats.parameters;
@@ -159,15 +117,15 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
           session, runtime::random_inputs(session, options.seed, batch), batch, count / batch);
     });
   }
-  if (dataset_ptr) {
-    result.accuracy = score(run_dataset(session, *dataset_ptr), dataset_ptr->labels);
+  if (dataset) {
+    result.accuracy = eval::accuracy_of(eval::run_dataset(session, *dataset), *dataset);
   } else if (options.reference_model) {
     runtime::Session reference(onnx_io::load_model(*options.reference_model), session_options);
     const auto fidelity_feeds =
         runtime::random_inputs(session, options.seed + 1, options.batches.front());
     const auto expected = reference.run(fidelity_feeds);
     const auto actual = session.run(fidelity_feeds);
-    result.fidelity = compare_outputs(expected.begin()->second, actual.begin()->second);
+    result.fidelity = eval::compare_outputs(expected.begin()->second, actual.begin()->second);
   }
   result.peak_rss_bytes = peak_rss_bytes();
   return result;

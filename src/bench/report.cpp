@@ -23,7 +23,7 @@ json optional_number(const std::optional<double>& value) {
   return value ? json(*value) : json(nullptr);
 }
 
-json accuracy_json(const Accuracy& a) {
+json accuracy_json(const eval::Accuracy& a) {
   return json{{"samples", a.samples}, {"top1", a.top1},   {"top5", a.top5},
               {"top1_correct", a.top1_correct}, {"top5_correct", a.top5_correct},
               {"per_class", a.per_class}, {"confusion", a.confusion}};

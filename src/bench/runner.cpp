@@ -9,16 +9,10 @@
 namespace edgeperf::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 double time_query_ms(SystemUnderTest& sut) {
-  const auto start = Clock::now();
+  const Stopwatch stopwatch;
   sut.process_query();
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  return stopwatch.elapsed_ms();
 }
 
 double median_of(std::vector<double> window) {
@@ -30,9 +24,9 @@ double median_of(std::vector<double> window) {
 // or warmup_seconds pass. Returns whether it stabilized.
 bool adaptive_warmup(SystemUnderTest& sut, double limit_seconds, std::size_t& runs_done) {
   constexpr std::size_t kWindow = 10;
-  const auto start = Clock::now();
+  const Stopwatch stopwatch;
   std::vector<double> previous, current;
-  while (seconds_since(start) < limit_seconds) {
+  while (stopwatch.elapsed_seconds() < limit_seconds) {
     current.push_back(time_query_ms(sut));
     ++runs_done;
     if (current.size() < kWindow) continue;
@@ -67,9 +61,9 @@ Measurement measure(SystemUnderTest& sut, const RunConfig& config, const Progres
     ++result.warmup_runs_done;
   }
   result.latencies_ms.reserve(config.runs);
-  const auto start = Clock::now();
+  const Stopwatch stopwatch;
   while (true) {
-    const double elapsed = seconds_since(start);
+    const double elapsed = stopwatch.elapsed_seconds();
     const bool enough_runs = result.latencies_ms.size() >= config.runs;
     if ((enough_runs && elapsed >= config.min_seconds) ||
         (elapsed >= config.max_seconds && !result.latencies_ms.empty())) {
@@ -80,7 +74,7 @@ Measurement measure(SystemUnderTest& sut, const RunConfig& config, const Progres
       progress(result.latencies_ms.size(), config.runs);
     }
   }
-  result.wall_seconds = seconds_since(start);
+  result.wall_seconds = stopwatch.elapsed_seconds();
   const auto queries = static_cast<double>(result.latencies_ms.size());
   result.throughput_qps = queries / result.wall_seconds;
   result.throughput_sps = result.throughput_qps * static_cast<double>(sut.samples_per_query());
@@ -92,7 +86,21 @@ class EmptySut final : public SystemUnderTest {
  public:
   void process_query() override {}
 };
+
+class FunctionSut final : public SystemUnderTest {
+ public:
+  explicit FunctionSut(const std::function<void()>& query) : query_(query) {}
+  void process_query() override { query_(); }
+
+ private:
+  const std::function<void()>& query_;
+};
 }  // namespace
+
+Measurement measure(const std::function<void()>& query, const RunConfig& config) {
+  FunctionSut sut(query);
+  return measure(sut, config);
+}
 
 double harness_overhead_ns(std::size_t iterations) {
   EmptySut empty;

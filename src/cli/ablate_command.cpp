@@ -10,14 +10,15 @@
 
 #include "edgeperf/bench/model_bench.h"
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/passes/passes.h"
 #include "edgeperf/prune/prune.h"
 #include "edgeperf/prune/sparse_format.h"
+#include "edgeperf/quant/dataset_source.h"
 #include "edgeperf/quant/quantize.h"
-#include "quantize_data.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -31,7 +32,7 @@ struct AblateOptions {
   std::string model, data, calibration, json_path, markdown_path, work_dir;
   std::vector<std::string> steps;
   std::size_t runs = 100;
-  int threads = 0;
+  runtime::SessionOptions session;
 };
 
 void check_steps(const std::vector<std::string>& steps) {
@@ -49,7 +50,7 @@ graph::Graph apply_quantize(const graph::Graph& model, const AblateOptions& opti
   quantize.mode = quant::QuantMode::static_int8;
   quantize.format = quant::QuantFormat::qdq;
   quantize.per_channel = true;
-  NpyCalibrationSource source(options.calibration, model, 0);
+  quant::DatasetSampleSource source(options.calibration, model, 0);
   return quant::quantize_model(model, quantize, &source).model;
 }
 
@@ -82,7 +83,7 @@ json measure_stage(const fs::path& path, const std::string& after, const AblateO
   bench::ModelBenchOptions bench_options;
   bench_options.run.runs = options.runs;
   bench_options.run.warmup_runs = std::max<std::size_t>(5, options.runs / 10);
-  bench_options.threads = options.threads;
+  bench_options.session = options.session;
   bench_options.data = fs::path(options.data);
   const bench::ModelResult result = bench::bench_model(path, bench_options);
   EP_CHECK(result.accuracy.has_value(), "stage '{}': the benchmark measured no accuracy", after);
@@ -192,7 +193,7 @@ void run_ablate(AblateOptions options) {
                           ? options.calibration
                           : options.calibration + " (the evaluation data: no --calib given)"},
       {"runs", options.runs},
-      {"threads", options.threads},
+      {"threads", options.session.threads},
       {"prune_sparsity", kPruneSparsity}};
   report["orders"] = json::array({run_order(dense, options.steps, baseline, "forward", options),
                                   run_order(dense, reverse, baseline, "reverse", options)});
@@ -227,8 +228,9 @@ void add_ablate_command(CLI::App& app) {
                       "Calibration samples for quantize (default: the --data inputs)");
   command->add_option("--runs", options->runs, "Timed queries per stage")
       ->check(CLI::Range(1, 1000000));
-  command->add_option("--threads", options->threads, "Threads (0: physical cores)")
-      ->check(CLI::Range(0, 1024));
+  add_session_flags(
+      *command, options->session,
+      {.min_threads = 0, .backend = false, .sparse = false, .onednn_kernels_only = false});
   command->add_option("--work-dir", options->work_dir, "Where the stage models are written");
   command->add_option("--json", options->json_path, "Write the JSON report (edgeperf.ablate/1)");
   command->add_option("--md", options->markdown_path, "Write the Markdown report");

@@ -3,7 +3,6 @@
 // time, feeding the streaming GroupBy kernel.
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeperf/bench/runner.h"
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/columnar/kernels.h"
 #include "edgeperf/columnar/parquet.h"
@@ -287,10 +287,9 @@ std::string format_value(const Agg& agg, double value) {
 void run_analyze(const AnalyzeArgs& args) {
   const Plan plan = make_plan(args);
   Totals totals;
-  const auto start = std::chrono::steady_clock::now();
+  const bench::Stopwatch stopwatch;
   const columnar::GroupByResult result = aggregate(args, plan, totals);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = stopwatch.elapsed_seconds();
 
   std::vector<std::size_t> widths = {std::max<std::size_t>(args.groupby.size(), 8)};
   for (const auto& agg : plan.aggs) widths.push_back(std::max<std::size_t>(agg.text.size(), 12));

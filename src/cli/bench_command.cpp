@@ -3,14 +3,16 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
 #include "edgeperf/bench/report.h"
+#include "edgeperf/bench/runner.h"
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/file_io.h"
+#include "edgeperf/eval/dataset.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -22,9 +24,7 @@ struct BenchCommandOptions {
   bench::RunConfig run;
   std::vector<int> threads;
   std::vector<std::int64_t> batches = {1};
-  std::string backend = "auto";
-  std::string sparse = "auto";
-  bool onednn_kernels_only = false;
+  runtime::SessionOptions session;  // threads come from `threads`, one run per count
   std::string data, reference;
   std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
@@ -58,8 +58,7 @@ class ProgressBar {
   }
   void operator()(std::size_t done, std::size_t total) {
     if (!tty_) return;
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double elapsed = stopwatch_.elapsed_seconds();
     if (elapsed < 2.0) return;
     const double fraction =
         total ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 0;
@@ -74,7 +73,7 @@ class ProgressBar {
   std::string label_;
   bool tty_;
   bool drawn_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  bench::Stopwatch stopwatch_;
 };
 
 void print_table(const nlohmann::json& report) {
@@ -107,8 +106,9 @@ void run_bench(const BenchCommandOptions& options) {
   check_writable(options.markdown, "--md");
   check_writable(options.csv, "--csv");
   check_writable(options.html, "--html");
-  if (!options.data.empty() && !bench::is_image_folder(options.data)) {
-    bench::load_dataset(options.data);  // fail early on a bad dataset
+  if (!options.data.empty() && !eval::is_image_folder(options.data)) {
+    // Fails early on a bad dataset.
+    with_error_context("--data", [&] { return eval::load_dataset(options.data); });
   }
   std::optional<bench::ScenarioConfig> scenario;
   EP_CHECK(options.qps == -1 || options.qps > 0, "--qps must be greater than 0, got {}",
@@ -142,10 +142,8 @@ void run_bench(const BenchCommandOptions& options) {
     for (int threads : thread_counts) {
       bench::ModelBenchOptions model_options;
       model_options.run = options.run;
-      model_options.threads = threads;
-      model_options.backend = runtime::parse_backend(options.backend);
-      model_options.sparse = runtime::parse_sparse_mode(options.sparse);
-      model_options.own_int8_kernels = !options.onednn_kernels_only;
+      model_options.session = options.session;
+      model_options.session.threads = threads;
       model_options.batches = options.batches;
       model_options.seed = options.seed;
       model_options.scenario = scenario;
@@ -198,20 +196,13 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--batch", options->batches, "Batch sizes, e.g. 1,8")
       ->delimiter(',')
       ->check(CLI::Range(1, 65536));
-  command->add_option("--backend", options->backend, "auto | onednn | reference")
-      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
-  command
-      ->add_option("--sparse", options->sparse,
-                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
-      ->check(CLI::IsMember({"auto", "off", "force"}));
-  command->add_flag("--onednn-kernels-only", options->onednn_kernels_only,
-                    "Run int8 layers on oneDNN only, not on edgeperf's own kernels (A/B)");
+  add_session_flags(*command, options->session, {.threads = false});
   command->add_option("--data", options->data,
                       "Labeled dataset: DIR with inputs.npy + labels.npy, "
                       "PREFIX_{inputs,labels}.npy, or an image folder DIR/<class>/<image>");
   command->add_option("--reference", options->reference,
                       "Reference model for fidelity when there are no labels");
-  command->add_option("--seed", options->seed, "Seed for random inputs");
+  add_seed_flag(*command, options->seed);
   command->add_option("--scenario", options->scenario,
                       "single-stream | multi-stream | server | offline");
   command->add_option("--qps", options->qps, "Server scenario: Poisson arrival rate (queries/s)");

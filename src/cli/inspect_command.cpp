@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/runtime/model_stats.h"
 
@@ -13,9 +14,7 @@ namespace {
 struct InspectOptions {
   std::string model;
   bool json = false;
-  std::string backend = "auto";
-  std::string sparse = "auto";
-  int threads = 0;
+  runtime::SessionOptions session;
 };
 
 nlohmann::json to_json(const graph::Graph& graph, const runtime::ModelStats* stats,
@@ -90,11 +89,7 @@ void inspect(const InspectOptions& options) {
   }
   nlohmann::json report;
   if (unsupported.empty()) {
-    runtime::SessionOptions session_options;
-    session_options.backend = runtime::parse_backend(options.backend);
-    session_options.sparse = runtime::parse_sparse_mode(options.sparse);
-    session_options.threads = options.threads;
-    runtime::Session session(graph, session_options);
+    runtime::Session session(graph, options.session);
     const runtime::ModelStats stats = runtime::model_stats(session);
     report = to_json(session.graph(), &stats, session.steps(), unsupported);
   } else {
@@ -115,14 +110,7 @@ void add_inspect_command(CLI::App& app) {
       app.add_subcommand("inspect", "Op histogram, parameters, MACs, memory plan, unsupported ops");
   command->add_option("model", options->model, "ONNX model file")->required();
   command->add_flag("--json", options->json, "Print JSON");
-  command->add_option("--backend", options->backend, "auto | onednn | reference")
-      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
-  command
-      ->add_option("--sparse", options->sparse,
-                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
-      ->check(CLI::IsMember({"auto", "off", "force"}));
-  command->add_option("--threads", options->threads, "Threads (default: physical cores)")
-      ->check(CLI::Range(1, 1024));
+  add_session_flags(*command, options->session, {.onednn_kernels_only = false});
   command->callback([options] { inspect(*options); });
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/passes/passes.h"
@@ -125,7 +126,7 @@ void add_optimize_command(CLI::App& app) {
   command->add_flag("--verify", options->verify,
                     "Run the original and optimized models on seeded random inputs in edgeperf "
                     "and require equal outputs (1e-4) before writing");
-  command->add_option("--seed", options->seed, "Seed of the --verify inputs");
+  add_seed_flag(*command, options->seed, "Seed of the --verify inputs");
   command->add_flag("--list", options->list, "List the passes");
   command->callback([options] { run_optimize(*options); });
 }

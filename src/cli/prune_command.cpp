@@ -12,9 +12,9 @@
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/prune/channel.h"
 #include "edgeperf/prune/prune.h"
+#include "edgeperf/prune/scoring.h"
 #include "edgeperf/prune/sensitivity.h"
 #include "edgeperf/prune/sparse_format.h"
-#include "prune_eval.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -169,9 +169,11 @@ json run_unstructured(const PruneCliOptions& cli, const graph::Graph& graph, dou
   if (!cli.sensitivity.empty()) {
     EP_CHECK(options.method == prune::Method::magnitude,
              "--sensitivity works with --method magnitude, not {}", cli.method);
-    EvalData data = load_scoring_data(cli.sensitivity, graph);
+    prune::ScoringData data = with_error_context("--sensitivity " + cli.sensitivity, [&] {
+      return prune::load_scoring_data(cli.sensitivity, graph);
+    });
     const std::string description = data.description;
-    const ModelScorer scorer(graph, std::move(data));
+    const prune::ModelScorer scorer(graph, std::move(data));
     fmt::print("sensitivity scan on {}\n", description);
     const prune::SensitivityResult scan =
         prune::sensitivity_scan(graph, options, std::cref(scorer), scorer.metric_name());

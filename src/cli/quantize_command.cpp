@@ -11,11 +11,12 @@
 
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/core/file_io.h"
+#include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/passes/passes.h"
-#include "edgeperf/quant/quality.h"
+#include "edgeperf/quant/accuracy_budget.h"
+#include "edgeperf/quant/dataset_source.h"
 #include "edgeperf/quant/quantize.h"
-#include "quantize_data.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -72,57 +73,32 @@ quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
 quant::QuantizeResult run_quantize(const graph::Graph& model, const QuantizeCliOptions& cli,
                                    const quant::QuantizeOptions& options) {
   if (cli.calib.empty()) return quant::quantize_model(model, options, nullptr);
-  NpyCalibrationSource source(cli.calib, model, cli.calib_samples);
+  quant::DatasetSampleSource source(cli.calib, model, cli.calib_samples);
   return quant::quantize_model(model, options, &source);
 }
 
-struct MixedPrecisionOutcome {
-  std::vector<quant::MixedPrecisionDecision> decisions;
-  double float_accuracy = NAN;
-  double quantized_accuracy = NAN;
-};
+// Labeled held-out data for mixed precision, shaped for the model's input.
+eval::Evaluator evaluator_for(const std::string& data, const graph::Graph& model) {
+  return with_error_context("--data", [&] {
+    EP_CHECK(model.inputs.size() == 1,
+             "calibration and evaluation data need a model with one input; this one has {}",
+             model.inputs.size());
+    eval::LoadOptions load;
+    load.input = model.inputs.front();
+    return eval::Evaluator(eval::load_dataset(data, load));
+  });
+}
 
-MixedPrecisionOutcome apply_mixed_precision(const graph::Graph& model,
-                                            const QuantizeCliOptions& cli,
-                                            quant::QuantizeOptions& options,
-                                            quant::QuantizeResult& result) {
-  MixedPrecisionOutcome outcome;
-  const bench::Dataset data = load_eval_data(cli.data, model);
-  std::vector<std::string> layers;
-  std::map<std::string, double> sqnr;
-  for (const quant::LayerReport& layer : result.layers) {
-    if (layer.precision == "fp32") continue;
-    layers.push_back(layer.node);
-    if (!std::isnan(layer.sqnr_db)) sqnr[layer.node] = layer.sqnr_db;
-  }
-  const std::set<std::string> user_excluded = options.exclude;
-  const auto build = [&](const std::set<std::string>& float_layers) {
-    quant::QuantizeOptions trial = options;
-    trial.calibration.progress = nullptr;
-    trial.exclude.insert(float_layers.begin(), float_layers.end());
-    return run_quantize(model, cli, trial).model;
+quant::AccuracyBudgetResult apply_mixed_precision(const graph::Graph& model,
+                                                  const QuantizeCliOptions& cli,
+                                                  quant::QuantizeOptions& options,
+                                                  quant::QuantizeResult& result) {
+  const eval::Evaluator held_out = evaluator_for(cli.data, model);
+  const auto quantize = [&](const quant::QuantizeOptions& trial) {
+    return run_quantize(model, cli, trial);
   };
-  const auto evaluate = [&](const graph::Graph& graph) { return accuracy_points(graph, data); };
-  outcome.decisions =
-      quant::choose_mixed_precision(layers, build, evaluate, cli.accuracy_budget, sqnr);
-  std::set<std::string> kept = user_excluded;
-  for (const quant::MixedPrecisionDecision& decision : outcome.decisions) {
-    if (decision.kept_float) kept.insert(decision.node);
-  }
-  if (kept != user_excluded) {
-    options.exclude = kept;
-    result = run_quantize(model, cli, options);
-    for (quant::LayerReport& layer : result.layers) {
-      for (const quant::MixedPrecisionDecision& decision : outcome.decisions) {
-        if (decision.node == layer.node && decision.kept_float) {
-          layer.note = "kept float by mixed precision: " + decision.reason;
-        }
-      }
-    }
-  }
-  outcome.float_accuracy = accuracy_points(model, data);
-  outcome.quantized_accuracy = accuracy_points(result.model, data);
-  return outcome;
+  return quant::fit_accuracy_budget(model, options, result, quantize, held_out,
+                                    cli.accuracy_budget);
 }
 
 nlohmann::json number_or_null(double value) {
@@ -147,7 +123,7 @@ void print_table(const quant::QuantizeResult& result, std::uintmax_t before, std
              static_cast<double>(after) / static_cast<double>(before));
 }
 
-void print_mixed_precision(const MixedPrecisionOutcome& outcome, double budget) {
+void print_mixed_precision(const quant::AccuracyBudgetResult& outcome, double budget) {
   fmt::print("mixed precision (budget {:.2f} points): float {:.2f}%, quantized {:.2f}%\n", budget,
              outcome.float_accuracy, outcome.quantized_accuracy);
   for (const quant::MixedPrecisionDecision& decision : outcome.decisions) {
@@ -158,7 +134,7 @@ void print_mixed_precision(const MixedPrecisionOutcome& outcome, double budget) 
 
 nlohmann::json report_json(const QuantizeCliOptions& cli, const quant::QuantizeResult& result,
                            std::uintmax_t before, std::uintmax_t after,
-                           const std::optional<MixedPrecisionOutcome>& mixed) {
+                           const std::optional<quant::AccuracyBudgetResult>& mixed) {
   nlohmann::json layers = nlohmann::json::array();
   for (const quant::LayerReport& layer : result.layers) {
     layers.push_back({{"node", layer.node},
@@ -223,7 +199,7 @@ void quantize(const QuantizeCliOptions& cli) {
   graph::Graph model = onnx_io::load_model(cli.model);
   if (!cli.no_optimize) model = optimized_for_quantization(std::move(model), pass_log);
   quant::QuantizeResult result = run_quantize(model, cli, options);
-  std::optional<MixedPrecisionOutcome> mixed;
+  std::optional<quant::AccuracyBudgetResult> mixed;
   if (cli.accuracy_budget >= 0) mixed = apply_mixed_precision(model, cli, options, result);
   result.log.insert(result.log.begin(), pass_log.begin(), pass_log.end());
   onnx_io::save_model(result.model, cli.output);

@@ -3,13 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "edgeperf/bench/runner.h"
 #include "edgeperf/bench/stats.h"
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/core/npy.h"
 #include "edgeperf/core/process_stats.h"
@@ -19,24 +21,27 @@
 namespace edgeperf::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 struct RunOptions {
   std::string model;
   std::vector<std::string> inputs;  // NAME=FILE.npy
   std::string output_dir;
-  int threads = 0;
-  std::string backend = "auto";
-  std::string sparse = "auto";
-  bool onednn_kernels_only = false;
+  runtime::SessionOptions session;
   std::uint64_t seed = 0;
   int repeat = 0;
   int warmup = 10;
   std::string timings_json;
 };
 
-double elapsed_ms(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+// `repeat` timed runs after `warmup` untimed ones (none at all when repeat is 0).
+std::vector<double> time_repeated_runs(runtime::Session& session,
+                                       const std::map<std::string, Tensor>& feeds,
+                                       const RunOptions& options) {
+  if (options.repeat == 0) return {};
+  bench::RunConfig config;
+  config.runs = static_cast<std::size_t>(options.repeat);
+  config.warmup_runs = static_cast<std::size_t>(options.warmup);
+  config.max_seconds = std::numeric_limits<double>::infinity();  // exactly `repeat` runs
+  return bench::measure([&] { session.run(feeds); }, config).latencies_ms;
 }
 
 std::map<std::string, Tensor> load_inputs(const RunOptions& options) {
@@ -76,30 +81,20 @@ std::string output_file_name(const std::string& name) {
 
 void run(const RunOptions& options) {
   std::map<std::string, Tensor> feeds = load_inputs(options);
-  runtime::SessionOptions session_options;
-  session_options.backend = runtime::parse_backend(options.backend);
-  session_options.sparse = runtime::parse_sparse_mode(options.sparse);
-  session_options.own_int8_kernels = !options.onednn_kernels_only;
-  session_options.threads = options.threads;
+  runtime::SessionOptions session_options = options.session;
   for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
 
-  const auto load_start = Clock::now();
+  const bench::Stopwatch load;
   runtime::Session session(onnx_io::load_model(options.model), session_options);
-  const double load_ms = elapsed_ms(load_start);
+  const double load_ms = load.elapsed_ms();
 
   feeds = runtime::random_inputs(session, options.seed, 0, feeds);
   for (const auto& [name, tensor] : feeds) warn_non_finite("input", name, tensor);
 
-  const auto first_start = Clock::now();
+  const bench::Stopwatch first_run;
   std::map<std::string, Tensor> outputs = session.run(feeds);
-  const double first_run_ms = elapsed_ms(first_start);
-
-  std::vector<double> latencies;
-  for (int i = 0; i < options.repeat + (options.repeat > 0 ? options.warmup : 0); ++i) {
-    const auto start = Clock::now();
-    session.run(feeds);
-    if (i >= options.warmup) latencies.push_back(elapsed_ms(start));
-  }
+  const double first_run_ms = first_run.elapsed_ms();
+  const std::vector<double> latencies = time_repeated_runs(session, feeds, options);
 
   if (!options.output_dir.empty()) std::filesystem::create_directories(options.output_dir);
   for (const auto& [name, tensor] : outputs) {
@@ -114,7 +109,7 @@ void run(const RunOptions& options) {
   fmt::print(
       "backend {}, threads {}, load {:.1f} ms, first run {:.2f} ms, arena {:.2f} MB, peak RSS "
       "{:.1f} MB\n",
-      options.backend, session.threads(), load_ms, first_run_ms,
+      runtime::backend_name(options.session.backend), session.threads(), load_ms, first_run_ms,
       static_cast<double>(memory.arena_bytes + memory.kernel_workspace_bytes) / 1e6,
       static_cast<double>(peak_rss_bytes()) / 1e6);
   if (!latencies.empty()) {
@@ -130,7 +125,7 @@ void run(const RunOptions& options) {
         {"peak_rss_bytes", peak_rss_bytes()},
         {"arena_bytes", memory.arena_bytes + memory.kernel_workspace_bytes},
         {"threads", session.threads()},
-        {"backend", options.backend}};
+        {"backend", runtime::backend_name(options.session.backend)}};
     write_file_atomic(options.timings_json, timings.dump(2) + "\n");
   }
 }
@@ -145,17 +140,8 @@ void add_run_command(CLI::App& app) {
                       "NAME=FILE.npy (repeatable); missing inputs get seeded random data");
   command->add_option("--output-dir", options->output_dir,
                       "Write each output as DIR/<output name>.npy");
-  command->add_option("--threads", options->threads, "Threads (default: physical cores)")
-      ->check(CLI::Range(1, 1024));
-  command->add_option("--backend", options->backend, "auto | onednn | reference")
-      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
-  command
-      ->add_option("--sparse", options->sparse,
-                   "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
-      ->check(CLI::IsMember({"auto", "off", "force"}));
-  command->add_flag("--onednn-kernels-only", options->onednn_kernels_only,
-                    "Run int8 layers on oneDNN only, not on edgeperf's own kernels (A/B)");
-  command->add_option("--seed", options->seed, "Seed for random inputs");
+  add_session_flags(*command, options->session);
+  add_seed_flag(*command, options->seed);
   command->add_option("--repeat", options->repeat, "Time this many runs after warm-up")
       ->check(CLI::Range(0, 10000000));
   command->add_option("--warmup", options->warmup, "Warm-up runs before timing")

@@ -3,6 +3,7 @@
 
 #include "edgeperf/bench/tinyperf.h"
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
 
@@ -11,7 +12,7 @@ namespace {
 
 struct TinyperfOptions {
   std::string task, model, data, json, markdown;
-  int threads = 0;
+  runtime::SessionOptions session;
   std::size_t runs = 200;
 };
 
@@ -22,7 +23,7 @@ void run_tinyperf(const TinyperfOptions& options) {
   bench::check_task_input(task, graph.inputs.front().resolved_shape(), options.model);
   bench::ModelBenchOptions bench_options;
   bench_options.run.runs = options.runs;
-  bench_options.threads = options.threads;
+  bench_options.session = options.session;
   if (!options.data.empty()) bench_options.data = options.data;
   const bench::ModelResult result = bench::bench_model(options.model, bench_options);
   const nlohmann::json verdict = bench::judge_tiny_task(task, result);
@@ -40,7 +41,8 @@ void add_tinyperf_command(CLI::App& app) {
   command->add_option("--task", options->task, "kws | vww | ad | ic")->required();
   command->add_option("model", options->model, "ONNX model")->required();
   command->add_option("--data", options->data, "Labeled dataset (accuracy is 'not measured' without it)");
-  command->add_option("--threads", options->threads, "Threads")->check(CLI::Range(1, 1024));
+  add_session_flags(*command, options->session,
+                    {.backend = false, .sparse = false, .onednn_kernels_only = false});
   command->add_option("--runs", options->runs, "Timed single-stream runs")->check(CLI::Range(1, 10000000));
   command->add_option("--json", options->json, "Write the compliance report as JSON");
   command->add_option("--md", options->markdown, "Write the compliance report as Markdown");

@@ -10,15 +10,17 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "edgeperf/bench/runner.h"
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/columnar/kernels.h"
 #include "edgeperf/core/error.h"
@@ -52,16 +54,13 @@ struct Timing {
   double best_ms, median_ms;
 };
 
-template <typename Fn>
-Timing measure(int repeats, Fn&& fn) {
-  fn();  // warm-up: caches, lazy allocations, thread pool start
-  std::vector<double> ms;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
+// One warm-up call (caches, lazy allocations, thread pool start), then `repeats` timed calls.
+Timing measure(int repeats, const std::function<void()>& fn) {
+  bench::RunConfig config;
+  config.runs = static_cast<std::size_t>(repeats);
+  config.warmup_runs = 1;
+  config.max_seconds = std::numeric_limits<double>::infinity();
+  std::vector<double> ms = bench::measure(fn, config).latencies_ms;
   std::sort(ms.begin(), ms.end());
   const std::size_t mid = ms.size() / 2;
   const double median = ms.size() % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;

@@ -207,19 +207,4 @@ Tensor quantize_bias(const Tensor& bias, float input_scale, const QuantParams& w
   return q;
 }
 
-double sqnr_db(const Tensor& reference, const Tensor& approximation) {
-  EP_CHECK(reference.shape() == approximation.shape(), "sqnr_db: shapes {} and {} differ",
-           shape_to_string(reference.shape()), shape_to_string(approximation.shape()));
-  const std::vector<double> ref = reference.to_doubles();
-  const std::vector<double> approx = approximation.to_doubles();
-  double signal = 0.0;
-  double noise = 0.0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    signal += ref[i] * ref[i];
-    noise += (ref[i] - approx[i]) * (ref[i] - approx[i]);
-  }
-  if (noise == 0.0) return std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(signal / noise);
-}
-
 }  // namespace edgeperf::quant

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "edgeperf/core/error.h"
+#include "edgeperf/eval/metrics.h"
 #include "edgeperf/quant/qparams.h"
 #include "edgeperf/runtime/session.h"
 
@@ -312,27 +313,6 @@ void check_weight_pair(const Tensor& weight, const Tensor& dequantized, std::int
 
 // ---------------------------------------------------------------- SQNR
 
-struct NoiseSums {
-  double signal = 0.0;
-  double noise = 0.0;
-  double db() const {
-    if (noise == 0.0) return std::numeric_limits<double>::infinity();
-    return 10.0 * std::log10(signal / noise);
-  }
-};
-
-void accumulate(NoiseSums& sums, const Tensor& reference, const Tensor& approximation,
-                const std::string& what) {
-  EP_CHECK(reference.shape() == approximation.shape(), "{}: shapes {} and {} differ", what,
-           shape_to_string(reference.shape()), shape_to_string(approximation.shape()));
-  const std::vector<double> ref = reference.to_doubles();
-  const std::vector<double> approx = approximation.to_doubles();
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    sums.signal += ref[i] * ref[i];
-    sums.noise += (ref[i] - approx[i]) * (ref[i] - approx[i]);
-  }
-}
-
 const Tensor& value_of(const std::map<std::string, Tensor>& outputs,
                        const std::map<std::string, Tensor>& feeds, const std::string& name) {
   const auto found = outputs.find(name);
@@ -460,7 +440,7 @@ std::vector<LayerSqnr> per_layer_sqnr(const graph::Graph& float_model,
   }
   runtime::Session reference(expose_values(float_model, float_values));
   runtime::Session quantized(expose_values(quantized_model, quantized_values));
-  std::map<std::string, NoiseSums> sums;
+  std::map<std::string, eval::SqnrSums> sums;
   std::size_t count = 0;
   while (max_samples == 0 || count < max_samples) {
     std::optional<std::map<std::string, Tensor>> sample = samples.next();
@@ -469,10 +449,10 @@ std::vector<LayerSqnr> per_layer_sqnr(const graph::Graph& float_model,
     const auto expected = reference.run(*sample);
     const auto actual = quantized.run(*sample);
     for (const auto& [float_value, quantized_value] : value_pairs) {
-      accumulate(sums[float_value], value_of(expected, *sample, float_value),
-                 value_of(actual, *sample, quantized_value),
-                 fmt::format("SQNR of '{}' vs quantized '{}' (sample {})", float_value,
-                             quantized_value, count));
+      sums[float_value].add(value_of(expected, *sample, float_value),
+                            value_of(actual, *sample, quantized_value),
+                            fmt::format("SQNR of '{}' vs quantized '{}' (sample {})", float_value,
+                                        quantized_value, count));
     }
     ++count;
   }
@@ -511,14 +491,14 @@ double output_sqnr_db(const graph::Graph& reference, const graph::Graph& candida
   EP_CHECK(!samples.empty(), "output SQNR: no samples");
   runtime::Session expected_session(reference);
   runtime::Session actual_session(candidate);
-  NoiseSums sums;
+  eval::SqnrSums sums;
   for (std::size_t s = 0; s < samples.size(); ++s) {
     const auto expected = expected_session.run(samples[s]);
     const auto actual = actual_session.run(samples[s]);
     for (const auto& [name, tensor] : expected) {
       const auto found = actual.find(name);
       EP_CHECK(found != actual.end(), "output SQNR: the candidate model has no output '{}'", name);
-      accumulate(sums, tensor, found->second, fmt::format("output '{}' (sample {})", name, s));
+      sums.add(tensor, found->second, fmt::format("output '{}' (sample {})", name, s));
     }
   }
   return sums.db();

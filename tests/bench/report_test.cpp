@@ -18,7 +18,7 @@ ModelResult fake_model(const std::string& label, std::vector<double> latencies, 
   batch.latency = summarize(batch.measurement.latencies_ms);
   m.batches.push_back(batch);
   if (top1) {
-    Accuracy accuracy;
+    eval::Accuracy accuracy;
     accuracy.top1 = *top1;
     m.accuracy = accuracy;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 #include "edgeperf/bench/runner.h"
@@ -75,6 +76,25 @@ TEST(Runner, InvalidConfigsAreRejected) {
   config.min_seconds = 5;
   config.max_seconds = 1;
   EXPECT_THROW(measure(sut, config), Error);
+}
+
+TEST(Runner, TimesACallableLikeAnySystemUnderTest) {
+  int calls = 0;
+  RunConfig config;
+  config.runs = 7;
+  config.warmup_runs = 2;
+  config.max_seconds = std::numeric_limits<double>::infinity();
+  const Measurement measurement = measure([&] { ++calls; }, config);
+  EXPECT_EQ(calls, 9);
+  EXPECT_EQ(measurement.latencies_ms.size(), 7u);
+  EXPECT_EQ(measurement.warmup_runs_done, 2u);
+}
+
+TEST(Stopwatch, MeasuresASleep) {
+  const Stopwatch stopwatch;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(stopwatch.elapsed_ms(), 19.0);
+  EXPECT_NEAR(stopwatch.elapsed_seconds() * 1e3, stopwatch.elapsed_ms(), 5.0);
 }
 
 TEST(Runner, OverheadIsMeasuredAndPositive) {

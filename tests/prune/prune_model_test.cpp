@@ -2,7 +2,7 @@
 // pruning (measured with our runtime, no fine-tuning), and the size of an 80%-sparse ResNet-18.
 #include <gtest/gtest.h>
 
-#include "edgeperf/bench/dataset.h"
+#include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/prune/prune.h"
 #include "edgeperf/prune/sparse_format.h"
@@ -14,12 +14,12 @@ namespace {
 
 const std::string kFixtures = std::string(EP_SOURCE_DIR) + "/models/fixtures/";
 
-double accuracy_of(const std::string& model_bytes, const bench::Dataset& data) {
+double accuracy_of(const std::string& model_bytes, const eval::Dataset& data) {
   runtime::SessionOptions options;
   options.input_shapes["input"] = data.inputs.shape();
   runtime::Session session(onnx_io::load_model_from_bytes(model_bytes), options);
   const auto outputs = session.run({{"input", data.inputs}});
-  return bench::score(outputs.at("logits"), data.labels).top1;
+  return eval::score(outputs.at("logits"), data.labels).top1;
 }
 
 std::set<std::string> pruned_weights(const PruneResult& result) {
@@ -32,7 +32,7 @@ std::set<std::string> pruned_weights(const PruneResult& result) {
 
 TEST(DigitsCnn, HalfTheWeightsPrunedLosesAtMostOnePoint) {
   const graph::Graph dense = onnx_io::load_model(kFixtures + "digits_cnn.onnx");
-  const bench::Dataset data = bench::load_dataset(kFixtures + "digits_eval");
+  const eval::Dataset data = eval::load_dataset(kFixtures + "digits_eval");
   const double dense_top1 = accuracy_of(onnx_io::serialize_model(dense), data);
   EXPECT_NEAR(dense_top1, 352.0 / 360.0, 1e-9);  // the fixture's documented accuracy
   for (Scope scope : {Scope::global, Scope::layer}) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "edgeperf/core/random.h"
+#include "edgeperf/eval/metrics.h"
 #include "edgeperf/graph/builder.h"
 #include "edgeperf/runtime/session.h"
 
@@ -15,6 +16,7 @@ namespace edgeperf::quant {
 namespace {
 
 using graph::Dim;
+using eval::sqnr_db;
 using Ints = std::vector<std::int64_t>;
 
 runtime::SessionOptions reference_options() {

@@ -287,13 +287,6 @@ TEST(QuantParams, BiasIsInt32AtInputTimesWeightScale) {
   EXPECT_THROW(quantize_bias(make_tensor<float>({3}, {1, 2, 3}), 0.1F, weight), Error);
 }
 
-TEST(Sqnr, MatchesTheDefinition) {
-  const Tensor ref = make_tensor<float>({2}, {1.0F, 1.0F});
-  EXPECT_TRUE(std::isinf(sqnr_db(ref, ref)));
-  EXPECT_NEAR(sqnr_db(ref, make_tensor<float>({2}, {1.0F, 0.0F})), 10.0 * std::log10(2.0), 1e-9);
-  EXPECT_THROW(sqnr_db(ref, Tensor(DType::f32, {3})), Error);
-}
-
 // h = 2 * x; y = Relu(h).
 graph::Graph doubling_model() {
   graph::GraphBuilder builder("doubling");

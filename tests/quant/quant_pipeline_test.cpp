@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "edgeperf/core/random.h"
+#include "edgeperf/eval/metrics.h"
 #include "edgeperf/graph/builder.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/quant/quality.h"
@@ -16,6 +17,7 @@ namespace edgeperf::quant {
 namespace {
 
 using graph::Dim;
+using eval::sqnr_db;
 using Samples = std::vector<std::map<std::string, Tensor>>;
 
 class ListSource final : public SampleSource {

@@ -6,22 +6,19 @@
 #include <string>
 #include <vector>
 
-#include "edgeperf/bench/dataset.h"
 #include "edgeperf/bench/runner.h"
 #include "edgeperf/bench/scenarios.h"
 #include "edgeperf/bench/stats.h"
+#include "edgeperf/eval/metrics.h"
 #include "edgeperf/runtime/session.h"
 
 namespace edgeperf::bench {
 
 struct ModelBenchOptions {
   RunConfig run;
-  int threads = 0;
-  runtime::BackendKind backend = runtime::BackendKind::automatic;
-  runtime::SparseMode sparse = runtime::SparseMode::automatic;
-  bool own_int8_kernels = true;
+  runtime::SessionOptions session;  // threads, backend, sparse kernels, own int8 kernels
   std::vector<std::int64_t> batches = {1};
-  std::optional<std::filesystem::path> data;             // labeled dataset
+  std::optional<std::filesystem::path> data;             // labeled dataset (eval::load_dataset)
   std::optional<std::filesystem::path> reference_model;  // fidelity when no labels
   std::uint64_t seed = 0;
   std::string label;                       // display name; defaults to the file stem
@@ -51,8 +48,8 @@ struct ModelResult {
   std::optional<double> temperature_before_c, temperature_after_c;
   bool throttled = false;
   bool noisy = false;  // CV above 10% or throttling seen
-  std::optional<Accuracy> accuracy;
-  std::optional<Fidelity> fidelity;
+  std::optional<eval::Accuracy> accuracy;
+  std::optional<eval::Fidelity> fidelity;
   std::optional<ScenarioResult> scenario;
 };
 

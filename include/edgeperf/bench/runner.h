@@ -37,11 +37,28 @@ struct Measurement {
   double throughput_sps = 0;         // samples per second
 };
 
+// Wall time since construction on the steady clock: the one timer every
+// measurement in edgeperf reads.
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double elapsed_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  double elapsed_ms() const { return elapsed_seconds() * 1e3; }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
 // Called with (done, total) now and then, for progress bars.
 using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 
 // Throws Error on an invalid config (zero runs and zero min_seconds, negative times).
 Measurement measure(SystemUnderTest& sut, const RunConfig& config, const ProgressFn& progress = {});
+
+// Times `query` (one call per query) like any other system under test.
+Measurement measure(const std::function<void()>& query, const RunConfig& config);
 
 // Time the runner itself adds per timed iteration: measured by running an empty SUT.
 double harness_overhead_ns(std::size_t iterations = 200000);

@@ -31,8 +31,4 @@ Tensor dequantize_tensor(const Tensor& q, const QuantParams& params);  // i8/u8 
 // Bias for a quantized Conv/Gemm: int32, scale = input_scale * weight_scale[c].
 Tensor quantize_bias(const Tensor& bias, float input_scale, const QuantParams& weight);
 
-// Signal-to-quantization-noise ratio in dB: 10 log10(sum ref^2 / sum (ref-x)^2).
-// +inf when identical.
-double sqnr_db(const Tensor& reference, const Tensor& approximation);
-
 }  // namespace edgeperf::quant

@@ -1,0 +1,28 @@
+#pragma once
+// The flags that configure a runtime::Session, registered the same way by every command.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "edgeperf/runtime/session.h"
+
+namespace edgeperf::cli {
+
+// Which session flags a command takes (all by default).
+struct SessionFlagSet {
+  bool threads = true;  // --threads N (a command sweeping thread counts registers its own)
+  int min_threads = 1;  // 0 lets --threads 0 mean "physical cores" explicitly
+  bool backend = true;  // --backend auto|onednn|reference
+  bool sparse = true;   // --sparse auto|off|force
+  bool onednn_kernels_only = true;  // --onednn-kernels-only
+};
+
+// Registers the flags of `which` on `command`; parsed values land in `options`.
+void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
+                       const SessionFlagSet& which = {});
+
+// --seed for seeded random inputs.
+void add_seed_flag(CLI::App& command, std::uint64_t& seed,
+                   const std::string& help = "Seed for random inputs");
+
+}  // namespace edgeperf::cli
