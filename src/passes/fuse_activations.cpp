@@ -8,6 +8,8 @@
 
 #include <limits>
 
+#include "edgeperf/graph/editor.h"
+#include "edgeperf/graph/ops/clip.h"
 #include "edgeperf/passes/passes.h"
 #include "graph_edit.h"
 
@@ -21,19 +23,6 @@ struct Activation {
   std::string name;
   std::vector<float> params;  // FusedConv activation_params order
 };
-
-// Bound `index` of a Clip: an attribute before opset 11, a constant scalar input after.
-std::variant<float, std::string> clip_bound(const graph::Graph& graph, const graph::Node& clip,
-                                            std::size_t index, float fallback) {
-  const char* attr = index == 1 ? "min" : "max";
-  if (graph.opset < 11) return clip.attr_float(attr, fallback);
-  if (!clip.has_input(index)) return fallback;
-  const auto constant = graph.initializers.find(clip.inputs[index]);
-  if (constant == graph.initializers.end() || constant->second.numel() != 1) {
-    return fmt::format("Clip {} '{}' is not a constant scalar", attr, clip.inputs[index]);
-  }
-  return static_cast<float>(constant->second.to_doubles()[0]);
-}
 
 // The node as a fusable activation; a string says why it cannot be fused; nullopt when
 // the node is no activation at all.
@@ -53,11 +42,12 @@ std::optional<std::variant<Activation, std::string>> parse_activation(const grap
         "ONNX Runtime's FusedConv/FusedGemm have no HardSwish (edgeperf-only: --target edgeperf)");
   }
   if (op != "Clip") return std::nullopt;
-  auto low = clip_bound(graph, node, 1, std::numeric_limits<float>::lowest());
-  auto high = clip_bound(graph, node, 2, std::numeric_limits<float>::max());
-  if (auto* why = std::get_if<std::string>(&low)) return *why;
-  if (auto* why = std::get_if<std::string>(&high)) return *why;
-  return Activation{op, {std::get<float>(low), std::get<float>(high)}};
+  auto bounds = graph::ops::ClipBounds::read(graph, node);
+  if (auto* why = std::get_if<std::string>(&bounds)) return *why;
+  const auto& clip = std::get<graph::ops::ClipBounds>(bounds);
+  return Activation{op,
+                    {clip.min.value_or(std::numeric_limits<float>::lowest()),
+                     clip.max.value_or(std::numeric_limits<float>::max())}};
 }
 
 bool same_static_shape(const std::vector<detail::StaticValues>& views, const std::string& a,
@@ -74,7 +64,7 @@ bool same_static_shape(const std::vector<detail::StaticValues>& views, const std
 bool is_f32(const graph::Graph& graph, const detail::StaticValues& view, const graph::Node& node) {
   const auto desc = view.descs.find(node.outputs.at(0));
   if (desc != view.descs.end()) return desc->second.dtype == DType::f32;
-  return node.inputs.size() >= 2 && detail::f32_initializer(graph, node.inputs[1]) != nullptr;
+  return node.inputs.size() >= 2 && graph.f32_initializer(node.inputs[1]) != nullptr;
 }
 
 struct Match {
@@ -103,8 +93,8 @@ class Fuser {
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       if (!erase_[i]) try_fuse_sum(i);
     }
-    detail::erase_nodes(graph_, erase_);
-    detail::prune_value_info(graph_);
+    graph::Editor(graph_).erase(erase_);
+    graph::prune_value_info(graph_);
     graph::topological_sort(graph_);
     return std::move(log_);
   }
@@ -113,8 +103,8 @@ class Fuser {
   // The single-reader Conv/Gemm (or Conv + Add) feeding activation `index`.
   std::optional<Match> find_match(std::size_t index) const {
     const std::string& x = graph_.nodes[index].inputs.at(0);
-    const auto producer = detail::producer_index(graph_, x);
-    if (!producer || erase_[*producer] || !detail::has_sole_consumer(graph_, x)) {
+    const auto producer = graph_.producer_index(x);
+    if (!producer || erase_[*producer] || !graph_.has_sole_consumer(x)) {
       return std::nullopt;
     }
     const graph::Node& node = graph_.nodes[*producer];
@@ -134,10 +124,10 @@ class Fuser {
     for (std::size_t side = 0; side < 2; ++side) {
       const std::string& conv_out = add.inputs[side];
       const std::string& sum = add.inputs[1 - side];
-      const auto conv = detail::producer_index(graph_, conv_out);
+      const auto conv = graph_.producer_index(conv_out);
       if (!conv || erase_[*conv] || graph_.nodes[*conv].op_type != "Conv" ||
           !graph_.nodes[*conv].domain.empty() || sum == conv_out ||
-          !detail::has_sole_consumer(graph_, conv_out)) {
+          !graph_.has_sole_consumer(conv_out)) {
         continue;
       }
       if (same_static_shape(views_, conv_out, sum) &&

@@ -2,34 +2,14 @@
 
 #include <fmt/format.h>
 
-#include <set>
-
 #include "edgeperf/core/error.h"
+#include "edgeperf/graph/editor.h"
+#include "edgeperf/graph/ops/clip.h"
 
 namespace edgeperf::runtime {
 namespace {
 
 constexpr std::string_view kContribDomain = "com.microsoft";
-
-// Value names not yet used in the graph.
-class NameTable {
- public:
-  explicit NameTable(const graph::Graph& graph) {
-    for (const graph::ValueInfo& input : graph.inputs) taken_.insert(input.name);
-    for (const auto& [name, tensor] : graph.initializers) taken_.insert(name);
-    for (const graph::Node& node : graph.nodes)
-      taken_.insert(node.outputs.begin(), node.outputs.end());
-  }
-  std::string fresh(const std::string& base) {
-    std::string name = base;
-    for (int suffix = 1; taken_.count(name); ++suffix) name = fmt::format("{}_{}", base, suffix);
-    taken_.insert(name);
-    return name;
-  }
-
- private:
-  std::set<std::string> taken_;
-};
 
 struct ActivationSpec {
   std::string op;             // ONNX op type; empty: none
@@ -71,33 +51,17 @@ ActivationSpec gemm_activation(const graph::Node& node) {
   return spec;
 }
 
-graph::Node make_node(std::string name, std::string op, std::vector<std::string> inputs,
-                      std::string output) {
-  graph::Node node;
-  node.name = std::move(name);
-  node.op_type = std::move(op);
-  node.inputs = std::move(inputs);
-  node.outputs = {std::move(output)};
-  return node;
-}
-
-graph::Node activation_node(graph::Graph& graph, NameTable& names, const graph::Node& fused,
+graph::Node activation_node(graph::Editor& editor, const graph::Node& fused,
                             const ActivationSpec& spec, const std::string& input) {
-  graph::Node node = make_node(fused.name + "/" + spec.op, spec.op, {input}, fused.outputs.at(0));
+  graph::Node node =
+      graph::make_node(spec.op, fused.name + "/" + spec.op, {input}, {fused.outputs.at(0)});
   if (spec.op == "LeakyRelu") node.attrs["alpha"] = spec.params[0];
   if (spec.op == "HardSigmoid") {
     node.attrs["alpha"] = spec.params[0];
     node.attrs["beta"] = spec.params[1];
   }
-  if (spec.op == "Clip" && graph.opset < 11) {
-    node.attrs["min"] = spec.params[0];
-    node.attrs["max"] = spec.params[1];
-  } else if (spec.op == "Clip") {
-    for (std::size_t i = 0; i < 2; ++i) {
-      const std::string bound = names.fresh(fused.name + (i == 0 ? "/clip_min" : "/clip_max"));
-      graph.initializers.emplace(bound, make_tensor<float>({}, {spec.params[i]}));
-      node.inputs.push_back(bound);
-    }
+  if (spec.op == "Clip") {
+    graph::ops::ClipBounds{spec.params[0], spec.params[1]}.write_to(node, editor, fused.name);
   }
   return node;
 }
@@ -113,7 +77,7 @@ graph::Node base_node(const graph::Node& fused, const std::string& op, std::size
   return node;
 }
 
-std::vector<graph::Node> expand(graph::Graph& graph, NameTable& names, const graph::Node& fused) {
+std::vector<graph::Node> expand(graph::Editor& editor, const graph::Node& fused) {
   EP_CHECK(fused.outputs.size() == 1 && !fused.outputs[0].empty(),
            "node {}: expected exactly one output", fused.label());
   const bool is_conv = fused.op_type == "FusedConv";
@@ -123,16 +87,17 @@ std::vector<graph::Node> expand(graph::Graph& graph, NameTable& names, const gra
   std::vector<graph::Node> nodes;
   std::string value = fused.outputs[0];
   if (!sum.empty() || !spec.op.empty()) {
-    value = names.fresh(fused.outputs[0] + (is_conv ? "/conv" : "/gemm"));
+    value = editor.fresh_name(fused.outputs[0] + (is_conv ? "/conv" : "/gemm"));
   }
   base.outputs = {value};
   nodes.push_back(std::move(base));
   if (!sum.empty()) {
-    const std::string added = spec.op.empty() ? fused.outputs[0] : names.fresh(value + "/sum");
-    nodes.push_back(make_node(fused.name + "/add", "Add", {value, sum}, added));
+    const std::string added =
+        spec.op.empty() ? fused.outputs[0] : editor.fresh_name(value + "/sum");
+    nodes.push_back(graph::make_node("Add", fused.name + "/add", {value, sum}, {added}));
     value = added;
   }
-  if (!spec.op.empty()) nodes.push_back(activation_node(graph, names, fused, spec, value));
+  if (!spec.op.empty()) nodes.push_back(activation_node(editor, fused, spec, value));
   return nodes;
 }
 
@@ -147,14 +112,14 @@ std::size_t expand_fused_ops(graph::Graph& graph) {
   std::size_t count = 0;
   for (const graph::Node& node : graph.nodes) count += is_expandable_fused_op(node) ? 1 : 0;
   if (count == 0) return 0;
-  NameTable names(graph);
+  graph::Editor editor(graph);
   std::vector<graph::Node> rewritten;
   for (const graph::Node& node : graph.nodes) {
     if (!is_expandable_fused_op(node)) {
       rewritten.push_back(node);
       continue;
     }
-    for (graph::Node& part : expand(graph, names, node)) rewritten.push_back(std::move(part));
+    for (graph::Node& part : expand(editor, node)) rewritten.push_back(std::move(part));
   }
   graph.nodes = std::move(rewritten);
   return count;
