@@ -8,6 +8,7 @@
 #include "edgeperf/graph/ops/batch_norm.h"
 #include "edgeperf/graph/ops/clip.h"
 #include "edgeperf/graph/ops/conv.h"
+#include "edgeperf/graph/ops/fused_activation.h"
 
 namespace edgeperf::graph::ops {
 namespace {
@@ -181,6 +182,92 @@ TEST(BatchNormParams, MismatchedSizesThrow) {
                                              make_tensor<float>({2}, {0.0f, 0.0f}),
                                              make_tensor<float>({2}, {1.0f, 1.0f}), 1e-5f),
                Error);
+}
+
+}  // namespace
+}  // namespace edgeperf::graph::ops
+
+namespace edgeperf::graph::ops {
+namespace {
+
+// ---------------------------------------------------------------- FusedActivation
+
+TEST(FusedActivation, FromNodeReadsParamsWithOnnxDefaults) {
+  const Graph graph = clip_graph(13);
+  const auto leaky = FusedActivation::from_node(graph, make_node("LeakyRelu", "a", {"x"}, {"y"}));
+  ASSERT_TRUE(leaky.has_value());
+  EXPECT_EQ(std::get<FusedActivation>(*leaky).params, std::vector<float>{0.01f});
+  const Node hard_sigmoid = make_node("HardSigmoid", "a", {"x"}, {"y"}, {{"alpha", 0.25f}});
+  const auto hs = std::get<FusedActivation>(*FusedActivation::from_node(graph, hard_sigmoid));
+  EXPECT_EQ(hs.op, "HardSigmoid");
+  EXPECT_EQ(hs.params, (std::vector<float>{0.25f, 0.5f}));
+  const auto clip = FusedActivation::from_node(graph, make_node("Clip", "c", {"x", "lo"}, {"y"}));
+  EXPECT_EQ(std::get<FusedActivation>(*clip).params,
+            (std::vector<float>{0.0f, std::numeric_limits<float>::max()}));
+  EXPECT_FALSE(FusedActivation::from_node(graph, make_node("Add", "a", {"x", "x"}, {"y"})));
+  Node contrib = make_node("Relu", "r", {"x"}, {"y"});
+  contrib.domain = "com.example";
+  EXPECT_FALSE(FusedActivation::from_node(graph, contrib));
+  const auto runtime_clip =
+      FusedActivation::from_node(graph, make_node("Clip", "c", {"x", "", "x"}, {"y"}));
+  EXPECT_TRUE(std::holds_alternative<std::string>(*runtime_clip));
+}
+
+TEST(FusedActivation, FusedConvAttributesRoundTrip) {
+  Node fused = make_node("FusedConv", "f", {"x", "w"}, {"y"});
+  const FusedActivation clip{"Clip", {0.0f, 6.0f}};
+  clip.write_fused_conv_attrs(fused);
+  EXPECT_EQ(fused.attr_string("activation", ""), "Clip");
+  EXPECT_EQ(fused.attr_floats("activation_params"), (std::vector<float>{0.0f, 6.0f}));
+  const FusedActivation back = FusedActivation::of_fused_conv(fused);
+  EXPECT_EQ(back.op, "Clip");
+  EXPECT_EQ(back.params, clip.params);
+  EXPECT_TRUE(FusedActivation::of_fused_conv(make_node("FusedConv", "f", {}, {})).op.empty());
+}
+
+TEST(FusedActivation, FusedGemmUsesAlphaBetaAttributes) {
+  Node fused = make_node("FusedGemm", "g", {"a", "b"}, {"y"});
+  FusedActivation{"HardSigmoid", {0.3f, 0.6f}}.write_fused_gemm_attrs(fused);
+  EXPECT_EQ(fused.attr_float("activation_alpha", 0.0f), 0.3f);
+  EXPECT_EQ(fused.attr_float("activation_beta", 0.0f), 0.6f);
+  EXPECT_EQ(FusedActivation::of_fused_gemm(fused).params, (std::vector<float>{0.3f, 0.6f}));
+  Node defaults =
+      make_node("FusedGemm", "g", {"a", "b"}, {"y"}, {{"activation", std::string("LeakyRelu")}});
+  EXPECT_EQ(FusedActivation::of_fused_gemm(defaults).params, std::vector<float>{0.01f});
+}
+
+TEST(FusedActivation, BadFusedAttributesNameTheNode) {
+  const Node unknown = make_node("FusedConv", "f", {}, {}, {{"activation", std::string("Elu")}});
+  try {
+    FusedActivation::of_fused_conv(unknown);
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_STREQ(error.what(),
+                 "node 'f' (FusedConv): unsupported activation 'Elu' (supported: Relu, Sigmoid, "
+                 "Tanh, LeakyRelu, Clip, HardSigmoid, HardSwish)");
+  }
+  const Node short_params = make_node(
+      "FusedConv", "f", {}, {},
+      {{"activation", std::string("Clip")}, {"activation_params", std::vector<float>{1.0f}}});
+  EXPECT_THROW(FusedActivation::of_fused_conv(short_params), Error);
+  const Node gemm_clip = make_node("FusedGemm", "g", {}, {}, {{"activation", std::string("Clip")}});
+  EXPECT_THROW(FusedActivation::of_fused_gemm(gemm_clip), Error);
+}
+
+TEST(FusedActivation, ToNodeRestoresTheStandaloneOp) {
+  Graph graph = clip_graph(13);
+  Editor editor(graph);
+  const Node leaky = FusedActivation{"LeakyRelu", {0.2f}}.to_node(editor, "conv", "t", "y");
+  EXPECT_EQ(leaky.name, "conv/LeakyRelu");
+  EXPECT_EQ(leaky.op_type, "LeakyRelu");
+  EXPECT_EQ(leaky.inputs, std::vector<std::string>{"t"});
+  EXPECT_EQ(leaky.outputs, std::vector<std::string>{"y"});
+  EXPECT_EQ(leaky.attr_float("alpha", 0.0f), 0.2f);
+  const Node clip = FusedActivation{"Clip", {0.0f, 6.0f}}.to_node(editor, "conv", "t", "y");
+  EXPECT_EQ(clip.inputs, (std::vector<std::string>{"t", "conv/clip_min", "conv/clip_max"}));
+  const auto bounds = std::get<ClipBounds>(ClipBounds::read(graph, clip));
+  EXPECT_EQ(bounds.min, 0.0f);
+  EXPECT_EQ(bounds.max, 6.0f);
 }
 
 }  // namespace
