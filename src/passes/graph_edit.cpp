@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 
 #include "edgeperf/core/error.h"
 #include "edgeperf/runtime/reference.h"

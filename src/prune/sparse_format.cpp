@@ -1,8 +1,6 @@
 // The compressed storage of pruned weights: edgeperf.SparseWeight nodes (bitmask + values).
 #include "edgeperf/prune/sparse_format.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 #include "edgeperf/core/enum_names.h"

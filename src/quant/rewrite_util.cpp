@@ -1,5 +1,4 @@
 // Graph-editing helpers shared by the quantization rewrites.
-#include <fmt/format.h>
 
 #include <cmath>
 #include <cstring>
