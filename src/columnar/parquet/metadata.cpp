@@ -30,6 +30,8 @@ struct StructFields<Statistics> {
   };
 };
 
+namespace {
+
 // SchemaElement.logicalType (10), a union of which only TIMESTAMP (8) with its
 // isAdjustedToUTC (1) and unit (2) NANOS (3) is kept.
 struct LogicalTimestamp {
@@ -81,6 +83,8 @@ struct LogicalTimestamp {
     return nanos;
   }
 };
+
+}  // namespace
 
 template <>
 struct StructFields<SchemaElement> {
@@ -134,6 +138,8 @@ struct StructFields<RowGroup> {
   };
 };
 
+namespace {
+
 // FileMetaData.column_orders (7), written only: TYPE_ORDER (1) for every leaf, so readers
 // trust min_value/max_value.
 void write_column_orders(CompactWriter& w, std::int16_t id, const FileMetaData& m) {
@@ -146,6 +152,8 @@ void write_column_orders(CompactWriter& w, std::int16_t id, const FileMetaData& 
     w.end_struct();
   }
 }
+
+}  // namespace
 
 template <>
 struct StructFields<FileMetaData> {
