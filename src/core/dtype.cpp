@@ -3,41 +3,49 @@
 #include <bit>
 #include <cstring>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf {
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::f32: return 4;
-    case DType::f16: return 2;
-    case DType::i8: return 1;
-    case DType::u8: return 1;
-    case DType::i32: return 4;
-    case DType::i64: return 8;
-    case DType::boolean: return 1;
+    case DType::f32:
+      return 4;
+    case DType::f16:
+      return 2;
+    case DType::i8:
+      return 1;
+    case DType::u8:
+      return 1;
+    case DType::i32:
+      return 4;
+    case DType::i64:
+      return 8;
+    case DType::boolean:
+      return 1;
   }
   fail("invalid dtype {}", static_cast<int>(dtype));
 }
 
-std::string_view dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::f32: return "f32";
-    case DType::f16: return "f16";
-    case DType::i8: return "i8";
-    case DType::u8: return "u8";
-    case DType::i32: return "i32";
-    case DType::i64: return "i64";
-    case DType::boolean: return "bool";
-  }
-  return "invalid";
-}
+namespace {
+
+constexpr auto kDTypes = enum_names<DType>("dtype",
+                                           {{DType::f32, "f32"},
+                                            {DType::f16, "f16"},
+                                            {DType::i8, "i8"},
+                                            {DType::u8, "u8"},
+                                            {DType::i32, "i32"},
+                                            {DType::i64, "i64"},
+                                            {DType::boolean, "bool"}},
+                                           "invalid");
+
+}  // namespace
+
+std::string_view dtype_name(DType dtype) { return kDTypes.name(dtype); }
 
 DType parse_dtype(std::string_view name) {
-  for (DType dtype : {DType::f32, DType::f16, DType::i8, DType::u8, DType::i32, DType::i64,
-                      DType::boolean}) {
-    if (dtype_name(dtype) == name) return dtype;
-  }
+  if (const std::optional<DType> dtype = kDTypes.find(name)) return *dtype;
   fail("unknown dtype '{}'", name);
 }
 
@@ -70,7 +78,7 @@ float16_bits float_to_half(float value) {
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
   const std::uint32_t sign = (bits >> 16) & 0x8000u;
   const std::uint32_t abs = bits & 0x7fffffffu;
-  if (abs > 0x7f800000u) return static_cast<float16_bits>(sign | 0x7e00u);  // NaN
+  if (abs > 0x7f800000u) return static_cast<float16_bits>(sign | 0x7e00u);   // NaN
   if (abs >= 0x477ff000u) return static_cast<float16_bits>(sign | 0x7c00u);  // overflow -> inf
   if (abs < 0x38800000u) {  // subnormal or zero in half precision
     if (abs < 0x33000000u) return static_cast<float16_bits>(sign);  // below half of 2^-24

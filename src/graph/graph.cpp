@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <queue>
 #include <set>
 
@@ -89,6 +90,23 @@ const ValueInfo* Graph::find_input(const std::string& value) const {
   return nullptr;
 }
 
+bool Graph::is_output(const std::string& value) const {
+  return std::any_of(outputs.begin(), outputs.end(),
+                     [&](const ValueInfo& output) { return output.name == value; });
+}
+
+std::size_t Graph::use_count(const std::string& value) const {
+  std::size_t count = 0;
+  for (const Node& node : nodes) {
+    count += static_cast<std::size_t>(std::count(node.inputs.begin(), node.inputs.end(), value));
+  }
+  return count;
+}
+
+bool Graph::has_sole_consumer(const std::string& value) const {
+  return use_count(value) == 1 && !is_output(value);
+}
+
 const Node* Graph::producer_of(const std::string& value) const {
   for (const Node& node : nodes) {
     for (const std::string& output : node.outputs) {
@@ -96,6 +114,21 @@ const Node* Graph::producer_of(const std::string& value) const {
     }
   }
   return nullptr;
+}
+
+std::optional<std::size_t> Graph::producer_index(const std::string& value) const {
+  if (value.empty()) return std::nullopt;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const std::vector<std::string>& produced = nodes[i].outputs;
+    if (std::find(produced.begin(), produced.end(), value) != produced.end()) return i;
+  }
+  return std::nullopt;
+}
+
+const Tensor* Graph::f32_initializer(const std::string& value) const {
+  const auto found = initializers.find(value);
+  if (found == initializers.end() || found->second.dtype() != DType::f32) return nullptr;
+  return &found->second;
 }
 
 std::int64_t Graph::parameter_count() const {
@@ -184,6 +217,13 @@ void validate(Graph& graph) {
     EP_CHECK(defined.count(output.name), "graph output '{}' is never produced", output.name);
   }
   topological_sort(graph);
+}
+
+void prune_value_info(Graph& graph) {
+  std::set<std::string> produced;
+  for (const Node& node : graph.nodes) produced.insert(node.outputs.begin(), node.outputs.end());
+  std::erase_if(graph.value_info,
+                [&](const ValueInfo& value) { return !produced.count(value.name); });
 }
 
 std::map<std::string, std::vector<std::size_t>> consumers_of(const Graph& graph) {

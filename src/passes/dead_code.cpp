@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "edgeperf/graph/editor.h"
 #include "edgeperf/passes/passes.h"
 #include "graph_edit.h"
 
@@ -28,7 +29,7 @@ PassLog eliminate_dead_code(graph::Graph& graph, const PassOptions& options) {
            fmt::format("{} removed: no graph output depends on it", graph.nodes[i].label()), true});
     }
   }
-  detail::erase_nodes(graph, dead);
+  graph::Editor(graph).erase(dead);
   for (auto it = graph.initializers.begin(); it != graph.initializers.end();) {
     if (live.count(it->first)) {
       ++it;
@@ -40,7 +41,7 @@ PassLog eliminate_dead_code(graph::Graph& graph, const PassOptions& options) {
                    true});
     it = graph.initializers.erase(it);
   }
-  detail::prune_value_info(graph);
+  graph::prune_value_info(graph);
   return log;
 }
 

@@ -4,34 +4,31 @@
 // the same result without the BN.
 #include <fmt/format.h>
 
-#include <cmath>
-
+#include "edgeperf/graph/editor.h"
+#include "edgeperf/graph/ops/batch_norm.h"
 #include "edgeperf/passes/passes.h"
-#include "graph_edit.h"
 
 namespace edgeperf::passes {
 namespace {
 
 constexpr std::string_view kPass = "fold-batchnorm";
 
-struct BnParams {
-  std::vector<double> scale;  // s[c]
-  std::vector<double> shift;  // shift[c] - mean[c] * s[c]
-};
+using graph::ops::BatchNormParams;
 
 // The BN's per-channel affine map, or why it cannot be read as constants.
-std::variant<BnParams, std::string> read_bn(const graph::Graph& graph, const graph::Node& bn) {
+std::variant<BatchNormParams, std::string> read_bn(const graph::Graph& graph,
+                                                   const graph::Node& bn) {
   if (bn.inputs.size() != 5) return std::string("it does not have 5 inputs");
   if (bn.attr_int("training_mode", 0) != 0) return std::string("it is in training mode");
   for (std::size_t o = 1; o < bn.outputs.size(); ++o) {
-    if (!bn.outputs[o].empty() && (detail::use_count(graph, bn.outputs[o]) > 0 ||
-                                   detail::is_graph_output(graph, bn.outputs[o]))) {
+    if (!bn.outputs[o].empty() &&
+        (graph.use_count(bn.outputs[o]) > 0 || graph.is_output(bn.outputs[o]))) {
       return fmt::format("its running statistic output '{}' is used", bn.outputs[o]);
     }
   }
   const Tensor* params[4];
   for (std::size_t i = 0; i < 4; ++i) {
-    params[i] = detail::f32_initializer(graph, bn.inputs[i + 1]);
+    params[i] = graph.f32_initializer(bn.inputs[i + 1]);
     if (params[i] == nullptr) {
       return fmt::format("input '{}' is not an f32 initializer", bn.inputs[i + 1]);
     }
@@ -40,56 +37,31 @@ std::variant<BnParams, std::string> read_bn(const graph::Graph& graph, const gra
                          params[i]->numel(), params[0]->numel());
     }
   }
-  const double epsilon = bn.attr_float("epsilon", 1e-5f);
-  BnParams result;
-  for (std::int64_t c = 0; c < params[0]->numel(); ++c) {
-    const double scale = params[0]->data<float>()[c], shift = params[1]->data<float>()[c];
-    const double mean = params[2]->data<float>()[c], variance = params[3]->data<float>()[c];
-    const double s = scale / std::sqrt(variance + epsilon);
-    result.scale.push_back(s);
-    result.shift.push_back(shift - mean * s);
-  }
-  return result;
+  return BatchNormParams::from_tensors(*params[0], *params[1], *params[2], *params[3],
+                                       BatchNormParams::epsilon_of(bn));
 }
 
-// A new f32 initializer named after `base`; returns its name.
-std::string add_initializer(graph::Graph& graph, const std::string& base, Tensor value) {
-  const std::string name = detail::unique_value_name(graph, base);
-  graph.initializers.emplace(name, std::move(value));
-  return name;
-}
-
-std::optional<std::string> fold_into_conv(graph::Graph& graph, graph::Node& conv,
-                                          const BnParams& bn) {
-  const Tensor* weights =
-      conv.inputs.size() >= 2 ? detail::f32_initializer(graph, conv.inputs[1]) : nullptr;
+std::optional<std::string> fold_into_conv(graph::Editor& editor, graph::Node& conv,
+                                          const BatchNormParams& bn) {
+  const graph::Graph& graph = editor.graph();
+  const Tensor* weights = conv.inputs.size() >= 2 ? graph.f32_initializer(conv.inputs[1]) : nullptr;
   if (weights == nullptr || weights->rank() < 3) {
     return std::string("the Conv weights are not an f32 initializer of rank >= 3");
   }
-  const auto channels = static_cast<std::int64_t>(bn.scale.size());
+  const std::int64_t channels = bn.channels();
   if (weights->dim(0) != channels) {
     return fmt::format("the Conv has {} output channels, the BN {}", weights->dim(0), channels);
   }
-  const Tensor* bias = conv.has_input(2) ? detail::f32_initializer(graph, conv.inputs[2]) : nullptr;
+  const Tensor* bias = conv.has_input(2) ? graph.f32_initializer(conv.inputs[2]) : nullptr;
   if (conv.has_input(2) && (bias == nullptr || bias->numel() != channels)) {
     return fmt::format("the Conv bias '{}' is not an f32 initializer of {} values", conv.inputs[2],
                        channels);
   }
   Tensor folded_weights = weights->clone();
-  const std::int64_t per_channel = weights->numel() / channels;
-  float* w = folded_weights.data<float>();
-  for (std::int64_t c = 0; c < channels; ++c) {
-    for (std::int64_t k = 0; k < per_channel; ++k) {
-      w[c * per_channel + k] = static_cast<float>(w[c * per_channel + k] * bn.scale[c]);
-    }
-  }
-  Tensor folded_bias(DType::f32, {channels});
-  for (std::int64_t c = 0; c < channels; ++c) {
-    const double b = bias ? bias->data<float>()[c] : 0.0;
-    folded_bias.data<float>()[c] = static_cast<float>(b * bn.scale[c] + bn.shift[c]);
-  }
-  const std::string weight_name = add_initializer(graph, conv.name + "_W_bnfold", folded_weights);
-  const std::string bias_name = add_initializer(graph, conv.name + "_B_bnfold", folded_bias);
+  Tensor folded_bias = bias ? bias->clone().reshaped({channels}) : Tensor(DType::f32, {channels});
+  bn.fold_into(folded_weights.values<float>(), folded_bias.values<float>());
+  const std::string weight_name = editor.add_initializer(conv.name + "_W_bnfold", folded_weights);
+  const std::string bias_name = editor.add_initializer(conv.name + "_B_bnfold", folded_bias);
   conv.inputs.resize(std::max<std::size_t>(conv.inputs.size(), 3));
   conv.inputs[1] = weight_name;
   conv.inputs[2] = bias_name;
@@ -97,39 +69,33 @@ std::optional<std::string> fold_into_conv(graph::Graph& graph, graph::Node& conv
 }
 
 // Gemm: Y = alpha * A' B' + beta * C with N output columns; BN scales column n.
-std::optional<std::string> fold_into_gemm(graph::Graph& graph, graph::Node& gemm,
-                                          const BnParams& bn) {
-  const Tensor* b =
-      gemm.inputs.size() >= 2 ? detail::f32_initializer(graph, gemm.inputs[1]) : nullptr;
+std::optional<std::string> fold_into_gemm(graph::Editor& editor, graph::Node& gemm,
+                                          const BatchNormParams& bn) {
+  const graph::Graph& graph = editor.graph();
+  const Tensor* b = gemm.inputs.size() >= 2 ? graph.f32_initializer(gemm.inputs[1]) : nullptr;
   if (b == nullptr || b->rank() != 2)
     return std::string("the Gemm B is not an f32 2-D initializer");
   const bool trans_b = gemm.attr_int("transB", 0) != 0;
   const std::int64_t n = trans_b ? b->dim(0) : b->dim(1);
-  const std::int64_t k = trans_b ? b->dim(1) : b->dim(0);
-  if (n != static_cast<std::int64_t>(bn.scale.size())) {
-    return fmt::format("the Gemm has {} output columns, the BN {} channels", n, bn.scale.size());
+  if (n != bn.channels()) {
+    return fmt::format("the Gemm has {} output columns, the BN {} channels", n, bn.channels());
   }
-  const Tensor* c = gemm.has_input(2) ? detail::f32_initializer(graph, gemm.inputs[2]) : nullptr;
+  const Tensor* c = gemm.has_input(2) ? graph.f32_initializer(gemm.inputs[2]) : nullptr;
   if (gemm.has_input(2) && (c == nullptr || (c->numel() != n && c->numel() != 1))) {
     return fmt::format("the Gemm C '{}' is not an f32 initializer of {} or 1 values",
                        gemm.inputs[2], n);
   }
   Tensor folded_b = b->clone();
-  float* w = folded_b.data<float>();
-  for (std::int64_t row = 0; row < k; ++row) {
-    for (std::int64_t col = 0; col < n; ++col) {
-      float& value = trans_b ? w[col * k + row] : w[row * n + col];
-      value = static_cast<float>(value * bn.scale[col]);
-    }
-  }
   const double beta = gemm.attr_float("beta", 1.0f);
   Tensor folded_c(DType::f32, {n});
   for (std::int64_t col = 0; col < n; ++col) {
     const double bias = c ? beta * c->data<float>()[c->numel() == 1 ? 0 : col] : 0.0;
-    folded_c.data<float>()[col] = static_cast<float>(bias * bn.scale[col] + bn.shift[col]);
+    folded_c.data<float>()[col] = static_cast<float>(bias);
   }
-  const std::string b_name = add_initializer(graph, gemm.name + "_B_bnfold", folded_b);
-  const std::string c_name = add_initializer(graph, gemm.name + "_C_bnfold", folded_c);
+  bn.fold_into(folded_b.values<float>(), folded_c.values<float>(),
+               trans_b ? graph::ops::ChannelLayout::rows : graph::ops::ChannelLayout::columns);
+  const std::string b_name = editor.add_initializer(gemm.name + "_B_bnfold", folded_b);
+  const std::string c_name = editor.add_initializer(gemm.name + "_C_bnfold", folded_c);
   gemm.inputs.resize(3);
   gemm.inputs[1] = b_name;
   gemm.inputs[2] = c_name;
@@ -142,7 +108,7 @@ std::optional<std::string> fold_into_gemm(graph::Graph& graph, graph::Node& gemm
 std::optional<LogEntry> try_fold(graph::Graph& graph, std::size_t bn_index) {
   const graph::Node bn = graph.nodes[bn_index];
   if (bn.inputs.empty()) return std::nullopt;
-  const auto producer = detail::producer_index(graph, bn.inputs[0]);
+  const auto producer = graph.producer_index(bn.inputs[0]);
   if (!producer) return std::nullopt;
   graph::Node& target = graph.nodes[*producer];
   const bool is_conv = target.op_type == "Conv", is_gemm = target.op_type == "Gemm";
@@ -152,14 +118,15 @@ std::optional<LogEntry> try_fold(graph::Graph& graph, std::size_t bn_index) {
                     fmt::format("{} not folded into {}: {}", bn.label(), target.label(), why),
                     false};
   };
-  if (!detail::has_sole_consumer(graph, bn.inputs[0])) {
+  if (!graph.has_sole_consumer(bn.inputs[0])) {
     return skipped(fmt::format("'{}' has other readers", bn.inputs[0]));
   }
   auto params = read_bn(graph, bn);
   if (auto* why = std::get_if<std::string>(&params)) return skipped(*why);
   const graph::Node before = target;
-  auto problem = is_conv ? fold_into_conv(graph, target, std::get<BnParams>(params))
-                         : fold_into_gemm(graph, target, std::get<BnParams>(params));
+  graph::Editor editor(graph);
+  auto problem = is_conv ? fold_into_conv(editor, target, std::get<BatchNormParams>(params))
+                         : fold_into_gemm(editor, target, std::get<BatchNormParams>(params));
   if (problem) return skipped(*problem);
   target.outputs[0] = bn.outputs[0];
   graph.nodes.erase(graph.nodes.begin() + static_cast<std::ptrdiff_t>(bn_index));
@@ -190,7 +157,7 @@ PassLog fold_batch_norms(graph::Graph& graph, const PassOptions& options) {
     if (!entry->changed) ++i;
     log.push_back(std::move(*entry));
   }
-  detail::prune_value_info(graph);
+  graph::prune_value_info(graph);
   graph::topological_sort(graph);
   return log;
 }

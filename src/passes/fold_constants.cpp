@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "edgeperf/graph/editor.h"
 #include "edgeperf/passes/passes.h"
 #include "graph_edit.h"
 
@@ -45,7 +46,7 @@ PassLog fold_constants(graph::Graph& graph, const PassOptions& options) {
   // A graph output keeps its producer: ONNX graph outputs are node outputs.
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
     for (const std::string& output : graph.nodes[i].outputs) {
-      if (values.folded[i] && detail::is_graph_output(graph, output)) {
+      if (values.folded[i] && graph.is_output(output)) {
         values.folded[i] = false;
         log.push_back({std::string(kPass),
                        fmt::format("{} kept: its output '{}' is a graph output",
@@ -77,8 +78,8 @@ PassLog fold_constants(graph::Graph& graph, const PassOptions& options) {
   for (const std::string& value : materialized) {
     graph.initializers[value] = values.constants.at(value);
   }
-  detail::erase_nodes(graph, values.folded);
-  detail::prune_value_info(graph);
+  graph::Editor(graph).erase(values.folded);
+  graph::prune_value_info(graph);
   return log;
 }
 

@@ -6,8 +6,8 @@
 // kernels implement are emitted for the portable target.
 #include <fmt/format.h>
 
-#include <limits>
-
+#include "edgeperf/graph/editor.h"
+#include "edgeperf/graph/ops/fused_activation.h"
 #include "edgeperf/passes/passes.h"
 #include "graph_edit.h"
 
@@ -17,47 +17,18 @@ namespace {
 constexpr std::string_view kPass = "fuse-activation";
 constexpr std::string_view kContribDomain = "com.microsoft";
 
-struct Activation {
-  std::string name;
-  std::vector<float> params;  // FusedConv activation_params order
-};
-
-// Bound `index` of a Clip: an attribute before opset 11, a constant scalar input after.
-std::variant<float, std::string> clip_bound(const graph::Graph& graph, const graph::Node& clip,
-                                            std::size_t index, float fallback) {
-  const char* attr = index == 1 ? "min" : "max";
-  if (graph.opset < 11) return clip.attr_float(attr, fallback);
-  if (!clip.has_input(index)) return fallback;
-  const auto constant = graph.initializers.find(clip.inputs[index]);
-  if (constant == graph.initializers.end() || constant->second.numel() != 1) {
-    return fmt::format("Clip {} '{}' is not a constant scalar", attr, clip.inputs[index]);
-  }
-  return static_cast<float>(constant->second.to_doubles()[0]);
-}
+using graph::ops::FusedActivation;
 
 // The node as a fusable activation; a string says why it cannot be fused; nullopt when
 // the node is no activation at all.
-std::optional<std::variant<Activation, std::string>> parse_activation(const graph::Graph& graph,
-                                                                      const graph::Node& node,
-                                                                      Target target) {
-  if (!node.domain.empty()) return std::nullopt;
-  const std::string& op = node.op_type;
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh") return Activation{op, {}};
-  if (op == "LeakyRelu") return Activation{op, {node.attr_float("alpha", 0.01f)}};
-  if (op == "HardSigmoid") {
-    return Activation{op, {node.attr_float("alpha", 0.2f), node.attr_float("beta", 0.5f)}};
-  }
-  if (op == "HardSwish") {
-    if (target == Target::edgeperf) return Activation{op, {}};
+std::optional<std::variant<FusedActivation, std::string>> parse_activation(
+    const graph::Graph& graph, const graph::Node& node, Target target) {
+  auto activation = FusedActivation::from_node(graph, node);
+  if (activation && node.op_type == "HardSwish" && target != Target::edgeperf) {
     return std::string(
         "ONNX Runtime's FusedConv/FusedGemm have no HardSwish (edgeperf-only: --target edgeperf)");
   }
-  if (op != "Clip") return std::nullopt;
-  auto low = clip_bound(graph, node, 1, std::numeric_limits<float>::lowest());
-  auto high = clip_bound(graph, node, 2, std::numeric_limits<float>::max());
-  if (auto* why = std::get_if<std::string>(&low)) return *why;
-  if (auto* why = std::get_if<std::string>(&high)) return *why;
-  return Activation{op, {std::get<float>(low), std::get<float>(high)}};
+  return activation;
 }
 
 bool same_static_shape(const std::vector<detail::StaticValues>& views, const std::string& a,
@@ -74,7 +45,7 @@ bool same_static_shape(const std::vector<detail::StaticValues>& views, const std
 bool is_f32(const graph::Graph& graph, const detail::StaticValues& view, const graph::Node& node) {
   const auto desc = view.descs.find(node.outputs.at(0));
   if (desc != view.descs.end()) return desc->second.dtype == DType::f32;
-  return node.inputs.size() >= 2 && detail::f32_initializer(graph, node.inputs[1]) != nullptr;
+  return node.inputs.size() >= 2 && graph.f32_initializer(node.inputs[1]) != nullptr;
 }
 
 struct Match {
@@ -103,8 +74,8 @@ class Fuser {
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       if (!erase_[i]) try_fuse_sum(i);
     }
-    detail::erase_nodes(graph_, erase_);
-    detail::prune_value_info(graph_);
+    graph::Editor(graph_).erase(erase_);
+    graph::prune_value_info(graph_);
     graph::topological_sort(graph_);
     return std::move(log_);
   }
@@ -113,8 +84,8 @@ class Fuser {
   // The single-reader Conv/Gemm (or Conv + Add) feeding activation `index`.
   std::optional<Match> find_match(std::size_t index) const {
     const std::string& x = graph_.nodes[index].inputs.at(0);
-    const auto producer = detail::producer_index(graph_, x);
-    if (!producer || erase_[*producer] || !detail::has_sole_consumer(graph_, x)) {
+    const auto producer = graph_.producer_index(x);
+    if (!producer || erase_[*producer] || !graph_.has_sole_consumer(x)) {
       return std::nullopt;
     }
     const graph::Node& node = graph_.nodes[*producer];
@@ -134,10 +105,10 @@ class Fuser {
     for (std::size_t side = 0; side < 2; ++side) {
       const std::string& conv_out = add.inputs[side];
       const std::string& sum = add.inputs[1 - side];
-      const auto conv = detail::producer_index(graph_, conv_out);
+      const auto conv = graph_.producer_index(conv_out);
       if (!conv || erase_[*conv] || graph_.nodes[*conv].op_type != "Conv" ||
           !graph_.nodes[*conv].domain.empty() || sum == conv_out ||
-          !detail::has_sole_consumer(graph_, conv_out)) {
+          !graph_.has_sole_consumer(conv_out)) {
         continue;
       }
       if (same_static_shape(views_, conv_out, sum) &&
@@ -155,7 +126,7 @@ class Fuser {
     const graph::Node& conv = graph_.nodes[match->producer];
     const graph::Node& add = graph_.nodes[add_index];
     if (!is_f32(graph_, views_[0], conv)) return;
-    graph::Node replacement = fused_conv(conv, Activation{}, match->sum_input);
+    graph::Node replacement = fused_conv(conv, FusedActivation{}, match->sum_input);
     replacement.outputs = {add.outputs[0]};
     log_.push_back({std::string(kPass),
                     fmt::format("{} + {} -> '{}' ({}.{}) without activation, sum input Z '{}'",
@@ -166,7 +137,7 @@ class Fuser {
     retire(add_index);
   }
 
-  void try_fuse(std::size_t index, const std::variant<Activation, std::string>& activation) {
+  void try_fuse(std::size_t index, const std::variant<FusedActivation, std::string>& activation) {
     const graph::Node& act = graph_.nodes[index];
     if (act.inputs.empty() || act.outputs.empty()) return;
     const std::optional<Match> match = find_match(index);
@@ -178,10 +149,10 @@ class Fuser {
                       false});
     };
     if (auto* why = std::get_if<std::string>(&activation)) return skip(*why);
-    const Activation& fused = std::get<Activation>(activation);
+    const FusedActivation& fused = std::get<FusedActivation>(activation);
     if (!is_f32(graph_, views_[0], producer)) return skip("its output is not f32");
     const bool is_conv = producer.op_type == "Conv";
-    if (!is_conv && fused.name == "Clip") {
+    if (!is_conv && fused.op == "Clip") {
       return skip("ONNX Runtime's FusedGemm has no Clip activation");
     }
     const std::string before = producer.label();
@@ -192,7 +163,7 @@ class Fuser {
     log_.push_back(
         {std::string(kPass),
          fmt::format("{} + {}{} -> '{}' ({}.{}) activation {}{}", before, add_label, act.label(),
-                     replacement.name, replacement.domain, replacement.op_type, fused.name,
+                     replacement.name, replacement.domain, replacement.op_type, fused.op,
                      match->add ? fmt::format(", sum input Z '{}'", match->sum_input) : ""),
          true});
     graph_.nodes[match->producer] = std::move(replacement);
@@ -207,13 +178,12 @@ class Fuser {
     graph_.nodes[index].outputs.clear();
   }
 
-  static graph::Node fused_conv(const graph::Node& conv, const Activation& activation,
+  static graph::Node fused_conv(const graph::Node& conv, const FusedActivation& activation,
                                 const std::string& sum_input) {
     graph::Node fused = conv;
     fused.op_type = "FusedConv";
     fused.domain = std::string(kContribDomain);
-    if (!activation.name.empty()) fused.attrs["activation"] = activation.name;
-    if (!activation.params.empty()) fused.attrs["activation_params"] = activation.params;
+    activation.write_fused_conv_attrs(fused);
     if (!sum_input.empty()) {
       fused.inputs.resize(3);
       fused.inputs.push_back(sum_input);
@@ -221,13 +191,11 @@ class Fuser {
     return fused;
   }
 
-  static graph::Node fused_gemm(const graph::Node& gemm, const Activation& activation) {
+  static graph::Node fused_gemm(const graph::Node& gemm, const FusedActivation& activation) {
     graph::Node fused = gemm;
     fused.op_type = "FusedGemm";
     fused.domain = std::string(kContribDomain);
-    fused.attrs["activation"] = activation.name;
-    if (activation.params.size() > 0) fused.attrs["activation_alpha"] = activation.params[0];
-    if (activation.params.size() > 1) fused.attrs["activation_beta"] = activation.params[1];
+    activation.write_fused_gemm_attrs(fused);
     return fused;
   }
 

@@ -3,84 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 
 #include "edgeperf/core/error.h"
 #include "edgeperf/runtime/reference.h"
 
 namespace edgeperf::passes::detail {
-
-bool is_graph_output(const graph::Graph& graph, const std::string& value) {
-  return std::any_of(graph.outputs.begin(), graph.outputs.end(),
-                     [&](const graph::ValueInfo& output) { return output.name == value; });
-}
-
-bool is_graph_input(const graph::Graph& graph, const std::string& value) {
-  return graph.find_input(value) != nullptr;
-}
-
-std::size_t use_count(const graph::Graph& graph, const std::string& value) {
-  std::size_t count = 0;
-  for (const graph::Node& node : graph.nodes) {
-    count += static_cast<std::size_t>(std::count(node.inputs.begin(), node.inputs.end(), value));
-  }
-  return count;
-}
-
-bool has_sole_consumer(const graph::Graph& graph, const std::string& value) {
-  return use_count(graph, value) == 1 && !is_graph_output(graph, value);
-}
-
-std::optional<std::size_t> producer_index(const graph::Graph& graph, const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-    const std::vector<std::string>& outputs = graph.nodes[i].outputs;
-    if (std::find(outputs.begin(), outputs.end(), value) != outputs.end()) return i;
-  }
-  return std::nullopt;
-}
-
-void replace_uses(graph::Graph& graph, const std::string& from, const std::string& to) {
-  for (graph::Node& node : graph.nodes) {
-    std::replace(node.inputs.begin(), node.inputs.end(), from, to);
-  }
-}
-
-std::string unique_value_name(const graph::Graph& graph, const std::string& base) {
-  std::set<std::string> taken;
-  for (const graph::ValueInfo& input : graph.inputs) taken.insert(input.name);
-  for (const auto& [name, tensor] : graph.initializers) taken.insert(name);
-  for (const graph::Node& node : graph.nodes)
-    taken.insert(node.outputs.begin(), node.outputs.end());
-  if (!taken.count(base)) return base;
-  for (int suffix = 1;; ++suffix) {
-    std::string candidate = fmt::format("{}_{}", base, suffix);
-    if (!taken.count(candidate)) return candidate;
-  }
-}
-
-void erase_nodes(graph::Graph& graph, const std::vector<bool>& erase) {
-  std::vector<graph::Node> kept;
-  kept.reserve(graph.nodes.size());
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (!erase[i]) kept.push_back(std::move(graph.nodes[i]));
-  }
-  graph.nodes = std::move(kept);
-}
-
-void prune_value_info(graph::Graph& graph) {
-  std::set<std::string> produced;
-  for (const graph::Node& node : graph.nodes)
-    produced.insert(node.outputs.begin(), node.outputs.end());
-  std::erase_if(graph.value_info,
-                [&](const graph::ValueInfo& value) { return !produced.count(value.name); });
-}
-
-const Tensor* f32_initializer(const graph::Graph& graph, const std::string& value) {
-  const auto found = graph.initializers.find(value);
-  if (found == graph.initializers.end() || found->second.dtype() != DType::f32) return nullptr;
-  return &found->second;
-}
 
 std::string describe(DType dtype, const Shape& shape) {
   return fmt::format("{}{}", dtype_name(dtype), shape_to_string(shape));

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/passes/passes.h"
 
@@ -20,6 +21,9 @@ constexpr std::array kPasses{
     PassInfo{"dce", "remove nodes and initializers no output depends on", eliminate_dead_code},
 };
 
+constexpr auto kTargets =
+    enum_names<Target>("target", {{Target::portable, "portable"}, {Target::edgeperf, "edgeperf"}});
+
 std::string known_pass_names() {
   std::string names;
   for (const PassInfo& pass : kPasses)
@@ -29,15 +33,9 @@ std::string known_pass_names() {
 
 }  // namespace
 
-Target parse_target(const std::string& name) {
-  if (name == "portable") return Target::portable;
-  if (name == "edgeperf") return Target::edgeperf;
-  fail("unknown target '{}' (expected portable or edgeperf)", name);
-}
+Target parse_target(const std::string& name) { return kTargets.parse(name); }
 
-std::string target_name(Target target) {
-  return target == Target::edgeperf ? "edgeperf" : "portable";
-}
+std::string target_name(Target target) { return std::string(kTargets.name(target)); }
 
 std::span<const PassInfo> all_passes() { return kPasses; }
 

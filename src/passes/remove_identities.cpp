@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "edgeperf/graph/editor.h"
 #include "edgeperf/passes/passes.h"
 #include "graph_edit.h"
 
@@ -23,7 +24,7 @@ std::optional<std::string> dropout_blocker(const graph::Graph& graph, const grap
   }
   if (node.outputs.size() > 1 && !node.outputs[1].empty()) {
     const std::string& mask = node.outputs[1];
-    if (detail::use_count(graph, mask) > 0 || detail::is_graph_output(graph, mask)) {
+    if (graph.use_count(mask) > 0 || graph.is_output(mask)) {
       return fmt::format("its mask output '{}' is used", mask);
     }
   }
@@ -39,15 +40,15 @@ std::optional<std::string> removal_blocker(const graph::Graph& graph, const grap
   }
   const std::string& in = node.inputs[0];
   const std::string& out = node.outputs[0];
-  if (!detail::is_graph_output(graph, out)) return std::nullopt;
+  if (!graph.is_output(out)) return std::nullopt;
   // The output name must survive: the producer of `in` takes it over.
-  if (detail::is_graph_input(graph, in) || graph.initializers.count(in)) {
+  if (graph.find_input(in) != nullptr || graph.initializers.count(in)) {
     return fmt::format("it copies graph input or initializer '{}' to graph output '{}'", in, out);
   }
-  if (detail::is_graph_output(graph, in)) {
+  if (graph.is_output(in)) {
     return fmt::format("both '{}' and '{}' are graph outputs", in, out);
   }
-  if (!detail::producer_index(graph, in)) return fmt::format("'{}' has no producer", in);
+  if (!graph.producer_index(in)) return fmt::format("'{}' has no producer", in);
   return std::nullopt;
 }
 
@@ -57,13 +58,13 @@ void bypass(graph::Graph& graph, std::size_t index) {
   const std::string in = graph.nodes[index].inputs[0];
   const std::string out = graph.nodes[index].outputs[0];
   graph.nodes.erase(graph.nodes.begin() + static_cast<std::ptrdiff_t>(index));
-  if (!detail::is_graph_output(graph, out)) {
-    detail::replace_uses(graph, out, in);
+  if (!graph.is_output(out)) {
+    graph::Editor(graph).replace_uses(out, in);
     return;
   }
-  graph::Node& producer = graph.nodes[*detail::producer_index(graph, in)];
+  graph::Node& producer = graph.nodes[*graph.producer_index(in)];
   std::replace(producer.outputs.begin(), producer.outputs.end(), in, out);
-  detail::replace_uses(graph, in, out);
+  graph::Editor(graph).replace_uses(in, out);
 }
 
 }  // namespace
@@ -87,13 +88,13 @@ PassLog remove_identities(graph::Graph& graph, const PassOptions& options) {
     const std::string& in = node.inputs[0];
     const std::string& out = node.outputs[0];
     const std::string effect =
-        detail::is_graph_output(graph, out)
+        graph.is_output(out)
             ? fmt::format("the producer of '{}' now writes graph output '{}'", in, out)
             : fmt::format("readers of '{}' now read '{}'", out, in);
     log.push_back({std::string(kPass), fmt::format("{} removed: {}", node.label(), effect), true});
     bypass(graph, i);
   }
-  detail::prune_value_info(graph);
+  graph::prune_value_info(graph);
   graph::topological_sort(graph);
   return log;
 }

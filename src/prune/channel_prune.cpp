@@ -9,6 +9,7 @@
 
 #include "channel_prune_internal.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/graph/editor.h"
 #include "edgeperf/prune/channel.h"
 #include "edgeperf/runtime/session.h"
 
@@ -182,13 +183,10 @@ Tensor slice_axis(const Tensor& tensor, std::int64_t axis, const std::vector<std
 class Surgery {
  public:
   Surgery(graph::Graph& graph, const Analysis& analysis, const Masks& masks)
-      : graph_(graph), analysis_(analysis), masks_(masks) {
+      : graph_(graph), analysis_(analysis), masks_(masks), names_(graph) {
     for (const graph::Node& node : graph.nodes) {
       for (const std::string& input : node.inputs) ++uses_[input];
-      taken_.insert(node.outputs.begin(), node.outputs.end());
     }
-    for (const graph::ValueInfo& input : graph.inputs) taken_.insert(input.name);
-    for (const auto& [name, tensor] : graph.initializers) taken_.insert(name);
   }
 
   void apply(const Edit& edit) {
@@ -227,9 +225,7 @@ class Surgery {
     std::string& name = node.inputs[input];
     if (uses_[name] > 1) {
       --uses_[name];
-      std::string fresh = name + "_pruned";
-      for (int i = 1; taken_.count(fresh) != 0; ++i) fresh = fmt::format("{}_pruned{}", name, i);
-      taken_.insert(fresh);
+      const std::string fresh = names_.take(name + "_pruned", "");
       uses_[fresh] = 1;
       name = fresh;
     }
@@ -240,7 +236,7 @@ class Surgery {
   const Analysis& analysis_;
   const Masks& masks_;
   std::map<std::string, int> uses_;
-  std::set<std::string> taken_;
+  graph::FreshNames names_;
 };
 
 // Shape hints of values whose channel count changed are stale: drop them.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/prune/prune.h"
 
@@ -121,17 +122,22 @@ std::map<std::string, std::string> default_exclusions(const std::vector<Prunable
   return excluded;
 }
 
+namespace {
+
+constexpr auto kMethods = enum_names<Method>(
+    "pruning method", {{Method::magnitude, "magnitude"}, {Method::two_four, "2:4"}});
+constexpr auto kScopes =
+    enum_names<Scope>("pruning scope", {{Scope::global, "global"}, {Scope::layer, "layer"}});
+
+}  // namespace
+
 Method parse_method(const std::string& name) {
-  if (name == "magnitude") return Method::magnitude;
-  if (name == "2:4") return Method::two_four;
+  if (const std::optional<Method> method = kMethods.find(name)) return *method;
+  // Channel pruning is a method of its own entry point (prune_channels), not a Method.
   fail("unknown pruning method '{}' (expected magnitude, channel or 2:4)", name);
 }
 
-Scope parse_scope(const std::string& name) {
-  if (name == "global") return Scope::global;
-  if (name == "layer") return Scope::layer;
-  fail("unknown pruning scope '{}' (expected global or layer)", name);
-}
+Scope parse_scope(const std::string& name) { return kScopes.parse(name); }
 
 double LayerReport::sparsity() const {
   return layer.params == 0 ? 0.0

@@ -1,11 +1,11 @@
 // The compressed storage of pruned weights: edgeperf.SparseWeight nodes (bitmask + values).
 #include "edgeperf/prune/sparse_format.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/graph/editor.h"
 #include "edgeperf/runtime/reference.h"
 
 namespace edgeperf::prune {
@@ -13,23 +13,6 @@ namespace {
 
 bool is_sparse_weight_node(const graph::Node& node) {
   return node.domain == kSparseWeightDomain && node.op_type == kSparseWeightOp;
-}
-
-std::set<std::string> taken_names(const graph::Graph& graph) {
-  std::set<std::string> names;
-  for (const auto& [name, tensor] : graph.initializers) names.insert(name);
-  for (const graph::ValueInfo& input : graph.inputs) names.insert(input.name);
-  for (const graph::Node& node : graph.nodes) {
-    names.insert(node.outputs.begin(), node.outputs.end());
-  }
-  return names;
-}
-
-std::string unique_name(std::set<std::string>& taken, const std::string& base) {
-  std::string name = base;
-  for (int suffix = 1; taken.count(name) != 0; ++suffix) name = fmt::format("{}_{}", base, suffix);
-  taken.insert(name);
-  return name;
 }
 
 graph::Node sparse_weight_node(const std::string& weight, const Shape& shape,
@@ -62,24 +45,19 @@ Tensor fold_sparse_weight(const graph::Node& node, const graph::Graph& graph) {
   return *context.output_values[0];
 }
 
+constexpr auto kStorageFormats =
+    enum_names<StorageFormat>("storage format",
+                              {{StorageFormat::compressed, "compressed"},
+                               {StorageFormat::onnx_sparse, "onnx-sparse"},
+                               {StorageFormat::dense, "dense"}},
+                              "dense");
+
 }  // namespace
 
-StorageFormat parse_storage_format(const std::string& name) {
-  if (name == "compressed") return StorageFormat::compressed;
-  if (name == "onnx-sparse") return StorageFormat::onnx_sparse;
-  if (name == "dense") return StorageFormat::dense;
-  fail("unknown storage format '{}' (expected compressed, onnx-sparse or dense)", name);
-}
+StorageFormat parse_storage_format(const std::string& name) { return kStorageFormats.parse(name); }
 
 std::string storage_format_name(StorageFormat format) {
-  switch (format) {
-    case StorageFormat::compressed:
-      return "compressed";
-    case StorageFormat::onnx_sparse:
-      return "onnx-sparse";
-    default:
-      return "dense";
-  }
+  return std::string(kStorageFormats.name(format));
 }
 
 namespace {
@@ -125,7 +103,7 @@ std::size_t compressed_bytes(std::int64_t numel, std::int64_t nonzeros, std::siz
 
 std::set<std::string> encode_sparse_weights(graph::Graph& graph,
                                             const std::set<std::string>& weights) {
-  std::set<std::string> taken = taken_names(graph);
+  graph::FreshNames names(graph);
   std::set<std::string> encoded;
   std::vector<graph::Node> decoders;
   for (const std::string& weight : weights) {
@@ -137,8 +115,8 @@ std::set<std::string> encode_sparse_weights(graph::Graph& graph,
     const std::size_t bytes =
         compressed_bytes(dense.numel(), parts.values.numel(), dtype_size(dense.dtype()));
     if (bytes >= dense.nbytes()) continue;
-    const std::string mask = unique_name(taken, weight + ".mask");
-    const std::string values = unique_name(taken, weight + ".values");
+    const std::string mask = names.take(weight + ".mask");
+    const std::string values = names.take(weight + ".values");
     graph.initializers.erase(found);
     graph.initializers.emplace(mask, std::move(parts.mask));
     graph.initializers.emplace(values, std::move(parts.values));

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/runtime/session.h"
 
@@ -66,13 +67,20 @@ bool dims_match(const graph::ValueInfo& expected, const Shape& actual) {
   return true;
 }
 
+constexpr auto kMethods = enum_names<CalibrationMethod>(
+    "calibration method", {{CalibrationMethod::minmax, "minmax"},
+                           {CalibrationMethod::percentile, "percentile"},
+                           {CalibrationMethod::entropy, "entropy"},
+                           {CalibrationMethod::mse, "mse"}});
+constexpr auto kQuantTypes =
+    enum_names<QuantType>("quantization type", {{QuantType::int8_sym, "int8-sym"},
+                                                {QuantType::uint8_asym, "uint8-asym"},
+                                                {QuantType::int8_asym, "int8-asym"}});
+
 }  // namespace
 
 MethodSpec parse_method(std::string_view text) {
-  if (text == "minmax") return {CalibrationMethod::minmax};
-  if (text == "entropy") return {CalibrationMethod::entropy};
-  if (text == "mse") return {CalibrationMethod::mse};
-  if (text == "percentile") return {CalibrationMethod::percentile};
+  if (const std::optional<CalibrationMethod> method = kMethods.find(text)) return {*method};
   constexpr std::string_view kPrefix = "percentile:";
   if (text.substr(0, kPrefix.size()) == kPrefix) {
     return {CalibrationMethod::percentile, parse_percentile(text.substr(kPrefix.size()))};
@@ -81,37 +89,15 @@ MethodSpec parse_method(std::string_view text) {
 }
 
 std::string method_name(const MethodSpec& spec) {
-  switch (spec.method) {
-    case CalibrationMethod::minmax:
-      return "minmax";
-    case CalibrationMethod::percentile:
-      return fmt::format("percentile:{}", spec.percentile);
-    case CalibrationMethod::entropy:
-      return "entropy";
-    case CalibrationMethod::mse:
-      return "mse";
+  if (spec.method == CalibrationMethod::percentile) {
+    return fmt::format("percentile:{}", spec.percentile);
   }
-  fail("internal: unknown calibration method {}", static_cast<int>(spec.method));
+  return std::string(kMethods.name(spec.method));
 }
 
-QuantType parse_quant_type(std::string_view text) {
-  if (text == "int8-sym") return QuantType::int8_sym;
-  if (text == "uint8-asym") return QuantType::uint8_asym;
-  if (text == "int8-asym") return QuantType::int8_asym;
-  fail("unknown quantization type '{}' (expected int8-sym, uint8-asym or int8-asym)", text);
-}
+QuantType parse_quant_type(std::string_view text) { return kQuantTypes.parse(text); }
 
-std::string quant_type_name(QuantType type) {
-  switch (type) {
-    case QuantType::int8_sym:
-      return "int8-sym";
-    case QuantType::uint8_asym:
-      return "uint8-asym";
-    case QuantType::int8_asym:
-      return "int8-asym";
-  }
-  fail("internal: unknown quantization type {}", static_cast<int>(type));
-}
+std::string quant_type_name(QuantType type) { return std::string(kQuantTypes.name(type)); }
 
 // `histogram_bins` counts bins of |x| over [0, max_abs] (TensorRT's convention); the signed
 // histogram over [-max_abs, max_abs] holds twice as many.

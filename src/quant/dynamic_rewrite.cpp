@@ -19,7 +19,10 @@ struct DynamicInput {
 class DynamicRewriter {
  public:
   DynamicRewriter(const graph::Graph& model, const QuantizeOptions& options, RewriteOutput& output)
-      : model_(model), options_(options), output_(output), names_(model) {}
+      : model_(model),
+        options_(options),
+        output_(output),
+        names_(model, graph::FreshNames::Scope::values_and_nodes) {}
 
   graph::Graph rewrite() {
     graph_ = model_;
@@ -44,15 +47,15 @@ class DynamicRewriter {
   const DynamicInput& quantized_input(const std::string& value) {
     const auto found = inputs_.find(value);
     if (found != inputs_.end()) return found->second;
-    DynamicInput input{names_.fresh(), names_.fresh(), names_.fresh()};
-    graph::Node node = make_node("DynamicQuantizeLinear", "", {value},
-                                 {input.quantized, input.scale, input.zero_point});
+    DynamicInput input{names_.take_short(), names_.take_short(), names_.take_short()};
+    graph::Node node = graph::make_node("DynamicQuantizeLinear", "", {value},
+                                        {input.quantized, input.scale, input.zero_point});
     graph_.nodes.push_back(std::move(node));
     return inputs_[value] = input;
   }
 
   std::string add_initializer(Tensor value) {
-    const std::string name = names_.fresh();
+    const std::string name = names_.take_short();
     graph_.initializers[name] = std::move(value);
     return name;
   }
@@ -91,21 +94,22 @@ class DynamicRewriter {
     }
     const std::string weight_scale = add_initializer(scale);
 
-    const std::string integer_out = names_.fresh();
+    const std::string integer_out = names_.take_short();
     std::map<std::string, graph::AttrValue> attrs;
     if (conv) attrs = node.attrs;
     std::vector<std::string> inputs{input.quantized, weight_q, input.zero_point};
     if (!weight_zp.empty()) inputs.push_back(weight_zp);
-    graph_.nodes.push_back(make_node(conv ? "ConvInteger" : "MatMulInteger", node.name,
-                                     std::move(inputs), {integer_out}, std::move(attrs)));
-    const std::string as_float = names_.fresh();
+    graph_.nodes.push_back(graph::make_node(conv ? "ConvInteger" : "MatMulInteger", node.name,
+                                            std::move(inputs), {integer_out}, std::move(attrs)));
+    const std::string as_float = names_.take_short();
     graph_.nodes.push_back(
-        make_node("Cast", "", {integer_out}, {as_float}, {{"to", std::int64_t{1}}}));
-    const std::string scale_product = names_.fresh();
-    graph_.nodes.push_back(make_node("Mul", "", {input.scale, weight_scale}, {scale_product}));
+        graph::make_node("Cast", "", {integer_out}, {as_float}, {{"to", std::int64_t{1}}}));
+    const std::string scale_product = names_.take_short();
+    graph_.nodes.push_back(
+        graph::make_node("Mul", "", {input.scale, weight_scale}, {scale_product}));
     const std::string output = node.outputs[0];
-    const std::string scaled = target.bias.empty() ? output : names_.fresh();
-    graph_.nodes.push_back(make_node("Mul", "", {as_float, scale_product}, {scaled}));
+    const std::string scaled = target.bias.empty() ? output : names_.take_short();
+    graph_.nodes.push_back(graph::make_node("Mul", "", {as_float, scale_product}, {scaled}));
     if (!target.bias.empty()) add_bias(node, target, scaled, output);
     output_.compare_values[id] = {output, output};
     output_.log.push_back(fmt::format("quantized {} dynamically: int8 {} weights", node.label(),
@@ -122,13 +126,13 @@ class DynamicRewriter {
       bias = bias.reshaped(broadcast);
     }
     const std::string bias_name = add_initializer(bias);
-    graph_.nodes.push_back(make_node("Add", "", {scaled, bias_name}, {output}));
+    graph_.nodes.push_back(graph::make_node("Add", "", {scaled, bias_name}, {output}));
   }
 
   const graph::Graph& model_;
   const QuantizeOptions& options_;
   RewriteOutput& output_;
-  NameAllocator names_;
+  graph::FreshNames names_;
   graph::Graph graph_;
   std::map<std::string, DynamicInput> inputs_;
 };

@@ -43,7 +43,7 @@ RewriteOutput rewrite_fp16(const graph::Graph& model, const QuantizeOptions& opt
   RewriteOutput output;
   output.model = model;
   graph::Graph& graph = output.model;
-  NameAllocator names(model);
+  graph::FreshNames names(model, graph::FreshNames::Scope::values_and_nodes);
   std::vector<graph::Node> casts;
   std::size_t converted = 0;
   for (const auto& [name, value] : model.initializers) {
@@ -58,8 +58,8 @@ RewriteOutput rewrite_fp16(const graph::Graph& model, const QuantizeOptions& opt
     const std::string half_name = names.take(name + "_fp16");
     graph.initializers.erase(name);
     graph.initializers[half_name] = to_half(value);
-    casts.push_back(make_node("Cast", names.take(name + "_Cast"), {half_name}, {name},
-                              {{"to", std::int64_t{1}}}));
+    casts.push_back(graph::make_node("Cast", names.take(name + "_Cast"), {half_name}, {name},
+                                     {{"to", std::int64_t{1}}}));
     ++converted;
   }
   graph.nodes.insert(graph.nodes.begin(), casts.begin(), casts.end());

@@ -80,7 +80,10 @@ PackedInt4 pack_int4_dense(const Tensor& rows, std::int64_t block) {
 class Int4Rewriter {
  public:
   Int4Rewriter(const graph::Graph& model, const QuantizeOptions& options, RewriteOutput& output)
-      : model_(model), options_(options), output_(output), names_(model) {}
+      : model_(model),
+        options_(options),
+        output_(output),
+        names_(model, graph::FreshNames::Scope::values_and_nodes) {}
 
   graph::Graph rewrite() {
     graph_ = model_;
@@ -105,7 +108,7 @@ class Int4Rewriter {
 
  private:
   std::string add_initializer(Tensor value) {
-    const std::string name = names_.fresh();
+    const std::string name = names_.take_short();
     graph_.initializers[name] = std::move(value);
     return name;
   }
@@ -120,17 +123,18 @@ class Int4Rewriter {
     const std::string b = add_initializer(std::move(packed.packed));
     const std::string scales = add_initializer(packed.scales);
     const std::string output = node.outputs[0];
-    const std::string product = target.bias.empty() ? output : names_.fresh();
-    graph::Node matmul = make_node("MatMulNBits", node.name, {node.inputs[0], b, scales}, {product},
-                                   {{"K", n_by_k.dim(1)},
-                                    {"N", n_by_k.dim(0)},
-                                    {"bits", std::int64_t{4}},
-                                    {"block_size", block}});
+    const std::string product = target.bias.empty() ? output : names_.take_short();
+    graph::Node matmul =
+        graph::make_node("MatMulNBits", node.name, {node.inputs[0], b, scales}, {product},
+                         {{"K", n_by_k.dim(1)},
+                          {"N", n_by_k.dim(0)},
+                          {"bits", std::int64_t{4}},
+                          {"block_size", block}});
     matmul.domain = "com.microsoft";
     graph_.nodes.push_back(std::move(matmul));
     if (!target.bias.empty()) {
       const std::string bias = add_initializer(as_vector(model_.initializers.at(target.bias)));
-      graph_.nodes.push_back(make_node("Add", "", {product, bias}, {output}));
+      graph_.nodes.push_back(graph::make_node("Add", "", {product, bias}, {output}));
     }
     record(node, "MatMulNBits");
   }
@@ -143,8 +147,8 @@ class Int4Rewriter {
     PackedInt4 packed = pack_int4_dense(n_by_k, options_.int4_group_size);
     const std::string b = add_initializer(std::move(packed.packed));
     const std::string scales = add_initializer(packed.scales);
-    const std::string dequantized = names_.fresh();
-    graph::Node dequantize = make_node(
+    const std::string dequantized = names_.take_short();
+    graph::Node dequantize = graph::make_node(
         "DequantizeInt4", "", {b, scales}, {dequantized},
         {{"block_size", std::int64_t{options_.int4_group_size}}, {"shape", weight.shape()}});
     dequantize.domain = "edgeperf";
@@ -163,7 +167,7 @@ class Int4Rewriter {
   const graph::Graph& model_;
   const QuantizeOptions& options_;
   RewriteOutput& output_;
-  NameAllocator names_;
+  graph::FreshNames names_;
   graph::Graph graph_;
 };
 

@@ -18,7 +18,11 @@ class QdqEmitter {
  public:
   QdqEmitter(const graph::Graph& model, const QuantizeOptions& options, const StaticPlan& plan,
              RewriteOutput& output)
-      : model_(model), options_(options), plan_(plan), output_(output), names_(model) {}
+      : model_(model),
+        options_(options),
+        plan_(plan),
+        output_(output),
+        names_(model, graph::FreshNames::Scope::values_and_nodes) {}
 
   graph::Graph emit() {
     graph_ = model_;
@@ -160,9 +164,9 @@ class QdqEmitter {
     const std::string base = stem(value);
     const std::string quantized = names_.take(base + "_q");
     graph_.nodes.push_back(
-        make_node("QuantizeLinear", "", {value, scale, zero_point}, {quantized}));
-    graph_.nodes.push_back(make_node("DequantizeLinear", "", {quantized, scale, zero_point},
-                                     {dequantized_name(value)}));
+        graph::make_node("QuantizeLinear", "", {value, scale, zero_point}, {quantized}));
+    graph_.nodes.push_back(graph::make_node("DequantizeLinear", "", {quantized, scale, zero_point},
+                                            {dequantized_name(value)}));
   }
 
   // DequantizeLinear(initializer_q, scale[, zero_point][, axis]) -> its output name. A zero
@@ -185,7 +189,7 @@ class QdqEmitter {
     if (params.per_channel()) attrs["axis"] = params.axis;
     const std::string output = names_.take(base + "_dq");
     graph_.nodes.push_back(
-        make_node("DequantizeLinear", "", std::move(inputs), {output}, std::move(attrs)));
+        graph::make_node("DequantizeLinear", "", std::move(inputs), {output}, std::move(attrs)));
     return output;
   }
 
@@ -263,7 +267,7 @@ class QdqEmitter {
   const QuantizeOptions& options_;
   const StaticPlan& plan_;
   RewriteOutput& output_;
-  NameAllocator names_;
+  graph::FreshNames names_;
   graph::Graph graph_;
   std::map<std::string, std::string> renamed_;      // original -> current value name
   std::map<std::string, std::string> dequantized_;  // current name -> DequantizeLinear output

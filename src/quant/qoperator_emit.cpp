@@ -28,7 +28,11 @@ class QOperatorEmitter {
  public:
   QOperatorEmitter(const graph::Graph& model, const QuantizeOptions& options,
                    const StaticPlan& plan, RewriteOutput& output)
-      : model_(model), options_(options), plan_(plan), output_(output), names_(model) {}
+      : model_(model),
+        options_(options),
+        plan_(plan),
+        output_(output),
+        names_(model, graph::FreshNames::Scope::values_and_nodes) {}
 
   graph::Graph emit() {
     graph_ = model_;
@@ -69,16 +73,17 @@ class QOperatorEmitter {
     if (found != quantized_.end()) return found->second;
     const ParamNames params = param_names(value, plan_.params.at(value));
     const std::string name = names_.take(value + "_quantized");
-    graph_.nodes.push_back(make_node("QuantizeLinear", names_.take(value + "_QuantizeLinear"),
-                                     {value, params.scale, params.zero_point}, {name}));
+    graph_.nodes.push_back(graph::make_node("QuantizeLinear",
+                                            names_.take(value + "_QuantizeLinear"),
+                                            {value, params.scale, params.zero_point}, {name}));
     return quantized_[value] = name;
   }
 
   void dequantize_to(const std::string& quantized_value, const ParamNames& params,
                      const std::string& float_name) {
     graph_.nodes.push_back(
-        make_node("DequantizeLinear", names_.take(float_name + "_DequantizeLinear"),
-                  {quantized_value, params.scale, params.zero_point}, {float_name}));
+        graph::make_node("DequantizeLinear", names_.take(float_name + "_DequantizeLinear"),
+                         {quantized_value, params.scale, params.zero_point}, {float_name}));
   }
 
   void emit_target(std::size_t index) {
@@ -116,16 +121,16 @@ class QOperatorEmitter {
           add_initializer(target.bias + "_quantized",
                           quantize_bias(bias, input_params.scale.at(0), weight_params_)));
     }
-    graph_.nodes.push_back(make_node(conv ? "QLinearConv" : "QLinearMatMul",
-                                     names_.take(node_id(node) + "_quant"), std::move(inputs),
-                                     {output_q}, conv ? node.attrs : graph::Node{}.attrs));
+    graph_.nodes.push_back(graph::make_node(
+        conv ? "QLinearConv" : "QLinearMatMul", names_.take(node_id(node) + "_quant"),
+        std::move(inputs), {output_q}, conv ? node.attrs : graph::Node{}.attrs));
     if (float_bias) {
       const std::string product = names_.take(output + "_matmul");
       dequantize_to(output_q, output_names, product);
       const std::string bias =
           add_initializer(target.bias + "_vector", as_vector(model_.initializers.at(target.bias)));
-      graph_.nodes.push_back(
-          make_node("Add", names_.take(node_id(node) + "_bias_Add"), {product, bias}, {output}));
+      graph_.nodes.push_back(graph::make_node("Add", names_.take(node_id(node) + "_bias_Add"),
+                                              {product, bias}, {output}));
     } else {
       quantized_[output] = output_q;
       if (needs_float(output)) dequantize_to(output_q, output_names, output);
@@ -160,7 +165,7 @@ class QOperatorEmitter {
   const QuantizeOptions& options_;
   const StaticPlan& plan_;
   RewriteOutput& output_;
-  NameAllocator names_;
+  graph::FreshNames names_;
   graph::Graph graph_;
   std::map<std::string, std::vector<std::size_t>> uses_;
   std::map<std::string, std::string> quantized_;  // float value -> its quantized value

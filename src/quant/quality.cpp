@@ -10,6 +10,7 @@
 
 #include "edgeperf/core/error.h"
 #include "edgeperf/eval/metrics.h"
+#include "edgeperf/graph/ops/clip.h"
 #include "edgeperf/quant/qparams.h"
 #include "edgeperf/runtime/session.h"
 
@@ -24,19 +25,13 @@ struct ConvPair {
   std::string activation;
 };
 
-const Tensor* f32_initializer(const graph::Graph& model, const std::string& name) {
-  const auto found = model.initializers.find(name);
-  if (found == model.initializers.end() || found->second.dtype() != DType::f32) return nullptr;
-  return &found->second;
-}
-
+// The bound, `absent` when there is none, nullopt when it is not a constant.
 std::optional<float> clip_bound(const graph::Graph& model, const graph::Node& clip,
-                                std::size_t input, const char* attr, float absent) {
-  if (model.opset < 11) return clip.attr_float(attr, absent);
-  if (!clip.has_input(input)) return absent;
-  const Tensor* bound = f32_initializer(model, clip.inputs[input]);
-  if (bound == nullptr || bound->numel() != 1) return std::nullopt;  // not a constant
-  return bound->values<float>()[0];
+                                graph::ops::ClipBound bound, float absent) {
+  const auto value = graph::ops::read_clip_bound(model, clip, bound);
+  const auto* constant = std::get_if<std::optional<float>>(&value);
+  if (constant == nullptr) return std::nullopt;
+  return constant->value_or(absent);
 }
 
 // Why a Clip with these bounds blocks equalization, or "" when it commutes with positive
@@ -65,8 +60,8 @@ bool is_standalone_activation(const graph::Node& node) {
 std::string standalone_blocker(const graph::Graph& model, const graph::Node& act,
                                const EqualizationOptions& options) {
   if (commutes_with_scaling(act.op_type)) return "";
-  return clip_blocker(clip_bound(model, act, 1, "min", -FLT_MAX),
-                      clip_bound(model, act, 2, "max", FLT_MAX), options);
+  return clip_blocker(clip_bound(model, act, graph::ops::ClipBound::min, -FLT_MAX),
+                      clip_bound(model, act, graph::ops::ClipBound::max, FLT_MAX), options);
 }
 
 // For com.microsoft FusedConv: its "activation" attribute (params for Clip: min, max).
@@ -89,11 +84,6 @@ bool single_use(const std::map<std::string, std::vector<std::size_t>>& consumers
   return found != consumers.end() && found->second.size() == 1;
 }
 
-bool is_graph_output(const graph::Graph& model, const std::string& value) {
-  return std::any_of(model.outputs.begin(), model.outputs.end(),
-                     [&](const graph::ValueInfo& output) { return output.name == value; });
-}
-
 // A Conv whose weight (and bias, if any) are f32 initializers used by it alone.
 bool is_equalizable_conv(const graph::Graph& model, const graph::Node& node,
                          const std::map<std::string, std::vector<std::size_t>>& consumers) {
@@ -102,13 +92,13 @@ bool is_equalizable_conv(const graph::Graph& model, const graph::Node& node,
       node.outputs[0].empty()) {
     return false;
   }
-  const Tensor* weight = f32_initializer(model, node.inputs[1]);
+  const Tensor* weight = model.f32_initializer(node.inputs[1]);
   if (weight == nullptr || weight->rank() < 3 || weight->numel() == 0 ||
       !single_use(consumers, node.inputs[1])) {
     return false;
   }
   if (!node.has_input(2)) return true;
-  const Tensor* bias = f32_initializer(model, node.inputs[2]);
+  const Tensor* bias = model.f32_initializer(node.inputs[2]);
   return bias != nullptr && bias->numel() == weight->dim(0) &&
          single_use(consumers, node.inputs[2]);
 }
@@ -117,7 +107,7 @@ bool is_equalizable_conv(const graph::Graph& model, const graph::Node& node,
 std::optional<std::size_t> sole_consumer(
     const graph::Graph& model, const std::map<std::string, std::vector<std::size_t>>& consumers,
     const std::string& value) {
-  if (is_graph_output(model, value) || !single_use(consumers, value)) return std::nullopt;
+  if (model.is_output(value) || !single_use(consumers, value)) return std::nullopt;
   return consumers.at(value).front();
 }
 

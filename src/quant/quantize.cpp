@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/quant/quality.h"
 #include "rewrite.h"
 
@@ -137,21 +138,19 @@ void measure_sqnr(const graph::Graph& float_model, const detail::RewriteOutput& 
   }
 }
 
+constexpr auto kModes =
+    enum_names<QuantMode>("quantization mode", {{QuantMode::dynamic, "dynamic"},
+                                                {QuantMode::static_int8, "static"},
+                                                {QuantMode::fp16, "fp16"},
+                                                {QuantMode::int4_weight, "int4-weight"}});
+constexpr auto kFormats = enum_names<QuantFormat>(
+    "quantization format", {{QuantFormat::qdq, "qdq"}, {QuantFormat::qoperator, "qoperator"}});
+
 }  // namespace
 
-QuantMode parse_mode(std::string_view text) {
-  if (text == "dynamic") return QuantMode::dynamic;
-  if (text == "static") return QuantMode::static_int8;
-  if (text == "fp16") return QuantMode::fp16;
-  if (text == "int4-weight") return QuantMode::int4_weight;
-  fail("unknown quantization mode '{}' (expected dynamic, static, fp16 or int4-weight)", text);
-}
+QuantMode parse_mode(std::string_view text) { return kModes.parse(text); }
 
-QuantFormat parse_format(std::string_view text) {
-  if (text == "qdq") return QuantFormat::qdq;
-  if (text == "qoperator") return QuantFormat::qoperator;
-  fail("unknown quantization format '{}' (expected qdq or qoperator)", text);
-}
+QuantFormat parse_format(std::string_view text) { return kFormats.parse(text); }
 
 QuantizeResult quantize_model(const graph::Graph& model, const QuantizeOptions& options,
                               SampleSource* calibration) {

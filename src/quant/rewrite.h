@@ -1,6 +1,6 @@
 #pragma once
 // Internal to ep_quant: the graph rewrites behind quantize_model (one file per mode)
-// and the small graph-editing helpers they share.
+// and the helpers they share (generic graph edits are in edgeperf/graph/editor.h).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeperf/graph/editor.h"
 #include "edgeperf/graph/graph.h"
 #include "edgeperf/quant/quantize.h"
 
@@ -15,19 +16,6 @@ namespace edgeperf::quant::detail {
 
 // The name a node goes by in --exclude and the report: its name, else its first output.
 std::string node_id(const graph::Node& node);
-
-// Hands out value/initializer/node names that are not taken in the graph yet.
-class NameAllocator {
- public:
-  explicit NameAllocator(const graph::Graph& graph);
-  std::string take(const std::string& base);
-  // A short new name ("t12"): the file-size targets of small models count every byte.
-  std::string fresh();
-
- private:
-  std::set<std::string> taken_;
-  int next_ = 0;
-};
 
 // A Conv, Gemm or MatMul whose weight is a float initializer, in a shape the rewrites
 // handle. Its output-channel axis is the per-channel quantization axis of the weight.
@@ -57,10 +45,6 @@ Tensor as_vector(const Tensor& tensor);
 void remove_unused_initializers(graph::Graph& graph);
 // Renames value `from` to `to` in every node input and output and graph output.
 void rename_value(graph::Graph& graph, const std::string& from, const std::string& to);
-
-graph::Node make_node(std::string op_type, std::string name, std::vector<std::string> inputs,
-                      std::vector<std::string> outputs,
-                      std::map<std::string, graph::AttrValue> attrs = {});
 
 // The rewrites. Each returns the new model and fills `layers` and `log`.
 struct RewriteOutput {

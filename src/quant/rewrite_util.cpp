@@ -1,5 +1,4 @@
 // Graph-editing helpers shared by the quantization rewrites.
-#include <fmt/format.h>
 
 #include <cmath>
 #include <cstring>
@@ -12,33 +11,6 @@ std::string node_id(const graph::Node& node) {
   return node.name.empty() && !node.outputs.empty() ? node.outputs.front() : node.name;
 }
 
-NameAllocator::NameAllocator(const graph::Graph& graph) {
-  for (const graph::ValueInfo& input : graph.inputs) taken_.insert(input.name);
-  for (const graph::ValueInfo& output : graph.outputs) taken_.insert(output.name);
-  for (const auto& [name, tensor] : graph.initializers) taken_.insert(name);
-  for (const graph::Node& node : graph.nodes) {
-    taken_.insert(node.name);
-    taken_.insert(node.inputs.begin(), node.inputs.end());
-    taken_.insert(node.outputs.begin(), node.outputs.end());
-  }
-}
-
-std::string NameAllocator::fresh() {
-  std::string name;
-  do {
-    name = fmt::format("t{}", next_++);
-  } while (taken_.count(name) != 0);
-  taken_.insert(name);
-  return name;
-}
-
-std::string NameAllocator::take(const std::string& base) {
-  std::string name = base;
-  for (int suffix = 1; taken_.count(name) != 0; ++suffix) name = fmt::format("{}_{}", base, suffix);
-  taken_.insert(name);
-  return name;
-}
-
 bool is_weighted_op(const graph::Node& node) {
   return node.domain.empty() &&
          (node.op_type == "Conv" || node.op_type == "Gemm" || node.op_type == "MatMul");
@@ -48,10 +20,7 @@ namespace {
 
 const Tensor* float_initializer(const graph::Graph& graph, const graph::Node& node,
                                 std::size_t index) {
-  if (!node.has_input(index)) return nullptr;
-  const auto found = graph.initializers.find(node.inputs[index]);
-  if (found == graph.initializers.end() || found->second.dtype() != DType::f32) return nullptr;
-  return &found->second;
+  return node.has_input(index) ? graph.f32_initializer(node.inputs[index]) : nullptr;
 }
 
 std::int64_t output_channels(const graph::Node& node, const Tensor& weight) {
@@ -165,18 +134,6 @@ void rename_value(graph::Graph& graph, const std::string& from, const std::strin
   for (graph::ValueInfo& info : graph.value_info) {
     if (info.name == from) info.name = to;
   }
-}
-
-graph::Node make_node(std::string op_type, std::string name, std::vector<std::string> inputs,
-                      std::vector<std::string> outputs,
-                      std::map<std::string, graph::AttrValue> attrs) {
-  graph::Node node;
-  node.op_type = std::move(op_type);
-  node.name = std::move(name);
-  node.inputs = std::move(inputs);
-  node.outputs = std::move(outputs);
-  node.attrs = std::move(attrs);
-  return node;
 }
 
 void add_weighted_layer_rows(const graph::Graph& model, const QuantizeOptions& options,

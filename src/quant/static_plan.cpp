@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+#include "edgeperf/graph/ops/clip.h"
+
 namespace edgeperf::quant::detail {
 namespace {
 
@@ -20,24 +22,13 @@ bool is_own_range_op(const std::string& op) {
   return op == "Relu" || op == "AveragePool" || op == "GlobalAveragePool";
 }
 
-bool is_graph_output(const graph::Graph& graph, const std::string& value) {
-  for (const graph::ValueInfo& output : graph.outputs) {
-    if (output.name == value) return true;
-  }
-  return false;
-}
-
 // Clip(0, max) (ReLU6): its calibrated output range lies in [0, max], so the output
 // QuantizeLinear clamps as the Clip does (at the calibrated maximum, not above it).
 bool is_relu6_like_clip(const graph::Graph& graph, const graph::Node& node) {
   if (node.op_type != "Clip") return false;
-  float low = node.attr_float("min", -1.0F);
-  if (node.has_input(1)) {
-    const auto found = graph.initializers.find(node.inputs[1]);
-    if (found == graph.initializers.end() || found->second.numel() != 1) return false;
-    low = static_cast<float>(found->second.to_doubles().front());
-  }
-  return low == 0.0F;
+  const auto low = graph::ops::read_clip_bound(graph, node, graph::ops::ClipBound::min);
+  const auto* value = std::get_if<std::optional<float>>(&low);
+  return value != nullptr && *value == 0.0F;
 }
 
 // The Relu consuming a target's output alone, which a uint8/int8-asym output range
@@ -52,7 +43,7 @@ std::optional<std::size_t> fusable_relu(const graph::Graph& graph, std::size_t i
   }
   const std::string& output = graph.nodes[index].outputs.at(0);
   const auto found = uses.find(output);
-  if (found == uses.end() || found->second.size() != 1 || is_graph_output(graph, output)) {
+  if (found == uses.end() || found->second.size() != 1 || graph.is_output(output)) {
     return std::nullopt;
   }
   const graph::Node& consumer = graph.nodes[found->second.front()];
@@ -100,7 +91,7 @@ StaticPlan plan_static(const graph::Graph& model, const QuantizeOptions& options
       // fuses DQ -> Gemm/MatMul without a Q after it (float-output QGemm/MatMulIntegerToFloat).
       const std::string output = plan.target_output(model, i);
       // (QOperator ops always produce quantized outputs.)
-      if (!is_graph_output(model, output) || options.format == QuantFormat::qoperator) {
+      if (!model.is_output(output) || options.format == QuantFormat::qoperator) {
         plan.quantized.try_emplace(output, output);
       }
       continue;

@@ -1,106 +1,13 @@
 #include "edgeperf/runtime/expand_fused_ops.h"
 
-#include <fmt/format.h>
-
-#include <set>
-
 #include "edgeperf/core/error.h"
+#include "edgeperf/graph/editor.h"
+#include "edgeperf/graph/ops/fused_activation.h"
 
 namespace edgeperf::runtime {
 namespace {
 
 constexpr std::string_view kContribDomain = "com.microsoft";
-
-// Value names not yet used in the graph.
-class NameTable {
- public:
-  explicit NameTable(const graph::Graph& graph) {
-    for (const graph::ValueInfo& input : graph.inputs) taken_.insert(input.name);
-    for (const auto& [name, tensor] : graph.initializers) taken_.insert(name);
-    for (const graph::Node& node : graph.nodes)
-      taken_.insert(node.outputs.begin(), node.outputs.end());
-  }
-  std::string fresh(const std::string& base) {
-    std::string name = base;
-    for (int suffix = 1; taken_.count(name); ++suffix) name = fmt::format("{}_{}", base, suffix);
-    taken_.insert(name);
-    return name;
-  }
-
- private:
-  std::set<std::string> taken_;
-};
-
-struct ActivationSpec {
-  std::string op;             // ONNX op type; empty: none
-  std::vector<float> params;  // FusedConv activation_params order
-};
-
-std::size_t param_count(const graph::Node& node, const std::string& op) {
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "HardSwish") return 0;
-  if (op == "LeakyRelu") return 1;
-  if (op == "Clip" || op == "HardSigmoid") return 2;
-  fail(
-      "node {}: unsupported activation '{}' (supported: Relu, Sigmoid, Tanh, LeakyRelu, Clip, "
-      "HardSigmoid, HardSwish)",
-      node.label(), op);
-}
-
-ActivationSpec conv_activation(const graph::Node& node) {
-  ActivationSpec spec{node.attr_string("activation", ""), node.attr_floats("activation_params")};
-  if (spec.op.empty()) return spec;
-  const std::size_t expected = param_count(node, spec.op);
-  EP_CHECK(spec.params.size() == expected,
-           "node {}: activation {} needs {} activation_params, got {}", node.label(), spec.op,
-           expected, spec.params.size());
-  return spec;
-}
-
-ActivationSpec gemm_activation(const graph::Node& node) {
-  ActivationSpec spec{node.attr_string("activation", ""), {}};
-  if (spec.op.empty()) return spec;
-  const std::size_t expected = param_count(node, spec.op);
-  if (spec.op == "LeakyRelu") spec.params = {node.attr_float("activation_alpha", 0.01f)};
-  if (spec.op == "HardSigmoid") {
-    spec.params = {node.attr_float("activation_alpha", 0.2f),
-                   node.attr_float("activation_beta", 0.5f)};
-  }
-  EP_CHECK(spec.op != "Clip", "node {}: FusedGemm has no Clip activation", node.label());
-  EP_CHECK(spec.params.size() == expected, "node {}: activation {} is missing its parameters",
-           node.label(), spec.op);
-  return spec;
-}
-
-graph::Node make_node(std::string name, std::string op, std::vector<std::string> inputs,
-                      std::string output) {
-  graph::Node node;
-  node.name = std::move(name);
-  node.op_type = std::move(op);
-  node.inputs = std::move(inputs);
-  node.outputs = {std::move(output)};
-  return node;
-}
-
-graph::Node activation_node(graph::Graph& graph, NameTable& names, const graph::Node& fused,
-                            const ActivationSpec& spec, const std::string& input) {
-  graph::Node node = make_node(fused.name + "/" + spec.op, spec.op, {input}, fused.outputs.at(0));
-  if (spec.op == "LeakyRelu") node.attrs["alpha"] = spec.params[0];
-  if (spec.op == "HardSigmoid") {
-    node.attrs["alpha"] = spec.params[0];
-    node.attrs["beta"] = spec.params[1];
-  }
-  if (spec.op == "Clip" && graph.opset < 11) {
-    node.attrs["min"] = spec.params[0];
-    node.attrs["max"] = spec.params[1];
-  } else if (spec.op == "Clip") {
-    for (std::size_t i = 0; i < 2; ++i) {
-      const std::string bound = names.fresh(fused.name + (i == 0 ? "/clip_min" : "/clip_max"));
-      graph.initializers.emplace(bound, make_tensor<float>({}, {spec.params[i]}));
-      node.inputs.push_back(bound);
-    }
-  }
-  return node;
-}
 
 // The standard op (Conv or Gemm) of a fused node, minus the activation attributes.
 graph::Node base_node(const graph::Node& fused, const std::string& op, std::size_t max_inputs) {
@@ -113,26 +20,31 @@ graph::Node base_node(const graph::Node& fused, const std::string& op, std::size
   return node;
 }
 
-std::vector<graph::Node> expand(graph::Graph& graph, NameTable& names, const graph::Node& fused) {
+std::vector<graph::Node> expand(graph::Editor& editor, const graph::Node& fused) {
   EP_CHECK(fused.outputs.size() == 1 && !fused.outputs[0].empty(),
            "node {}: expected exactly one output", fused.label());
   const bool is_conv = fused.op_type == "FusedConv";
-  const ActivationSpec spec = is_conv ? conv_activation(fused) : gemm_activation(fused);
+  const graph::ops::FusedActivation activation =
+      is_conv ? graph::ops::FusedActivation::of_fused_conv(fused)
+              : graph::ops::FusedActivation::of_fused_gemm(fused);
   const std::string sum = is_conv && fused.has_input(3) ? fused.inputs[3] : "";
   graph::Node base = base_node(fused, is_conv ? "Conv" : "Gemm", 3);
   std::vector<graph::Node> nodes;
   std::string value = fused.outputs[0];
-  if (!sum.empty() || !spec.op.empty()) {
-    value = names.fresh(fused.outputs[0] + (is_conv ? "/conv" : "/gemm"));
+  if (!sum.empty() || !activation.op.empty()) {
+    value = editor.fresh_name(fused.outputs[0] + (is_conv ? "/conv" : "/gemm"));
   }
   base.outputs = {value};
   nodes.push_back(std::move(base));
   if (!sum.empty()) {
-    const std::string added = spec.op.empty() ? fused.outputs[0] : names.fresh(value + "/sum");
-    nodes.push_back(make_node(fused.name + "/add", "Add", {value, sum}, added));
+    const std::string added =
+        activation.op.empty() ? fused.outputs[0] : editor.fresh_name(value + "/sum");
+    nodes.push_back(graph::make_node("Add", fused.name + "/add", {value, sum}, {added}));
     value = added;
   }
-  if (!spec.op.empty()) nodes.push_back(activation_node(graph, names, fused, spec, value));
+  if (!activation.op.empty()) {
+    nodes.push_back(activation.to_node(editor, fused.name, value, fused.outputs[0]));
+  }
   return nodes;
 }
 
@@ -147,14 +59,14 @@ std::size_t expand_fused_ops(graph::Graph& graph) {
   std::size_t count = 0;
   for (const graph::Node& node : graph.nodes) count += is_expandable_fused_op(node) ? 1 : 0;
   if (count == 0) return 0;
-  NameTable names(graph);
+  graph::Editor editor(graph);
   std::vector<graph::Node> rewritten;
   for (const graph::Node& node : graph.nodes) {
     if (!is_expandable_fused_op(node)) {
       rewritten.push_back(node);
       continue;
     }
-    for (graph::Node& part : expand(graph, names, node)) rewritten.push_back(std::move(part));
+    for (graph::Node& part : expand(editor, node)) rewritten.push_back(std::move(part));
   }
   graph.nodes = std::move(rewritten);
   return count;

@@ -1,26 +1,17 @@
 #include <gtest/gtest.h>
 
 #include "edgeperf/graph/builder.h"
+#include "edgeperf/graph/editor.h"
 
 namespace edgeperf::graph {
 namespace {
-
-Node make_node(std::string name, std::string op, std::vector<std::string> in,
-               std::vector<std::string> out) {
-  Node node;
-  node.name = std::move(name);
-  node.op_type = std::move(op);
-  node.inputs = std::move(in);
-  node.outputs = std::move(out);
-  return node;
-}
 
 Graph two_node_graph() {
   Graph graph;
   graph.inputs.push_back(ValueInfo{"x", DType::f32, {Dim::fixed(2)}, true});
   graph.outputs.push_back(ValueInfo{"z", DType::f32, {Dim::fixed(2)}, true});
-  graph.nodes.push_back(make_node("second", "Relu", {"y"}, {"z"}));
-  graph.nodes.push_back(make_node("first", "Relu", {"x"}, {"y"}));
+  graph.nodes.push_back(make_node("Relu", "second", {"y"}, {"z"}));
+  graph.nodes.push_back(make_node("Relu", "first", {"x"}, {"y"}));
   return graph;
 }
 
@@ -76,7 +67,7 @@ TEST(GraphBuilder, BuildsAValidatedGraphWithUniqueNames) {
 }
 
 TEST(Node, AttributeTypeMismatchNamesNodeAndAttribute) {
-  Node node = make_node("c", "Conv", {}, {});
+  Node node = make_node("Conv", "c", {}, {});
   node.attrs["group"] = std::string("two");
   try {
     node.attr_int("group", 1);

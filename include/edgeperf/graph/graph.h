@@ -67,14 +67,23 @@ struct Graph {
   std::string name = "graph";
   std::int64_t opset = 13;
   std::string producer = "edgeperf";
-  std::vector<ValueInfo> inputs;   // runtime inputs only (never initializers)
+  std::vector<ValueInfo> inputs;  // runtime inputs only (never initializers)
   std::vector<ValueInfo> outputs;
   std::vector<ValueInfo> value_info;  // optional shape hints for intermediates
   std::map<std::string, Tensor> initializers;
   std::vector<Node> nodes;  // topologically sorted after topological_sort()/validate()
 
   const ValueInfo* find_input(const std::string& value) const;
+  bool is_output(const std::string& value) const;
+  // Number of node input slots that read `value`.
+  std::size_t use_count(const std::string& value) const;
+  // True when exactly one node input slot reads `value` and it is not a graph output.
+  bool has_sole_consumer(const std::string& value) const;
   const Node* producer_of(const std::string& value) const;
+  // Index into `nodes` of the node producing `value`; nullopt for "" and unproduced values.
+  std::optional<std::size_t> producer_index(const std::string& value) const;
+  // The initializer named `value` when it is f32, else nullptr.
+  const Tensor* f32_initializer(const std::string& value) const;
   std::int64_t parameter_count() const;  // elements in floating/integer initializers
   std::size_t weight_bytes() const;
 };
@@ -87,6 +96,9 @@ void topological_sort(Graph& graph);
 // (graph input, initializer or node output), graph outputs produced, no cycles.
 // Sorts the graph topologically. Throws Error naming the first problem found.
 void validate(Graph& graph);
+
+// Drops value_info hints for values that no node produces any more.
+void prune_value_info(Graph& graph);
 
 // Values consumed by each node, keyed by value name -> consuming node indices.
 std::map<std::string, std::vector<std::size_t>> consumers_of(const Graph& graph);

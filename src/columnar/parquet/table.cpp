@@ -2,6 +2,7 @@
 #include <set>
 
 #include "edgeperf/columnar/parquet.h"
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf::columnar {
@@ -21,32 +22,30 @@ std::size_t variant_index_for(PhysicalType type) {
   fail("unknown physical type {}", static_cast<int>(type));
 }
 
-
 std::size_t column_length(const ColumnValues& column) {
   return std::visit([](const auto& values) { return values.size(); }, column);
 }
 
+constexpr auto kPhysicalTypes = enum_names<PhysicalType>("physical type",
+                                                         {{PhysicalType::int32, "int32"},
+                                                          {PhysicalType::int64, "int64"},
+                                                          {PhysicalType::float32, "float32"},
+                                                          {PhysicalType::float64, "float64"}},
+                                                         "unknown");
+constexpr auto kCompressions = enum_names<Compression>(
+    "compression",
+    {{Compression::none, "none"}, {Compression::snappy, "snappy"}, {Compression::zstd, "zstd"}});
+
 }  // namespace
 
 const char* physical_type_name(PhysicalType type) {
-  switch (type) {
-    case PhysicalType::int32:
-      return "int32";
-    case PhysicalType::int64:
-      return "int64";
-    case PhysicalType::float32:
-      return "float32";
-    case PhysicalType::float64:
-      return "float64";
-  }
-  return "unknown";
+  // Every name in the table is a literal, so its data() is NUL-terminated.
+  return kPhysicalTypes.name(type).data();
 }
 
 Compression parse_compression(const std::string& name) {
-  if (name == "none" || name == "uncompressed") return Compression::none;
-  if (name == "snappy") return Compression::snappy;
-  if (name == "zstd") return Compression::zstd;
-  fail("unknown compression '{}' (expected none, snappy or zstd)", name);
+  if (name == "uncompressed") return Compression::none;  // an alias the error does not list
+  return kCompressions.parse(name);
 }
 
 std::size_t Table::num_rows() const { return columns.empty() ? 0 : column_length(columns[0]); }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf::columnar::thrift {
@@ -9,37 +10,27 @@ namespace {
 
 constexpr std::size_t kMaxNesting = 64;
 
+constexpr auto kCTypes = enum_names<CType>("Thrift compact type",
+                                           {{CType::stop, "stop"},
+                                            {CType::bool_true, "bool"},
+                                            {CType::bool_false, "bool"},
+                                            {CType::byte, "byte"},
+                                            {CType::i16, "i16"},
+                                            {CType::i32, "i32"},
+                                            {CType::i64, "i64"},
+                                            {CType::dbl, "double"},
+                                            {CType::binary, "binary"},
+                                            {CType::list, "list"},
+                                            {CType::set, "set"},
+                                            {CType::map, "map"},
+                                            {CType::structure, "struct"}},
+                                           "unknown");
+
 }  // namespace
 
 const char* ctype_name(CType type) {
-  switch (type) {
-    case CType::stop:
-      return "stop";
-    case CType::bool_true:
-    case CType::bool_false:
-      return "bool";
-    case CType::byte:
-      return "byte";
-    case CType::i16:
-      return "i16";
-    case CType::i32:
-      return "i32";
-    case CType::i64:
-      return "i64";
-    case CType::dbl:
-      return "double";
-    case CType::binary:
-      return "binary";
-    case CType::list:
-      return "list";
-    case CType::set:
-      return "set";
-    case CType::map:
-      return "map";
-    case CType::structure:
-      return "struct";
-  }
-  return "unknown";
+  // Every name in the table is a literal, so its data() is NUL-terminated.
+  return kCTypes.name(type).data();
 }
 
 // ---- writer ----

@@ -1,6 +1,7 @@
 // ConvTranspose (1-D to 3-D; groups, strides, pads, output_padding, dilations, output_shape).
 #include <algorithm>
 
+#include "edgeperf/graph/ops/conv.h"
 #include "ops.h"
 #include "spatial.h"
 #include "util.h"
@@ -43,10 +44,11 @@ TransposeGeometry transpose_geometry(const PrepareContext& context) {
   const std::size_t rank = x.size() - 2;
   const std::vector<std::int64_t> input(x.begin() + 2, x.end());
   const std::vector<std::int64_t> kernel(w.begin() + 2, w.end());
-  const auto strides = attr_or(node, "strides", rank, 1);
-  const auto dilations = attr_or(node, "dilations", rank, 1);
+  const graph::ops::ConvAttrs attrs = graph::ops::ConvAttrs::read(node, rank);
+  const std::vector<std::int64_t>& strides = attrs.strides;
+  const std::vector<std::int64_t>& dilations = attrs.dilations;
+  const std::vector<std::int64_t>& pads = attrs.pads;
   const auto output_padding = attr_or(node, "output_padding", rank, 0);
-  const auto pads = attr_or(node, "pads", 2 * rank, 0);
   for (std::size_t i = 0; i < rank; ++i) {
     const auto in_range = [](std::int64_t v) { return v >= -kMaxParameter && v <= kMaxParameter; };
     const bool bounded = strides[i] <= kMaxParameter && dilations[i] <= kMaxParameter &&
@@ -61,10 +63,6 @@ TransposeGeometry transpose_geometry(const PrepareContext& context) {
              "node {}: bias B {} must have shape [{}]", node.label(),
              shape_to_string(context.inputs[2].shape), g.out_channels);
   }
-  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
-  EP_CHECK(auto_pad == "NOTSET" || auto_pad == "VALID" || auto_pad == "SAME_UPPER" ||
-               auto_pad == "SAME_LOWER",
-           "node {}: unknown auto_pad '{}'", node.label(), auto_pad);
   std::vector<std::int64_t> output_shape = node.attr_ints("output_shape");
   if (output_shape.size() == rank + 2)
     output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
@@ -85,13 +83,14 @@ TransposeGeometry transpose_geometry(const PrepareContext& context) {
              "node {}: output spatial size is too large", node.label());
     const std::int64_t full =
         strides[i] * (input[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1;
-    const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
+    const bool same = attrs.same_padding();
     if (!output_shape.empty() || same) {
       output[i] = output_shape.empty() ? input[i] * strides[i] : output_shape[i];
       const std::int64_t total = full - output[i];
-      pads_begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pads_begin[i] =
+          attrs.auto_pad == graph::ops::AutoPad::same_upper ? total / 2 : total - total / 2;
     } else {
-      const bool valid = auto_pad == "VALID";
+      const bool valid = attrs.auto_pad == graph::ops::AutoPad::valid;
       pads_begin[i] = valid ? 0 : pads[i];
       output[i] = full - (valid ? 0 : pads[i] + pads[i + rank]);
     }

@@ -3,21 +3,18 @@
 #include <algorithm>
 
 #include "edgeperf/core/error.h"
+#include "edgeperf/graph/ops/conv.h"
 #include "util.h"
 
 namespace edgeperf::runtime::reference {
 namespace {
 
-std::vector<std::int64_t> spatial_attr(const graph::Node& node, const char* key, std::size_t rank,
-                                       std::int64_t fallback, std::int64_t minimum) {
-  std::vector<std::int64_t> values = node.attr_ints(key, std::vector<std::int64_t>(rank, fallback));
-  EP_CHECK(values.size() == rank, "node {}: attribute '{}' has {} values, expected {}",
-           node.label(), key, values.size(), rank);
+void check_values(const graph::Node& node, const char* key, const std::vector<std::int64_t>& values,
+                  std::int64_t minimum) {
   for (std::int64_t value : values) {
     EP_CHECK(value >= minimum && value <= kMaxParameter,
              "node {}: attribute '{}' has invalid value {}", node.label(), key, value);
   }
-  return values;
 }
 
 std::int64_t divide_rounding(std::int64_t numerator, std::int64_t denominator, bool ceil) {
@@ -36,30 +33,31 @@ Window resolve_window(const graph::Node& node, const std::vector<std::int64_t>& 
   for (std::int64_t k : kernel) {
     EP_CHECK(k >= 1 && k <= kMaxParameter, "node {}: kernel size {} is invalid", node.label(), k);
   }
-  window.strides = spatial_attr(node, "strides", rank, 1, 1);
-  window.dilations = spatial_attr(node, "dilations", rank, 1, 1);
-  const std::vector<std::int64_t> pads = spatial_attr(node, "pads", 2 * rank, 0, 0);
-  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
-  window.pads_begin.assign(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(rank));
-  window.pads_end.assign(pads.begin() + static_cast<std::ptrdiff_t>(rank), pads.end());
+  const graph::ops::ConvAttrs attrs = graph::ops::ConvAttrs::read(node, rank);
+  check_values(node, "strides", attrs.strides, 1);
+  check_values(node, "dilations", attrs.dilations, 1);
+  check_values(node, "pads", attrs.pads, 0);
+  window.strides = attrs.strides;
+  window.dilations = attrs.dilations;
+  window.pads_begin = attrs.pads_begin();
+  window.pads_end = attrs.pads_end();
   window.output.resize(rank);
   for (std::size_t i = 0; i < rank; ++i) {
     const std::int64_t extent = (kernel[i] - 1) * window.dilations[i] + 1;
     const std::int64_t stride = window.strides[i];
-    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    if (attrs.same_padding()) {
       const std::int64_t out = divide_rounding(input[i], stride, true);
       const std::int64_t total = std::max<std::int64_t>(0, (out - 1) * stride + extent - input[i]);
       const std::int64_t small = total / 2;
-      window.pads_begin[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      window.pads_begin[i] =
+          attrs.auto_pad == graph::ops::AutoPad::same_upper ? small : total - small;
       window.pads_end[i] = total - window.pads_begin[i];
       window.output[i] = out;
       continue;
     }
-    if (auto_pad == "VALID") {
+    if (attrs.auto_pad == graph::ops::AutoPad::valid) {
       window.pads_begin[i] = 0;
       window.pads_end[i] = 0;
-    } else {
-      EP_CHECK(auto_pad == "NOTSET", "node {}: unknown auto_pad '{}'", node.label(), auto_pad);
     }
     const std::int64_t padded = input[i] + window.pads_begin[i] + window.pads_end[i];
     EP_CHECK(padded >= extent,

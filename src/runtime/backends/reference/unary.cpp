@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "edgeperf/graph/ops/clip.h"
 #include "ops.h"
 #include "util.h"
 
@@ -122,9 +123,10 @@ RunFn numeric_function(const graph::Node& node) {
 // Clip: bounds come from inputs 1 and 2 (opset 11+, read at run time) or attributes.
 template <typename T>
 RunFn clip_function(const graph::Node& node) {
-  const bool from_attrs = node.has_attr("min") || node.has_attr("max");
-  const float low_attr = node.attr_float("min", -std::numeric_limits<float>::infinity());
-  const float high_attr = node.attr_float("max", std::numeric_limits<float>::infinity());
+  const graph::ops::ClipBounds attrs = graph::ops::ClipBounds::from_attributes(node);
+  const bool from_attrs = attrs.has_any();
+  const float low_attr = attrs.min.value_or(-std::numeric_limits<float>::infinity());
+  const float high_attr = attrs.max.value_or(std::numeric_limits<float>::infinity());
   const bool has_min = node.has_input(1);
   const bool has_max = node.has_input(2);
   return [=](std::span<const Tensor> in, std::span<Tensor> out) {

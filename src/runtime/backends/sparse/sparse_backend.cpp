@@ -6,34 +6,29 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <map>
 #include <optional>
 
 #include "csr_kernels.h"
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/random.h"
+#include "edgeperf/graph/ops/batch_norm.h"
+#include "edgeperf/graph/ops/conv.h"
 #include "edgeperf/runtime/sparse.h"
 
 namespace edgeperf::runtime {
 
-SparseMode parse_sparse_mode(const std::string& name) {
-  if (name == "auto") return SparseMode::automatic;
-  if (name == "off") return SparseMode::off;
-  if (name == "force") return SparseMode::force;
-  fail("unknown sparse mode '{}' (expected auto, off or force)", name);
-}
+namespace {
 
-std::string sparse_mode_name(SparseMode mode) {
-  switch (mode) {
-    case SparseMode::automatic:
-      return "auto";
-    case SparseMode::off:
-      return "off";
-    case SparseMode::force:
-      return "force";
-  }
-  return "?";
-}
+constexpr auto kSparseModes = enum_names<SparseMode>(
+    "sparse mode",
+    {{SparseMode::automatic, "auto"}, {SparseMode::off, "off"}, {SparseMode::force, "force"}});
+
+}  // namespace
+
+SparseMode parse_sparse_mode(const std::string& name) { return kSparseModes.parse(name); }
+
+std::string sparse_mode_name(SparseMode mode) { return std::string(kSparseModes.name(mode)); }
 
 namespace sparse {
 namespace {
@@ -89,11 +84,12 @@ std::optional<Layer> parse_conv(const PlannedNode& planned) {
   const Shape& w = weight->shape();
   const Shape& y = planned.outputs[0].shape;
   if (x.size() != 4 || w.size() != 4 || w[2] != 1 || w[3] != 1 || w[1] != x[1]) return {};
-  if (node.attr_int("group", 1) != 1) return {};
-  const std::vector<std::int64_t> pads = node.attr_ints("pads", {0, 0, 0, 0});
+  const graph::ops::ConvAttrs attrs = graph::ops::ConvAttrs::read(node, 2);
+  if (attrs.group != 1) return {};
+  const std::vector<std::int64_t>& pads = attrs.pads;
   if (std::any_of(pads.begin(), pads.end(), [](std::int64_t pad) { return pad != 0; })) return {};
-  const std::vector<std::int64_t> strides = node.attr_ints("strides", {1, 1});
-  if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1) return {};
+  const std::vector<std::int64_t>& strides = attrs.strides;
+  if (strides[0] < 1 || strides[1] < 1) return {};
   // With a 1x1 kernel and no padding, every auto_pad mode gives this output size.
   if (y != Shape{x[0], w[0], (x[2] - 1) / strides[0] + 1, (x[3] - 1) / strides[1] + 1}) return {};
   const Tensor* bias = f32_constant(planned, 2);
@@ -168,20 +164,11 @@ bool fold_batch_norm(const PlannedNode& planned, Layer& layer) {
     parameters[i] = f32_constant(planned, i + 1);
     if (parameters[i] == nullptr || parameters[i]->numel() != layer.rows) return false;
   }
-  const float epsilon = node.attr_float("epsilon", 1e-5f);
-  const auto scale = parameters[0]->values<float>();
-  const auto shift = parameters[1]->values<float>();
-  const auto mean = parameters[2]->values<float>();
-  const auto variance = parameters[3]->values<float>();
+  const auto params = graph::ops::BatchNormParams::from_tensors(
+      *parameters[0], *parameters[1], *parameters[2], *parameters[3],
+      graph::ops::BatchNormParams::epsilon_of(node));
   if (layer.bias.empty()) layer.bias.assign(static_cast<std::size_t>(layer.rows), 0.0f);
-  for (std::int64_t row = 0; row < layer.rows; ++row) {
-    const std::size_t r = static_cast<std::size_t>(row);
-    const float factor = scale[r] / std::sqrt(variance[r] + epsilon);
-    for (std::int64_t column = 0; column < layer.columns; ++column) {
-      layer.weights[static_cast<std::size_t>(row * layer.columns + column)] *= factor;
-    }
-    layer.bias[r] = (layer.bias[r] - mean[r]) * factor + shift[r];
-  }
+  params.fold_into(layer.weights, layer.bias);
   return true;
 }
 
