@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "onednn_fixture.h"
+#include "region.h"
 
 namespace edgeperf::runtime::testing {
 namespace {
@@ -338,6 +339,41 @@ TEST(OnednnBackend, ReportsWorkspaceAndPackedWeights) {
   ASSERT_EQ(lowered.steps.size(), 1u);
   EXPECT_GE(lowered.steps[0].kernel->packed_weight_bytes(), 32u * 16 * 9 * 4);
   EXPECT_GT(lowered.steps[0].kernel->workspace_bytes(), 0u);
+}
+
+// A QLinearMatMul on a 3-D input passes the node-level parse but no op's match (the
+// int8 inner product is 2-D): the backend leaves it out before building anything, so
+// the regions on either side are built once each.
+TEST(OnednnBackend, NodeRejectedByMatchCostsNoRebuild) {
+  GraphBuilder builder("match_rejects");
+  const std::string scale = builder.initializer("s", make_tensor<float>({}, {0.02f}));
+  const std::string zero = builder.initializer("z", make_tensor<std::uint8_t>({}, {128}));
+  Tensor weights(DType::i8, {16, 8});
+  for (std::size_t i = 0; i < 16 * 8; ++i) {
+    weights.values<std::int8_t>()[i] = static_cast<std::int8_t>(static_cast<int>(i % 7) - 3);
+  }
+  const std::string w = builder.initializer("w", weights);
+  const std::string w_scale = builder.initializer("ws", make_tensor<float>({}, {0.01f}));
+  const std::string w_zero = builder.initializer("wz", make_tensor<std::int8_t>({}, {0}));
+  const auto qlinear_matmul = [&](const std::string& a) {
+    return builder.node("QLinearMatMul", {a, scale, zero, w, w_scale, w_zero, scale, zero});
+  };
+  const std::string x3 = builder.input("x3", DType::f32, fixed_dims({2, 3, 16}));
+  const std::string y3 = qlinear_matmul(builder.node("QuantizeLinear", {x3, scale, zero}));
+  const std::string x2 = builder.input("x2", DType::f32, fixed_dims({3, 16}));
+  const std::string y2 = qlinear_matmul(builder.node("QuantizeLinear", {x2, scale, zero}));
+  builder.output(y3, DType::u8, {});
+  builder.output(y2, DType::u8, {});
+  const Evaluated evaluated = evaluate(builder.build());
+
+  onednn::RegionStats stats;
+  const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
+  const std::vector<Step> steps = onednn::lower_regions(evaluated.lowering, taken, &stats);
+  EXPECT_EQ(stats.rebuilds, 0u);
+  EXPECT_EQ(stats.regions, 2u);
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].nodes, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(steps[1].nodes, (std::vector<std::size_t>{2, 3}));
 }
 
 }  // namespace
