@@ -369,11 +369,79 @@ TEST(OnednnBackend, NodeRejectedByMatchCostsNoRebuild) {
   onednn::RegionStats stats;
   const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
   const std::vector<Step> steps = onednn::lower_regions(evaluated.lowering, taken, &stats);
+  EXPECT_EQ(stats.refused, 0u);
   EXPECT_EQ(stats.rebuilds, 0u);
   EXPECT_EQ(stats.regions, 2u);
   ASSERT_EQ(steps.size(), 2u);
   EXPECT_EQ(steps[0].nodes, (std::vector<std::size_t>{0}));
   EXPECT_EQ(steps[1].nodes, (std::vector<std::size_t>{2, 3}));
+}
+
+std::vector<std::vector<std::size_t>> step_nodes(const std::vector<Step>& steps) {
+  std::vector<std::vector<std::size_t>> nodes;
+  for (const Step& step : steps) nodes.push_back(step.nodes);
+  return nodes;
+}
+
+// oneDNN refusing a node (simulated after the node was lowered, so its work, fused
+// Relu included, is undone) ends the region before it; the nodes already lowered are
+// kept, and the value the refused conv reads becomes a region output.
+TEST(OnednnBackend, RefusedNodeEndsTheRegionWithoutRebuild) {
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string a = model.node("Relu", {model.conv(model.x, 8, 8, 3)});  // nodes 0, 1
+  const std::string b = model.node("Relu", {model.conv(a, 8, 8, 1)});        // nodes 2, 3
+  const std::string y = model.conv(b, 8, 4, 1);                              // node 4
+  const Evaluated evaluated = evaluate(model.finish(y));
+  onednn::RegionStats stats;
+  const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
+  const Lowered lowered =
+      check_steps(evaluated, onednn::lower_regions(evaluated.lowering, taken, &stats,
+                                                   [](std::size_t index) { return index == 2; }));
+  EXPECT_EQ(stats.refused, 1u);
+  EXPECT_EQ(stats.rebuilds, 0u);
+  EXPECT_EQ(step_nodes(lowered.steps), (std::vector<std::vector<std::size_t>>{{0, 1}, {3, 4}}));
+  EXPECT_EQ(lowered.steps[0].outputs, std::vector<std::string>{a});
+}
+
+// When a chain anchored before the refused node already fused a node after it, the
+// region cannot end there and is built again without the refused node.
+TEST(OnednnBackend, RefusedNodeInsideAFusedChainRebuildsTheRegion) {
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string a = model.conv(model.x, 8, 8, 1);         // node 0, fuses node 2
+  const std::string side = model.node("Sigmoid", {model.x});  // node 1
+  const std::string b = model.node("Relu", {a});              // node 2
+  const std::string y = model.node("Add", {b, side});         // node 3
+  const Evaluated evaluated = evaluate(model.finish(y));
+  onednn::RegionStats stats;
+  const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
+  const Lowered lowered =
+      check_steps(evaluated, onednn::lower_regions(evaluated.lowering, taken, &stats,
+                                                   [](std::size_t index) { return index == 1; }));
+  EXPECT_EQ(stats.refused, 1u);
+  EXPECT_EQ(stats.rebuilds, 1u);
+  EXPECT_EQ(step_nodes(lowered.steps), (std::vector<std::vector<std::size_t>>{{0}, {2, 3}}));
+}
+
+// Every node of a MobileNetV2-like chain refused in turn (residual sums, folded BNs,
+// pool, flatten, gemm): the steps still compute what the reference does, and a node
+// that was refused is left to the reference backend.
+TEST(OnednnBackend, AnyRefusedNodeKeepsResultsExact) {
+  const Evaluated evaluated = evaluate(mobilenet_v2_like());
+  const std::size_t count = evaluated.lowering.nodes.size();
+  for (std::size_t refused = 0; refused < count; ++refused) {
+    SCOPED_TRACE("refused node " + std::to_string(refused));
+    onednn::RegionStats stats;
+    const Lowered lowered = check_steps(
+        evaluated,
+        onednn::lower_regions(evaluated.lowering, std::vector<bool>(count, false), &stats,
+                              [&](std::size_t index) { return index == refused; }));
+    EXPECT_LE(stats.refused, 1u);
+    std::size_t covered = 0;  // fused into a chain, a node is never lowered (nor refused) alone
+    for (const Step& step : lowered.steps) {
+      covered += std::count(step.nodes.begin(), step.nodes.end(), refused);
+    }
+    EXPECT_EQ(covered, 1 - stats.refused);
+  }
 }
 
 }  // namespace

@@ -16,38 +16,50 @@ bool lower_node(RegionContext& context, std::size_t index) {
   return false;
 }
 
-// The region step for nodes [first, last), or the index of a node oneDNN refused:
-// no table entry could create a primitive for its configuration.
+// Lowers node `index`; false when oneDNN refused it, its work undone.
+bool lower_or_roll_back(RegionContext& context, std::size_t index, const SimulatedRefusal& refuse) {
+  const RegionContext::Checkpoint before = context.checkpoint();
+  context.claim(index);
+  try {
+    if (lower_node(context, index) && !(refuse && refuse(index))) return true;
+  } catch (const dnnl::error&) {
+  }
+  context.roll_back(before);
+  return false;
+}
+
+// The step for nodes [first, last); when oneDNN refuses a node, `refused` names it
+// and `step` holds the nodes before it, if the region could end there.
 struct BuildResult {
   std::optional<Step> step;
-  std::size_t refused = 0;
+  std::optional<std::size_t> refused;
 };
 
 BuildResult build_region(const LoweringInput& input, std::size_t first, std::size_t last,
-                         const std::vector<bool>& enabled) {
+                         const std::vector<bool>& enabled, const SimulatedRefusal& refuse) {
   RegionContext context(input, first, last, enabled);
   for (std::size_t index = first; index < last; ++index) {
-    if (context.is_claimed(index)) continue;
-    context.claim(index);
-    bool lowered = false;
+    if (context.is_claimed(index) || lower_or_roll_back(context, index, refuse)) continue;
+    bool ended = false;
     try {
-      lowered = lower_node(context, index);
+      ended = index > first && context.end_before(index);
     } catch (const dnnl::error&) {
-      lowered = false;
     }
-    if (!lowered) return {std::nullopt, index};
+    if (!ended) return {std::nullopt, index};
+    return {context.finish(), index};
   }
-  return {context.finish(), 0};
+  return {context.finish(), std::nullopt};
 }
 
 }  // namespace
 
 // oneDNN's refusals depend on the layouts chosen for the values before the node (and
 // on the ISA), which exist only once those nodes are lowered, so they cannot be
-// matched up front. A refused node goes to the reference backend and its region is
-// built again without it; every structural limit is in the ops' match functions.
+// matched up front. A refused node goes to the reference backend: its region ends
+// before it and a new one starts after it. Only when a chain anchored before the
+// node already fused a node after it is the region built again without the node.
 std::vector<Step> lower_regions(const LoweringInput& input, const std::vector<bool>& taken,
-                                RegionStats* stats) {
+                                RegionStats* stats, const SimulatedRefusal& refuse) {
   RegionStats counts;
   const std::size_t count = input.nodes.size();
   std::vector<bool> enabled(count);
@@ -63,12 +75,17 @@ std::vector<Step> lower_regions(const LoweringInput& input, const std::vector<bo
     }
     std::size_t last = first;
     while (last < count && enabled[last]) ++last;
-    BuildResult built = build_region(input, first, last, enabled);
-    if (built.step) {
-      steps.push_back(std::move(*built.step));
+    BuildResult built = build_region(input, first, last, enabled, refuse);
+    if (built.step) steps.push_back(std::move(*built.step));
+    if (!built.refused) {
       first = last;
+      continue;
+    }
+    ++counts.refused;
+    enabled[*built.refused] = false;
+    if (built.step || *built.refused == first) {
+      first = *built.refused + 1;
     } else {
-      enabled[built.refused] = false;
       ++counts.rebuilds;
     }
   }

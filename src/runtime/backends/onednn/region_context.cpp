@@ -47,13 +47,16 @@ void RegionContext::collect_boundary() {
       for (std::size_t consumer : consumers_of(input(), name)) {
         outside = outside || !in_region(consumer);
       }
-      if (outside) {
-        output_index_[name] = step_.outputs.size();
-        step_.outputs.push_back(name);
-        step_.output_descs.push_back(node.outputs[slot]);
-      }
+      if (outside) add_output(name, node.outputs[slot]);
     }
+    boundary_counts_.emplace_back(step_.inputs.size(), step_.outputs.size());
   }
+}
+
+void RegionContext::add_output(const std::string& name, const TensorDesc& desc) {
+  output_index_[name] = step_.outputs.size();
+  step_.outputs.push_back(name);
+  step_.output_descs.push_back(desc);
 }
 
 bool is_winograd_candidate(const ConvSpec& spec) {
@@ -106,17 +109,17 @@ int RegionContext::current_slot(const std::string& name) {
 }
 
 int RegionContext::use_as(const std::string& name, const memory::desc& md) {
-  Value& current = values_.at(name);
+  const Value current = value(name);
   if (current.md == md) return activation_slot(current.storage, md);
-  for (const auto& [variant_md, storage] : current.variants) {
-    if (variant_md == md) return activation_slot(storage, md);
+  for (const Variant& variant : variants_) {
+    if (variant.name == name && variant.md == md) return activation_slot(variant.storage, md);
   }
   const int from = activation_slot(current.storage, current.md);
   const int storage = new_storage(md.get_size());
   const int to = activation_slot(storage, md);
   dnnl::reorder::primitive_desc pd(engine_, current.md, engine_, md, base_attr());
   add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
-  values_.at(name).variants.emplace_back(md, storage);
+  variants_.push_back(Variant{name, md, storage});
   return to;
 }
 
@@ -124,8 +127,8 @@ int RegionContext::use_as(const std::string& name, const memory::desc& md) {
 // (see add_compute_op), so their buffer may be reused or written in place by a sum
 // post-op afterwards.
 int RegionContext::define_value(const std::string& name, int storage, const memory::desc& md) {
-  values_[name] = Value{storage, md, {}};
-  storages_[storage].values.push_back(name);
+  // Values are defined once (SSA), so roll_back can forget them by definition order.
+  if (values_.insert_or_assign(name, Value{storage, md}).second) value_order_.push_back(name);
   const int slot = activation_slot(storage, md);
   auto output = output_index_.find(name);
   if (output != output_index_.end() && storages_[storage].output_index < 0) {
@@ -184,14 +187,6 @@ void RegionContext::add_custom_bytes(std::size_t packed_weights, std::size_t wor
 
 void RegionContext::add_op(dnnl::primitive primitive, OpArgs args, const memory::desc& scratchpad,
                            CustomOp custom) {
-  const int position = static_cast<int>(ops_.size());
-  for (const auto& [arg, slot] : args) {
-    const int storage = slots_[slot].storage;
-    if (storage < 0) continue;
-    Storage& used = storages_[storage];
-    if (used.first_op < 0) used.first_op = position;
-    used.last_op = position;
-  }
   ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom)});
 }
 
@@ -218,7 +213,7 @@ const QuantizedAlias* RegionContext::alias_of(const std::string& name) const {
 }
 
 void RegionContext::define_alias(const std::string& name, QuantizedAlias alias) {
-  aliases_[name] = std::move(alias);
+  if (aliases_.insert_or_assign(name, std::move(alias)).second) alias_order_.push_back(name);
   if (is_region_output(name)) materialize(name);
 }
 
@@ -262,10 +257,11 @@ bool RegionContext::can_sum_into(const std::string& other, std::size_t anchor,
                                  std::size_t add_node) const {
   auto found = values_.find(other);
   if (found == values_.end()) return false;
-  const Storage& storage = storages_[found->second.storage];
-  if (storage.input_index >= 0 || storage.output_index >= 0) return false;
-  for (const std::string& alias : storage.values) {
-    for (std::size_t consumer : consumers_of(input(), alias)) {
+  const int storage = found->second.storage;
+  if (storages_[storage].input_index >= 0 || storages_[storage].output_index >= 0) return false;
+  for (const auto& [name, sharing] : values_) {
+    if (sharing.storage != storage) continue;
+    for (std::size_t consumer : consumers_of(input(), name)) {
       if (consumer != add_node && consumer >= anchor && consumer < last_) return false;
     }
   }
@@ -341,6 +337,94 @@ int RegionContext::define_chain_output(const std::vector<ChainLink>& links, std:
     if (links[i].sum) return define_value(name, value(links[i].sum_operand).storage, dst);
   }
   return define_new(name, dst);
+}
+
+// ---- ending a region early ----
+
+RegionContext::Checkpoint RegionContext::checkpoint() const {
+  return Checkpoint{ops_.size(),
+                    slots_.size(),
+                    storages_.size(),
+                    value_order_.size(),
+                    variants_.size(),
+                    alias_order_.size(),
+                    claimed_,
+                    packed_weight_bytes_,
+                    custom_workspace_bytes_};
+}
+
+void RegionContext::roll_back(const Checkpoint& checkpoint) {
+  ops_.resize(checkpoint.ops);
+  slots_.resize(checkpoint.slots);
+  storages_.resize(checkpoint.storages);
+  for (std::size_t i = checkpoint.values; i < value_order_.size(); ++i) {
+    values_.erase(value_order_[i]);
+  }
+  value_order_.resize(checkpoint.values);
+  variants_.resize(checkpoint.variants);
+  for (std::size_t i = checkpoint.aliases; i < alias_order_.size(); ++i) {
+    aliases_.erase(alias_order_[i]);
+  }
+  alias_order_.resize(checkpoint.aliases);
+  claimed_ = checkpoint.claimed;
+  packed_weight_bytes_ = checkpoint.packed_weight_bytes;
+  custom_workspace_bytes_ = checkpoint.custom_workspace_bytes;
+  pending_exports_.clear();
+}
+
+void RegionContext::export_value(const std::string& name) {
+  const Value source = value(name);
+  const std::size_t index = output_index_.at(name);
+  const memory::desc plain = plain_desc(step_.output_descs[index]);
+  const int from = activation_slot(source.storage, source.md);
+  const int external = new_storage(step_.output_descs[index].nbytes());
+  storages_[external].output_index = static_cast<int>(index);
+  const int to = activation_slot(external, plain);
+  dnnl::reorder::primitive_desc pd(engine_, source.md, engine_, plain, base_attr());
+  add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
+}
+
+// Exports run after every op, so their buffers stay intact until then: a value read
+// from `end` on was never summed into (can_sum_into saw that reader in the region).
+bool RegionContext::end_before(std::size_t end) {
+  for (std::size_t index = end; index < last_; ++index) {
+    if (claimed_[index]) return false;
+  }
+  // Inputs and outputs are listed in node order: keep those of the nodes before `end`.
+  const auto [inputs, outputs] = boundary_counts_[end - 1 - first_];
+  for (Storage& storage : storages_) {
+    if (storage.input_index >= static_cast<int>(inputs)) storage.input_index = -1;
+  }
+  step_.inputs.resize(inputs);
+  step_.input_descs.resize(inputs);
+  for (std::size_t index = outputs; index < step_.outputs.size(); ++index) {
+    output_index_.erase(step_.outputs[index]);
+  }
+  step_.outputs.resize(outputs);
+  step_.output_descs.resize(outputs);
+  const std::size_t old_last = last_;
+  last_ = end;
+  step_.nodes.resize(end - first_);
+  for (std::size_t index = first_; index < end; ++index) {
+    const PlannedNode& node = planned(index);
+    for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
+      const std::string& name = node.node->outputs[slot];
+      if (is_region_output(name)) continue;
+      const std::vector<std::size_t>& readers = consumers_of(input(), name);
+      if (std::none_of(readers.begin(), readers.end(),
+                       [&](std::size_t reader) { return reader >= end && reader < old_last; })) {
+        continue;
+      }
+      if (!values_.count(name) && !alias_of(name)) return false;
+      add_output(name, node.outputs[slot]);
+      if (values_.count(name)) {
+        export_value(name);
+      } else {
+        materialize(name);
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace edgeperf::runtime::onednn

@@ -78,9 +78,6 @@ struct Storage {
   std::size_t bytes = 0;
   int input_index = -1;   // >= 0: the step's input tensor
   int output_index = -1;  // >= 0: the step's output tensor
-  int first_op = -1;
-  int last_op = -1;
-  std::vector<std::string> values;
 };
 struct Slot {
   int storage = -1;  // -1: `owned` holds packed constants
@@ -96,7 +93,12 @@ struct PendingOp {
 struct Value {
   int storage = -1;
   dnnl::memory::desc md;
-  std::vector<std::pair<dnnl::memory::desc, int>> variants;  // reordered copies: md -> storage
+};
+// A reordered copy of value `name` in layout `md`.
+struct Variant {
+  std::string name;
+  dnnl::memory::desc md;
+  int storage = -1;
 };
 
 // A 3x3 stride-1 conv that oneDNN can run in the Winograd domain.
@@ -163,6 +165,19 @@ class RegionContext final : public MatchView {
   int define_chain_output(const std::vector<ChainLink>& links, std::size_t count,
                           const std::string& anchor_output, const dnnl::memory::desc& dst);
 
+  // Everything lowering a node may change, to undo a node oneDNN refuses.
+  struct Checkpoint {
+    std::size_t ops, slots, storages, values, variants, aliases;
+    std::vector<bool> claimed;
+    std::size_t packed_weight_bytes, custom_workspace_bytes;
+  };
+  Checkpoint checkpoint() const;
+  void roll_back(const Checkpoint& checkpoint);
+  // Ends the region before node `end` (whose work was rolled back): values computed
+  // before it that later nodes read become outputs. False when a chain already fused
+  // a node from `end` on.
+  bool end_before(std::size_t end);
+
   Step finish();  // region_finish.cpp
 
  private:
@@ -172,6 +187,8 @@ class RegionContext final : public MatchView {
   // Next node of a chain after `current` (its only reader), if it may join the chain.
   std::optional<std::size_t> chain_successor(std::size_t anchor, const std::string& current) const;
   bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const;
+  void add_output(const std::string& name, const TensorDesc& desc);
+  void export_value(const std::string& name);  // a reorder into its output tensor
 
   std::size_t first_;
   std::size_t last_;
@@ -182,6 +199,10 @@ class RegionContext final : public MatchView {
   Step step_;
   std::map<std::string, std::size_t> output_index_;
   std::map<std::string, Value> values_;
+  std::vector<std::string> value_order_;  // names in values_, as defined
+  std::vector<Variant> variants_;
+  // Step inputs and outputs seen up to each node, for end_before.
+  std::vector<std::pair<std::size_t, std::size_t>> boundary_counts_;
   std::vector<Storage> storages_;
   std::vector<Slot> slots_;
   std::vector<PendingOp> ops_;
@@ -194,6 +215,7 @@ class RegionContext final : public MatchView {
   };
   std::vector<PendingExport> pending_exports_;
   std::map<std::string, QuantizedAlias> aliases_;
+  std::vector<std::string> alias_order_;
 };
 
 }  // namespace edgeperf::runtime::onednn

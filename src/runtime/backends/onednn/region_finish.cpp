@@ -85,21 +85,36 @@ class RegionKernel final : public Kernel {
   std::vector<ExternalBinding> output_bindings_;
 };
 
-bool in_arena(const Storage& storage) {
-  return storage.input_index < 0 && storage.output_index < 0 && storage.first_op >= 0;
+// The first and last op using each storage (-1: none).
+std::vector<std::pair<int, int>> storage_lifetimes(const std::vector<Storage>& storages,
+                                                   const std::vector<Slot>& slots,
+                                                   const std::vector<PendingOp>& ops) {
+  std::vector<std::pair<int, int>> lifetimes(storages.size(), {-1, -1});
+  for (std::size_t position = 0; position < ops.size(); ++position) {
+    for (const auto& [arg, slot] : ops[position].args) {
+      const int storage = slots[slot].storage;
+      if (storage < 0) continue;
+      auto& [first, last] = lifetimes[storage];
+      if (first < 0) first = static_cast<int>(position);
+      last = static_cast<int>(position);
+    }
+  }
+  return lifetimes;
 }
 
 // Arena offsets of the internal storages (others keep 0): two buffers share bytes
 // only when no op uses both.
 std::vector<std::size_t> plan_storages(const std::vector<Storage>& storages,
+                                       const std::vector<std::pair<int, int>>& lifetimes,
                                        std::size_t& arena_bytes) {
   std::vector<BufferRequest> requests;
   std::vector<std::size_t> requested;
   for (std::size_t i = 0; i < storages.size(); ++i) {
     const Storage& storage = storages[i];
-    if (!in_arena(storage)) continue;
-    requests.push_back({storage.bytes, static_cast<std::size_t>(storage.first_op),
-                        static_cast<std::size_t>(storage.last_op)});
+    const auto [first, last] = lifetimes[i];
+    if (storage.input_index >= 0 || storage.output_index >= 0 || first < 0) continue;
+    requests.push_back(
+        {storage.bytes, static_cast<std::size_t>(first), static_cast<std::size_t>(last)});
     requested.push_back(i);
   }
   const ArenaPlan plan = plan_arena(requests);
@@ -128,7 +143,8 @@ memory make_memory(const Slot& slot, const std::vector<Storage>& storages,
 
 Step RegionContext::finish() {
   auto kernel = std::make_unique<RegionKernel>(engine_);
-  const std::vector<std::size_t> offsets = plan_storages(storages_, kernel->arena_bytes_);
+  const std::vector<std::size_t> offsets =
+      plan_storages(storages_, storage_lifetimes(storages_, slots_, ops_), kernel->arena_bytes_);
   kernel->arena_ = allocate_aligned(kernel->arena_bytes_);
   std::size_t scratchpad = 0;
   for (const PendingOp& op : ops_) scratchpad = std::max(scratchpad, op.scratchpad.get_size());
