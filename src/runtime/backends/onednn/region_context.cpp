@@ -103,11 +103,6 @@ int RegionContext::activation_slot(int storage, const memory::desc& md) {
   return static_cast<int>(slots_.size()) - 1;
 }
 
-int RegionContext::current_slot(const std::string& name) {
-  const Value& current = value(name);
-  return activation_slot(current.storage, current.md);
-}
-
 int RegionContext::use_as(const std::string& name, const memory::desc& md) {
   const Value current = value(name);
   if (current.md == md) return activation_slot(current.storage, md);

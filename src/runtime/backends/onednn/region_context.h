@@ -121,8 +121,6 @@ class RegionContext final : public MatchView {
   const Value& value(const std::string& name) const;
   // A slot holding `name` in layout `md`, reordering (once) when it lives in another.
   int use_as(const std::string& name, const dnnl::memory::desc& md);
-  // A slot for `name` where it lives now.
-  int current_slot(const std::string& name);
   int new_storage(std::size_t bytes);
   int activation_slot(int storage, const dnnl::memory::desc& md);
   int storage_of(int slot) const { return slots_[slot].storage; }
