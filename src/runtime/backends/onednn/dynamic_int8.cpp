@@ -7,6 +7,7 @@
 #include <dnnl.hpp>
 #include <optional>
 
+#include "aligned_buffer.h"
 #include "gemm_weights.h"
 #include "lowering_queries.h"
 
@@ -169,18 +170,6 @@ class Matcher {
   const LoweringInput& input_;
 };
 
-struct AlignedFree {
-  void operator()(void* pointer) const { std::free(pointer); }
-};
-
-template <typename T>
-std::unique_ptr<T[], AlignedFree> aligned_array(std::size_t count) {
-  const std::size_t bytes = (std::max<std::size_t>(count * sizeof(T), 1) + 63) / 64 * 64;
-  auto* pointer = static_cast<T*>(std::aligned_alloc(64, bytes));
-  EP_CHECK(pointer != nullptr, "onednn dynamic matmul: cannot allocate {} bytes", bytes);
-  return std::unique_ptr<T[], AlignedFree>(pointer);
-}
-
 class DynamicMatMulKernel final : public Kernel {
  public:
   DynamicMatMulKernel(const DynamicMatMul& pattern, std::string label)
@@ -306,8 +295,8 @@ class DynamicMatMulKernel final : public Kernel {
   std::vector<float> bias_;
   dnnl::primitive primitive_;
   memory packed_weights_, src_, dst_, scratchpad_;
-  std::unique_ptr<std::uint8_t[], AlignedFree> quantized_;
-  std::unique_ptr<std::int32_t[], AlignedFree> accumulators_;
+  AlignedArray<std::uint8_t> quantized_;
+  AlignedArray<std::int32_t> accumulators_;
 };
 
 }  // namespace

@@ -3,10 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 
+#include "aligned_buffer.h"
 #include "edgeperf/runtime/memory_planner.h"
 #include "region_context.h"
 
@@ -14,20 +13,6 @@ namespace edgeperf::runtime::onednn {
 namespace {
 
 using dnnl::memory;
-
-struct AlignedFree {
-  void operator()(std::byte* pointer) const { std::free(pointer); }
-};
-using AlignedBuffer = std::unique_ptr<std::byte, AlignedFree>;
-
-AlignedBuffer allocate_aligned(std::size_t bytes) {
-  if (bytes == 0) return nullptr;
-  const std::size_t rounded = (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
-  auto* pointer = static_cast<std::byte*>(std::aligned_alloc(kArenaAlignment, rounded));
-  EP_CHECK(pointer != nullptr, "onednn region: cannot allocate {} bytes", bytes);
-  std::memset(pointer, 0, bytes);
-  return AlignedBuffer(pointer);
-}
 
 struct CompiledOp {
   dnnl::primitive primitive;
@@ -72,8 +57,8 @@ class RegionKernel final : public Kernel {
 
   dnnl::engine engine_;
   dnnl::stream stream_;
-  AlignedBuffer arena_;
-  AlignedBuffer scratchpad_;
+  AlignedArray<std::byte> arena_;
+  AlignedArray<std::byte> scratchpad_;
   std::size_t arena_bytes_ = 0;
   std::size_t scratchpad_bytes_ = 0;
   std::size_t custom_workspace_bytes_ = 0;  // held by custom ops
@@ -145,11 +130,11 @@ Step RegionContext::finish() {
   auto kernel = std::make_unique<RegionKernel>(engine_);
   const std::vector<std::size_t> offsets =
       plan_storages(storages_, storage_lifetimes(storages_, slots_, ops_), kernel->arena_bytes_);
-  kernel->arena_ = allocate_aligned(kernel->arena_bytes_);
+  kernel->arena_ = aligned_array<std::byte>(kernel->arena_bytes_);
   std::size_t scratchpad = 0;
   for (const PendingOp& op : ops_) scratchpad = std::max(scratchpad, op.scratchpad.get_size());
   kernel->scratchpad_bytes_ = scratchpad;
-  kernel->scratchpad_ = allocate_aligned(scratchpad);
+  kernel->scratchpad_ = aligned_array<std::byte>(scratchpad);
   kernel->packed_weight_bytes_ = packed_weight_bytes_;
   kernel->custom_workspace_bytes_ = custom_workspace_bytes_;
   kernel->input_count_ = step_.inputs.size();
