@@ -23,6 +23,7 @@ bool lower_or_roll_back(RegionContext& context, std::size_t index, const Simulat
   try {
     if (lower_node(context, index) && !(refuse && refuse(index))) return true;
   } catch (const dnnl::error&) {
+    // oneDNN refused a primitive the op needed: the same as no op taking the node.
   }
   context.roll_back(before);
   return false;
@@ -44,6 +45,7 @@ BuildResult build_region(const LoweringInput& input, std::size_t first, std::siz
     try {
       ended = index > first && context.end_before(index);
     } catch (const dnnl::error&) {
+      // An export reorder refused: build the region again without the node instead.
     }
     if (!ended) return {std::nullopt, index};
     return {context.finish(), index};
