@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "onednn_fixture.h"
+#include "region.h"
 
 namespace edgeperf::runtime::testing {
 namespace {
@@ -338,6 +339,109 @@ TEST(OnednnBackend, ReportsWorkspaceAndPackedWeights) {
   ASSERT_EQ(lowered.steps.size(), 1u);
   EXPECT_GE(lowered.steps[0].kernel->packed_weight_bytes(), 32u * 16 * 9 * 4);
   EXPECT_GT(lowered.steps[0].kernel->workspace_bytes(), 0u);
+}
+
+// A QLinearMatMul on a 3-D input passes the node-level parse but no op's match (the
+// int8 inner product is 2-D): the backend leaves it out before building anything, so
+// the regions on either side are built once each.
+TEST(OnednnBackend, NodeRejectedByMatchCostsNoRebuild) {
+  GraphBuilder builder("match_rejects");
+  const std::string scale = builder.initializer("s", make_tensor<float>({}, {0.02f}));
+  const std::string zero = builder.initializer("z", make_tensor<std::uint8_t>({}, {128}));
+  Tensor weights(DType::i8, {16, 8});
+  for (std::size_t i = 0; i < 16 * 8; ++i) {
+    weights.values<std::int8_t>()[i] = static_cast<std::int8_t>(static_cast<int>(i % 7) - 3);
+  }
+  const std::string w = builder.initializer("w", weights);
+  const std::string w_scale = builder.initializer("ws", make_tensor<float>({}, {0.01f}));
+  const std::string w_zero = builder.initializer("wz", make_tensor<std::int8_t>({}, {0}));
+  const auto qlinear_matmul = [&](const std::string& a) {
+    return builder.node("QLinearMatMul", {a, scale, zero, w, w_scale, w_zero, scale, zero});
+  };
+  const std::string x3 = builder.input("x3", DType::f32, fixed_dims({2, 3, 16}));
+  const std::string y3 = qlinear_matmul(builder.node("QuantizeLinear", {x3, scale, zero}));
+  const std::string x2 = builder.input("x2", DType::f32, fixed_dims({3, 16}));
+  const std::string y2 = qlinear_matmul(builder.node("QuantizeLinear", {x2, scale, zero}));
+  builder.output(y3, DType::u8, {});
+  builder.output(y2, DType::u8, {});
+  const Evaluated evaluated = evaluate(builder.build());
+
+  onednn::RegionStats stats;
+  const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
+  const std::vector<Step> steps = onednn::lower_regions(evaluated.lowering, taken, &stats);
+  EXPECT_EQ(stats.refused, 0u);
+  EXPECT_EQ(stats.rebuilds, 0u);
+  EXPECT_EQ(stats.regions, 2u);
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].nodes, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(steps[1].nodes, (std::vector<std::size_t>{2, 3}));
+}
+
+std::vector<std::vector<std::size_t>> step_nodes(const std::vector<Step>& steps) {
+  std::vector<std::vector<std::size_t>> nodes;
+  for (const Step& step : steps) nodes.push_back(step.nodes);
+  return nodes;
+}
+
+// oneDNN refusing a node (simulated after the node was lowered, so its work, fused
+// Relu included, is undone) ends the region before it; the nodes already lowered are
+// kept, and the value the refused conv reads becomes a region output.
+TEST(OnednnBackend, RefusedNodeEndsTheRegionWithoutRebuild) {
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string a = model.node("Relu", {model.conv(model.x, 8, 8, 3)});  // nodes 0, 1
+  const std::string b = model.node("Relu", {model.conv(a, 8, 8, 1)});        // nodes 2, 3
+  const std::string y = model.conv(b, 8, 4, 1);                              // node 4
+  const Evaluated evaluated = evaluate(model.finish(y));
+  onednn::RegionStats stats;
+  const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
+  const Lowered lowered =
+      check_steps(evaluated, onednn::lower_regions(evaluated.lowering, taken, &stats,
+                                                   [](std::size_t index) { return index == 2; }));
+  EXPECT_EQ(stats.refused, 1u);
+  EXPECT_EQ(stats.rebuilds, 0u);
+  EXPECT_EQ(step_nodes(lowered.steps), (std::vector<std::vector<std::size_t>>{{0, 1}, {3, 4}}));
+  EXPECT_EQ(lowered.steps[0].outputs, std::vector<std::string>{a});
+}
+
+// When a chain anchored before the refused node already fused a node after it, the
+// region cannot end there and is built again without the refused node.
+TEST(OnednnBackend, RefusedNodeInsideAFusedChainRebuildsTheRegion) {
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string a = model.conv(model.x, 8, 8, 1);         // node 0, fuses node 2
+  const std::string side = model.node("Sigmoid", {model.x});  // node 1
+  const std::string b = model.node("Relu", {a});              // node 2
+  const std::string y = model.node("Add", {b, side});         // node 3
+  const Evaluated evaluated = evaluate(model.finish(y));
+  onednn::RegionStats stats;
+  const std::vector<bool> taken(evaluated.lowering.nodes.size(), false);
+  const Lowered lowered =
+      check_steps(evaluated, onednn::lower_regions(evaluated.lowering, taken, &stats,
+                                                   [](std::size_t index) { return index == 1; }));
+  EXPECT_EQ(stats.refused, 1u);
+  EXPECT_EQ(stats.rebuilds, 1u);
+  EXPECT_EQ(step_nodes(lowered.steps), (std::vector<std::vector<std::size_t>>{{0}, {2, 3}}));
+}
+
+// Every node of a MobileNetV2-like chain refused in turn (residual sums, folded BNs,
+// pool, flatten, gemm): the steps still compute what the reference does, and a node
+// that was refused is left to the reference backend.
+TEST(OnednnBackend, AnyRefusedNodeKeepsResultsExact) {
+  const Evaluated evaluated = evaluate(mobilenet_v2_like());
+  const std::size_t count = evaluated.lowering.nodes.size();
+  for (std::size_t refused = 0; refused < count; ++refused) {
+    SCOPED_TRACE("refused node " + std::to_string(refused));
+    onednn::RegionStats stats;
+    const Lowered lowered = check_steps(
+        evaluated,
+        onednn::lower_regions(evaluated.lowering, std::vector<bool>(count, false), &stats,
+                              [&](std::size_t index) { return index == refused; }));
+    EXPECT_LE(stats.refused, 1u);
+    std::size_t covered = 0;  // fused into a chain, a node is never lowered (nor refused) alone
+    for (const Step& step : lowered.steps) {
+      covered += std::count(step.nodes.begin(), step.nodes.end(), refused);
+    }
+    EXPECT_EQ(covered, 1 - stats.refused);
+  }
 }
 
 }  // namespace

@@ -104,12 +104,9 @@ struct Lowered {
 
 // Lowers with oneDNN and runs the steps in order; uncovered nodes take the oracle's
 // value. Every step output is checked against the reference.
-inline Lowered lower_and_check(const Evaluated& evaluated, int threads = 1) {
+inline Lowered check_steps(const Evaluated& evaluated, std::vector<Step> steps, int threads = 1) {
   Lowered lowered;
-  std::unique_ptr<Backend> backend = make_onednn_backend();
-  LoweringInput input = evaluated.lowering;
-  input.threads = threads;
-  lowered.steps = backend->lower(input);
+  lowered.steps = std::move(steps);
   omp_set_num_threads(threads);  // as the session does before running
   std::map<std::size_t, const Step*> step_at;
   for (const Step& step : lowered.steps) {
@@ -157,6 +154,13 @@ inline Lowered lower_and_check(const Evaluated& evaluated, int threads = 1) {
   }
   omp_set_num_threads(1);
   return lowered;
+}
+
+inline Lowered lower_and_check(const Evaluated& evaluated, int threads = 1) {
+  std::unique_ptr<Backend> backend = make_onednn_backend();
+  LoweringInput input = evaluated.lowering;
+  input.threads = threads;
+  return check_steps(evaluated, backend->lower(input), threads);
 }
 
 }  // namespace edgeperf::runtime::testing

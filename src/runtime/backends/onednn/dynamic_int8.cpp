@@ -7,7 +7,10 @@
 #include <dnnl.hpp>
 #include <optional>
 
+#include "aligned_buffer.h"
+#include "gemm_weights.h"
 #include "int8_patterns.h"
+#include "lowering_queries.h"
 
 namespace edgeperf::runtime::onednn {
 namespace {
@@ -101,7 +104,7 @@ class Matcher {
     for (std::size_t index : nodes) {
       const graph::Node& graph_node = *node(index).node;
       for (const std::string& output : graph_node.outputs) {
-        if (output != current && is_graph_output(output)) return std::nullopt;
+        if (output != current && is_graph_output(input_, output)) return std::nullopt;
       }
     }
     pattern.first = nodes.front();
@@ -160,31 +163,13 @@ class Matcher {
   }
 
   std::optional<std::size_t> only_consumer(const std::string& value) const {
-    if (is_graph_output(value)) return std::nullopt;
-    auto found = input_.consumers.find(value);
-    if (found == input_.consumers.end() || found->second.size() != 1) return std::nullopt;
-    return found->second[0];
-  }
-
-  bool is_graph_output(const std::string& value) const {
-    return std::find(input_.graph_outputs.begin(), input_.graph_outputs.end(), value) !=
-           input_.graph_outputs.end();
+    const std::vector<std::size_t>& readers = consumers_of(input_, value);
+    if (is_graph_output(input_, value) || readers.size() != 1) return std::nullopt;
+    return readers[0];
   }
 
   const LoweringInput& input_;
 };
-
-struct AlignedFree {
-  void operator()(void* pointer) const { std::free(pointer); }
-};
-
-template <typename T>
-std::unique_ptr<T[], AlignedFree> aligned_array(std::size_t count) {
-  const std::size_t bytes = (std::max<std::size_t>(count * sizeof(T), 1) + 63) / 64 * 64;
-  auto* pointer = static_cast<T*>(std::aligned_alloc(64, bytes));
-  EP_CHECK(pointer != nullptr, "onednn dynamic matmul: cannot allocate {} bytes", bytes);
-  return std::unique_ptr<T[], AlignedFree>(pointer);
-}
 
 class DynamicMatMulKernel final : public Kernel {
  public:
@@ -197,14 +182,12 @@ class DynamicMatMulKernel final : public Kernel {
         columns_(pattern.weights->dim(1)),
         relu_(pattern.relu) {
     const auto weights = pattern.weights->values<std::int8_t>();
-    std::vector<std::int8_t> by_column(weights.size());  // [N, K], the inner product's layout
+    // [N, K], the inner product's layout
+    const std::vector<std::int8_t> by_column =
+        transposed_kn<std::int8_t>(weights, depth_, columns_);
     column_sums_.assign(static_cast<std::size_t>(columns_), 0);
-    for (std::int64_t k = 0; k < depth_; ++k) {
-      for (std::int64_t n = 0; n < columns_; ++n) {
-        const std::int8_t value = weights[static_cast<std::size_t>(k * columns_ + n)];
-        by_column[static_cast<std::size_t>(n * depth_ + k)] = value;
-        column_sums_[static_cast<std::size_t>(n)] += value;
-      }
+    for (std::size_t i = 0; i < by_column.size(); ++i) {
+      column_sums_[i / static_cast<std::size_t>(depth_)] += by_column[i];
     }
     const auto scales = pattern.weight_scale->values<float>();
     weight_scales_.assign(static_cast<std::size_t>(columns_), scales[0]);
@@ -313,8 +296,8 @@ class DynamicMatMulKernel final : public Kernel {
   std::vector<float> bias_;
   dnnl::primitive primitive_;
   memory packed_weights_, src_, dst_, scratchpad_;
-  std::unique_ptr<std::uint8_t[], AlignedFree> quantized_;
-  std::unique_ptr<std::int32_t[], AlignedFree> accumulators_;
+  AlignedArray<std::uint8_t> quantized_;
+  AlignedArray<std::int32_t> accumulators_;
 };
 
 }  // namespace

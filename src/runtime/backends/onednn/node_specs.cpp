@@ -317,16 +317,4 @@ bool is_free_reshape(const PlannedNode& planned) {
          planned.inputs[0].numel() == planned.outputs[0].numel();
 }
 
-bool is_supported_node(const PlannedNode& planned) {
-  if (planned.node == nullptr) return false;
-  try {
-    return parse_conv(planned) || parse_activation(planned) || parse_pool(planned) ||
-           parse_gemm(planned) || parse_batch_norm(planned) || is_same_shape_add(planned) ||
-           is_free_reshape(planned) || parse_dequantize(planned) || parse_quantize(planned) ||
-           parse_qlinear(planned);
-  } catch (const Error&) {
-    return false;  // a malformed attribute: the reference backend reports it
-  }
-}
-
 }  // namespace edgeperf::runtime::onednn

@@ -57,7 +57,4 @@ std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);
 bool is_same_shape_add(const PlannedNode& node);
 bool is_free_reshape(const PlannedNode& node);  // Flatten / Reshape with a constant shape
 
-// Op-level check: can this node possibly run in a oneDNN region?
-bool is_supported_node(const PlannedNode& node);
-
 }  // namespace edgeperf::runtime::onednn

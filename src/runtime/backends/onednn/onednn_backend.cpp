@@ -4,7 +4,6 @@
 
 #include "dynamic_int8.h"
 #include "edgeperf/runtime/backend.h"
-#include "node_specs.h"
 #include "region.h"
 
 namespace edgeperf::runtime {
@@ -34,30 +33,9 @@ class OnednnBackend final : public Backend {
     LoweringInput input = offered;
     input.own_int8_kernels = options_.own_int8_kernels;
     const ScopedOmpThreads threads(input.threads);
-    const std::size_t count = input.nodes.size();
-    std::vector<bool> taken(count, false);
+    std::vector<bool> taken(input.nodes.size(), false);
     std::vector<Step> steps = onednn::lower_dynamic_matmuls(input, taken);
-    std::vector<bool> enabled(count);
-    for (std::size_t index = 0; index < count; ++index) {
-      enabled[index] = !taken[index] && onednn::is_supported_node(input.nodes[index]);
-    }
-    std::size_t first = 0;
-    while (first < count) {
-      if (!enabled[first]) {
-        ++first;
-        continue;
-      }
-      std::size_t last = first;
-      while (last < count && enabled[last]) ++last;
-      try {
-        steps.push_back(onednn::build_region(input, first, last, enabled));
-        first = last;
-      } catch (const onednn::NodeRejected& rejected) {
-        // oneDNN has no primitive for this node's configuration: the reference
-        // backend runs it, and the run is split around it.
-        enabled[rejected.node_index] = false;
-      }
-    }
+    for (Step& step : onednn::lower_regions(input, taken)) steps.push_back(std::move(step));
     return steps;
   }
 

@@ -1,24 +1,29 @@
 #pragma once
-// A region: a contiguous run of supported nodes compiled into one oneDNN step.
-// Activations stay in the layouts the primitives choose; only region inputs and
-// outputs are reordered from/to plain row-major.
+// Regions: contiguous runs of nodes compiled into one oneDNN step each. Activations
+// stay in the layouts the primitives choose; only region inputs and outputs are
+// reordered from/to plain row-major.
 #include <cstddef>
-#include <stdexcept>
+#include <functional>
 #include <vector>
 
 #include "edgeperf/runtime/backend.h"
 
 namespace edgeperf::runtime::onednn {
 
-// Thrown while building a region when oneDNN cannot make a primitive for a node;
-// the backend then leaves that node to the reference backend and retries.
-struct NodeRejected {
-  std::size_t node_index;
+// What lower_regions did, for tests and diagnostics.
+struct RegionStats {
+  std::size_t regions = 0;   // steps returned
+  std::size_t refused = 0;   // nodes oneDNN refused at primitive creation
+  std::size_t rebuilds = 0;  // regions built again from their start after a refusal
 };
 
-// Builds the step for nodes [first, last); `enabled` marks the nodes the backend
-// may claim (every node in the range is enabled). Throws NodeRejected.
-Step build_region(const LoweringInput& input, std::size_t first, std::size_t last,
-                  const std::vector<bool>& enabled);
+// Lowers every maximal run of nodes that the op table matches (and that are not
+// `taken` already) into region steps. Matching creates nothing, so a node no op
+// matches never costs a rebuild; see region.cpp for the nodes oneDNN refuses.
+// Tests: oneDNN "refuses" node `index` when this returns true (after lowering it).
+using SimulatedRefusal = std::function<bool(std::size_t index)>;
+
+std::vector<Step> lower_regions(const LoweringInput& input, const std::vector<bool>& taken,
+                                RegionStats* stats = nullptr, const SimulatedRefusal& refuse = {});
 
 }  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,139 @@
+// f32 Conv with its fused chain: a folded BatchNormalization, activations and a
+// residual Add (sum post-op).
+#include <optional>
+
+#include "../batch_norm_fold.h"
+#include "../post_ops.h"
+#include "weighted_op.h"
+
+namespace edgeperf::runtime::onednn::ops {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using ConvPd = dnnl::convolution_forward::primitive_desc;
+
+Shape grouped_weight_dims(const ConvSpec& spec) {
+  const Shape& w = spec.weights->shape();
+  return spec.group == 1 ? w : Shape{spec.group, w[0] / spec.group, w[1], w[2], w[3]};
+}
+
+PackedWeights conv_weights(const RegionContext& context, const ConvSpec& spec,
+                           const std::vector<ChainLink>& links) {
+  PackedWeights packed{to_vector(spec.weights), to_vector(spec.bias)};
+  if (links.empty() || !links[0].fold_batch_norm) return packed;
+  return fold_batch_norm(std::move(packed), spec.weights->dim(0),
+                         *parse_batch_norm(context.planned(links[0].node)));
+}
+
+class ConvLowering {
+ public:
+  ConvLowering(RegionContext& context, std::size_t index, const ConvSpec& spec)
+      : context_(context),
+        index_(index),
+        spec_(spec),
+        x_(context.planned(index).node->inputs[0]),
+        y_shape_(context.planned(index).outputs[0].shape),
+        weight_dims_(grouped_weight_dims(spec)),
+        links_(context.collect_chain(index, true, true)),
+        packed_(conv_weights(context, spec, links_)),
+        bias_md_(packed_.bias.empty() ? memory::desc() : plain_desc({spec.weights->dim(0)})) {}
+
+  // Tries the longest chain first; a BatchNormalization that folds is always kept.
+  bool lower() {
+    const std::size_t minimum = !links_.empty() && links_[0].fold_batch_norm ? 1 : 0;
+    for (std::size_t count = links_.size() + 1; count-- > minimum;) {
+      if (std::optional<ConvPd> pd = choose_pd(count)) {
+        add(*pd, count);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::optional<ConvPd> make_pd(const memory::desc& src, const memory::desc& dst, std::size_t count,
+                                algorithm kind) const {
+    try {
+      dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, kind, src,
+                                           any_desc(weight_dims_), bias_md_, dst, spec_.strides,
+                                           spec_.dilations, spec_.pad_left, spec_.pad_right);
+      dnnl::primitive_attr attr = context_.base_attr();
+      attr.set_post_ops(make_post_ops(links_, count));
+      return ConvPd(desc, attr, context_.engine());
+    } catch (const dnnl::error&) {
+      return std::nullopt;
+    }
+  }
+
+  std::optional<ConvPd> optimized_pd(const memory::desc& src, const memory::desc& dst,
+                                     std::size_t count, algorithm kind) const {
+    std::optional<ConvPd> pd = make_pd(src, dst, count, kind);
+    if (pd && is_reference_impl(*pd)) pd.reset();
+    return pd;
+  }
+
+  // Keep the producer's layout when an optimized implementation takes it, so
+  // consecutive convs need no reorder; otherwise let oneDNN choose.
+  std::optional<ConvPd> choose_pd(std::size_t count) const {
+    const ChainLink* sum = sum_link(links_, count);
+    const memory::desc x_md = context_.value(x_).md;
+    const memory::desc any_src = any_desc(x_md.dims());
+    const memory::desc any_dst = sum ? context_.value(sum->sum_operand).md : any_desc(y_shape_);
+    std::optional<ConvPd> pd;
+    if (is_winograd_candidate(spec_)) {
+      // A 3x3 stride-1 conv does about half the multiplies in the Winograd domain;
+      // oneDNN's convolution_auto does not pick it, so ask for it by name.
+      pd = optimized_pd(any_src, any_dst, count, algorithm::convolution_winograd);
+    }
+    const std::optional<memory::format_tag> x_layout = activation_layout(x_md);
+    if (!pd && x_layout) {
+      const memory::desc dst =
+          sum ? any_dst : memory::desc(y_shape_, memory::data_type::f32, *x_layout);
+      pd = optimized_pd(x_md, dst, count, algorithm::convolution_direct);
+    }
+    if (!pd && context_.prefer_blocked() && !sum) {
+      // Winograd convs work in 16-channel blocks; producing that layout here saves
+      // a reorder before each of them.
+      pd = optimized_pd(any_src,
+                        memory::desc(y_shape_, memory::data_type::f32, memory::format_tag::aBcd16b),
+                        count, algorithm::convolution_direct);
+    }
+    if (!pd) pd = make_pd(any_src, any_dst, count, algorithm::convolution_direct);
+    return pd;
+  }
+
+  void add(const ConvPd& pd, std::size_t count) {
+    const WeightedOperands operands{x_, plain_desc(weight_dims_), packed_.weights.data(), bias_md_,
+                                    packed_.bias.empty() ? nullptr : packed_.bias.data()};
+    add_weighted_op<dnnl::convolution_forward>(
+        context_, pd, operands, {}, [&](const memory::desc& dst) {
+          context_.claim_links(links_, count);
+          return context_.define_chain_output(links_, count, context_.output_of(index_), dst);
+        });
+  }
+
+  RegionContext& context_;
+  std::size_t index_;
+  const ConvSpec& spec_;
+  const std::string& x_;
+  const Shape& y_shape_;
+  Shape weight_dims_;
+  std::vector<ChainLink> links_;
+  PackedWeights packed_;
+  memory::desc bias_md_;
+};
+
+}  // namespace
+
+bool match_conv(const MatchView& view, std::size_t index) {
+  return parse_conv(view.planned(index)).has_value();
+}
+
+bool lower_conv(RegionContext& context, std::size_t index) {
+  context.materialize_inputs(index);
+  const ConvSpec spec = *parse_conv(context.planned(index));
+  return ConvLowering(context, index, spec).lower();
+}
+
+}  // namespace edgeperf::runtime::onednn::ops

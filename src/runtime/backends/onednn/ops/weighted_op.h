@@ -1,0 +1,34 @@
+#pragma once
+// The common tail of a conv or inner product (f32 or int8): pack the weights and bias
+// once into the primitive's layout, define the output and add the op.
+#include "../memory_descs.h"
+#include "ops.h"
+
+namespace edgeperf::runtime::onednn::ops {
+
+struct WeightedOperands {
+  std::string src;
+  dnnl::memory::desc plain_weights;
+  const void* weights = nullptr;
+  dnnl::memory::desc plain_bias;  // empty: no bias
+  const void* bias = nullptr;
+};
+
+// `define_dst` defines the op's output (after the caller's claims) and returns its slot.
+template <typename Primitive, typename PrimitiveDesc, typename DefineDst>
+void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
+                     const WeightedOperands& operands, OpArgs extra_args, DefineDst define_dst) {
+  OpArgs args = {
+      {DNNL_ARG_SRC, context.use_as(operands.src, pd.src_desc())},
+      {DNNL_ARG_WEIGHTS, context.constant_slot(context.pack(
+                             pd.weights_desc(), operands.plain_weights, operands.weights))}};
+  if (operands.bias != nullptr) {
+    args.emplace_back(DNNL_ARG_BIAS, context.constant_slot(context.pack(
+                                         pd.bias_desc(), operands.plain_bias, operands.bias)));
+  }
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  args.emplace_back(DNNL_ARG_DST, define_dst(pd.dst_desc()));
+  context.add_compute_op(Primitive(pd), std::move(args), pd.scratchpad_desc());
+}
+
+}  // namespace edgeperf::runtime::onednn::ops

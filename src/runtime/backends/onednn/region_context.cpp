@@ -1,0 +1,425 @@
+#include "region_context.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "lowering_queries.h"
+#include "memory_descs.h"
+
+namespace edgeperf::runtime::onednn {
+
+using dnnl::memory;
+
+RegionContext::RegionContext(const LoweringInput& input, std::size_t first, std::size_t last,
+                             const std::vector<bool>& enabled)
+    : MatchView(input),
+      first_(first),
+      last_(last),
+      enabled_(enabled),
+      claimed_(input.nodes.size(), false),
+      engine_(dnnl::engine::kind::cpu, 0) {
+  collect_boundary();
+  prefer_blocked_ = has_winograd_candidate();
+  for (std::size_t index = first_; index < last_; ++index) step_.nodes.push_back(index);
+}
+
+// Region inputs (runtime values read but not produced here) and outputs (values
+// read outside the region or graph outputs).
+void RegionContext::collect_boundary() {
+  std::set<std::string> produced;
+  for (std::size_t index = first_; index < last_; ++index) {
+    const PlannedNode& node = planned(index);
+    for (std::size_t slot = 0; slot < node.node->inputs.size(); ++slot) {
+      const std::string& name = node.node->inputs[slot];
+      const bool constant = slot < node.constants.size() && node.constants[slot] != nullptr;
+      if (name.empty() || constant || produced.count(name) || values_.count(name)) continue;
+      const int storage = new_storage(node.inputs[slot].nbytes());
+      storages_[storage].input_index = static_cast<int>(step_.inputs.size());
+      step_.inputs.push_back(name);
+      step_.input_descs.push_back(node.inputs[slot]);
+      define_value(name, storage, plain_desc(node.inputs[slot]));
+    }
+    for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
+      const std::string& name = node.node->outputs[slot];
+      produced.insert(name);
+      bool outside = is_graph_output(input(), name);
+      for (std::size_t consumer : consumers_of(input(), name)) {
+        outside = outside || !in_region(consumer);
+      }
+      if (outside) add_output(name, node.outputs[slot]);
+    }
+    boundary_counts_.emplace_back(step_.inputs.size(), step_.outputs.size());
+  }
+}
+
+void RegionContext::add_output(const std::string& name, const TensorDesc& desc) {
+  output_index_[name] = step_.outputs.size();
+  step_.outputs.push_back(name);
+  step_.output_descs.push_back(desc);
+}
+
+bool is_winograd_candidate(const ConvSpec& spec) {
+  const Shape& w = spec.weights->shape();
+  const auto all_ones = [](const auto& values) {
+    return std::all_of(values.begin(), values.end(), [](auto v) { return v == 1; });
+  };
+  return spec.group == 1 && w.size() == 4 && w[2] == 3 && w[3] == 3 && all_ones(spec.strides) &&
+         spec.dilations.size() == 2 && spec.dilations[0] == 0 && spec.dilations[1] == 0;
+}
+
+bool RegionContext::has_winograd_candidate() const {
+  for (std::size_t index = first_; index < last_; ++index) {
+    if (!enabled_[index]) continue;
+    const std::optional<ConvSpec> spec = parse_conv(planned(index));
+    if (spec && is_winograd_candidate(*spec)) return true;
+  }
+  return false;
+}
+
+dnnl::primitive_attr RegionContext::base_attr() const {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// ---- values ----
+
+const Value& RegionContext::value(const std::string& name) const {
+  auto found = values_.find(name);
+  EP_CHECK(found != values_.end(), "onednn region: value '{}' used before it is computed", name);
+  return found->second;
+}
+
+int RegionContext::new_storage(std::size_t bytes) {
+  Storage storage;
+  storage.bytes = bytes;
+  storages_.push_back(storage);
+  return static_cast<int>(storages_.size()) - 1;
+}
+
+int RegionContext::activation_slot(int storage, const memory::desc& md) {
+  slots_.push_back(Slot{storage, md, {}});
+  return static_cast<int>(slots_.size()) - 1;
+}
+
+int RegionContext::use_as(const std::string& name, const memory::desc& md) {
+  const Value current = value(name);
+  if (current.md == md) return activation_slot(current.storage, md);
+  for (const Variant& variant : variants_) {
+    if (variant.name == name && variant.md == md) return activation_slot(variant.storage, md);
+  }
+  const int from = activation_slot(current.storage, current.md);
+  const int storage = new_storage(md.get_size());
+  const int to = activation_slot(storage, md);
+  dnnl::reorder::primitive_desc pd(engine_, current.md, engine_, md, base_attr());
+  add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
+  variants_.push_back(Variant{name, md, storage});
+  return to;
+}
+
+// Values read outside the region are copied out right after the op computing them
+// (see add_compute_op), so their buffer may be reused or written in place by a sum
+// post-op afterwards.
+int RegionContext::define_value(const std::string& name, int storage, const memory::desc& md) {
+  // Values are defined once (SSA), so roll_back can forget them by definition order.
+  if (values_.insert_or_assign(name, Value{storage, md}).second) value_order_.push_back(name);
+  const int slot = activation_slot(storage, md);
+  auto output = output_index_.find(name);
+  if (output != output_index_.end() && storages_[storage].output_index < 0) {
+    const TensorDesc& desc = step_.output_descs[output->second];
+    const int external = new_storage(desc.nbytes());
+    storages_[external].output_index = static_cast<int>(output->second);
+    const int to = activation_slot(external, plain_desc(desc));
+    pending_exports_.push_back(
+        {slot, to,
+         dnnl::reorder::primitive_desc(engine_, md, engine_, plain_desc(desc), base_attr())});
+  }
+  return slot;
+}
+
+// A region output in plain layout is written straight into the step's output tensor
+// instead of being copied there.
+int RegionContext::define_new(const std::string& name, const memory::desc& md) {
+  const int storage = new_storage(md.get_size());
+  auto output = output_index_.find(name);
+  if (output != output_index_.end() && md == plain_desc(step_.output_descs[output->second])) {
+    storages_[storage].output_index = static_cast<int>(output->second);
+  }
+  return define_value(name, storage, md);
+}
+
+// ---- constants ----
+
+memory RegionContext::pack(const memory::desc& target, const memory::desc& source,
+                           const void* data) {
+  memory packed(target, engine_);
+  memory user(source, engine_, const_cast<void*>(data));  // read only
+  dnnl::stream stream(engine_);
+  dnnl::reorder(user, packed).execute(stream, user, packed);
+  stream.wait();
+  return packed;
+}
+
+int RegionContext::constant_slot(memory packed) {
+  packed_weight_bytes_ += packed.get_desc().get_size();
+  slots_.push_back(Slot{-1, packed.get_desc(), packed});
+  return static_cast<int>(slots_.size()) - 1;
+}
+
+int RegionContext::scalar_s32_slot(std::int32_t value) {
+  memory result(memory::desc({1}, memory::data_type::s32, memory::format_tag::x), engine_);
+  *static_cast<std::int32_t*>(result.get_data_handle()) = value;
+  return constant_slot(result);
+}
+
+void RegionContext::add_custom_bytes(std::size_t packed_weights, std::size_t workspace) {
+  packed_weight_bytes_ += packed_weights;
+  custom_workspace_bytes_ += workspace;
+}
+
+// ---- ops ----
+
+void RegionContext::add_op(dnnl::primitive primitive, OpArgs args, const memory::desc& scratchpad,
+                           CustomOp custom) {
+  ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom)});
+}
+
+void RegionContext::add_compute_op(dnnl::primitive primitive, OpArgs args,
+                                   const memory::desc& scratchpad, CustomOp custom) {
+  add_op(std::move(primitive), std::move(args), scratchpad, std::move(custom));
+  flush_exports();
+}
+
+void RegionContext::flush_exports() {
+  for (const auto& [from, to, pd] : pending_exports_) {
+    add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
+  }
+  pending_exports_.clear();
+}
+
+// ---- int8 aliases ----
+// A DequantizeLinear output stays an alias of its int8 source: int8 consumers read
+// the source directly; anything else gets the f32 value computed on first use.
+
+const QuantizedAlias* RegionContext::alias_of(const std::string& name) const {
+  auto found = aliases_.find(name);
+  return found == aliases_.end() ? nullptr : &found->second;
+}
+
+void RegionContext::define_alias(const std::string& name, QuantizedAlias alias) {
+  if (aliases_.insert_or_assign(name, std::move(alias)).second) alias_order_.push_back(name);
+  if (is_region_output(name)) materialize(name);
+}
+
+void RegionContext::materialize(const std::string& name) {
+  const QuantizedAlias* alias = alias_of(name);
+  if (alias == nullptr || values_.count(name)) return;
+  const Value source = value(alias->source);
+  const memory::desc md = with_type(source.md, memory::data_type::f32);
+  dnnl::primitive_attr attr = base_attr();
+  attr.set_output_scales(0, {alias->quant.scale});
+  if (alias->quant.zero_point != 0) {
+    attr.set_zero_points(DNNL_ARG_SRC, 0, {alias->quant.zero_point});
+  }
+  dnnl::reorder::primitive_desc pd(engine_, source.md, engine_, md, attr);
+  const int from = activation_slot(source.storage, source.md);
+  const int to = define_new(name, md);
+  add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
+                 pd.scratchpad_desc());
+}
+
+void RegionContext::materialize_inputs(std::size_t index) {
+  for (const std::string& name : planned(index).node->inputs) {
+    if (!name.empty()) materialize(name);
+  }
+}
+
+// ---- fusion chains ----
+
+std::optional<std::size_t> RegionContext::chain_successor(std::size_t anchor,
+                                                          const std::string& current) const {
+  const std::vector<std::size_t>& readers = consumers_of(input(), current);
+  if (is_graph_output(input(), current) || readers.size() != 1) return std::nullopt;
+  const std::size_t next = readers[0];
+  if (next <= anchor || !in_region(next) || !enabled_[next] || claimed_[next]) return std::nullopt;
+  return next;
+}
+
+// The residual operand `other` of an Add at `add_node` may receive the anchor's
+// output in place: it is computed, internal, and nothing still to run reads its buffer.
+bool RegionContext::can_sum_into(const std::string& other, std::size_t anchor,
+                                 std::size_t add_node) const {
+  auto found = values_.find(other);
+  if (found == values_.end()) return false;
+  const int storage = found->second.storage;
+  if (storages_[storage].input_index >= 0 || storages_[storage].output_index >= 0) return false;
+  for (const auto& [name, sharing] : values_) {
+    if (sharing.storage != storage) continue;
+    for (std::size_t consumer : consumers_of(input(), name)) {
+      if (consumer != add_node && consumer >= anchor && consumer < last_) return false;
+    }
+  }
+  return true;
+}
+
+std::vector<ChainLink> RegionContext::collect_chain(std::size_t anchor, bool allow_fold,
+                                                    bool allow_sum) const {
+  std::vector<ChainLink> links;
+  std::string current = output_of(anchor);
+  bool has_sum = false;
+  while (const std::optional<std::size_t> next = chain_successor(anchor, current)) {
+    const PlannedNode& node = planned(*next);
+    ChainLink link;
+    link.node = *next;
+    link.output = output_of(*next);
+    if (allow_fold && links.empty() && node.node->inputs[0] == current && parse_batch_norm(node)) {
+      link.fold_batch_norm = true;
+    } else if (auto activation = parse_activation(node);
+               activation && node.node->inputs[0] == current) {
+      link.eltwise = *activation;
+    } else if (allow_sum && !has_sum && is_same_shape_add(node)) {
+      const std::vector<std::string>& operands = node.node->inputs;
+      const std::string& other = operands[0] == current ? operands[1] : operands[0];
+      if (other == current || !can_sum_into(other, anchor, *next)) break;
+      link.sum = true;
+      link.sum_operand = other;
+      has_sum = true;
+    } else {
+      break;
+    }
+    links.push_back(std::move(link));
+    current = links.back().output;
+  }
+  return links;
+}
+
+QuantizedChain RegionContext::collect_quantized_chain(std::size_t anchor) const {
+  QuantizedChain chain;
+  chain.output = output_of(anchor);
+  while (const std::optional<std::size_t> next = chain_successor(anchor, chain.output)) {
+    const PlannedNode& node = planned(*next);
+    if (node.node->inputs[0] != chain.output) break;
+    if (auto quant = parse_quantize(node)) {
+      if (quantized_activation(chain.eltwise, quant->scale, quant->zero_point)) {
+        chain.quant = quant;
+        chain.nodes.push_back(*next);
+        chain.output = output_of(*next);
+      }
+      break;
+    }
+    auto activation = parse_activation(node);
+    if (!activation) break;
+    chain.eltwise.insert(chain.eltwise.end(), activation->begin(), activation->end());
+    chain.nodes.push_back(*next);
+    chain.output = output_of(*next);
+  }
+  return chain;
+}
+
+void RegionContext::claim_links(const std::vector<ChainLink>& links, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) claimed_[links[i].node] = true;
+}
+
+void RegionContext::claim_chain(const QuantizedChain& chain) {
+  for (std::size_t node : chain.nodes) claimed_[node] = true;
+}
+
+int RegionContext::define_chain_output(const std::vector<ChainLink>& links, std::size_t count,
+                                       const std::string& anchor_output, const memory::desc& dst) {
+  const std::string& name = count == 0 ? anchor_output : links[count - 1].output;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (links[i].sum) return define_value(name, value(links[i].sum_operand).storage, dst);
+  }
+  return define_new(name, dst);
+}
+
+// ---- ending a region early ----
+
+RegionContext::Checkpoint RegionContext::checkpoint() const {
+  return Checkpoint{ops_.size(),
+                    slots_.size(),
+                    storages_.size(),
+                    value_order_.size(),
+                    variants_.size(),
+                    alias_order_.size(),
+                    claimed_,
+                    packed_weight_bytes_,
+                    custom_workspace_bytes_};
+}
+
+void RegionContext::roll_back(const Checkpoint& checkpoint) {
+  ops_.resize(checkpoint.ops);
+  slots_.resize(checkpoint.slots);
+  storages_.resize(checkpoint.storages);
+  for (std::size_t i = checkpoint.values; i < value_order_.size(); ++i) {
+    values_.erase(value_order_[i]);
+  }
+  value_order_.resize(checkpoint.values);
+  variants_.resize(checkpoint.variants);
+  for (std::size_t i = checkpoint.aliases; i < alias_order_.size(); ++i) {
+    aliases_.erase(alias_order_[i]);
+  }
+  alias_order_.resize(checkpoint.aliases);
+  claimed_ = checkpoint.claimed;
+  packed_weight_bytes_ = checkpoint.packed_weight_bytes;
+  custom_workspace_bytes_ = checkpoint.custom_workspace_bytes;
+  pending_exports_.clear();
+}
+
+void RegionContext::export_value(const std::string& name) {
+  const Value source = value(name);
+  const std::size_t index = output_index_.at(name);
+  const memory::desc plain = plain_desc(step_.output_descs[index]);
+  const int from = activation_slot(source.storage, source.md);
+  const int external = new_storage(step_.output_descs[index].nbytes());
+  storages_[external].output_index = static_cast<int>(index);
+  const int to = activation_slot(external, plain);
+  dnnl::reorder::primitive_desc pd(engine_, source.md, engine_, plain, base_attr());
+  add_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc());
+}
+
+// Exports run after every op, so their buffers stay intact until then: a value read
+// from `end` on was never summed into (can_sum_into saw that reader in the region).
+bool RegionContext::end_before(std::size_t end) {
+  for (std::size_t index = end; index < last_; ++index) {
+    if (claimed_[index]) return false;
+  }
+  // Inputs and outputs are listed in node order: keep those of the nodes before `end`.
+  const auto [inputs, outputs] = boundary_counts_[end - 1 - first_];
+  for (Storage& storage : storages_) {
+    if (storage.input_index >= static_cast<int>(inputs)) storage.input_index = -1;
+  }
+  step_.inputs.resize(inputs);
+  step_.input_descs.resize(inputs);
+  for (std::size_t index = outputs; index < step_.outputs.size(); ++index) {
+    output_index_.erase(step_.outputs[index]);
+  }
+  step_.outputs.resize(outputs);
+  step_.output_descs.resize(outputs);
+  const std::size_t old_last = last_;
+  last_ = end;
+  step_.nodes.resize(end - first_);
+  for (std::size_t index = first_; index < end; ++index) {
+    const PlannedNode& node = planned(index);
+    for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
+      const std::string& name = node.node->outputs[slot];
+      if (is_region_output(name)) continue;
+      const std::vector<std::size_t>& readers = consumers_of(input(), name);
+      if (std::none_of(readers.begin(), readers.end(),
+                       [&](std::size_t reader) { return reader >= end && reader < old_last; })) {
+        continue;
+      }
+      if (!values_.count(name) && !alias_of(name)) return false;
+      add_output(name, node.outputs[slot]);
+      if (values_.count(name)) {
+        export_value(name);
+      } else {
+        materialize(name);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,219 @@
+#pragma once
+// The state of one oneDNN region while it is built, and the only API the op
+// lowerings (ops/) use: values and their layouts, storage, constants, ops, the
+// int8 aliases of dequantized values and the fusion chains.
+#include <dnnl.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "edgeperf/runtime/backend.h"
+#include "int8_patterns.h"
+#include "node_specs.h"
+
+namespace edgeperf::runtime::onednn {
+
+using ArgMap = std::unordered_map<int, dnnl::memory>;
+// An op of ours that runs between oneDNN primitives on the same memories.
+using CustomOp = std::function<void(const ArgMap&)>;
+using OpArgs = std::vector<std::pair<int, int>>;  // (DNNL_ARG_*, slot)
+
+// A DequantizeLinear output: the int8 value `source` with its quantization.
+struct QuantizedAlias {
+  std::string source;
+  ActivationQuant quant;
+};
+
+// One node fused into the f32 op that anchors a chain.
+struct ChainLink {
+  std::size_t node = 0;
+  bool fold_batch_norm = false;
+  bool sum = false;  // residual Add: the anchor writes into `sum_operand`'s buffer
+  std::string sum_operand;
+  std::vector<EltwiseOp> eltwise;
+  std::string output;
+};
+
+// Activations then (optionally) a QuantizeLinear that follow an int8 op.
+struct QuantizedChain {
+  std::vector<std::size_t> nodes;
+  std::vector<EltwiseOp> eltwise;        // in real units
+  std::optional<ActivationQuant> quant;  // set when the chain ends in QuantizeLinear
+  std::string output;
+
+  dnnl::memory::data_type dst_type() const {
+    return quant ? quant->type : dnnl::memory::data_type::f32;
+  }
+  float dst_scale() const { return quant ? quant->scale : 1.0f; }
+};
+
+// What an op's match may ask: the node, the lowering input, and which values are
+// kept as their int8 source. Before a region exists no value is (this base class).
+class MatchView {
+ public:
+  explicit MatchView(const LoweringInput& input) : input_(input) {}
+  virtual ~MatchView() = default;
+  MatchView(const MatchView&) = delete;
+  MatchView& operator=(const MatchView&) = delete;
+
+  const LoweringInput& input() const { return input_; }
+  const PlannedNode& planned(std::size_t index) const { return input_.nodes[index]; }
+  const std::string& output_of(std::size_t index) const { return planned(index).node->outputs[0]; }
+  virtual const QuantizedAlias* alias_of(const std::string&) const { return nullptr; }
+  // Input `slot` of node `index` is a dequantized value kept as int8.
+  bool reads_alias(std::size_t index, std::size_t slot) const {
+    const auto& inputs = planned(index).node->inputs;
+    return slot < inputs.size() && alias_of(inputs[slot]) != nullptr;
+  }
+
+ private:
+  const LoweringInput& input_;
+};
+
+// Buffers and ops as recorded while building; finish() lays them out.
+struct Storage {
+  std::size_t bytes = 0;
+  int input_index = -1;   // >= 0: the step's input tensor
+  int output_index = -1;  // >= 0: the step's output tensor
+};
+struct Slot {
+  int storage = -1;  // -1: `owned` holds packed constants
+  dnnl::memory::desc md;
+  dnnl::memory owned;
+};
+struct PendingOp {
+  dnnl::primitive primitive;
+  OpArgs args;
+  dnnl::memory::desc scratchpad;
+  CustomOp custom;
+};
+struct Value {
+  int storage = -1;
+  dnnl::memory::desc md;
+};
+// A reordered copy of value `name` in layout `md`.
+struct Variant {
+  std::string name;
+  dnnl::memory::desc md;
+  int storage = -1;
+};
+
+// A 3x3 stride-1 conv that oneDNN can run in the Winograd domain.
+bool is_winograd_candidate(const ConvSpec& spec);
+
+class RegionContext final : public MatchView {
+ public:
+  // Nodes [first, last), all `enabled` (claimable by the backend).
+  RegionContext(const LoweringInput& input, std::size_t first, std::size_t last,
+                const std::vector<bool>& enabled);
+
+  const dnnl::engine& engine() const { return engine_; }
+  // The region has Winograd convs, which work in the 16-channel blocked layout.
+  bool prefer_blocked() const { return prefer_blocked_; }
+  bool is_claimed(std::size_t index) const { return claimed_[index]; }
+  void claim(std::size_t index) { claimed_[index] = true; }
+  dnnl::primitive_attr base_attr() const;
+
+  // ---- values ----
+  const Value& value(const std::string& name) const;
+  // A slot holding `name` in layout `md`, reordering (once) when it lives in another.
+  int use_as(const std::string& name, const dnnl::memory::desc& md);
+  int new_storage(std::size_t bytes);
+  int activation_slot(int storage, const dnnl::memory::desc& md);
+  int storage_of(int slot) const { return slots_[slot].storage; }
+  // Registers a computed value in `storage`; see the .cpp for region outputs.
+  int define_value(const std::string& name, int storage, const dnnl::memory::desc& md);
+  // A fresh buffer for `name` (the step's output tensor when it can be).
+  int define_new(const std::string& name, const dnnl::memory::desc& md);
+  bool is_region_output(const std::string& name) const { return output_index_.count(name) > 0; }
+
+  // ---- constants ----
+  // Copies constants given as `source` (a view of `data`) into the layout `target` wants.
+  dnnl::memory pack(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
+                    const void* data);
+  int constant_slot(dnnl::memory packed);
+  int scalar_s32_slot(std::int32_t value);
+  // Memory our own kernels hold, reported by the step's kernel.
+  void add_custom_bytes(std::size_t packed_weights, std::size_t workspace);
+
+  // ---- ops ----
+  void add_op(dnnl::primitive primitive, OpArgs args, const dnnl::memory::desc& scratchpad,
+              CustomOp custom = {});
+  // Adds the op computing the values just defined, then their export reorders.
+  void add_compute_op(dnnl::primitive primitive, OpArgs args, const dnnl::memory::desc& scratchpad,
+                      CustomOp custom = {});
+  void flush_exports();
+
+  // ---- int8 aliases ----
+  const QuantizedAlias* alias_of(const std::string& name) const override;
+  void define_alias(const std::string& name, QuantizedAlias alias);
+  // Computes a DequantizeLinear output in f32, in the layout of its int8 source.
+  void materialize(const std::string& name);
+  void materialize_inputs(std::size_t index);
+
+  // ---- fusion chains ----
+  std::vector<ChainLink> collect_chain(std::size_t anchor, bool allow_fold, bool allow_sum) const;
+  QuantizedChain collect_quantized_chain(std::size_t anchor) const;
+  void claim_links(const std::vector<ChainLink>& links, std::size_t count);
+  void claim_chain(const QuantizedChain& chain);
+  // Defines the chain's final output: a fresh buffer, or the sum operand's buffer.
+  int define_chain_output(const std::vector<ChainLink>& links, std::size_t count,
+                          const std::string& anchor_output, const dnnl::memory::desc& dst);
+
+  // Everything lowering a node may change, to undo a node oneDNN refuses.
+  struct Checkpoint {
+    std::size_t ops, slots, storages, values, variants, aliases;
+    std::vector<bool> claimed;
+    std::size_t packed_weight_bytes, custom_workspace_bytes;
+  };
+  Checkpoint checkpoint() const;
+  void roll_back(const Checkpoint& checkpoint);
+  // Ends the region before node `end` (whose work was rolled back): values computed
+  // before it that later nodes read become outputs. False when a chain already fused
+  // a node from `end` on.
+  bool end_before(std::size_t end);
+
+  Step finish();  // region_finish.cpp
+
+ private:
+  void collect_boundary();
+  bool has_winograd_candidate() const;
+  bool in_region(std::size_t index) const { return index >= first_ && index < last_; }
+  // Next node of a chain after `current` (its only reader), if it may join the chain.
+  std::optional<std::size_t> chain_successor(std::size_t anchor, const std::string& current) const;
+  bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const;
+  void add_output(const std::string& name, const TensorDesc& desc);
+  void export_value(const std::string& name);  // a reorder into its output tensor
+
+  std::size_t first_;
+  std::size_t last_;
+  const std::vector<bool>& enabled_;
+  std::vector<bool> claimed_;
+  bool prefer_blocked_ = false;
+  dnnl::engine engine_;
+  Step step_;
+  std::map<std::string, std::size_t> output_index_;
+  std::map<std::string, Value> values_;
+  std::vector<std::string> value_order_;  // names in values_, as defined
+  std::vector<Variant> variants_;
+  // Step inputs and outputs seen up to each node, for end_before.
+  std::vector<std::pair<std::size_t, std::size_t>> boundary_counts_;
+  std::vector<Storage> storages_;
+  std::vector<Slot> slots_;
+  std::vector<PendingOp> ops_;
+  std::size_t packed_weight_bytes_ = 0;
+  std::size_t custom_workspace_bytes_ = 0;
+  struct PendingExport {
+    int from;
+    int to;
+    dnnl::reorder::primitive_desc pd;
+  };
+  std::vector<PendingExport> pending_exports_;
+  std::map<std::string, QuantizedAlias> aliases_;
+  std::vector<std::string> alias_order_;
+};
+
+}  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,163 @@
+// Turns a built RegionContext into its step: the arena laid out by
+// runtime::plan_arena, memories bound to it, and the kernel that runs the ops.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "aligned_buffer.h"
+#include "edgeperf/runtime/memory_planner.h"
+#include "region_context.h"
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+using dnnl::memory;
+
+struct CompiledOp {
+  dnnl::primitive primitive;
+  ArgMap args;
+  CustomOp custom;  // set: runs instead of `primitive`
+};
+
+struct ExternalBinding {
+  memory handle;
+  std::size_t index;
+};
+
+class RegionKernel final : public Kernel {
+ public:
+  explicit RegionKernel(dnnl::engine engine) : engine_(std::move(engine)), stream_(engine_) {}
+
+  void run(const RunContext&, std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    EP_CHECK(inputs.size() == input_count_ && outputs.size() == output_count_,
+             "onednn region: got {} inputs and {} outputs, expected {} and {}", inputs.size(),
+             outputs.size(), input_count_, output_count_);
+    // Region inputs are only read; oneDNN's handle API is not const-qualified.
+    for (ExternalBinding& binding : input_bindings_) {
+      binding.handle.set_data_handle(const_cast<void*>(inputs[binding.index].raw()));
+    }
+    for (ExternalBinding& binding : output_bindings_) {
+      binding.handle.set_data_handle(outputs[binding.index].raw());
+    }
+    // CPU primitives run synchronously, so custom ops can interleave with them.
+    for (CompiledOp& op : ops_) {
+      if (op.custom) {
+        op.custom(op.args);
+      } else {
+        op.primitive.execute(stream_, op.args);
+      }
+    }
+    stream_.wait();
+  }
+  std::size_t workspace_bytes() const override {
+    return arena_bytes_ + scratchpad_bytes_ + custom_workspace_bytes_;
+  }
+  std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  AlignedArray<std::byte> arena_;
+  AlignedArray<std::byte> scratchpad_;
+  std::size_t arena_bytes_ = 0;
+  std::size_t scratchpad_bytes_ = 0;
+  std::size_t custom_workspace_bytes_ = 0;  // held by custom ops
+  std::size_t packed_weight_bytes_ = 0;
+  std::size_t input_count_ = 0;
+  std::size_t output_count_ = 0;
+  std::vector<CompiledOp> ops_;
+  std::vector<ExternalBinding> input_bindings_;
+  std::vector<ExternalBinding> output_bindings_;
+};
+
+// The first and last op using each storage (-1: none).
+std::vector<std::pair<int, int>> storage_lifetimes(const std::vector<Storage>& storages,
+                                                   const std::vector<Slot>& slots,
+                                                   const std::vector<PendingOp>& ops) {
+  std::vector<std::pair<int, int>> lifetimes(storages.size(), {-1, -1});
+  for (std::size_t position = 0; position < ops.size(); ++position) {
+    for (const auto& [arg, slot] : ops[position].args) {
+      const int storage = slots[slot].storage;
+      if (storage < 0) continue;
+      auto& [first, last] = lifetimes[storage];
+      if (first < 0) first = static_cast<int>(position);
+      last = static_cast<int>(position);
+    }
+  }
+  return lifetimes;
+}
+
+// Arena offsets of the internal storages (others keep 0): two buffers share bytes
+// only when no op uses both.
+std::vector<std::size_t> plan_storages(const std::vector<Storage>& storages,
+                                       const std::vector<std::pair<int, int>>& lifetimes,
+                                       std::size_t& arena_bytes) {
+  std::vector<BufferRequest> requests;
+  std::vector<std::size_t> requested;
+  for (std::size_t i = 0; i < storages.size(); ++i) {
+    const Storage& storage = storages[i];
+    const auto [first, last] = lifetimes[i];
+    if (storage.input_index >= 0 || storage.output_index >= 0 || first < 0) continue;
+    requests.push_back(
+        {storage.bytes, static_cast<std::size_t>(first), static_cast<std::size_t>(last)});
+    requested.push_back(i);
+  }
+  const ArenaPlan plan = plan_arena(requests);
+  std::vector<std::size_t> offsets(storages.size(), 0);
+  for (std::size_t i = 0; i < requested.size(); ++i) offsets[requested[i]] = plan.offsets[i];
+  arena_bytes = plan.arena_bytes;
+  return offsets;
+}
+
+memory make_memory(const Slot& slot, const std::vector<Storage>& storages,
+                   const std::vector<std::size_t>& offsets, RegionKernel& kernel) {
+  if (slot.storage < 0) return slot.owned;
+  const Storage& storage = storages[slot.storage];
+  if (storage.input_index >= 0 || storage.output_index >= 0) {
+    memory handle(slot.md, kernel.engine_, DNNL_MEMORY_NONE);
+    const bool is_input = storage.input_index >= 0;
+    auto& bindings = is_input ? kernel.input_bindings_ : kernel.output_bindings_;
+    bindings.push_back(ExternalBinding{
+        handle, static_cast<std::size_t>(is_input ? storage.input_index : storage.output_index)});
+    return handle;
+  }
+  return memory(slot.md, kernel.engine_, kernel.arena_.get() + offsets[slot.storage]);
+}
+
+}  // namespace
+
+Step RegionContext::finish() {
+  auto kernel = std::make_unique<RegionKernel>(engine_);
+  const std::vector<std::size_t> offsets =
+      plan_storages(storages_, storage_lifetimes(storages_, slots_, ops_), kernel->arena_bytes_);
+  kernel->arena_ = aligned_array<std::byte>(kernel->arena_bytes_);
+  std::size_t scratchpad = 0;
+  for (const PendingOp& op : ops_) scratchpad = std::max(scratchpad, op.scratchpad.get_size());
+  kernel->scratchpad_bytes_ = scratchpad;
+  kernel->scratchpad_ = aligned_array<std::byte>(scratchpad);
+  kernel->packed_weight_bytes_ = packed_weight_bytes_;
+  kernel->custom_workspace_bytes_ = custom_workspace_bytes_;
+  kernel->input_count_ = step_.inputs.size();
+  kernel->output_count_ = step_.outputs.size();
+
+  std::vector<memory> memories;
+  for (const Slot& slot : slots_)
+    memories.push_back(make_memory(slot, storages_, offsets, *kernel));
+  for (PendingOp& op : ops_) {
+    CompiledOp compiled{std::move(op.primitive), {}, std::move(op.custom)};
+    for (const auto& [arg, slot] : op.args) compiled.args.emplace(arg, memories[slot]);
+    if (op.scratchpad.get_size() > 0) {
+      compiled.args.emplace(DNNL_ARG_SCRATCHPAD,
+                            memory(op.scratchpad, engine_, kernel->scratchpad_.get()));
+    }
+    kernel->ops_.push_back(std::move(compiled));
+  }
+  step_.kernel = std::move(kernel);
+  step_.backend = "onednn";
+  step_.label =
+      fmt::format("oneDNN region '{}'..'{}' ({} nodes, {} primitives)", planned(first_).node->name,
+                  planned(last_ - 1).node->name, last_ - first_, ops_.size());
+  return std::move(step_);
+}
+
+}  // namespace edgeperf::runtime::onednn
