@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/random.h"
 #include "edgeperf/runtime/backend.h"
 #include "edgeperf/runtime/expand_fused_ops.h"
@@ -16,24 +17,19 @@
 
 namespace edgeperf::runtime {
 
-BackendKind parse_backend(const std::string& name) {
-  if (name == "auto") return BackendKind::automatic;
-  if (name == "onednn") return BackendKind::onednn;
-  if (name == "reference") return BackendKind::reference;
-  fail("unknown backend '{}' (expected auto, onednn or reference)", name);
-}
+namespace {
 
-std::string backend_name(BackendKind kind) {
-  switch (kind) {
-    case BackendKind::automatic:
-      return "auto";
-    case BackendKind::onednn:
-      return "onednn";
-    case BackendKind::reference:
-      return "reference";
-  }
-  return "?";
-}
+constexpr auto kBackends = enum_names<BackendKind>("backend",
+                                                   {{BackendKind::automatic, "auto"},
+                                                    {BackendKind::onednn, "onednn"},
+                                                    {BackendKind::reference, "reference"}},
+                                                   "?");
+
+}  // namespace
+
+BackendKind parse_backend(const std::string& name) { return kBackends.parse(name); }
+
+std::string backend_name(BackendKind kind) { return std::string(kBackends.name(kind)); }
 
 std::map<std::string, Tensor> random_inputs(const Session& session, std::uint64_t seed,
                                             std::int64_t batch,

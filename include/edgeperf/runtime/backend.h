@@ -32,6 +32,10 @@ struct LoweringInput {
   int threads = 1;
   std::int64_t opset = 13;       // of the default ONNX domain
   bool own_int8_kernels = true;  // OnednnOptions::own_int8_kernels, set by that provider
+  bool is_graph_output(const std::string& value) const;
+  // Indices into `nodes` of the nodes reading `value` (none for an unread value).
+  const std::vector<std::size_t>& consumers_of(const std::string& value) const;
+
   // The whole graph, for backends that look behind folded constants (the int8
   // weights and scales of a DequantizeLinear the session folded). May be null.
   const graph::Graph* graph = nullptr;

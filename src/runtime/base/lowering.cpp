@@ -7,6 +7,16 @@
 
 namespace edgeperf::runtime {
 
+bool LoweringInput::is_graph_output(const std::string& value) const {
+  return std::find(graph_outputs.begin(), graph_outputs.end(), value) != graph_outputs.end();
+}
+
+const std::vector<std::size_t>& LoweringInput::consumers_of(const std::string& value) const {
+  static const std::vector<std::size_t> kNone;  // immutable
+  auto found = consumers.find(value);
+  return found == consumers.end() ? kNone : found->second;
+}
+
 LoweringInput slice(const LoweringInput& input, std::size_t first, std::size_t last) {
   LoweringInput part = input;  // keeps every field a provider may read
   part.consumers.clear();
@@ -16,8 +26,7 @@ LoweringInput slice(const LoweringInput& input, std::size_t first, std::size_t l
     for (std::size_t consumer : consumers) {
       if (consumer >= first && consumer < last) {
         part.consumers[value].push_back(consumer - first);
-      } else if (std::find(part.graph_outputs.begin(), part.graph_outputs.end(), value) ==
-                 part.graph_outputs.end()) {
+      } else if (!part.is_graph_output(value)) {
         part.graph_outputs.push_back(value);
       }
     }

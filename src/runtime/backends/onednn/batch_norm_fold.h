@@ -14,7 +14,8 @@ struct PackedWeights {
 
 std::vector<float> to_vector(const Tensor* tensor);  // empty for nullptr
 
-// w' = w * s, b' = (b - mean) * s + shift with s = scale / sqrt(var + eps), per channel.
+// w' = w * s, b' = (b - mean) * s + shift with s = scale / sqrt(var + eps), per channel
+// (graph::ops::BatchNormParams, the one BatchNorm fold of passes and backends).
 PackedWeights fold_batch_norm(PackedWeights packed, std::int64_t out_channels,
                               const BatchNormSpec& batch_norm);
 

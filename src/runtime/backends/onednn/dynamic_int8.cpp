@@ -10,7 +10,6 @@
 #include "aligned_buffer.h"
 #include "gemm_weights.h"
 #include "int8_patterns.h"
-#include "lowering_queries.h"
 
 namespace edgeperf::runtime::onednn {
 namespace {
@@ -104,7 +103,7 @@ class Matcher {
     for (std::size_t index : nodes) {
       const graph::Node& graph_node = *node(index).node;
       for (const std::string& output : graph_node.outputs) {
-        if (output != current && is_graph_output(input_, output)) return std::nullopt;
+        if (output != current && input_.is_graph_output(output)) return std::nullopt;
       }
     }
     pattern.first = nodes.front();
@@ -163,8 +162,8 @@ class Matcher {
   }
 
   std::optional<std::size_t> only_consumer(const std::string& value) const {
-    const std::vector<std::size_t>& readers = consumers_of(input_, value);
-    if (is_graph_output(input_, value) || readers.size() != 1) return std::nullopt;
+    const std::vector<std::size_t>& readers = input_.consumers_of(value);
+    if (input_.is_graph_output(value) || readers.size() != 1) return std::nullopt;
     return readers[0];
   }
 

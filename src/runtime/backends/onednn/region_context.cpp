@@ -4,7 +4,6 @@
 #include <optional>
 #include <set>
 
-#include "lowering_queries.h"
 #include "memory_descs.h"
 
 namespace edgeperf::runtime::onednn {
@@ -43,8 +42,8 @@ void RegionContext::collect_boundary() {
     for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
       const std::string& name = node.node->outputs[slot];
       produced.insert(name);
-      bool outside = is_graph_output(input(), name);
-      for (std::size_t consumer : consumers_of(input(), name)) {
+      bool outside = input().is_graph_output(name);
+      for (std::size_t consumer : input().consumers_of(name)) {
         outside = outside || !in_region(consumer);
       }
       if (outside) add_output(name, node.outputs[slot]);
@@ -239,8 +238,8 @@ void RegionContext::materialize_inputs(std::size_t index) {
 
 std::optional<std::size_t> RegionContext::chain_successor(std::size_t anchor,
                                                           const std::string& current) const {
-  const std::vector<std::size_t>& readers = consumers_of(input(), current);
-  if (is_graph_output(input(), current) || readers.size() != 1) return std::nullopt;
+  const std::vector<std::size_t>& readers = input().consumers_of(current);
+  if (input().is_graph_output(current) || readers.size() != 1) return std::nullopt;
   const std::size_t next = readers[0];
   if (next <= anchor || !in_region(next) || !enabled_[next] || claimed_[next]) return std::nullopt;
   return next;
@@ -256,7 +255,7 @@ bool RegionContext::can_sum_into(const std::string& other, std::size_t anchor,
   if (storages_[storage].input_index >= 0 || storages_[storage].output_index >= 0) return false;
   for (const auto& [name, sharing] : values_) {
     if (sharing.storage != storage) continue;
-    for (std::size_t consumer : consumers_of(input(), name)) {
+    for (std::size_t consumer : input().consumers_of(name)) {
       if (consumer != add_node && consumer >= anchor && consumer < last_) return false;
     }
   }
@@ -405,7 +404,7 @@ bool RegionContext::end_before(std::size_t end) {
     for (std::size_t slot = 0; slot < node.node->outputs.size(); ++slot) {
       const std::string& name = node.node->outputs[slot];
       if (is_region_output(name)) continue;
-      const std::vector<std::size_t>& readers = consumers_of(input(), name);
+      const std::vector<std::size_t>& readers = input().consumers_of(name);
       if (std::none_of(readers.begin(), readers.end(),
                        [&](std::size_t reader) { return reader >= end && reader < old_last; })) {
         continue;

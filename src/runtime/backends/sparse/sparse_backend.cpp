@@ -144,13 +144,8 @@ std::optional<Layer> parse_fully_connected(const PlannedNode& planned) {
 // not needed anywhere else.
 std::optional<std::size_t> sole_next_consumer(const LoweringInput& input, std::size_t index,
                                               const std::string& value) {
-  if (std::find(input.graph_outputs.begin(), input.graph_outputs.end(), value) !=
-      input.graph_outputs.end()) {
-    return {};
-  }
-  auto found = input.consumers.find(value);
-  if (found == input.consumers.end() || found->second.size() != 1) return {};
-  if (found->second[0] != index + 1) return {};
+  const std::vector<std::size_t>& readers = input.consumers_of(value);
+  if (input.is_graph_output(value) || readers.size() != 1 || readers[0] != index + 1) return {};
   return index + 1;
 }
 
