@@ -4,25 +4,11 @@
 
 #include "dynamic_int8.h"
 #include "edgeperf/runtime/backend.h"
+#include "edgeperf/runtime/scoped_omp_threads.h"
 #include "region.h"
 
 namespace edgeperf::runtime {
 namespace {
-
-// oneDNN sizes scratchpads and splits work for the thread count current when a
-// primitive is created, so primitives are created under the count they will run with.
-class ScopedOmpThreads {
- public:
-  explicit ScopedOmpThreads(int threads) : previous_(omp_get_max_threads()) {
-    if (threads > 0) omp_set_num_threads(threads);
-  }
-  ~ScopedOmpThreads() { omp_set_num_threads(previous_); }
-  ScopedOmpThreads(const ScopedOmpThreads&) = delete;
-  ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
-
- private:
-  int previous_;
-};
 
 class OnednnBackend final : public Backend {
  public:

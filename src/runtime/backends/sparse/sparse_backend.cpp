@@ -14,6 +14,7 @@
 #include "edgeperf/core/random.h"
 #include "edgeperf/graph/ops/batch_norm.h"
 #include "edgeperf/graph/ops/conv.h"
+#include "edgeperf/runtime/scoped_omp_threads.h"
 #include "edgeperf/runtime/sparse.h"
 
 namespace edgeperf::runtime {
@@ -262,19 +263,6 @@ std::vector<Step> lower_range(const LoweringInput& input, std::size_t first, std
   }
   return steps;
 }
-
-class ScopedOmpThreads {
- public:
-  explicit ScopedOmpThreads(int threads) : previous_(omp_get_max_threads()) {
-    omp_set_num_threads(std::max(1, threads));
-  }
-  ~ScopedOmpThreads() { omp_set_num_threads(previous_); }
-  ScopedOmpThreads(const ScopedOmpThreads&) = delete;
-  ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
-
- private:
-  int previous_;
-};
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
