@@ -4,6 +4,7 @@
 #include "../image_quantize.h"
 #include "../memory_descs.h"
 #include "ops.h"
+#include "scaling_reorder.h"
 
 namespace edgeperf::runtime::onednn::ops {
 namespace {
@@ -57,11 +58,7 @@ bool lower_quantize(RegionContext& context, std::size_t index) {
   dnnl::primitive_attr attr = context.base_attr();
   attr.set_output_scales(0, {1.0f / quant.scale});
   if (quant.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {quant.zero_point});
-  dnnl::reorder::primitive_desc pd(context.engine(), source.md, context.engine(), md, attr);
-  const int from = context.activation_slot(source.storage, source.md);
-  const int to = context.define_new(context.output_of(index), md);
-  context.add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
-                         pd.scratchpad_desc());
+  add_scaling_reorder(context, index, source, md, attr);
   return true;
 }
 

@@ -2,6 +2,7 @@
 // q_out = s_in / s_out * (q - z_in) + z_out.
 #include "../memory_descs.h"
 #include "ops.h"
+#include "scaling_reorder.h"
 
 namespace edgeperf::runtime::onednn::ops {
 
@@ -24,11 +25,7 @@ bool lower_requantize(RegionContext& context, std::size_t index) {
   attr.set_output_scales(0, {alias.quant.scale / quant.scale});
   if (alias.quant.zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {alias.quant.zero_point});
   if (quant.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {quant.zero_point});
-  dnnl::reorder::primitive_desc pd(context.engine(), source.md, context.engine(), md, attr);
-  const int from = context.activation_slot(source.storage, source.md);
-  const int to = context.define_new(context.output_of(index), md);
-  context.add_compute_op(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
-                         pd.scratchpad_desc());
+  add_scaling_reorder(context, index, source, md, attr);
   return true;
 }
 
