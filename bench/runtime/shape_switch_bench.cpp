@@ -40,6 +40,20 @@ std::vector<std::string> split(const std::string& text) {
   return parts;
 }
 
+// A positive integer flag value; anything else is a one-line error naming the flag.
+long long positive(const std::string& flag, const std::string& value) {
+  std::size_t used = 0;
+  long long number = 0;
+  try {
+    number = std::stoll(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  EP_CHECK(used == value.size() && number > 0, "{} takes a positive integer, got '{}'", flag,
+           value);
+  return number;
+}
+
 Args parse(int argc, char** argv) {
   Args args;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -47,14 +61,14 @@ Args parse(int argc, char** argv) {
     if (flag == "--models")
       args.models = split(value);
     else if (flag == "--threads")
-      args.threads = std::stoi(value);
+      args.threads = static_cast<int>(positive(flag, value));
     else if (flag == "--runs")
-      args.runs = std::stoul(value);
+      args.runs = static_cast<std::size_t>(positive(flag, value));
     else if (flag == "--batches") {
       const auto batches = split(value);
       EP_CHECK(batches.size() == 2, "--batches takes two sizes, got '{}'", value);
-      args.batch_a = std::stoll(batches[0]);
-      args.batch_b = std::stoll(batches[1]);
+      args.batch_a = positive(flag, batches[0]);
+      args.batch_b = positive(flag, batches[1]);
     } else {
       fail("unknown flag '{}' (expected --models, --threads, --runs or --batches)", flag);
     }
