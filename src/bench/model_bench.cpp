@@ -4,6 +4,7 @@
 #include "edgeperf/core/process_stats.h"
 #include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
+#include "edgeperf/runtime/input_shapes.h"
 #include "edgeperf/runtime/model_stats.h"
 
 namespace edgeperf::bench {
@@ -34,6 +35,14 @@ bool has_dynamic_batch(const runtime::Session& session) {
   const auto& inputs = session.graph().inputs;
   return !inputs.empty() && !inputs.front().dims.empty() &&
          !inputs.front().dims.front().is_static();
+}
+
+// The batch of a run at given shapes: the first input's leading dim where the model
+// leaves it symbolic, else 1 (the model's own batch is one query).
+std::int64_t given_batch(const runtime::Session& session) {
+  if (!has_dynamic_batch(session)) return 1;
+  const Shape shape = session.inputs().front().resolved_shape();
+  return shape.empty() ? 1 : shape.front();
 }
 
 // The labeled dataset shaped for the model's first input. A .npy dataset is read before
@@ -67,17 +76,39 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   }
 
   reset_peak_rss();
-  const runtime::SessionOptions& session_options = options.session;
+  runtime::SessionOptions session_options = options.session;
+  for (const auto& [name, tensor] : options.inputs) {
+    const auto [given, inserted] = session_options.input_shapes.emplace(name, tensor.shape());
+    EP_CHECK(inserted || given->second == tensor.shape(),
+             "--shape {}={} contradicts --input '{}', which has shape {}", name,
+             shape_to_string(given->second), name, shape_to_string(tensor.shape()));
+  }
+  // Given shapes fix the batch too; the sweep then runs once, at the batch they give.
+  const bool shapes_given = !session_options.input_shapes.empty();
+  EP_CHECK(!shapes_given || options.batches == std::vector<std::int64_t>{1},
+           "--shape and --input fix the input shapes, batch included; they cannot be combined "
+           "with --batch");
   const Stopwatch load;
-  runtime::Session session(onnx_io::load_model(model), session_options);
+  graph::Graph graph = onnx_io::load_model(model);
+  result.shape_notes =
+      with_error_context(model.string(), [&] {
+        return runtime::require_bound_input_shapes(graph, session_options.input_shapes,
+                                                   session_options.symbolic_dim_size);
+      }).notes;
+  runtime::Session session(std::move(graph), session_options);
   result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
   if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
 
-  auto feeds = runtime::random_inputs(session, options.seed, options.batches.front());
+  const auto feeds_for = [&](std::int64_t batch) {
+    return runtime::random_inputs(session, options.seed, shapes_given ? 0 : batch, options.inputs);
+  };
+  auto feeds = feeds_for(options.batches.front());
   const Stopwatch first_run;
   session.run(feeds);
   result.first_run_ms = first_run.elapsed_ms();
+  for (const graph::ValueInfo& input : session.inputs())
+    result.input_shapes[input.name] = input.resolved_shape();
 
   const runtime::ModelStats stats = runtime::model_stats(session);
   result.parameters = stats.parameters;
@@ -90,14 +121,15 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   const FrequencyReading frequency_before = read_frequencies();
   for (std::int64_t batch : options.batches) {
     EP_CHECK(batch >= 1, "--batch values must be at least 1, got {}", batch);
-    SessionSut sut(session, runtime::random_inputs(session, options.seed, batch), batch);
+    const std::int64_t measured_batch = shapes_given ? given_batch(session) : batch;
+    SessionSut sut(session, feeds_for(batch), measured_batch);
     const auto energy_before = energy.read_microjoules();
-    BatchResult batch_result{batch, measure(sut, options.run, progress), {}};
+    BatchResult batch_result{measured_batch, measure(sut, options.run, progress), {}};
     const auto energy_after = energy.read_microjoules();
     batch_result.latency = summarize(batch_result.measurement.latencies_ms);
     if (energy_before && energy_after && batch == options.batches.front()) {
-      const double inferences =
-          static_cast<double>(batch_result.measurement.latencies_ms.size() * batch);
+      const double inferences = static_cast<double>(batch_result.measurement.latencies_ms.size()) *
+                                static_cast<double>(measured_batch);
       result.energy.joules_per_inference =
           energy.delta_microjoules(*energy_before, *energy_after) / 1e6 / inferences;
     }

@@ -29,6 +29,12 @@ json accuracy_json(const eval::Accuracy& a) {
               {"per_class", a.per_class}, {"confusion", a.confusion}};
 }
 
+json input_shapes_json(const std::map<std::string, Shape>& shapes) {
+  json out = json::object();
+  for (const auto& [name, shape] : shapes) out[name] = shape;
+  return out;
+}
+
 json model_json(const ModelResult& m) {
   json batches = json::array();
   for (const BatchResult& b : m.batches) {
@@ -48,6 +54,8 @@ json model_json(const ModelResult& m) {
               {"path", m.path},
               {"backend", m.backend},
               {"threads", m.threads},
+              {"input_shapes", input_shapes_json(m.input_shapes)},
+              {"shape_notes", m.shape_notes},
               {"file_bytes", m.file_bytes},
               {"weight_bytes", m.weight_bytes},
               {"parameters", m.parameters},
@@ -220,6 +228,28 @@ json build_report(const ReportInputs& inputs) {
               {"comparison", compare_models(inputs.models, inputs.events)}};
 }
 
+namespace {
+
+// The input shapes each model was measured at, and the dims that took a default.
+std::string input_shapes_markdown(const json& models) {
+  std::string md = "\nInput shapes:\n";
+  for (const json& m : models) {
+    if (!m.contains("input_shapes")) continue;
+    std::string shapes;
+    for (const auto& [name, dims] : m["input_shapes"].items()) {
+      std::string text;
+      for (const json& dim : dims) text += (text.empty() ? "" : "x") + dim.dump();
+      shapes += fmt::format("{}{} {}", shapes.empty() ? "" : ", ", name, text.empty() ? "scalar" : text);
+    }
+    md += fmt::format("- {}: {}", m["label"].get<std::string>(), shapes);
+    for (const json& note : m["shape_notes"]) md += fmt::format(" ({})", note.get<std::string>());
+    md += "\n";
+  }
+  return md;
+}
+
+}  // namespace
+
 std::string render_markdown(const json& report) {
   std::string md = "# edgeperf benchmark report\n\n";
   const json& system = report["system"];
@@ -250,6 +280,7 @@ std::string render_markdown(const json& report) {
           m["noisy"].get<bool>() ? "yes" : "no");
     }
   }
+  md += input_shapes_markdown(report["models"]);
   const json& comparison = report["comparison"];
   if (!comparison.empty()) {
     md += fmt::format("\n## Comparison (baseline: {})\n\n", comparison["baseline"].get<std::string>());

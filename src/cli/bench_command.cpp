@@ -25,6 +25,7 @@ struct BenchCommandOptions {
   std::vector<int> threads;
   std::vector<std::int64_t> batches = {1};
   runtime::SessionOptions session;  // threads come from `threads`, one run per count
+  std::vector<std::string> inputs;  // NAME=FILE.npy
   std::string data, reference;
   std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
@@ -126,6 +127,7 @@ void run_bench(const BenchCommandOptions& options) {
   for (const std::string& model : options.models) {
     EP_CHECK(fs::is_regular_file(model), "model '{}' does not exist", model);
   }
+  const std::map<std::string, Tensor> given_inputs = load_input_files(options.inputs);
   bench::ReportInputs inputs;
   if (!options.events.empty()) {
     inputs.events.clear();
@@ -146,6 +148,7 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.session.threads = threads;
       model_options.batches = options.batches;
       model_options.seed = options.seed;
+      model_options.inputs = given_inputs;
       model_options.scenario = scenario;
       if (!options.data.empty()) model_options.data = options.data;
       if (!options.reference.empty()) model_options.reference_model = options.reference;
@@ -197,6 +200,9 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::Range(1, 65536));
   add_session_flags(*command, options->session, {.threads = false});
+  command->add_option("--input", options->inputs,
+                      "NAME=FILE.npy (repeatable): run on these inputs; the others get seeded "
+                      "random data");
   command->add_option("--data", options->data,
                       "Labeled dataset: DIR with inputs.npy + labels.npy, "
                       "PREFIX_{inputs,labels}.npy, or an image folder DIR/<class>/<image>");

@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/cli/session_flags.h"
 #include "edgeperf/onnx/onnx_io.h"
+#include "edgeperf/runtime/input_shapes.h"
 #include "edgeperf/runtime/model_stats.h"
 
 namespace edgeperf::cli {
@@ -54,6 +56,11 @@ void print_text(const nlohmann::json& report) {
     fmt::print("output       {}\n", output.get<std::string>());
   fmt::print("parameters   {}\n", report["parameters"].get<std::int64_t>());
   fmt::print("weights      {:.2f} MB\n", report["weight_bytes"].get<double>() / 1e6);
+  if (report.contains("macs_unavailable")) {
+    fmt::print("MACs, arena  unavailable: {}\n", report["macs_unavailable"].get<std::string>());
+  }
+  for (const auto& note : report["shape_notes"])
+    fmt::print("note         {}\n", note.get<std::string>());
   if (report.contains("macs")) {
     fmt::print("MACs         {:.3f} G\n", report["gmacs"].get<double>());
     fmt::print(
@@ -88,13 +95,18 @@ void inspect(const InspectOptions& options) {
     unsupported = error.what();
   }
   nlohmann::json report;
-  if (unsupported.empty()) {
-    runtime::Session session(graph, options.session);
-    const runtime::ModelStats stats = runtime::model_stats(session);
-    report = to_json(session.graph(), &stats, session.steps(), unsupported);
+  std::optional<runtime::Session> session;
+  if (unsupported.empty()) session.emplace(graph, options.session);
+  if (session && !session->unbound_inputs()) {
+    const runtime::ModelStats stats = runtime::model_stats(*session);
+    report = to_json(session->graph(), &stats, session->steps(), unsupported);
   } else {
     report = to_json(graph, nullptr, {}, unsupported);
+    if (session) report["macs_unavailable"] = *session->unbound_inputs();
   }
+  report["shape_notes"] = runtime::bind_input_shapes(graph, options.session.input_shapes,
+                                                     options.session.symbolic_dim_size)
+                              .notes;
   if (options.json) {
     fmt::print("{}\n", report.dump(2));
   } else {

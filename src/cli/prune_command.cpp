@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/session_flags.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
@@ -26,6 +27,7 @@ struct PruneCliOptions {
   std::vector<std::string> exclude;
   std::string sensitivity, format = "compressed", report, norm = "l1";
   bool prune_all = false;
+  runtime::SessionOptions session;  // only --shape: input shapes for open dims
 };
 
 double parse_sparsity(const std::string& text) {
@@ -170,7 +172,7 @@ json run_unstructured(const PruneCliOptions& cli, const graph::Graph& graph, dou
     EP_CHECK(options.method == prune::Method::magnitude,
              "--sensitivity works with --method magnitude, not {}", cli.method);
     prune::ScoringData data = with_error_context("--sensitivity " + cli.sensitivity, [&] {
-      return prune::load_scoring_data(cli.sensitivity, graph);
+      return prune::load_scoring_data(cli.sensitivity, graph, cli.session.input_shapes);
     });
     const std::string description = data.description;
     const prune::ModelScorer scorer(graph, std::move(data));
@@ -208,6 +210,7 @@ json run_channel(const PruneCliOptions& cli, const graph::Graph& graph, double r
   EP_CHECK(cli.norm == "l1" || cli.norm == "l2", "--norm '{}' is not l1 or l2", cli.norm);
   options.norm = cli.norm == "l1" ? prune::ChannelNorm::l1 : prune::ChannelNorm::l2;
   options.exclude = {cli.exclude.begin(), cli.exclude.end()};
+  options.input_shapes = cli.session.input_shapes;
   const prune::ChannelPruneResult result = prune::prune_channels(graph, options);
   for (const std::string& line : result.log) fmt::print("{}\n", line);
   const std::string bytes = onnx_io::serialize_model(result.model);
@@ -274,6 +277,12 @@ void add_prune_command(CLI::App& app) {
                       "compressed (edgeperf, smallest) | onnx-sparse | dense");
   command->add_option("--norm", options->norm, "Channel method: filter norm l1 | l2");
   command->add_option("--report", options->report, "Write a JSON report");
+  add_session_flags(*command, options->session,
+                    {.threads = false,
+                     .backend = false,
+                     .sparse = false,
+                     .onednn_kernels_only = false,
+                     .shapes = true});
   command->callback([options] { run_prune(*options); });
 }
 

@@ -44,19 +44,6 @@ std::vector<double> time_repeated_runs(runtime::Session& session,
   return bench::measure([&] { session.run(feeds); }, config).latencies_ms;
 }
 
-std::map<std::string, Tensor> load_inputs(const RunOptions& options) {
-  std::map<std::string, Tensor> feeds;
-  for (const std::string& spec : options.inputs) {
-    const auto equals = spec.find('=');
-    EP_CHECK(equals != std::string::npos && equals > 0 && equals + 1 < spec.size(),
-             "--input '{}' is not NAME=FILE.npy", spec);
-    const std::string name = spec.substr(0, equals);
-    EP_CHECK(!feeds.count(name), "--input '{}' is given twice", name);
-    feeds[name] = read_npy(spec.substr(equals + 1));
-  }
-  return feeds;
-}
-
 // Counts NaN and Inf values; they are run and reported, not rejected.
 void warn_non_finite(const std::string& what, const std::string& name, const Tensor& tensor) {
   if (tensor.dtype() != DType::f32) return;
@@ -80,9 +67,14 @@ std::string output_file_name(const std::string& name) {
 }
 
 void run(const RunOptions& options) {
-  std::map<std::string, Tensor> feeds = load_inputs(options);
+  std::map<std::string, Tensor> feeds = load_input_files(options.inputs);
   runtime::SessionOptions session_options = options.session;
-  for (const auto& [name, tensor] : feeds) session_options.input_shapes[name] = tensor.shape();
+  for (const auto& [name, tensor] : feeds) {
+    const auto [given, inserted] = session_options.input_shapes.emplace(name, tensor.shape());
+    EP_CHECK(inserted || given->second == tensor.shape(),
+             "--shape {}={} contradicts --input '{}', which has shape {}", name,
+             shape_to_string(given->second), name, shape_to_string(tensor.shape()));
+  }
 
   const bench::Stopwatch load;
   runtime::Session session(onnx_io::load_model(options.model), session_options);

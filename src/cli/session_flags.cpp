@@ -1,5 +1,9 @@
 #include "edgeperf/cli/session_flags.h"
 
+#include "edgeperf/core/error.h"
+#include "edgeperf/core/npy.h"
+#include "edgeperf/runtime/input_shapes.h"
+
 namespace edgeperf::cli {
 
 void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
@@ -29,11 +33,36 @@ void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
             "auto (sparse FC/1x1 conv kernels where measured faster) | off | force")
         ->check(CLI::IsMember({"auto", "off", "force"}));
   }
+  if (which.shapes) {
+    command.add_option_function<std::vector<std::string>>(
+        "--shape",
+        [&options](const std::vector<std::string>& specs) {
+          for (const std::string& spec : specs) {
+            auto [name, shape] = runtime::parse_shape_spec(spec);
+            EP_CHECK(options.input_shapes.emplace(name, std::move(shape)).second,
+                     "--shape '{}': input '{}' is given twice", spec, name);
+          }
+        },
+        "NAME=DIMS, e.g. images=1x3x640x640 (repeatable): binds the input's symbolic dims");
+  }
   if (which.onednn_kernels_only) {
     command.add_flag_callback(
         "--onednn-kernels-only", [&options] { options.own_int8_kernels = false; },
         "Run int8 layers on oneDNN only, not on edgeperf's own kernels (A/B)");
   }
+}
+
+std::map<std::string, Tensor> load_input_files(const std::vector<std::string>& specs) {
+  std::map<std::string, Tensor> feeds;
+  for (const std::string& spec : specs) {
+    const auto equals = spec.find('=');
+    EP_CHECK(equals != std::string::npos && equals > 0 && equals + 1 < spec.size(),
+             "--input '{}' is not NAME=FILE.npy", spec);
+    const std::string name = spec.substr(0, equals);
+    EP_CHECK(!feeds.count(name), "--input '{}' is given twice", name);
+    feeds[name] = read_npy(spec.substr(equals + 1));
+  }
+  return feeds;
 }
 
 void add_seed_flag(CLI::App& command, std::uint64_t& seed, const std::string& help) {

@@ -12,6 +12,7 @@
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/core/shape.h"
+#include "edgeperf/graph/ops/constant.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "guarded_inference.h"
 #include "tensor_proto.h"
@@ -262,6 +263,7 @@ Graph import_model(const std::string& bytes, const ExternalDataPolicy& external)
   model.clear_training_info();
   Graph graph = graph_from_proto(model, opset, external);
   graph::validate(graph);
+  graph::ops::hoist_constant_nodes(graph);  // Constant-node weights count as weights
   point_external_data_at_resolved_paths(*model.mutable_graph(), external);
   run_onnx_checker(model);
   add_inferred_value_info(model, graph);

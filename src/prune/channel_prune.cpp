@@ -38,8 +38,10 @@ void check_options(const graph::Graph& model, const ChannelPruneOptions& options
   }
 }
 
-ValueDescs infer_value_descs(const graph::Graph& graph) {
+ValueDescs infer_value_descs(const graph::Graph& graph,
+                             const std::map<std::string, Shape>& input_shapes) {
   runtime::SessionOptions options;
+  options.input_shapes = input_shapes;
   options.backend = runtime::BackendKind::reference;
   options.threads = 1;
   return with_error_context("channel pruning: shape inference",
@@ -257,7 +259,7 @@ ChannelPruneResult prune_channels(const graph::Graph& model, const ChannelPruneO
   ChannelPruneResult result{model, {}};
   graph::Graph& graph = result.model;
   graph::validate(graph);
-  const ValueDescs descs = infer_value_descs(graph);
+  const ValueDescs descs = infer_value_descs(graph, options.input_shapes);
   const Analysis analysis = channel_detail::analyze_channels(graph, descs, options.exclude);
   Masks masks;
   const int prunable = choose_masks(graph, analysis, options, masks, result.log);

@@ -16,8 +16,11 @@ constexpr std::uint64_t kRandomSeed = 0;
 // whose drop is equal (often 0 on a small set).
 constexpr double kNoiseTieBreak = 1e-3;
 
-ScoringData random_data(const graph::Graph& model) {
-  const runtime::Session session(model);
+ScoringData random_data(const graph::Graph& model,
+                        const std::map<std::string, Shape>& input_shapes) {
+  runtime::SessionOptions options;
+  options.input_shapes = input_shapes;
+  const runtime::Session session(model, options);
   ScoringData data;
   data.random_feeds = runtime::random_inputs(session, kRandomSeed, kRandomBatch);
   data.description =
@@ -33,8 +36,9 @@ double relative_noise(const Tensor& reference, const Tensor& candidate) {
 
 }  // namespace
 
-ScoringData load_scoring_data(const std::string& spec, const graph::Graph& model) {
-  if (spec == "random") return random_data(model);
+ScoringData load_scoring_data(const std::string& spec, const graph::Graph& model,
+                              const std::map<std::string, Shape>& input_shapes) {
+  if (spec == "random") return random_data(model, input_shapes);
   EP_CHECK(model.inputs.size() == 1,
            "the model has {} inputs; a .npy dataset feeds models with one input (use 'random')",
            model.inputs.size());

@@ -11,6 +11,7 @@
 #include "edgeperf/core/random.h"
 #include "edgeperf/runtime/backend.h"
 #include "edgeperf/runtime/expand_fused_ops.h"
+#include "edgeperf/runtime/input_shapes.h"
 #include "edgeperf/runtime/reference.h"
 #include "plan.h"
 #include "providers.h"
@@ -91,9 +92,14 @@ struct Session::Impl {
   // Plans by input shapes, most recently used last; `current` is the back one.
   std::vector<std::pair<InputShapes, std::unique_ptr<Plan>>> plans;
   std::size_t plans_built = 0;
+  // Why there is no plan yet: the options left symbolic input dims open. The first run
+  // binds them.
+  std::string unbound_reason;
 
-  Plan& current() { return *plans.back().second; }
-  const Plan& current() const { return *plans.back().second; }
+  Plan& current() {
+    EP_CHECK(!plans.empty(), "{}", unbound_reason);
+    return *plans.back().second;
+  }
   void use_plan_for(const InputShapes& shapes);
 };
 
@@ -131,7 +137,13 @@ Session::Session(graph::Graph graph, SessionOptions options) : impl_(std::make_u
   omp_set_num_threads(impl_->threads);
   impl_->providers = make_providers(impl_->options);
   for (const auto& provider : impl_->providers) impl_->provider_list.push_back(provider.get());
-  impl_->use_plan_for(impl_->options.input_shapes);
+  const BoundInputShapes bound = bind_input_shapes(impl_->graph, impl_->options.input_shapes,
+                                                   impl_->options.symbolic_dim_size);
+  if (bound.complete()) {
+    impl_->use_plan_for(bound.shapes);
+  } else {
+    impl_->unbound_reason = bound.unbound.front();
+  }
 }
 
 Session::~Session() = default;
@@ -139,7 +151,8 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 
 std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) {
-  const std::vector<graph::ValueInfo>& expected_inputs = impl_->current().inputs();
+  const std::vector<graph::ValueInfo>& expected_inputs =
+      impl_->plans.empty() ? impl_->graph.inputs : impl_->current().inputs();
   InputShapes shapes;
   bool same_shapes = true;
   for (const auto& [name, tensor] : inputs) {
@@ -153,7 +166,8 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
     EP_CHECK(tensor.dtype() == expected->dtype, "input '{}' has dtype {} but the model expects {}",
              name, dtype_name(tensor.dtype()), dtype_name(expected->dtype));
     shapes[name] = tensor.shape();
-    same_shapes = same_shapes && tensor.shape() == impl_->current().descs().at(name).shape;
+    same_shapes = same_shapes && !impl_->plans.empty() &&
+                  tensor.shape() == impl_->current().descs().at(name).shape;
   }
   for (const auto& input : expected_inputs) {
     EP_CHECK(inputs.count(input.name), "missing input '{}' ({})", input.name, input.to_string());
@@ -171,6 +185,10 @@ const std::vector<graph::ValueInfo>& Session::outputs() const { return impl_->cu
 MemoryPlanInfo Session::memory_plan() const { return impl_->current().memory(); }
 int Session::threads() const { return impl_->threads; }
 std::size_t Session::plans_built() const { return impl_->plans_built; }
+std::optional<std::string> Session::unbound_inputs() const {
+  if (!impl_->plans.empty()) return std::nullopt;
+  return impl_->unbound_reason;
+}
 std::vector<StepInfo> Session::steps() const { return impl_->current().step_infos(); }
 
 }  // namespace edgeperf::runtime

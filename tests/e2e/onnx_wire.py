@@ -9,7 +9,7 @@ import struct
 # TensorProto.DataType
 FLOAT, UINT8, INT8, INT32, INT64, BOOL = 1, 2, 3, 6, 7, 9
 # AttributeProto.AttributeType
-ATTR_FLOAT, ATTR_INT, ATTR_STRING, ATTR_FLOATS, ATTR_INTS = 1, 2, 3, 6, 7
+ATTR_FLOAT, ATTR_INT, ATTR_STRING, ATTR_TENSOR, ATTR_FLOATS, ATTR_INTS = 1, 2, 3, 4, 6, 7
 
 _WIRE_VARINT, _WIRE_LEN, _WIRE_FIXED32 = 0, 2, 5
 
@@ -72,6 +72,11 @@ def attr_float(name, value):
 
 def attr_ints(name, values):
     return bytes_field(1, name) + int_field(20, ATTR_INTS) + b"".join(int_field(8, v) for v in values)
+
+
+def attr_tensor(name, tensor_bytes):
+    """A TENSOR attribute (e.g. a Constant node's `value`) holding a tensor() message."""
+    return bytes_field(1, name) + int_field(20, ATTR_TENSOR) + bytes_field(5, tensor_bytes)
 
 
 def node(op_type, inputs, outputs, name="", attributes=(), domain=""):

@@ -7,11 +7,50 @@
 #include "edgeperf/graph/editor.h"
 #include "edgeperf/graph/ops/batch_norm.h"
 #include "edgeperf/graph/ops/clip.h"
+#include "edgeperf/graph/ops/constant.h"
 #include "edgeperf/graph/ops/conv.h"
 #include "edgeperf/graph/ops/fused_activation.h"
 
 namespace edgeperf::graph::ops {
 namespace {
+
+// ---------------------------------------------------------------- Constant nodes
+
+TEST(ConstantNodes, HoistedIntoInitializersExceptGraphOutputs) {
+  Graph graph;
+  graph.opset = 13;
+  graph.inputs.push_back({"x", DType::f32, {Dim::fixed(2)}, true});
+  Node weight = make_node("Constant", "w", {}, {"w"});
+  weight.attrs["value"] = make_tensor<float>({2}, {0.5f, 2.0f});
+  Node scalar = make_node("Constant", "s", {}, {"s"});
+  scalar.attrs["value_float"] = 3.0f;
+  Node ints = make_node("Constant", "i", {}, {"i"});
+  ints.attrs["value_ints"] = std::vector<std::int64_t>{1, 2, 3};
+  Node exported = make_node("Constant", "e", {}, {"e"});
+  exported.attrs["value_int"] = std::int64_t{7};
+  graph.nodes = {weight, scalar, ints, exported, make_node("Mul", "mul", {"x", "w"}, {"y"})};
+  graph.outputs = {{"y", DType::f32, {Dim::fixed(2)}, true}, {"e", DType::i64, {}, true}};
+
+  EXPECT_EQ(hoist_constant_nodes(graph), 3u);
+  ASSERT_EQ(graph.nodes.size(), 2u);
+  EXPECT_EQ(graph.nodes[0].name, "e");  // a graph output stays a node
+  EXPECT_EQ(graph.nodes[1].op_type, "Mul");
+  EXPECT_EQ(graph.initializers.at("w").values<float>()[1], 2.0f);
+  EXPECT_EQ(graph.initializers.at("s").shape(), Shape{});
+  EXPECT_EQ(graph.initializers.at("i").shape(), Shape{3});
+  EXPECT_EQ(graph.parameter_count(), 2 + 1);  // small int64 vectors are not parameters
+}
+
+TEST(ConstantNodes, AConstantWithoutAValueIsANamedError) {
+  const Node empty = make_node("Constant", "c", {}, {"c"});
+  try {
+    constant_node_value(empty);
+    FAIL() << "no error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("needs one of the attributes value"),
+              std::string::npos);
+  }
+}
 
 // ---------------------------------------------------------------- ConvAttrs
 

@@ -155,3 +155,64 @@ TEST(Session, ABadShapeBuildsNoPlan) {
 
 }  // namespace
 }  // namespace edgeperf::runtime
+
+namespace edgeperf::runtime {
+namespace {
+
+// y = Relu(Conv3x3(x)) on an image whose height and width the model leaves open.
+graph::Graph open_image_graph() {
+  GraphBuilder builder("open_image");
+  const std::string x = builder.input(
+      "x", DType::f32, {Dim::named("N"), Dim::fixed(3), Dim::named("H"), Dim::named("W")});
+  Tensor weights(DType::f32, {4, 3, 3, 3});
+  for (std::int64_t i = 0; i < weights.numel(); ++i)
+    weights.data<float>()[i] = float(i % 7) * 0.05f - 0.1f;
+  const std::string w = builder.initializer("w", std::move(weights));
+  const std::string conv = builder.node("Conv", {x, w},
+                                        {{"kernel_shape", std::vector<std::int64_t>{3, 3}},
+                                         {"pads", std::vector<std::int64_t>{1, 1, 1, 1}}});
+  const std::string y = builder.node("Relu", {conv});
+  builder.output(y, DType::f32, {Dim::named("N"), Dim::fixed(4), Dim::named("H"), Dim::named("W")});
+  return builder.build();
+}
+
+Tensor image(std::int64_t size) {
+  Tensor x(DType::f32, {1, 3, size, size});
+  for (std::int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = float(i % 11) * 0.1f;
+  return x;
+}
+
+TEST(SessionOpenDims, UnboundImageDimsWaitForTheFirstRun) {
+  Session session(open_image_graph(), SessionOptions{BackendKind::reference, 1});
+  EXPECT_EQ(session.plans_built(), 0u);
+  ASSERT_TRUE(session.unbound_inputs().has_value());
+  EXPECT_NE(session.unbound_inputs()->find("input 'x' has unbound symbolic dims H, W"),
+            std::string::npos)
+      << *session.unbound_inputs();
+  EXPECT_THROW(session.inputs(), Error);
+  const auto outputs = session.run({{"x", image(8)}});
+  EXPECT_EQ(outputs.begin()->second.shape(), (Shape{1, 4, 8, 8}));
+  EXPECT_FALSE(session.unbound_inputs().has_value());
+}
+
+TEST(SessionOpenDims, ThreeTwentyThenSixFortyThenThreeTwentyPlansTwice) {
+  for (BackendKind backend : {BackendKind::automatic, BackendKind::reference}) {
+    Session session(open_image_graph(), SessionOptions{backend, 1});
+    session.run({{"x", image(320)}});
+    session.run({{"x", image(640)}});
+    const auto again = session.run({{"x", image(320)}});
+    EXPECT_EQ(session.plans_built(), 2u) << backend_name(backend);
+    EXPECT_EQ(again.begin()->second.shape(), (Shape{1, 4, 320, 320}));
+  }
+}
+
+TEST(SessionOpenDims, GivenShapesBindThePlanAtConstruction) {
+  SessionOptions options{BackendKind::reference, 1};
+  options.input_shapes["x"] = {2, 3, 16, 24};
+  Session session(open_image_graph(), options);
+  EXPECT_EQ(session.plans_built(), 1u);
+  EXPECT_EQ(session.outputs()[0].resolved_shape(), (Shape{2, 4, 16, 24}));
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime

@@ -2,6 +2,7 @@
 // Benchmarks one model file: every number here is measured in this process.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct ModelBenchOptions {
   std::uint64_t seed = 0;
   std::string label;                       // display name; defaults to the file stem
   std::optional<ScenarioConfig> scenario;  // a LoadGen-style scenario run after the latency runs
+  // Inputs to run on (--input NAME=FILE.npy); the others get seeded random data. They fix
+  // their inputs' shapes, so they cannot be combined with a batch sweep.
+  std::map<std::string, Tensor> inputs;
 };
 
 struct BatchResult {
@@ -39,6 +43,9 @@ struct EnergyResult {
 struct ModelResult {
   std::string label, path, backend;
   int threads = 0;
+  std::map<std::string, Shape> input_shapes;  // as measured (batch sweeps change the first dim)
+  std::vector<std::string> shape_notes;        // dims that took a default, e.g. the batch
+
   std::size_t file_bytes = 0, weight_bytes = 0;
   std::int64_t parameters = 0, macs = 0;
   double load_ms = 0, first_run_ms = 0;

@@ -2,7 +2,11 @@
 // The flags that configure a runtime::Session, registered the same way by every command.
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
+
+#include "edgeperf/core/tensor.h"
 
 #include "edgeperf/runtime/session.h"
 
@@ -15,11 +19,15 @@ struct SessionFlagSet {
   bool backend = true;  // --backend auto|onednn|reference
   bool sparse = true;   // --sparse auto|off|force
   bool onednn_kernels_only = true;  // --onednn-kernels-only
+  bool shapes = true;  // --shape NAME=1x3x640x640 (repeatable), into input_shapes
 };
 
 // Registers the flags of `which` on `command`; parsed values land in `options`.
 void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
                        const SessionFlagSet& which = {});
+
+// Reads --input NAME=FILE.npy values (repeatable) into tensors by input name.
+std::map<std::string, Tensor> load_input_files(const std::vector<std::string>& specs);
 
 // --seed for seeded random inputs.
 void add_seed_flag(CLI::App& command, std::uint64_t& seed,

@@ -8,6 +8,7 @@
 // Add or Mul) form one group pruned with one shared mask (sum of norms) or not at all.
 // Channels reaching a graph output, an op not understood, or an excluded layer are kept.
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct ChannelPruneOptions {
   // > 1: each group's kept channel count is rounded to the nearest multiple of this (at
   // least one multiple, at most every channel), which suits blocked SIMD layouts.
   std::int64_t channel_multiple = 1;
+  // Shapes for inputs with open symbolic dims (by input name), as runtime::SessionOptions.
+  std::map<std::string, Shape> input_shapes;
 };
 
 struct ChannelPruneResult {

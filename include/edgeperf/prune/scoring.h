@@ -18,8 +18,9 @@ struct ScoringData {
 };
 
 // `spec`: a data spec (eval::resolve_data; labels optional) for a model with one input, or
-// "random" (seeded random inputs, batch 1, fidelity only).
-ScoringData load_scoring_data(const std::string& spec, const graph::Graph& model);
+// "random" (seeded random inputs, batch 1, fidelity only; `input_shapes` binds open dims).
+ScoringData load_scoring_data(const std::string& spec, const graph::Graph& model,
+                              const std::map<std::string, Shape>& input_shapes = {});
 
 // Runs candidates on the data and compares them with the dense model's outputs.
 class ModelScorer {

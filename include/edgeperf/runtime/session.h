@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,8 +71,13 @@ class Session {
   std::vector<StepInfo> steps() const;
   MemoryPlanInfo memory_plan() const;
   int threads() const;
-  // Plans built so far: one at construction, then one per input shape not cached.
+  // Plans built so far: one at construction (none while input dims are unbound), then
+  // one per input shape not cached.
   std::size_t plans_built() const;
+  // Why the session has no plan yet (the options left symbolic input dims open, which
+  // the first run() binds); nullopt once it has one. Until then, the accessors that
+  // describe a plan (inputs, outputs, steps, memory_plan, value_descs) throw this reason.
+  std::optional<std::string> unbound_inputs() const;
 
  private:
   struct Impl;

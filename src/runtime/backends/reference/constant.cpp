@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "edgeperf/graph/ops/constant.h"
 #include "ops.h"
 #include "util.h"
 
@@ -12,24 +13,6 @@ std::unique_ptr<Kernel> constant_kernel(Tensor value) {
   return make_kernel([value](std::span<const Tensor>, std::span<Tensor> out) {
     if (value.nbytes() > 0) std::memcpy(out[0].raw(), value.raw(), value.nbytes());
   });
-}
-
-Tensor constant_value(const graph::Node& node) {
-  if (node.has_attr("value")) return node.attr_tensor("value").clone();
-  if (node.has_attr("value_float"))
-    return make_tensor<float>({}, {node.attr_float("value_float", 0.0f)});
-  if (node.has_attr("value_int")) {
-    return make_tensor<std::int64_t>({}, {node.attr_int("value_int")});
-  }
-  if (node.has_attr("value_floats")) {
-    const auto values = node.attr_floats("value_floats");
-    return make_tensor<float>({static_cast<std::int64_t>(values.size())}, values);
-  }
-  if (node.has_attr("value_ints")) {
-    const auto values = node.attr_ints("value_ints");
-    return make_tensor<std::int64_t>({static_cast<std::int64_t>(values.size())}, values);
-  }
-  fail("node {}: needs one of the attributes value, value_float(s), value_int(s)", node.label());
 }
 
 Tensor fill_value(const graph::Node& node) {
@@ -91,14 +74,14 @@ Tensor range_tensor(const PrepareContext& context) {
 
 void infer_constant(PrepareContext& context) {
   check_input_count(context, 0, 0);
-  Tensor value = constant_value(context.node);
+  Tensor value = graph::ops::constant_node_value(context.node);
   prepare_outputs(context, 1, 1);
   set_output(context, 0, value.dtype(), value.shape());
   context.output_values[0] = std::move(value);
 }
 
 std::unique_ptr<Kernel> create_constant(const PrepareContext& context) {
-  return constant_kernel(constant_value(context.node));
+  return constant_kernel(graph::ops::constant_node_value(context.node));
 }
 
 void infer_constant_of_shape(PrepareContext& context) {
