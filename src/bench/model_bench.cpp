@@ -1,6 +1,11 @@
 #include "edgeperf/bench/model_bench.h"
 
+#include <algorithm>
+#include <numeric>
+
 #include "edgeperf/bench/probes.h"
+#include "edgeperf/bench/profile.h"
+#include "edgeperf/bench/sysinfo.h"
 #include "edgeperf/core/process_stats.h"
 #include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
@@ -43,6 +48,15 @@ std::int64_t given_batch(const runtime::Session& session) {
   if (!has_dynamic_batch(session)) return 1;
   const Shape shape = session.inputs().front().resolved_shape();
   return shape.empty() ? 1 : shape.front();
+}
+
+// The latency figures come from the runs before these, never from profiled runs.
+void profile_model(runtime::Session& session, const std::map<std::string, Tensor>& feeds,
+                   const ModelBenchOptions& options, const std::vector<TraceSpan>& spans,
+                   ModelResult& result) {
+  const ProfiledRuns profiled = profile_runs(session, feeds, options.run.runs);
+  if (options.profile) result.profile = to_json(profiled.profile);
+  if (options.trace) result.trace = chrome_trace(session, profiled.recorder, spans);
 }
 
 // The labeled dataset shaped for the model's first input. A .npy dataset is read before
@@ -89,13 +103,16 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
            "--shape and --input fix the input shapes, batch included; they cannot be combined "
            "with --batch");
   const Stopwatch load;
+  const std::int64_t load_start_ns = steady_now_ns();
   graph::Graph graph = onnx_io::load_model(model);
+  const std::int64_t plan_start_ns = steady_now_ns();
   result.shape_notes =
       with_error_context(model.string(), [&] {
         return runtime::require_bound_input_shapes(graph, session_options.input_shapes,
                                                    session_options.symbolic_dim_size);
       }).notes;
   runtime::Session session(std::move(graph), session_options);
+  const std::int64_t plan_end_ns = steady_now_ns();
   result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
   if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
@@ -105,8 +122,14 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   };
   auto feeds = feeds_for(options.batches.front());
   const Stopwatch first_run;
+  const std::int64_t first_run_start_ns = steady_now_ns();
   session.run(feeds);
   result.first_run_ms = first_run.elapsed_ms();
+  const std::vector<TraceSpan> session_spans{
+      {"load model", load_start_ns, plan_start_ns},
+      {"create session and plan", plan_start_ns, plan_end_ns},
+      {"first run", first_run_start_ns,
+       first_run_start_ns + static_cast<std::int64_t>(result.first_run_ms * 1e6)}};
   for (const graph::ValueInfo& input : session.inputs())
     result.input_shapes[input.name] = input.resolved_shape();
 
@@ -141,6 +164,9 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   result.arena_bytes = memory.arena_bytes + memory.kernel_workspace_bytes;
   result.noisy = result.throttled || result.batches.front().latency.cv > 0.10;
 
+  if (options.profile || options.trace) {
+    profile_model(session, feeds, options, session_spans, result);
+  }
   if (options.scenario) {
     result.scenario = run_scenario(*options.scenario, [&](std::size_t samples) {
       const auto count = static_cast<std::int64_t>(samples);

@@ -50,7 +50,7 @@ json model_json(const ModelResult& m) {
   if (!m.energy.joules_per_inference) {
     energy["note"] = "no readable RAPL or hwmon energy counter on this machine; not estimated";
   }
-  return json{{"label", m.label},
+  json out = json{{"label", m.label},
               {"path", m.path},
               {"backend", m.backend},
               {"threads", m.threads},
@@ -84,6 +84,8 @@ json model_json(const ModelResult& m) {
                                              {"latency_ms", summary_json(m.scenario->latency)},
                                              {"max_qps_within_bound", optional_number(m.scenario->max_qps_within_bound)}}
                                       : json(nullptr)}};
+  if (m.profile) out["profile"] = *m.profile;
+  return out;
 }
 
 double p50_of(const ModelResult& m) { return m.batches.front().latency.p50; }
@@ -248,6 +250,42 @@ std::string input_shapes_markdown(const json& models) {
   return md;
 }
 
+// Each profiled model's slowest rows and its time by op type.
+std::string profiles_markdown(const json& models) {
+  constexpr std::size_t kRows = 15;
+  std::string md;
+  for (const json& m : models) {
+    if (!m.contains("profile")) continue;
+    const json& profile = m["profile"];
+    md += fmt::format(
+        "\n## Profile: {} ({} threads)\n\nSum of rows {:.3f} ms; profiled runs {:.3f} ms; "
+        "slowest: {}.\n\n| mean ms | p50 ms | share | GMAC/s | % of peak | kind | kernel | "
+        "nodes | output |\n|---|---|---|---|---|---|---|---|---|\n",
+        m["label"].get<std::string>(), m["threads"].get<int>(),
+        profile["rows_sum_ms"].get<double>(), profile["profiled_run_mean_ms"].get<double>(),
+        profile["slowest"].is_null() ? "-" : profile["slowest"].get<std::string>());
+    std::size_t shown = 0;
+    for (const json& row : profile["rows"]) {
+      if (shown++ >= kRows) break;
+      md += fmt::format(
+          "| {:.3f} | {:.3f} | {:.1f}% | {} | {} | {} | {} | {} | {} |\n", row["mean_ms"].get<double>(),
+          row["p50_ms"].get<double>(), row["share"].get<double>() * 100,
+          row["gmacs_per_s"].is_null() ? "-" : fmt::format("{:.1f}", row["gmacs_per_s"].get<double>()),
+          row["peak_percent"].is_null() ? "-" : fmt::format("{:.0f}%", row["peak_percent"].get<double>()),
+          row["kind"].get<std::string>(), row["implementation"].get<std::string>(),
+          row["label"].get<std::string>(),
+          row["outputs"].empty() ? "" : row["outputs"][0].get<std::string>());
+    }
+    md += "\nBy op type: ";
+    for (const json& group : profile["by_op_type"]) {
+      md += fmt::format("{} {:.3f} ms ({:.0f}%); ", group["op"].get<std::string>(),
+                        group["mean_ms"].get<double>(), group["share"].get<double>() * 100);
+    }
+    md += fmt::format("\n\nPeak: {}.\n", profile["peak"]["formula"].get<std::string>());
+  }
+  return md;
+}
+
 }  // namespace
 
 std::string render_markdown(const json& report) {
@@ -281,6 +319,7 @@ std::string render_markdown(const json& report) {
     }
   }
   md += input_shapes_markdown(report["models"]);
+  md += profiles_markdown(report["models"]);
   const json& comparison = report["comparison"];
   if (!comparison.empty()) {
     md += fmt::format("\n## Comparison (baseline: {})\n\n", comparison["baseline"].get<std::string>());

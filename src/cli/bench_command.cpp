@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "edgeperf/bench/profile.h"
 #include "edgeperf/bench/report.h"
 #include "edgeperf/bench/runner.h"
 #include "edgeperf/cli/commands.h"
@@ -26,6 +27,8 @@ struct BenchCommandOptions {
   std::vector<std::int64_t> batches = {1};
   runtime::SessionOptions session;  // threads come from `threads`, one run per count
   std::vector<std::string> inputs;  // NAME=FILE.npy
+  bool profile = false;
+  std::string trace;
   std::string data, reference;
   std::string json, markdown, csv, html;
   std::uint64_t seed = 0;
@@ -102,11 +105,30 @@ void print_table(const nlohmann::json& report) {
              report["harness_overhead_ns_per_iteration"].get<double>());
 }
 
+// One Chrome trace for every model benchmarked: each model is a process of its own.
+nlohmann::json merged_trace(const std::vector<bench::ModelResult>& models) {
+  nlohmann::json events = nlohmann::json::array();
+  int pid = 0;
+  for (const bench::ModelResult& model : models) {
+    ++pid;
+    if (!model.trace) continue;
+    for (nlohmann::json event : (*model.trace)["traceEvents"]) {
+      event["pid"] = pid;
+      if (event["name"] == "process_name") {
+        event["args"]["name"] = fmt::format("{} ({} threads)", model.label, model.threads);
+      }
+      events.push_back(std::move(event));
+    }
+  }
+  return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+}
+
 void run_bench(const BenchCommandOptions& options) {
   check_writable(options.json, "--json");
   check_writable(options.markdown, "--md");
   check_writable(options.csv, "--csv");
   check_writable(options.html, "--html");
+  check_writable(options.trace, "--trace");
   if (!options.data.empty() && !eval::is_image_folder(options.data)) {
     // Fails early on a bad dataset.
     with_error_context("--data", [&] { return eval::load_dataset(options.data); });
@@ -149,6 +171,8 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.batches = options.batches;
       model_options.seed = options.seed;
       model_options.inputs = given_inputs;
+      model_options.profile = options.profile;
+      model_options.trace = !options.trace.empty();
       model_options.scenario = scenario;
       if (!options.data.empty()) model_options.data = options.data;
       if (!options.reference.empty()) model_options.reference_model = options.reference;
@@ -160,6 +184,14 @@ void run_bench(const BenchCommandOptions& options) {
   }
   const nlohmann::json report = bench::build_report(inputs);
   print_table(report);
+  for (const auto& model : report["models"]) {
+    if (!model.contains("profile")) continue;
+    fmt::print("\nprofile of {} ({} threads), slowest first:\n{}",
+               model["label"].get<std::string>(), model["threads"].get<int>(),
+               bench::render_profile_table(model["profile"], 20));
+  }
+  if (!options.trace.empty())
+    write_file_atomic(options.trace, merged_trace(inputs.models).dump() + "\n");
   if (!options.json.empty()) write_file_atomic(options.json, report.dump(2) + "\n");
   if (!options.markdown.empty())
     write_file_atomic(options.markdown, bench::render_markdown(report));
@@ -220,6 +252,11 @@ void add_bench_command(CLI::App& app) {
       "--event", options->events,
       "Olympic events to rank (default: all): latency-sprint, memory-challenge, accuracy-contest, "
       "all-around, extreme-push; NAME:min_acc=85,max_ms=100,max_mb=10 overrides constraints");
+  command->add_flag("--profile", options->profile,
+                    "Per-node profile: time, share, MACs, GMAC/s and % of peak of every step "
+                    "(measured after the latency runs)");
+  command->add_option("--trace", options->trace,
+                      "Write a Chrome trace (Perfetto, chrome://tracing) of the profiled runs");
   command->add_option("--json", options->json, "Write the JSON report (schema edgeperf.bench/1)");
   command->add_option("--md", options->markdown, "Write a Markdown report");
   command->add_option("--csv", options->csv, "Write a CSV table");

@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "edgeperf/bench/profile.h"
 #include "edgeperf/bench/runner.h"
 #include "edgeperf/bench/stats.h"
 #include "edgeperf/cli/commands.h"
@@ -30,6 +31,8 @@ struct RunOptions {
   int repeat = 0;
   int warmup = 10;
   std::string timings_json;
+  bool profile = false;
+  std::string trace;
 };
 
 // `repeat` timed runs after `warmup` untimed ones (none at all when repeat is 0).
@@ -77,16 +80,38 @@ void run(const RunOptions& options) {
   }
 
   const bench::Stopwatch load;
-  runtime::Session session(onnx_io::load_model(options.model), session_options);
+  const std::int64_t load_start_ns = bench::steady_now_ns();
+  graph::Graph graph = onnx_io::load_model(options.model);
+  const std::int64_t plan_start_ns = bench::steady_now_ns();
+  runtime::Session session(std::move(graph), session_options);
+  const std::int64_t plan_end_ns = bench::steady_now_ns();
   const double load_ms = load.elapsed_ms();
 
   feeds = runtime::random_inputs(session, options.seed, 0, feeds);
   for (const auto& [name, tensor] : feeds) warn_non_finite("input", name, tensor);
 
   const bench::Stopwatch first_run;
+  const std::int64_t first_run_start_ns = bench::steady_now_ns();
   std::map<std::string, Tensor> outputs = session.run(feeds);
   const double first_run_ms = first_run.elapsed_ms();
+  const std::int64_t first_run_end_ns = bench::steady_now_ns();
   const std::vector<double> latencies = time_repeated_runs(session, feeds, options);
+  if (options.profile || !options.trace.empty()) {
+    const bench::ProfiledRuns profiled =
+        bench::profile_runs(session, feeds, static_cast<std::size_t>(options.repeat));
+    if (options.profile) {
+      fmt::print("profile over {} runs, slowest first:\n{}", profiled.profile.runs,
+                 bench::render_profile_table(bench::to_json(profiled.profile), 0));
+    }
+    if (!options.trace.empty()) {
+      const std::vector<bench::TraceSpan> spans{
+          {"load model", load_start_ns, plan_start_ns},
+          {"create session and plan", plan_start_ns, plan_end_ns},
+          {"first run", first_run_start_ns, first_run_end_ns}};
+      write_file_atomic(options.trace,
+                        bench::chrome_trace(session, profiled.recorder, spans).dump() + "\n");
+    }
+  }
 
   if (!options.output_dir.empty()) std::filesystem::create_directories(options.output_dir);
   for (const auto& [name, tensor] : outputs) {
@@ -138,6 +163,11 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::Range(0, 10000000));
   command->add_option("--warmup", options->warmup, "Warm-up runs before timing")
       ->check(CLI::Range(0, 1000000));
+  command->add_flag("--profile", options->profile,
+                    "Per-node profile over max(--repeat, 10) runs: time, share, MACs, GMAC/s");
+  command->add_option("--trace", options->trace,
+                      "Write a Chrome trace (Perfetto, chrome://tracing): load, plan, first run "
+                      "and the profiled runs' steps");
   command->add_option("--timings-json", options->timings_json,
                       "Write load/first-run/latency/RSS as JSON");
   command->callback([options] { run(*options); });

@@ -3,10 +3,20 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "edgeperf/runtime/memory_planner.h"
 
 namespace edgeperf::runtime {
+namespace {
+
+std::int64_t steady_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 Plan::Plan(const PlanRequest& request)
     : graph_(request.graph), known_(evaluate_static(request.graph, resolve_inputs(request))) {
@@ -136,14 +146,22 @@ void Plan::bind_steps() {
   }
 }
 
-std::map<std::string, Tensor> Plan::run(const std::map<std::string, Tensor>& feeds, int threads) {
+std::map<std::string, Tensor> Plan::run(const std::map<std::string, Tensor>& feeds, int threads,
+                                        ProfileSink* profile) {
   omp_set_num_threads(threads);
-  const RunContext context{threads};
+  RunContext context{threads, profile};
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     StepBinding& binding = bindings_[i];
     for (const auto& [position, name] : binding.feed_positions)
       binding.inputs[position] = feeds.at(name);
-    steps_[i].kernel->run(context, binding.inputs, binding.outputs);
+    if (profile == nullptr) {
+      steps_[i].kernel->run(context, binding.inputs, binding.outputs);
+    } else {
+      context.step = i;
+      const std::int64_t start = steady_clock_ns();
+      steps_[i].kernel->run(context, binding.inputs, binding.outputs);
+      profile->record(i, ProfileSink::kWholeStep, start, steady_clock_ns());
+    }
     for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = Tensor();
   }
   std::map<std::string, Tensor> results;
@@ -159,7 +177,12 @@ std::vector<StepInfo> Plan::step_infos() const {
     StepInfo info{step.label, step.backend, {}};
     for (std::size_t node : step.nodes) {
       info.ops.push_back(known_.runtime_nodes[node].node->op_type);
+      info.node_names.push_back(known_.runtime_nodes[node].node->name);
     }
+    info.input_descs = step.input_descs;
+    info.output_descs = step.output_descs;
+    info.parts = step.kernel->parts();
+    info.implementation = step.kernel->implementation();
     infos.push_back(std::move(info));
   }
   return infos;

@@ -29,7 +29,9 @@ class Plan {
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
-  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds, int threads);
+  // `profile` set: every step (and every part of a composite kernel) is timed into it.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& feeds, int threads,
+                                    ProfileSink* profile = nullptr);
 
   const std::vector<graph::ValueInfo>& inputs() const { return inputs_; }
   const std::vector<graph::ValueInfo>& outputs() const { return outputs_; }

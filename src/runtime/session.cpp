@@ -151,6 +151,16 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 
 std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs) {
+  return run_with(inputs, nullptr);
+}
+
+std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& inputs,
+                                           ProfileSink& profile) {
+  return run_with(inputs, &profile);
+}
+
+std::map<std::string, Tensor> Session::run_with(const std::map<std::string, Tensor>& inputs,
+                                                ProfileSink* profile) {
   const std::vector<graph::ValueInfo>& expected_inputs =
       impl_->plans.empty() ? impl_->graph.inputs : impl_->current().inputs();
   InputShapes shapes;
@@ -173,7 +183,7 @@ std::map<std::string, Tensor> Session::run(const std::map<std::string, Tensor>& 
     EP_CHECK(inputs.count(input.name), "missing input '{}' ({})", input.name, input.to_string());
   }
   if (!same_shapes) impl_->use_plan_for(shapes);
-  return impl_->current().run(inputs, impl_->threads);
+  return impl_->current().run(inputs, impl_->threads, profile);
 }
 
 const graph::Graph& Session::graph() const { return impl_->graph; }

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,10 @@ struct ModelBenchOptions {
   // Inputs to run on (--input NAME=FILE.npy); the others get seeded random data. They fix
   // their inputs' shapes, so they cannot be combined with a batch sweep.
   std::map<std::string, Tensor> inputs;
+  // Per-node profile (and the Chrome trace of the profiled runs), measured after the
+  // latency runs so that they are not slowed by it.
+  bool profile = false;
+  bool trace = false;
 };
 
 struct BatchResult {
@@ -58,6 +64,8 @@ struct ModelResult {
   std::optional<eval::Accuracy> accuracy;
   std::optional<eval::Fidelity> fidelity;
   std::optional<ScenarioResult> scenario;
+  std::optional<nlohmann::json> profile;  // bench::to_json(Profile)
+  std::optional<nlohmann::json> trace;    // Chrome trace events
 };
 
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,

@@ -5,9 +5,11 @@
 //   create (build the kernel for these exact shapes: pack weights, make primitives)
 //   run    (compute into preallocated outputs; no allocation on this path)
 // The op registry is plain data: a table of KernelRegistration.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -42,13 +44,34 @@ struct PrepareContext {
   const Tensor* constant(std::size_t index) const {
     return index < constants.size() ? constants[index] : nullptr;
   }
-  bool has_input(std::size_t index) const {
-    return index < inputs.size() && inputs[index].present;
-  }
+  bool has_input(std::size_t index) const { return index < inputs.size() && inputs[index].present; }
+};
+
+// Where a profiled run records its timings. Plan::run times every step; a kernel that
+// runs several ops of its own (a oneDNN region) also records each of its parts.
+class ProfileSink {
+ public:
+  virtual ~ProfileSink() = default;
+  // `part` indexes the kernel's parts(); kWholeStep for the step itself. Times are
+  // steady_clock nanoseconds.
+  static constexpr std::size_t kWholeStep = static_cast<std::size_t>(-1);
+  virtual void record(std::size_t step, std::size_t part, std::int64_t start_ns,
+                      std::int64_t end_ns) = 0;
 };
 
 struct RunContext {
   int threads = 1;
+  ProfileSink* profile = nullptr;  // null: not profiling, no timing work at all
+  std::size_t step = 0;            // the running step's index, when profiling
+};
+
+// One op a composite kernel runs on its own: which of the step's nodes it computes
+// (indices into Step::nodes; for a layout reorder, the node it feeds or exports) and
+// the implementation that runs it (oneDNN's "brg:avx512_core", or ours).
+struct KernelPart {
+  std::vector<std::size_t> nodes;
+  std::string kind;            // "convolution", "reorder", "inner_product", "custom"...
+  std::string implementation;  // "" when not known
 };
 
 class Kernel {
@@ -62,6 +85,10 @@ class Kernel {
   virtual std::size_t workspace_bytes() const { return 0; }
   // Bytes of packed weights the kernel holds.
   virtual std::size_t packed_weight_bytes() const { return 0; }
+  // The ops it runs on its own and times under profiling (empty: the step is one op).
+  virtual std::vector<KernelPart> parts() const { return {}; }
+  // What runs the step when it is one op ("" when not known).
+  virtual std::string implementation() const { return ""; }
 };
 
 using InferFn = void (*)(PrepareContext& context);

@@ -41,7 +41,11 @@ struct SessionOptions {
 struct StepInfo {
   std::string label;
   std::string backend;
-  std::vector<std::string> ops;
+  std::vector<std::string> ops;         // per covered node
+  std::vector<std::string> node_names;  // per covered node
+  std::vector<TensorDesc> input_descs, output_descs;
+  std::vector<KernelPart> parts;  // a composite kernel's own ops (see Kernel::parts)
+  std::string implementation;
 };
 
 struct MemoryPlanInfo {
@@ -62,6 +66,10 @@ class Session {
   // planned dtype. A shape not seen before builds a plan for it (re-plans); the
   // plans of recent shapes are cached. Returns outputs by name.
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs);
+  // The same, timing every step (and every part of a composite step) into `profile`.
+  // The steps are those of steps() after this run.
+  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs,
+                                    ProfileSink& profile);
 
   const graph::Graph& graph() const;
   // Inferred dtype and shape of every value for the current input shapes.
@@ -80,6 +88,8 @@ class Session {
   std::optional<std::string> unbound_inputs() const;
 
  private:
+  std::map<std::string, Tensor> run_with(const std::map<std::string, Tensor>& inputs,
+                                         ProfileSink* profile);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -19,6 +19,7 @@ bool lower_node(RegionContext& context, std::size_t index) {
 // Lowers node `index`; false when oneDNN refused it, its work undone.
 bool lower_or_roll_back(RegionContext& context, std::size_t index, const SimulatedRefusal& refuse) {
   const RegionContext::Checkpoint before = context.checkpoint();
+  context.begin_node(index);
   context.claim(index);
   try {
     if (lower_node(context, index) && !(refuse && refuse(index))) return true;

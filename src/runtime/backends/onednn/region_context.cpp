@@ -17,6 +17,7 @@ RegionContext::RegionContext(const LoweringInput& input, std::size_t first, std:
       last_(last),
       enabled_(enabled),
       claimed_(input.nodes.size(), false),
+      claimed_by_(input.nodes.size(), 0),
       engine_(dnnl::engine::kind::cpu, 0) {
   collect_boundary();
   prefer_blocked_ = has_winograd_candidate();
@@ -181,7 +182,8 @@ void RegionContext::add_custom_bytes(std::size_t packed_weights, std::size_t wor
 
 void RegionContext::add_op(dnnl::primitive primitive, OpArgs args, const memory::desc& scratchpad,
                            CustomOp custom) {
-  ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom)});
+  ops_.push_back(
+      PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom), anchor_});
 }
 
 void RegionContext::add_compute_op(dnnl::primitive primitive, OpArgs args,
@@ -316,12 +318,17 @@ QuantizedChain RegionContext::collect_quantized_chain(std::size_t anchor) const 
   return chain;
 }
 
+void RegionContext::claim(std::size_t index) {
+  claimed_[index] = true;
+  claimed_by_[index] = anchor_;
+}
+
 void RegionContext::claim_links(const std::vector<ChainLink>& links, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) claimed_[links[i].node] = true;
+  for (std::size_t i = 0; i < count; ++i) claim(links[i].node);
 }
 
 void RegionContext::claim_chain(const QuantizedChain& chain) {
-  for (std::size_t node : chain.nodes) claimed_[node] = true;
+  for (std::size_t node : chain.nodes) claim(node);
 }
 
 int RegionContext::define_chain_output(const std::vector<ChainLink>& links, std::size_t count,

@@ -89,6 +89,7 @@ struct PendingOp {
   OpArgs args;
   dnnl::memory::desc scratchpad;
   CustomOp custom;
+  std::size_t anchor = 0;  // the node whose lowering added it (for profiles)
 };
 struct Value {
   int storage = -1;
@@ -114,7 +115,9 @@ class RegionContext final : public MatchView {
   // The region has Winograd convs, which work in the 16-channel blocked layout.
   bool prefer_blocked() const { return prefer_blocked_; }
   bool is_claimed(std::size_t index) const { return claimed_[index]; }
-  void claim(std::size_t index) { claimed_[index] = true; }
+  void claim(std::size_t index);
+  // Ops added and nodes claimed from here on belong to node `anchor` (for profiles).
+  void begin_node(std::size_t anchor) { anchor_ = anchor; }
   dnnl::primitive_attr base_attr() const;
 
   // ---- values ----
@@ -192,6 +195,8 @@ class RegionContext final : public MatchView {
   std::size_t last_;
   const std::vector<bool>& enabled_;
   std::vector<bool> claimed_;
+  std::vector<std::size_t> claimed_by_;  // the anchor whose lowering claimed each node
+  std::size_t anchor_ = 0;
   bool prefer_blocked_ = false;
   dnnl::engine engine_;
   Step step_;

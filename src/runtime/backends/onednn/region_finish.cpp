@@ -1,8 +1,10 @@
 // Turns a built RegionContext into its step: the arena laid out by
 // runtime::plan_arena, memories bound to it, and the kernel that runs the ops.
+#include <dnnl_debug.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "aligned_buffer.h"
@@ -20,16 +22,42 @@ struct CompiledOp {
   CustomOp custom;  // set: runs instead of `primitive`
 };
 
+// The primitive kind ("convolution", "reorder") and oneDNN's implementation name
+// ("brg:avx512_core", "jit:avx2"), or ours for a custom op.
+KernelPart describe_op(const PendingOp& op) {
+  KernelPart part;
+  if (op.custom) {
+    part.kind = "custom";
+    part.implementation = "edgeperf";
+    return part;
+  }
+  part.kind = dnnl_prim_kind2str(static_cast<dnnl_primitive_kind_t>(op.primitive.get_kind()));
+  const char* info = nullptr;
+  if (dnnl_primitive_desc_query(op.primitive.get_primitive_desc(), dnnl_query_impl_info_str, 0,
+                                &info) == dnnl_success &&
+      info != nullptr) {
+    part.implementation = info;
+  }
+  return part;
+}
+
 struct ExternalBinding {
   memory handle;
   std::size_t index;
 };
 
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 class RegionKernel final : public Kernel {
  public:
   explicit RegionKernel(dnnl::engine engine) : engine_(std::move(engine)), stream_(engine_) {}
 
-  void run(const RunContext&, std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+  void run(const RunContext& context, std::span<const Tensor> inputs,
+           std::span<Tensor> outputs) override {
     EP_CHECK(inputs.size() == input_count_ && outputs.size() == output_count_,
              "onednn region: got {} inputs and {} outputs, expected {} and {}", inputs.size(),
              outputs.size(), input_count_, output_count_);
@@ -41,19 +69,30 @@ class RegionKernel final : public Kernel {
       binding.handle.set_data_handle(outputs[binding.index].raw());
     }
     // CPU primitives run synchronously, so custom ops can interleave with them.
-    for (CompiledOp& op : ops_) {
-      if (op.custom) {
-        op.custom(op.args);
-      } else {
-        op.primitive.execute(stream_, op.args);
+    if (context.profile == nullptr) {
+      for (CompiledOp& op : ops_) execute(op);
+    } else {
+      for (std::size_t i = 0; i < ops_.size(); ++i) {
+        const std::int64_t start = steady_ns();
+        execute(ops_[i]);
+        context.profile->record(context.step, i, start, steady_ns());
       }
     }
     stream_.wait();
   }
+  std::vector<KernelPart> parts() const override { return parts_; }
   std::size_t workspace_bytes() const override {
     return arena_bytes_ + scratchpad_bytes_ + custom_workspace_bytes_;
   }
   std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
+
+  void execute(CompiledOp& op) {
+    if (op.custom) {
+      op.custom(op.args);
+    } else {
+      op.primitive.execute(stream_, op.args);
+    }
+  }
 
   dnnl::engine engine_;
   dnnl::stream stream_;
@@ -66,6 +105,7 @@ class RegionKernel final : public Kernel {
   std::size_t input_count_ = 0;
   std::size_t output_count_ = 0;
   std::vector<CompiledOp> ops_;
+  std::vector<KernelPart> parts_;  // one per op
   std::vector<ExternalBinding> input_bindings_;
   std::vector<ExternalBinding> output_bindings_;
 };
@@ -144,6 +184,16 @@ Step RegionContext::finish() {
   for (const Slot& slot : slots_)
     memories.push_back(make_memory(slot, storages_, offsets, *kernel));
   for (PendingOp& op : ops_) {
+    KernelPart part = describe_op(op);
+    for (std::size_t i = 0; i < step_.nodes.size(); ++i) {
+      const std::size_t node = step_.nodes[i];
+      // A reorder names only the node it feeds or exports; a compute op its whole chain.
+      const bool belongs = part.kind == "reorder"
+                               ? node == op.anchor
+                               : claimed_[node] && claimed_by_[node] == op.anchor;
+      if (belongs) part.nodes.push_back(i);
+    }
+    kernel->parts_.push_back(std::move(part));
     CompiledOp compiled{std::move(op.primitive), {}, std::move(op.custom)};
     for (const auto& [arg, slot] : op.args) compiled.args.emplace(arg, memories[slot]);
     if (op.scratchpad.get_size() > 0) {
