@@ -128,6 +128,38 @@ def check_constant_weights(runner, work):
                            f"({[(o.get('weight_bytes'), o.get('op_histogram')) for o in outputs]})")
 
 
+def check_quantized_macs(runner, work):
+    """MACs count the same work whatever the weights' precision."""
+    model = work / "classifier_initializers.onnx"
+    calib = work / "calib.npy"
+    np.save(calib, np.random.default_rng(5).standard_normal((8, 3, 32, 32)).astype(np.float32))
+    float_macs = inspect_json(runner, model).get("macs")
+    variants = {"dynamic": ["--mode", "dynamic"],
+                "static_qdq": ["--mode", "static", "--calib", calib],
+                "static_qoperator": ["--mode", "static", "--calib", calib, "--format", "qoperator"],
+                "int4": ["--mode", "int4-weight", "--int4-group", "16"]}
+    for name, flags in variants.items():
+        out = work / f"classifier_{name}.onnx"
+        proc = runner.run(["quantize", model, "-o", out, *flags])
+        runner.check(proc.returncode == 0, f"quantize {name} exits 0 ({proc.stderr.strip()[-300:]})")
+        report = inspect_json(runner, out) if out.exists() else {}
+        runner.check(report.get("macs") == float_macs and float_macs,
+                     f"MACs of the {name} model {report.get('macs')} == float {float_macs} "
+                     f"(ops {sorted(report.get('op_histogram', {}))})")
+
+
+def check_mobilenet_macs(runner, work):
+    model = work / "mobilenet_v2.onnx"
+    runner.run(["zoo", "mobilenet_v2", "-o", model])
+    float_macs = inspect_json(runner, model).get("macs")
+    for name, flags in {"dynamic": ["--mode", "dynamic"], "int4": ["--mode", "int4-weight"]}.items():
+        out = work / f"mobilenet_v2_{name}.onnx"
+        proc = runner.run(["quantize", model, "-o", out, *flags])
+        report = inspect_json(runner, out) if proc.returncode == 0 else {}
+        runner.check(report.get("macs") == float_macs and float_macs,
+                     f"MobileNetV2 {name}: MACs {report.get('macs')} == FP32 {float_macs}")
+
+
 def check_open_dims(runner, work):
     dynamic = work / "classifier_open_hw.onnx"
     dynamic.write_bytes(conv_classifier(["N", 3, "H", "W"], as_constants=True))
@@ -210,6 +242,8 @@ def main():
     args.work_dir.mkdir(parents=True)
     runner = Runner(args.edgeperf)
     check_constant_weights(runner, args.work_dir)
+    check_quantized_macs(runner, args.work_dir)
+    check_mobilenet_macs(runner, args.work_dir)
     dynamic = check_open_dims(runner, args.work_dir)
     check_bad_shapes(runner, args.work_dir, dynamic)
     if runner.failures:

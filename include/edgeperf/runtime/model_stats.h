@@ -13,7 +13,9 @@ struct ModelStats {
   std::map<std::string, int> op_histogram;
   std::int64_t parameters = 0;
   std::size_t weight_bytes = 0;
-  std::int64_t macs = 0;  // multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul
+  // Multiply-accumulates of Conv, ConvTranspose, Gemm, MatMul and their int8 and int4
+  // forms (ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul, MatMulNBits).
+  std::int64_t macs = 0;
   MemoryPlanInfo memory;
 };
 
