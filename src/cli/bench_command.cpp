@@ -179,7 +179,8 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.label = fs::path(model).stem().string() +
                             (thread_counts.size() > 1 ? fmt::format("@{}t", threads) : "");
       ProgressBar progress(model_options.label);
-      inputs.models.push_back(bench::bench_model(model, model_options, std::ref(progress)));
+      inputs.models.push_back(
+          bench::bench_model_isolated(model, model_options, std::ref(progress)));
     }
   }
   const nlohmann::json report = bench::build_report(inputs);

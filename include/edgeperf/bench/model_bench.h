@@ -71,4 +71,11 @@ struct ModelResult {
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
                         const ProgressFn& progress = {});
 
+// bench_model in a child process of its own, so that peak RSS and load time do not
+// depend on the models measured before. The caller must not have started OpenMP
+// threads (the child forks from it). Errors come back as the child's one-line error.
+ModelResult bench_model_isolated(const std::filesystem::path& model,
+                                 const ModelBenchOptions& options,
+                                 const ProgressFn& progress = {});
+
 }  // namespace edgeperf::bench

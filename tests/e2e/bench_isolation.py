@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""Each model in one `bench` call is measured in a process of its own.
+
+`bench A B` must report the same peak RSS for B as `bench B` alone (within 10%): B must
+not inherit the peak of the larger model A measured before it. A model that fails in
+its process still gives the one-line error of that failure.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TIMEOUT_S = 600
+
+
+def bench(edgeperf, models, report):
+    cmd = [edgeperf, "bench", *map(str, models), "--runs", "5", "--warmup", "1", "--threads", "1",
+           "--json", str(report)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
+    if proc.returncode != 0:
+        raise SystemExit(f"FAIL: {' '.join(cmd)}: {proc.stderr}")
+    return {m["label"]: m for m in json.loads(report.read_text())["models"]}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--edgeperf", required=True)
+    parser.add_argument("--work-dir", required=True, type=Path)
+    args = parser.parse_args()
+    shutil.rmtree(args.work_dir, ignore_errors=True)
+    args.work_dir.mkdir(parents=True)
+    big, small = args.work_dir / "resnet18.onnx", args.work_dir / "ds_cnn.onnx"
+    for name, path in (("resnet18", big), ("ds_cnn", small)):
+        subprocess.run([args.edgeperf, "zoo", name, "-o", str(path)], check=True, capture_output=True)
+    together = bench(args.edgeperf, [big, small], args.work_dir / "together.json")
+    alone = bench(args.edgeperf, [small], args.work_dir / "alone.json")
+    after_big = together["ds_cnn"]["peak_rss_bytes"]
+    by_itself = alone["ds_cnn"]["peak_rss_bytes"]
+    big_peak = together["resnet18"]["peak_rss_bytes"]
+    ratio = after_big / by_itself
+    print(f"peak RSS of ds_cnn: {after_big / 1e6:.1f} MB after resnet18 ({big_peak / 1e6:.1f} MB), "
+          f"{by_itself / 1e6:.1f} MB alone: ratio {ratio:.3f}")
+    failures = []
+    if not 0.9 <= ratio <= 1.1:
+        failures.append(f"ds_cnn's peak RSS depends on the model before it (ratio {ratio:.3f})")
+    if big_peak <= after_big:
+        failures.append("resnet18 should need more memory than ds_cnn; the check proves nothing")
+
+    broken = args.work_dir / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    proc = subprocess.run([args.edgeperf, "bench", str(small), str(broken), "--runs", "2"],
+                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    lines = proc.stderr.strip().splitlines()
+    if proc.returncode == 0 or len(lines) != 1 or "broken.onnx" not in lines[0]:
+        failures.append(f"a failing model's process gives no one-line error: {proc.stderr!r}")
+    for failure in failures:
+        print("FAIL  " + failure)
+    print("all checks passed" if not failures else f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
