@@ -90,6 +90,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   }
 
   reset_peak_rss();
+  result.baseline_rss_bytes = current_rss_bytes();
   runtime::SessionOptions session_options = options.session;
   for (const auto& [name, tensor] : options.inputs) {
     const auto [given, inserted] = session_options.input_shapes.emplace(name, tensor.shape());

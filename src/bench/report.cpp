@@ -66,6 +66,10 @@ json model_json(const ModelResult& m) {
               {"batches", batches},
               {"peak_rss_bytes", m.peak_rss_bytes},
               {"arena_bytes", m.arena_bytes},
+              {"baseline_rss_bytes", m.baseline_rss_bytes},
+              {"model_rss_bytes", m.peak_rss_bytes > m.baseline_rss_bytes
+                                      ? m.peak_rss_bytes - m.baseline_rss_bytes
+                                      : 0},
               {"energy", energy},
               {"temperature_c", {{"before", optional_number(m.temperature_before_c)},
                                  {"after", optional_number(m.temperature_after_c)}}},

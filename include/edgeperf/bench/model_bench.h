@@ -57,6 +57,9 @@ struct ModelResult {
   double load_ms = 0, first_run_ms = 0;
   std::vector<BatchResult> batches;  // the first is the steady-state reference
   std::size_t peak_rss_bytes = 0, arena_bytes = 0;
+  // RSS of the measuring process before the model is loaded (the runtime itself); the
+  // model's own cost is peak_rss_bytes - baseline_rss_bytes.
+  std::size_t baseline_rss_bytes = 0;
   EnergyResult energy;
   std::optional<double> temperature_before_c, temperature_after_c;
   bool throttled = false;
