@@ -140,6 +140,11 @@ def main():
     if "## Profile:" not in (args.work_dir / "bench.md").read_text():
         failures.append("the Markdown report has no profile section")
 
+    row = run([args.edgeperf, "sysinfo"]).stdout.strip().splitlines()[-1]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    if len(cells) != 12 or any(cell in ("", "-") for cell in cells) or "GHz" not in cells[10]:
+        failures.append(f"sysinfo's device-profiling row has placeholders: {row}")
+
     broken = {"traceEvents": [{"name": "a", "ph": "X", "ts": 5, "dur": 10, "pid": 1, "tid": 1},
                               {"name": "b", "ph": "X", "ts": 8, "dur": 10, "pid": 1, "tid": 1},
                               {"name": "c", "ph": "X", "ts": 2, "dur": 1, "pid": 1, "tid": 1},
