@@ -212,6 +212,32 @@ std::string comparison_section(const json& comparison) {
   return html + "</p>";
 }
 
+// The merged device comparison of `edgeperf report`: one row per model and machine.
+std::string device_table(const json& rows) {
+  std::string html =
+      "<h2>Devices</h2><table><tr><th>target</th><th>model</th><th>threads</th><th>size MB</th>"
+      "<th>accuracy</th><th>latency p50 ms</th><th>throughput inf/s</th><th>RAM MB</th>"
+      "<th>energy J/inf</th><th>startup ms</th><th>temperature C</th><th>GMACs</th>"
+      "<th>clock GHz</th><th>deployment ms</th></tr>";
+  const auto cell = [](const json& value, const char* format) {
+    if (value.is_number()) return fmt::format(fmt::runtime(format), value.get<double>());
+    return escape(value.is_string() ? value.get<std::string>() : std::string("not measured"));
+  };
+  for (const json& row : rows) {
+    html += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        escape(row["target"].get<std::string>()), escape(row["model"].get<std::string>()),
+        row["threads"].get<int>(), cell(row["size_mb"], "{:.2f}"),
+        cell(row["accuracy_top1"], "{:.4f}"), cell(row["latency_p50_ms"], "{:.3f}"),
+        cell(row["throughput_per_s"], "{:.1f}"), cell(row["ram_peak_mb"], "{:.1f}"),
+        cell(row["energy_j_per_inference"], "{:.4f}"), cell(row["startup_ms"], "{:.1f}"),
+        cell(row["temperature_c"], "{:.1f}"), cell(row["complexity_gmacs"], "{:.3f}"),
+        cell(row["clock_ghz"], "{:.2f}"), cell(row["deployment_ms"], "{:.1f}"));
+  }
+  return html + "</table>";
+}
+
 }  // namespace
 
 std::string render_html(const json& report) {
@@ -225,6 +251,7 @@ std::string render_html(const json& report) {
                       escape(system["kernel"].get<std::string>()), escape(system["onednn_version"].get<std::string>()),
                       escape(system["energy_method"].get<std::string>()), report["harness_overhead_ns_per_iteration"].get<double>(),
                       escape(report["percentile_definition"].get<std::string>()));
+  if (report.contains("devices")) html += device_table(report["devices"]);
   html += markdownish_table(report);
   html += "<h2>Latency distribution</h2>" + latency_cdf(report["models"]);
   html += "<h2>p50 latency with 95% confidence interval</h2>" + latency_bars(report["models"]);

@@ -102,7 +102,10 @@ nlohmann::json to_json(const SystemInfo& info) {
                         {"protobuf_version", info.protobuf_version},
                         {"thermal_zones", info.thermal_zones},
                         {"energy_method", info.energy_method},
-                        {"virtualized", info.virtualized}};
+                        {"virtualized", info.virtualized},
+                        {"clock_ghz_measured", info.measured_ghz > 0
+                                                   ? nlohmann::json(info.measured_ghz)
+                                                   : nlohmann::json(nullptr)}};
 }
 
 }  // namespace edgeperf::bench

@@ -157,6 +157,7 @@ void run_bench(const BenchCommandOptions& options) {
       inputs.events.push_back(bench::parse_event(event));
   }
   inputs.system = bench::collect_system_info();
+  inputs.system.measured_ghz = bench::measure_cpu_ghz();
   inputs.harness_overhead_ns = bench::harness_overhead_ns();
   for (const std::string& arg : options.args)
     inputs.command_line += (inputs.command_line.empty() ? "" : " ") + arg;

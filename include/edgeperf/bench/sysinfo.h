@@ -25,6 +25,7 @@ struct SystemInfo {
   std::vector<std::string> thermal_zones;  // "type: 45.0 C"
   std::string energy_method;               // EnergyProbe::method()
   bool virtualized = false;
+  double measured_ghz = 0;  // set by whoever measures it (measure_cpu_ghz); 0: not measured
 };
 
 SystemInfo collect_system_info(const std::filesystem::path& proc_root = "/proc",

@@ -23,5 +23,6 @@ void add_log_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
 void add_vecbench_command(CLI::App& app);
 void add_dashboard_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace edgeperf::cli
