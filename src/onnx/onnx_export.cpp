@@ -9,6 +9,7 @@
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
+#include "guarded_inference.h"
 #include "tensor_proto.h"
 
 namespace edgeperf::onnx_io {
@@ -105,9 +106,16 @@ void add_opset_imports(const Graph& graph, onnx::ModelProto& model) {
   }
 }
 
+// The IR version that came with the opset: 8 up to opset 18, 9 for 19-20, 10 for 21.
+std::int64_t ir_version_for(std::int64_t opset) {
+  if (opset >= 21) return 10;
+  if (opset >= 19) return 9;
+  return kExportIrVersion;
+}
+
 onnx::ModelProto model_to_proto(const Graph& graph) {
   onnx::ModelProto model;
-  model.set_ir_version(kExportIrVersion);
+  model.set_ir_version(ir_version_for(graph.opset));
   model.set_producer_name("edgeperf");
   add_opset_imports(graph, model);
   onnx::GraphProto* proto = model.mutable_graph();
@@ -135,7 +143,7 @@ std::string serialize_model(const graph::Graph& graph) {
            "graph '{}' serializes to {} bytes; protobuf messages above 2 GB are not supported",
            graph.name, size);
   try {
-    onnx::checker::check_model(model);
+    if (graph.opset <= detail::kMaxLibonnxOpset) onnx::checker::check_model(model);
   } catch (const std::exception& error) {
     fail("internal error: the ONNX export of graph '{}' fails the ONNX checker: {}", graph.name,
          first_line(error.what()));

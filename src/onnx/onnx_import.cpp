@@ -27,8 +27,9 @@ using graph::Graph;
 using graph::Node;
 using graph::ValueInfo;
 
-constexpr std::int64_t kMinOpset = 11;
-constexpr std::int64_t kMaxOpset = 17;
+constexpr std::int64_t kMinOpset = 7;
+constexpr std::int64_t kMaxOpset = 21;
+using detail::kMaxLibonnxOpset;
 constexpr std::size_t kMaxProtobufBytes = INT_MAX;
 
 // libonnx puts the node's name on a later line ("==> Context: Bad node spec for node.
@@ -264,6 +265,7 @@ Graph import_model(const std::string& bytes, const ExternalDataPolicy& external)
   Graph graph = graph_from_proto(model, opset, external);
   graph::validate(graph);
   graph::ops::hoist_constant_nodes(graph);  // Constant-node weights count as weights
+  if (opset > kMaxLibonnxOpset) return graph;
   point_external_data_at_resolved_paths(*model.mutable_graph(), external);
   run_onnx_checker(model);
   add_inferred_value_info(model, graph);

@@ -74,6 +74,15 @@ def attr_ints(name, values):
     return bytes_field(1, name) + int_field(20, ATTR_INTS) + b"".join(int_field(8, v) for v in values)
 
 
+def attr_floats(name, values):
+    return (bytes_field(1, name) + int_field(20, ATTR_FLOATS) +
+            b"".join(float_field(7, v) for v in values))
+
+
+def attr_string(name, value):
+    return bytes_field(1, name) + int_field(20, ATTR_STRING) + bytes_field(4, value)
+
+
 def attr_tensor(name, tensor_bytes):
     """A TENSOR attribute (e.g. a Constant node's `value`) holding a tensor() message."""
     return bytes_field(1, name) + int_field(20, ATTR_TENSOR) + bytes_field(5, tensor_bytes)

@@ -521,11 +521,17 @@ TEST(OnnxBadInput, InitializerByteCountMismatch) {
 }
 
 TEST(OnnxBadInput, UnsupportedOpsets) {
-  EXPECT_THAT(load_error(add_relu_model(9)), HasSubstr("opset 9 is not supported"));
-  EXPECT_THAT(load_error(add_relu_model(20)), HasSubstr("opset 20 is not supported"));
+  EXPECT_THAT(load_error(add_relu_model(6)), HasSubstr("opset 6 is not supported"));
+  EXPECT_THAT(load_error(add_relu_model(22)), HasSubstr("opset 22 is not supported"));
   onnx::ModelProto model = add_relu_model();
   model.clear_opset_import();
   EXPECT_THAT(load_error(model), HasSubstr("default ONNX domain"));
+}
+
+TEST(OnnxImport, AcceptsOpsetsSevenToTwentyOne) {
+  for (std::int64_t opset : {7, 9, 10, 13, 17, 18, 20, 21}) {
+    EXPECT_EQ(load_model_from_bytes(bytes_of(add_relu_model(opset))).opset, opset) << opset;
+  }
 }
 
 TEST(OnnxBadInput, UnknownElementTypes) {

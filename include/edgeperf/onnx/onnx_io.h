@@ -1,6 +1,6 @@
 #pragma once
 // ONNX import and export through Debian's libonnx (protobuf, checker, shape inference).
-// Import accepts opsets 11 to 17 of the default domain, with external-data files.
+// Import accepts opsets 7 to 21 of the default domain, with external-data files.
 // Every failure is an edgeperf::Error naming the source and the part at fault.
 #include <filesystem>
 #include <string>

@@ -77,8 +77,16 @@ void dequantize(const AxisLayout& layout, const In* x, const Tensor& scales,
   }
 }
 
+// Blocked scales (opset 21's block_size) are not implemented: refused, never misread.
+void check_not_blocked(const PrepareContext& context) {
+  EP_CHECK(context.node.attr_int("block_size", 0) == 0,
+           "node {}: {} with block_size {} (opset 21 blocked quantization) is not implemented",
+           context.node.label(), context.node.op_type, context.node.attr_int("block_size", 0));
+}
+
 DType quantize_output_dtype(const PrepareContext& context) {
   check_input_count(context, 2, 3);
+  check_not_blocked(context);
   check_dtype(context, 0, {DType::f32, DType::i32}, "x");
   check_scale_input(context, 1, "y_scale", true);
   if (!context.has_input(2)) return DType::u8;
@@ -88,6 +96,7 @@ DType quantize_output_dtype(const PrepareContext& context) {
 
 void check_dequantize_inputs(const PrepareContext& context) {
   check_input_count(context, 2, 3);
+  check_not_blocked(context);
   check_dtype(context, 0, {DType::u8, DType::i8, DType::i32}, "x");
   check_scale_input(context, 1, "x_scale", false);
   check_zero_point_dtype(context, 2, "x_zero_point", context.inputs[0].dtype, "x");

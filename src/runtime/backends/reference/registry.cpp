@@ -93,6 +93,7 @@ constexpr std::array kReferenceKernels{
     KernelRegistration{"Tile", infer_tile, create_tile},
     KernelRegistration{"Transpose", infer_transpose, create_transpose},
     KernelRegistration{"Unsqueeze", infer_unsqueeze, create_unsqueeze},
+    KernelRegistration{"Upsample", infer_resize, create_resize},
     KernelRegistration{"Where", infer_where, create_where},
     KernelRegistration{"com.microsoft.MatMulNBits", infer_matmul_nbits, create_matmul_nbits},
     KernelRegistration{"com.microsoft.QLinearAdd", infer_qlinear_add, create_qlinear_add},

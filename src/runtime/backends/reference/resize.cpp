@@ -3,6 +3,7 @@
 // scales or sizes as constant inputs.
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "ops.h"
 #include "util.h"
@@ -19,6 +20,8 @@ struct AxisMap {
 
 struct ResizePlan {
   bool linear = false;
+  std::string coordinates;  // coordinate_transformation_mode
+  std::string nearest;      // nearest_mode, or "legacy" (Upsample, Resize-10)
   Shape input;
   Shape output;
   std::vector<AxisMap> axes;
@@ -41,7 +44,11 @@ double original_coordinate(const std::string& mode, std::int64_t x, double scale
   return center * (1.0 - adjustment) + (xo + 0.5) / scale - 0.5;
 }
 
-std::int64_t round_nearest(const std::string& mode, double x) {
+std::int64_t round_nearest(const std::string& mode, double x, double scale) {
+  // Upsample and Resize-10 predate nearest_mode: ONNX Runtime floors when enlarging and
+  // takes the ceiling when shrinking.
+  if (mode == "legacy")
+    return static_cast<std::int64_t>(scale >= 1.0 ? std::floor(x) : std::ceil(x));
   const double floor = std::floor(x);
   if (mode == "floor") return static_cast<std::int64_t>(floor);
   if (mode == "ceil") return static_cast<std::int64_t>(std::ceil(x));
@@ -52,8 +59,8 @@ std::int64_t round_nearest(const std::string& mode, double x) {
 }
 
 AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t axis, double scale) {
-  const std::string coordinates = node.attr_string("coordinate_transformation_mode", "half_pixel");
-  const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
+  const std::string& coordinates = plan.coordinates;
+  const std::string& nearest = plan.nearest;
   const std::int64_t in_len = plan.input[axis];
   const std::int64_t out_len = plan.output[axis];
   AxisMap map;
@@ -70,7 +77,7 @@ AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t ax
       if (low != x || map.weight.back() != 0.0f) map.identity = false;
     } else {
       const std::int64_t index =
-          std::clamp<std::int64_t>(round_nearest(nearest, source), 0, in_len - 1);
+          std::clamp<std::int64_t>(round_nearest(nearest, source, scale), 0, in_len - 1);
       map.first.push_back(index);
       if (index != x) map.identity = false;
     }
@@ -79,33 +86,62 @@ AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t ax
   return map;
 }
 
+// Upsample (opsets 7-9) and Resize-10 have neither coordinate_transformation_mode nor
+// nearest_mode: their coordinates are asymmetric (x_out / scale).
+bool is_legacy_resize(const PrepareContext& context) {
+  return context.node.op_type == "Upsample" || context.opset < 11;
+}
+
+// Upsample-7 takes its scales as an attribute; every later form as an input.
+std::optional<Tensor> attribute_scales(const PrepareContext& context) {
+  if (context.node.op_type != "Upsample" || !context.node.has_attr("scales")) return std::nullopt;
+  const std::vector<float> values = context.node.attr_floats("scales");
+  return make_tensor<float>({static_cast<std::int64_t>(values.size())}, values);
+}
+
 ResizePlan resize_plan(const PrepareContext& context) {
   const graph::Node& node = context.node;
-  check_input_count(context, 1, 4);
-  const std::string mode = node.attr_string("mode", "nearest");
+  // Upsample is deprecated from opset 10 on (ONNX Runtime has no kernel for it either).
+  EP_CHECK(node.op_type != "Upsample" || context.opset < 10,
+           "node {}: op Upsample version 10 (domain ai.onnx, opset {}) is not implemented: it is "
+           "deprecated from opset 10 on; use Resize",
+           node.label(), context.opset);
+  const bool legacy = is_legacy_resize(context);
+  const std::optional<Tensor> scales_attribute = attribute_scales(context);
+  check_input_count(context, 1, node.op_type == "Upsample" ? (scales_attribute ? 1 : 2) : 4);
+  std::string mode = node.attr_string("mode", "nearest");
+  if (legacy && mode == "bilinear") mode = "linear";
   EP_CHECK(mode == "nearest" || mode == "linear", "node {}: mode '{}' is not supported",
            node.label(), mode);
-  const std::string coordinates = node.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string coordinates =
+      legacy ? "asymmetric" : node.attr_string("coordinate_transformation_mode", "half_pixel");
   EP_CHECK(coordinates == "half_pixel" || coordinates == "pytorch_half_pixel" ||
                coordinates == "align_corners" || coordinates == "asymmetric" ||
                coordinates == "tf_half_pixel_for_nearest" || coordinates == "half_pixel_symmetric",
            "node {}: coordinate_transformation_mode '{}' is not supported", node.label(),
            coordinates);
-  const std::string nearest = node.attr_string("nearest_mode", "round_prefer_floor");
+  const std::string nearest =
+      legacy ? "legacy" : node.attr_string("nearest_mode", "round_prefer_floor");
   EP_CHECK(nearest == "round_prefer_floor" || nearest == "round_prefer_ceil" ||
-               nearest == "floor" || nearest == "ceil",
+               nearest == "floor" || nearest == "ceil" || nearest == "legacy",
            "node {}: nearest_mode '{}' is not supported", node.label(), nearest);
   EP_CHECK(!node.has_attr("axes") && node.attr_int("antialias", 0) == 0,
            "node {}: attributes 'axes' and 'antialias' are not supported", node.label());
+  EP_CHECK(node.attr_string("keep_aspect_ratio_policy", "stretch") == "stretch",
+           "node {}: keep_aspect_ratio_policy '{}' is not supported (only 'stretch')", node.label(),
+           node.attr_string("keep_aspect_ratio_policy", "stretch"));
   ResizePlan plan;
   plan.linear = mode == "linear";
+  plan.coordinates = coordinates;
+  plan.nearest = nearest;
   plan.input = context.inputs[0].shape;
   const std::size_t rank = plan.input.size();
   if (plan.linear) check_dtype(context, 0, {DType::f32}, "X");
   // Opset 10 has (X, scales); opset 11+ has (X, roi, scales, sizes) with optional parts.
-  const std::size_t scales_index = context.inputs.size() == 2 ? 1 : 2;
+  const std::size_t scales_index = legacy ? 1 : 2;
   const bool has_scales =
-      context.has_input(scales_index) && context.inputs[scales_index].numel() > 0;
+      scales_attribute.has_value() ||
+      (context.has_input(scales_index) && context.inputs[scales_index].numel() > 0);
   const bool has_sizes =
       context.inputs.size() > 3 && context.has_input(3) && context.inputs[3].numel() > 0;
   EP_CHECK(has_scales != has_sizes, "node {}: exactly one of 'scales' and 'sizes' must be given",
@@ -113,7 +149,8 @@ ResizePlan resize_plan(const PrepareContext& context) {
   std::vector<double> scales(rank, 1.0);
   plan.output = plan.input;
   if (has_scales) {
-    const Tensor& value = require_constant(context, scales_index, "scales");
+    const Tensor& value =
+        scales_attribute ? *scales_attribute : require_constant(context, scales_index, "scales");
     EP_CHECK(value.dtype() == DType::f32 && value.numel() == static_cast<std::int64_t>(rank),
              "node {}: 'scales' must be {} f32 values", node.label(), rank);
     for (std::size_t i = 0; i < rank; ++i) {
