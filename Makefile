@@ -9,7 +9,7 @@ FUZZ_SECS ?= 60
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long clean
+.PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long suite-parity clean
 
 setup:
 	@bash scripts/setup.sh
@@ -37,6 +37,13 @@ test-fuzz: setup
 	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEP_FUZZ=ON -DEP_TESTS=OFF -DEP_NATIVE=OFF >/dev/null
 	@cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzz_model_loader
 	@bash tests/fuzz/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECS)
+
+# The whole model suite (bench/suite: 40+ models) against ONNX Runtime; the table goes
+# to stdout and $(BUILD)/suite/parity.json. Exports take a few minutes the first time.
+suite-parity: build
+	@/usr/bin/python3 bench/suite/build_suite.py --out $(BUILD)/suite
+	@/usr/bin/python3 bench/suite/parity.py --suite $(BUILD)/suite --edgeperf $(BUILD)/edgeperf \
+	  --json $(BUILD)/suite/parity.json
 
 fuzz-long:
 	@$(MAKE) test-fuzz FUZZ_SECS=3600

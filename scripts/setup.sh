@@ -12,10 +12,12 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy
   chromium wrk
+  # The model suite (bench/suite): torchvision exports and python3-onnx rewrites; `make
+  # test` builds its CI subset.
+  python3-torch python3-torchvision python3-onnx
 )
-# Only for tools/ (training the fixtures in models/fixtures, torchvision exports for
-# bench/peers/parity_torchvision.py): `scripts/setup.sh --tools`.
-TOOLS_PACKAGES=(python3-torch python3-sklearn python3-torchvision)
+# Only for tools/ (training the fixtures in models/fixtures): `scripts/setup.sh --tools`.
+TOOLS_PACKAGES=(python3-sklearn)
 if [[ "${1:-}" == "--tools" ]]; then APT_PACKAGES+=("${TOOLS_PACKAGES[@]}"); fi
 
 # Node.js: Debian's nodejs + npm only where no node is installed (the machine image may
