@@ -145,6 +145,27 @@ TEST(ReferenceBinary, IntegerDivisionTruncatesAndDivideByZeroIsAnError) {
   EXPECT_TRUE(std::isnan(y[1]));
 }
 
+TEST(ReferenceBinary, ModTakesTheDivisorsSignAndFmodTheDividends) {
+  // The spec's examples: Mod(-4, 3) = 2 (fmod=0); fmod(-4, 3) = -1.
+  OpTester mod("Mod");
+  mod.input(i64({6}, {-4, 7, -3, 5, 4, -5})).input(i64({6}, {3, -3, 2, 2, 2, -3}));
+  EXPECT_EQ(values_of<std::int64_t>(mod.run()[0]), (std::vector<std::int64_t>{2, -2, 1, 1, 0, -2}));
+  OpTester fmod_int("Mod");
+  fmod_int.attr("fmod", std::int64_t{1});
+  fmod_int.input(i32({3}, {-4, 7, -3})).input(i32({3}, {3, -3, 2}));
+  EXPECT_EQ(values_of<std::int32_t>(fmod_int.run()[0]), (std::vector<std::int32_t>{-1, 1, -1}));
+  OpTester fmod_float("Mod");
+  fmod_float.attr("fmod", std::int64_t{1});
+  fmod_float.input(f32({3}, {-4.5f, 7.5f, 5.f})).input(f32({1}, {2.f}));
+  expect_close(fmod_float.run()[0], f32({3}, {-0.5f, 1.5f, 1.f}));
+  OpTester float_needs_fmod("Mod");
+  float_needs_fmod.input(f32({1}, {1.f})).input(f32({1}, {2.f}));
+  expect_error([&] { float_needs_fmod.run(); }, "needs fmod=1");
+  OpTester zero("Mod");
+  zero.input(i64({1}, {3})).input(i64({1}, {0}));
+  expect_error([&] { zero.run(); }, "integer modulo by zero");
+}
+
 TEST(ReferenceBinary, ComparisonsWhereAndPow) {
   OpTester less("Less");
   less.input(f32({3}, {1, 2, NAN})).input(f32({1}, {2}));

@@ -452,3 +452,45 @@ TEST(ReferenceRegistry, LooksUpOps) {
 
 }  // namespace
 }  // namespace edgeperf::runtime::reference_test
+
+namespace edgeperf::runtime::reference_test {
+namespace {
+
+// ScatterND, with the ONNX spec's examples and the reductions.
+TEST(ReferenceScatterND, ReplacesElementsAndSlices) {
+  OpTester elements("ScatterND");
+  elements.input(f32({8}, {1, 2, 3, 4, 5, 6, 7, 8}))
+      .input(i64({4, 1}, {4, 3, 1, 7}))
+      .input(f32({4}, {9, 10, 11, 12}));
+  expect_close(elements.run()[0], f32({8}, {1, 11, 3, 10, 9, 6, 7, 12}));
+  OpTester slices("ScatterND");
+  slices.input(f32({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}))
+      .input(i64({1, 1}, {-1}))  // negative: counts from the end
+      .input(f32({1, 2, 2}, {0, 0, 0, 0}));
+  expect_close(slices.run()[0], f32({2, 2, 2}, {1, 2, 3, 4, 0, 0, 0, 0}));
+}
+
+TEST(ReferenceScatterND, ReductionsCombineDuplicateIndices) {
+  const auto run_with = [](const std::string& reduction) {
+    OpTester op("ScatterND");
+    op.attr("reduction", reduction);
+    op.input(f32({4}, {1, 2, 3, 4})).input(i64({3, 1}, {0, 0, 2})).input(f32({3}, {5, 6, -1}));
+    return op.run()[0];
+  };
+  expect_close(run_with("add"), f32({4}, {12, 2, 2, 4}));
+  expect_close(run_with("mul"), f32({4}, {30, 2, -3, 4}));
+  expect_close(run_with("max"), f32({4}, {6, 2, 3, 4}));
+  expect_close(run_with("min"), f32({4}, {1, 2, -1, 4}));
+}
+
+TEST(ReferenceScatterND, BadIndicesAndShapesAreNamedErrors) {
+  OpTester out_of_range("ScatterND");
+  out_of_range.input(f32({3}, {1, 2, 3})).input(i64({1, 1}, {3})).input(f32({1}, {0}));
+  expect_error([&] { out_of_range.run(); }, "index 3 is out of range for axis 0 of size 3");
+  OpTester bad_updates("ScatterND");
+  bad_updates.input(f32({3}, {1, 2, 3})).input(i64({2, 1}, {0, 1})).input(f32({3}, {0, 0, 0}));
+  expect_error([&] { bad_updates.infer(); }, "updates have shape");
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime::reference_test

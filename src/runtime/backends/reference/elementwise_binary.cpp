@@ -1,4 +1,4 @@
-// Elementwise binary ops with multidirectional broadcasting: Add Sub Mul Div Pow Max Min,
+// Elementwise binary ops with multidirectional broadcasting: Add Sub Mul Div Pow Max Min Mod,
 // comparisons (Equal Less Greater LessOrEqual GreaterOrEqual), logic (And Or), and Where.
 #include <cmath>
 #include <limits>
@@ -17,6 +17,8 @@ enum class BinaryOp {
   mul,
   div,
   pow,
+  mod,   // Mod with fmod=0: the remainder takes the divisor's sign (integers only)
+  fmod,  // Mod with fmod=1: the remainder takes the dividend's sign, as C's fmod
   max,
   min,
   equal,
@@ -47,6 +49,7 @@ BinaryOp parse_op(const graph::Node& node) {
   for (const auto& [name, op] : kOps) {
     if (name == node.op_type) return op;
   }
+  if (node.op_type == "Mod") return node.attr_int("fmod", 0) != 0 ? BinaryOp::fmod : BinaryOp::mod;
   fail("node {}: not an elementwise binary op", node.label());
 }
 
@@ -147,6 +150,21 @@ void run_arithmetic(BinaryOp op, const std::string& label, const Tensor& a, cons
           return static_cast<T>(std::pow(x, z));
       });
       return;
+    case BinaryOp::mod:
+    case BinaryOp::fmod:
+      broadcast_apply<T, T>(a, b, y, [&label, op](T x, T z) {
+        if constexpr (kInt) {
+          if (z == 0) fail("node {}: integer modulo by zero", label);
+          if (std::is_signed_v<T> && z == T(-1)) return T(0);
+          const T remainder = static_cast<T>(x % z);
+          const bool python_sign =
+              op == BinaryOp::mod && remainder != 0 && ((remainder < 0) != (z < 0));
+          return python_sign ? static_cast<T>(remainder + z) : remainder;
+        } else {
+          return static_cast<T>(std::fmod(x, z));
+        }
+      });
+      return;
     case BinaryOp::max:
       broadcast_apply<T, T>(a, b, y, [](T x, T z) {
         if constexpr (!kInt) {
@@ -237,6 +255,8 @@ void check_binary(const PrepareContext& context, BinaryOp op) {
     return;
   }
   check_same_dtype(context, 0, 1);
+  EP_CHECK(op != BinaryOp::mod || a != DType::f32,
+           "node {}: Mod of floating-point inputs needs fmod=1 (ONNX)", context.node.label());
 }
 
 }  // namespace

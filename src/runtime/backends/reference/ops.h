@@ -39,6 +39,7 @@ EP_REFERENCE_OP(concat)               // concat_split.cpp
 EP_REFERENCE_OP(split)                // concat_split.cpp
 EP_REFERENCE_OP(slice)                // slice.cpp
 EP_REFERENCE_OP(gather)               // gather.cpp
+EP_REFERENCE_OP(scatter_nd)           // scatter_nd.cpp
 EP_REFERENCE_OP(constant)             // constant.cpp
 EP_REFERENCE_OP(constant_of_shape)    // constant.cpp
 EP_REFERENCE_OP(range)                // constant.cpp
