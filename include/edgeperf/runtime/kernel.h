@@ -94,6 +94,15 @@ class Kernel {
 using InferFn = void (*)(PrepareContext& context);
 using CreateFn = std::unique_ptr<Kernel> (*)(const PrepareContext& context);
 
+// Thrown by infer() when an output's shape depends on values not known before the run
+// (NonZero, NonMaxSuppression, If on a runtime condition, Reshape to a computed shape).
+// The session then runs that node, and everything downstream of it, in the interpreter,
+// where every input is known; anything else infer() throws is an error in the model.
+class DataDependentShape : public Error {
+ public:
+  using Error::Error;
+};
+
 struct KernelRegistration {
   std::string_view op_type;
   InferFn infer;

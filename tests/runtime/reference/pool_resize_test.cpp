@@ -185,7 +185,7 @@ TEST(ReferenceResize, Errors) {
       [&] {
         OpTester("Resize").input(x).absent().input(f32({2}, {1, 2})).infer();
       },
-      "must be a constant");
+      "must be known before the run");
   expect_error([&] { OpTester("Resize").input(x).absent().absent().infer(); }, "exactly one of");
   expect_error(
       [&] {

@@ -126,8 +126,23 @@ std::vector<std::int64_t> normalize_axes(const graph::Node& node, std::vector<st
 
 const Tensor& require_constant(const PrepareContext& context, std::size_t index, const char* name) {
   const Tensor* value = context.constant(index);
-  EP_CHECK(value != nullptr, "node {}: input '{}' must be a constant", context.node.label(), name);
+  if (value == nullptr) {
+    throw DataDependentShape(fmt::format("node {}: input '{}' must be known before the run",
+                                         context.node.label(), name));
+  }
   return *value;
+}
+
+bool all_inputs_constant(const PrepareContext& context) {
+  for (std::size_t i = 0; i < context.inputs.size(); ++i) {
+    if (context.has_input(i) && context.constant(i) == nullptr) return false;
+  }
+  return true;
+}
+
+void require_all_constant(const PrepareContext& context, const char* why) {
+  if (all_inputs_constant(context)) return;
+  throw DataDependentShape(fmt::format("node {}: {}", context.node.label(), why));
 }
 
 std::vector<std::int64_t> constant_ints(const PrepareContext& context, std::size_t index,

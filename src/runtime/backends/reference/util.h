@@ -42,8 +42,14 @@ std::int64_t normalize_axis(const graph::Node& node, std::int64_t axis, std::int
 std::vector<std::int64_t> normalize_axes(const graph::Node& node, std::vector<std::int64_t> axes,
                                          std::int64_t rank);
 
-// The constant value of input `index` (throws "input 'name' must be a constant").
+// The constant value of input `index`; throws DataDependentShape when it is known only
+// at run time (the session then interprets the node with every input known).
 const Tensor& require_constant(const PrepareContext& context, std::size_t index, const char* name);
+bool all_inputs_constant(const PrepareContext& context);
+// For ops whose output shape depends on input values (NonZero, NonMaxSuppression): their
+// infer() computes the outputs into context.output_values when every input is known and
+// calls this first, which throws DataDependentShape (saying `why`) when one is not.
+void require_all_constant(const PrepareContext& context, const char* why);
 std::vector<std::int64_t> constant_ints(const PrepareContext& context, std::size_t index,
                                         const char* name);
 // Ints from input `index` when present, else from attribute `attr` (ops that moved
