@@ -78,9 +78,40 @@ std::vector<float> Node::attr_floats(const std::string& key, std::vector<float> 
 const Tensor& Node::attr_tensor(const std::string& key) const {
   return attr_as<Tensor>(*this, key, "a tensor");
 }
+const Graph& Node::attr_graph(const std::string& key) const {
+  const SubgraphPtr& graph = attr_as<SubgraphPtr>(*this, key, "a graph");
+  EP_CHECK(graph != nullptr, "node {}: attribute '{}' holds no graph", label(), key);
+  return *graph;
+}
+std::vector<std::string> Node::captures() const {
+  if (!has_attr(kCapturesAttr)) return {};
+  const auto& names = attr_as<std::vector<std::string>>(*this, kCapturesAttr, "a list of strings");
+  EP_CHECK(names.size() <= inputs.size(), "node {}: {} captured values but {} inputs", label(),
+           names.size(), inputs.size());
+  return names;
+}
 std::string Node::label() const {
   return fmt::format("'{}' ({})", name.empty() ? (outputs.empty() ? "?" : outputs[0]) : name,
                      op_type);
+}
+
+std::vector<std::string> free_values(const Graph& subgraph) {
+  std::set<std::string> defined;
+  for (const ValueInfo& input : subgraph.inputs) defined.insert(input.name);
+  for (const auto& [name, tensor] : subgraph.initializers) defined.insert(name);
+  std::vector<std::string> free;
+  std::set<std::string> seen;
+  const auto read = [&](const std::string& value) {
+    if (!value.empty() && !defined.count(value) && seen.insert(value).second) {
+      free.push_back(value);
+    }
+  };
+  for (const Node& node : subgraph.nodes) {
+    for (const std::string& input : node.inputs) read(input);
+    for (const std::string& output : node.outputs) defined.insert(output);
+  }
+  for (const ValueInfo& output : subgraph.outputs) read(output.name);
+  return free;
 }
 
 const ValueInfo* Graph::find_input(const std::string& value) const {

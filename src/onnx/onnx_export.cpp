@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <climits>
+#include <map>
 #include <set>
 
 #include "edgeperf/core/error.h"
@@ -77,18 +78,80 @@ void attribute_to_proto(const std::string& name, const AttrValue& value,
                    proto->set_type(onnx::AttributeProto_AttributeType_TENSOR);
                    detail::tensor_to_proto(v, "", proto->mutable_t());
                  },
+                 [&](const graph::SubgraphPtr&) {
+                   fail("internal: attribute '{}' is a graph; node_to_proto writes those", name);
+                 },
              },
              value);
+}
+
+void graph_body_to_proto(const Graph& graph, onnx::GraphProto* proto);
+
+// The subgraph reading `renames`' new names where it read the old ones (a pass renamed
+// a captured value in the enclosing graph).
+Graph with_renamed_reads(const Graph& subgraph, const std::map<std::string, std::string>& renames) {
+  Graph renamed = subgraph;
+  const auto rename = [&](std::string& value) {
+    if (auto found = renames.find(value); found != renames.end()) value = found->second;
+  };
+  // A nested node's captures are among its inputs, so renaming them reaches its subgraphs.
+  for (Node& node : renamed.nodes) {
+    for (std::string& input : node.inputs) rename(input);
+  }
+  for (ValueInfo& output : renamed.outputs) rename(output.name);
+  return renamed;
 }
 
 void node_to_proto(const Node& node, onnx::NodeProto* proto) {
   proto->set_name(node.name);
   proto->set_op_type(node.op_type);
   if (!node.domain.empty()) proto->set_domain(node.domain);
-  for (const std::string& input : node.inputs) proto->add_input(input);
+  const std::vector<std::string> captures = node.captures();
+  const std::size_t own_inputs = node.inputs.size() - captures.size();
+  std::map<std::string, std::string> renames;
+  for (std::size_t i = 0; i < captures.size(); ++i) {
+    if (captures[i] != node.inputs[own_inputs + i]) {
+      renames[captures[i]] = node.inputs[own_inputs + i];
+    }
+  }
+  for (std::size_t i = 0; i < own_inputs; ++i) proto->add_input(node.inputs[i]);
   for (const std::string& output : node.outputs) proto->add_output(output);
-  for (const auto& [name, value] : node.attrs)
-    attribute_to_proto(name, value, proto->add_attribute());
+  for (const auto& [name, value] : node.attrs) {
+    if (name == graph::kCapturesAttr) continue;
+    onnx::AttributeProto* attribute = proto->add_attribute();
+    attribute->set_name(name);
+    if (const auto* subgraph = std::get_if<graph::SubgraphPtr>(&value)) {
+      attribute->set_type(onnx::AttributeProto_AttributeType_GRAPH);
+      graph_body_to_proto(renames.empty() ? **subgraph : with_renamed_reads(**subgraph, renames),
+                          attribute->mutable_g());
+    } else {
+      attribute_to_proto(name, value, attribute);
+    }
+  }
+}
+
+void graph_body_to_proto(const Graph& graph, onnx::GraphProto* proto) {
+  proto->set_name(graph.name);
+  for (const ValueInfo& input : graph.inputs) value_info_to_proto(input, proto->add_input());
+  for (const ValueInfo& output : graph.outputs) value_info_to_proto(output, proto->add_output());
+  for (const ValueInfo& value : graph.value_info) {
+    value_info_to_proto(value, proto->add_value_info());
+  }
+  for (const auto& [name, tensor] : graph.initializers) {
+    detail::tensor_to_proto(tensor, name, proto->add_initializer());
+  }
+  for (const Node& node : graph.nodes) node_to_proto(node, proto->add_node());
+}
+
+void collect_custom_domains(const Graph& graph, std::set<std::string>& domains) {
+  for (const Node& node : graph.nodes) {
+    if (!node.domain.empty()) domains.insert(node.domain);
+    for (const auto& [name, value] : node.attrs) {
+      if (const auto* subgraph = std::get_if<graph::SubgraphPtr>(&value)) {
+        collect_custom_domains(**subgraph, domains);
+      }
+    }
+  }
 }
 
 void add_opset_imports(const Graph& graph, onnx::ModelProto& model) {
@@ -96,9 +159,7 @@ void add_opset_imports(const Graph& graph, onnx::ModelProto& model) {
   default_domain->set_domain("");
   default_domain->set_version(graph.opset);
   std::set<std::string> custom_domains;
-  for (const Node& node : graph.nodes) {
-    if (!node.domain.empty()) custom_domains.insert(node.domain);
-  }
+  collect_custom_domains(graph, custom_domains);
   for (const std::string& domain : custom_domains) {
     onnx::OperatorSetIdProto* entry = model.add_opset_import();
     entry->set_domain(domain);
@@ -118,17 +179,7 @@ onnx::ModelProto model_to_proto(const Graph& graph) {
   model.set_ir_version(ir_version_for(graph.opset));
   model.set_producer_name("edgeperf");
   add_opset_imports(graph, model);
-  onnx::GraphProto* proto = model.mutable_graph();
-  proto->set_name(graph.name);
-  for (const ValueInfo& input : graph.inputs) value_info_to_proto(input, proto->add_input());
-  for (const ValueInfo& output : graph.outputs) value_info_to_proto(output, proto->add_output());
-  for (const ValueInfo& value : graph.value_info) {
-    value_info_to_proto(value, proto->add_value_info());
-  }
-  for (const auto& [name, tensor] : graph.initializers) {
-    detail::tensor_to_proto(tensor, name, proto->add_initializer());
-  }
-  for (const Node& node : graph.nodes) node_to_proto(node, proto->add_node());
+  graph_body_to_proto(graph, model.mutable_graph());
   return model;
 }
 

@@ -5,6 +5,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <set>
@@ -31,6 +32,7 @@ constexpr std::int64_t kMinOpset = 7;
 constexpr std::int64_t kMaxOpset = 21;
 using detail::kMaxLibonnxOpset;
 constexpr std::size_t kMaxProtobufBytes = INT_MAX;
+constexpr int kMaxSubgraphDepth = 16;
 
 // libonnx puts the node's name on a later line ("==> Context: Bad node spec for node.
 // Name: relu ..."), so its message is folded into one line rather than cut.
@@ -118,10 +120,21 @@ int attribute_type(const onnx::AttributeProto& proto) {
   return onnx::AttributeProto_AttributeType_UNDEFINED;
 }
 
+Graph graph_body_from_proto(const onnx::GraphProto& proto, std::int64_t opset,
+                            const ExternalDataPolicy& external, int depth);
+
 AttrValue attribute_from_proto(const onnx::AttributeProto& proto, const Node& node,
-                               const ExternalDataPolicy& external) {
+                               const ExternalDataPolicy& external, std::int64_t opset, int depth) {
   const int type = attribute_type(proto);
   switch (type) {
+    case onnx::AttributeProto_AttributeType_GRAPH:
+      EP_CHECK(depth < kMaxSubgraphDepth, "node {}: attribute '{}': subgraphs nest deeper than {}",
+               node.label(), proto.name(), kMaxSubgraphDepth);
+      return with_error_context(
+          fmt::format("node {} attribute '{}'", node.label(), proto.name()), [&] {
+            return graph::SubgraphPtr(std::make_shared<const Graph>(
+                graph_body_from_proto(proto.g(), opset, external, depth + 1)));
+          });
     case onnx::AttributeProto_AttributeType_FLOAT:
       return proto.f();
     case onnx::AttributeProto_AttributeType_INT:
@@ -143,8 +156,26 @@ AttrValue attribute_from_proto(const onnx::AttributeProto& proto, const Node& no
   }
 }
 
+// Appends the values the node's subgraphs read from enclosing graphs to its inputs
+// (see graph::kCapturesAttr).
+void capture_outer_values(Node& node) {
+  std::vector<std::string> captures;
+  for (const auto& [key, value] : node.attrs) {
+    const auto* subgraph = std::get_if<graph::SubgraphPtr>(&value);
+    if (subgraph == nullptr) continue;
+    for (const std::string& name : graph::free_values(**subgraph)) {
+      if (std::find(captures.begin(), captures.end(), name) == captures.end()) {
+        captures.push_back(name);
+      }
+    }
+  }
+  if (captures.empty()) return;
+  node.inputs.insert(node.inputs.end(), captures.begin(), captures.end());
+  node.attrs[graph::kCapturesAttr] = captures;
+}
+
 Node node_from_proto(const onnx::NodeProto& proto, std::size_t index,
-                     const ExternalDataPolicy& external) {
+                     const ExternalDataPolicy& external, std::int64_t opset, int depth) {
   Node node;
   node.op_type = proto.op_type();
   node.name = proto.name().empty() ? fmt::format("{}_{}", proto.op_type(), index) : proto.name();
@@ -158,10 +189,13 @@ Node node_from_proto(const onnx::NodeProto& proto, std::size_t index,
     EP_CHECK(attribute.ref_attr_name().empty(),
              "node {}: attribute '{}' refers to a function attribute outside a function",
              node.label(), attribute.name());
-    AttrValue value = attribute_from_proto(attribute, node, external);
+    EP_CHECK(attribute.name() != graph::kCapturesAttr, "node {}: attribute name '{}' is reserved",
+             node.label(), attribute.name());
+    AttrValue value = attribute_from_proto(attribute, node, external, opset, depth);
     EP_CHECK(node.attrs.emplace(attribute.name(), std::move(value)).second,
              "node {}: attribute '{}' is given twice", node.label(), attribute.name());
   }
+  capture_outer_values(node);
   return node;
 }
 
@@ -171,13 +205,17 @@ void add_initializer(Graph& graph, const std::string& name, Tensor tensor) {
            "initializer '{}' is defined twice", name);
 }
 
-Graph graph_from_proto(const onnx::ModelProto& model, std::int64_t opset,
-                       const ExternalDataPolicy& external) {
-  const onnx::GraphProto& proto = model.graph();
+// A subgraph's outputs may leave their type to inference.
+ValueInfo subgraph_output_from_proto(const onnx::ValueInfoProto& proto) {
+  std::optional<ValueInfo> info = value_info_from_proto(proto, "subgraph output", true);
+  return info.has_value() ? *info : ValueInfo{proto.name(), DType::f32, {}, false};
+}
+
+Graph graph_body_from_proto(const onnx::GraphProto& proto, std::int64_t opset,
+                            const ExternalDataPolicy& external, int depth) {
   Graph graph;
   graph.name = proto.name().empty() ? "graph" : proto.name();
   graph.opset = opset;
-  graph.producer = model.producer_name();
   for (const onnx::TensorProto& tensor : proto.initializer()) {
     const std::string what = fmt::format("initializer '{}'", tensor.name());
     add_initializer(graph, tensor.name(), detail::tensor_from_proto(tensor, what, external));
@@ -192,11 +230,20 @@ Graph graph_from_proto(const onnx::ModelProto& model, std::int64_t opset,
     graph.inputs.push_back(*value_info_from_proto(input, "graph input", false));
   }
   for (const onnx::ValueInfoProto& output : proto.output()) {
-    graph.outputs.push_back(*value_info_from_proto(output, "graph output", false));
+    graph.outputs.push_back(depth == 0 ? *value_info_from_proto(output, "graph output", false)
+                                       : subgraph_output_from_proto(output));
   }
   for (int i = 0; i < proto.node_size(); ++i) {
-    graph.nodes.push_back(node_from_proto(proto.node(i), static_cast<std::size_t>(i), external));
+    graph.nodes.push_back(
+        node_from_proto(proto.node(i), static_cast<std::size_t>(i), external, opset, depth));
   }
+  return graph;
+}
+
+Graph graph_from_proto(const onnx::ModelProto& model, std::int64_t opset,
+                       const ExternalDataPolicy& external) {
+  Graph graph = graph_body_from_proto(model.graph(), opset, external, 0);
+  graph.producer = model.producer_name();
   return graph;
 }
 
@@ -215,6 +262,8 @@ void point_external_data_at_resolved_paths(onnx::GraphProto& graph,
       if (attribute.has_t()) {
         detail::point_external_data_at_resolved_path(*attribute.mutable_t(), external);
       }
+      if (attribute.has_g())
+        point_external_data_at_resolved_paths(*attribute.mutable_g(), external);
     }
   }
 }

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "edgeperf/runtime/memory_planner.h"
+#include "edgeperf/runtime/reference.h"
 
 namespace edgeperf::runtime {
 namespace {
@@ -69,6 +71,20 @@ void Plan::lower(const PlanRequest& request) {
     }
   }
   for (const graph::ValueInfo& output : graph_.outputs) input.graph_outputs.push_back(output.name);
+  std::set<std::string> planned;
+  for (const PlannedNode& node : known_.runtime_nodes) {
+    for (const std::string& output : node.node->outputs) planned.insert(output);
+  }
+  for (const graph::Node* node : known_.interpreted_nodes) {
+    for (const std::string& value : node->inputs) {
+      if (!planned.count(value)) continue;
+      if (std::find(interpreter_reads_.begin(), interpreter_reads_.end(), value) ==
+          interpreter_reads_.end()) {
+        interpreter_reads_.push_back(value);
+        input.graph_outputs.push_back(value);
+      }
+    }
+  }
   steps_ = lower_with(input, request.providers);
   std::size_t covered = 0;
   for (const Step& step : steps_) covered += step.nodes.size();
@@ -82,6 +98,7 @@ void Plan::plan_memory() {
     for (const std::string& value : steps_[s].inputs) last_use[value] = s;
   }
   for (const graph::ValueInfo& output : graph_.outputs) last_use[output.name] = steps_.size();
+  for (const std::string& value : interpreter_reads_) last_use[value] = steps_.size();
 
   std::vector<BufferRequest> requests;
   std::vector<std::string> names;
@@ -112,6 +129,7 @@ void Plan::plan_memory() {
 void Plan::resolve_outputs() {
   outputs_ = graph_.outputs;
   for (graph::ValueInfo& output : outputs_) {
+    if (known_.interpreted_values.count(output.name)) continue;  // as the model declares it
     const TensorDesc& desc = known_.descs.at(output.name);
     output.dtype = desc.dtype;
     output.dims.clear();
@@ -164,11 +182,34 @@ std::map<std::string, Tensor> Plan::run(const std::map<std::string, Tensor>& fee
     }
     for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = Tensor();
   }
+  std::map<std::string, Tensor> interpreted;
+  if (!known_.interpreted_nodes.empty()) {
+    const std::int64_t start = profile ? steady_clock_ns() : 0;
+    interpret(feeds, interpreted);
+    if (profile) profile->record(steps_.size(), ProfileSink::kWholeStep, start, steady_clock_ns());
+  }
   std::map<std::string, Tensor> results;
   for (const graph::ValueInfo& output : graph_.outputs) {
-    results[output.name] = resolve(output.name, feeds).clone();
+    auto value = interpreted.find(output.name);
+    results[output.name] =
+        value != interpreted.end() ? std::move(value->second) : resolve(output.name, feeds).clone();
   }
   return results;
+}
+
+void Plan::interpret(const std::map<std::string, Tensor>& feeds,
+                     std::map<std::string, Tensor>& values) {
+  for (const graph::Node* node : known_.interpreted_nodes) {
+    std::vector<Tensor> inputs;
+    for (const std::string& input : node->inputs) {
+      auto value = values.find(input);
+      inputs.push_back(value != values.end() ? value->second : resolve(input, feeds));
+    }
+    std::vector<Tensor> outputs = evaluate_node(*node, graph_.opset, inputs);
+    for (std::size_t i = 0; i < node->outputs.size(); ++i) {
+      if (!node->outputs[i].empty()) values[node->outputs[i]] = std::move(outputs[i]);
+    }
+  }
 }
 
 std::vector<StepInfo> Plan::step_infos() const {
@@ -184,6 +225,18 @@ std::vector<StepInfo> Plan::step_infos() const {
     info.parts = step.kernel->parts();
     info.implementation = step.kernel->implementation();
     infos.push_back(std::move(info));
+  }
+  if (!known_.interpreted_nodes.empty()) {
+    StepInfo tail{fmt::format("{} nodes with data-dependent shapes, interpreted",
+                              known_.interpreted_nodes.size()),
+                  "interpreter",
+                  {}};
+    for (const graph::Node* node : known_.interpreted_nodes) {
+      tail.ops.push_back(node->op_type);
+      tail.node_names.push_back(node->name);
+    }
+    tail.implementation = "reference kernels, shapes from the values";
+    infos.push_back(std::move(tail));
   }
   return infos;
 }

@@ -57,6 +57,10 @@ class Plan {
   void bind_steps();
   void resolve_outputs();
   Tensor resolve(const std::string& name, const std::map<std::string, Tensor>& feeds);
+  // Runs the interpreted nodes (see StaticEvaluation) after the steps; adds the values
+  // they compute to `values`.
+  void interpret(const std::map<std::string, Tensor>& feeds,
+                 std::map<std::string, Tensor>& values);
 
   const graph::Graph& graph_;
   std::vector<graph::ValueInfo> inputs_;  // with resolved static shapes
@@ -67,6 +71,8 @@ class Plan {
   Tensor arena_;  // u8, 64-byte aligned; every runtime activation is a view into it
   MemoryPlanInfo memory_;
   std::vector<StepBinding> bindings_;
+  // Planned values the interpreted nodes read: the steps export them and keep them to the end.
+  std::vector<std::string> interpreter_reads_;
 };
 
 }  // namespace edgeperf::runtime

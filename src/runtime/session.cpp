@@ -62,12 +62,28 @@ int physical_core_count() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void check_supported_ops(const graph::Graph& graph) {
-  std::map<std::string, std::vector<std::string>> unsupported;
+namespace {
+
+using UnsupportedOps = std::map<std::string, std::vector<std::string>>;
+
+// Subgraphs (If's branches) included: the interpreter runs their nodes.
+void collect_unsupported_ops(const graph::Graph& graph, UnsupportedOps& unsupported) {
   for (const graph::Node& node : graph.nodes) {
+    for (const auto& [key, value] : node.attrs) {
+      if (const auto* subgraph = std::get_if<graph::SubgraphPtr>(&value); subgraph && *subgraph) {
+        collect_unsupported_ops(**subgraph, unsupported);
+      }
+    }
     if (find_reference_kernel(node) != nullptr || is_expandable_fused_op(node)) continue;
     unsupported[registry_key(node)].push_back(node.name.empty() ? node.outputs.at(0) : node.name);
   }
+}
+
+}  // namespace
+
+void check_supported_ops(const graph::Graph& graph) {
+  UnsupportedOps unsupported;
+  collect_unsupported_ops(graph, unsupported);
   if (unsupported.empty()) return;
   std::string listing;
   for (const auto& [op, nodes] : unsupported) {

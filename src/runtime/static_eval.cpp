@@ -25,18 +25,36 @@ PrepareContext context_for(const graph::Node& node, std::int64_t opset,
   return context;
 }
 
-void infer(const KernelRegistration& kernel, PrepareContext& context, StaticEvaluation& known) {
+// False when the node's output shapes depend on values known only at run time.
+bool infer(const KernelRegistration& kernel, PrepareContext& context, StaticEvaluation& known) {
   const graph::Node& node = context.node;
-  with_error_context("node " + node.label(), [&] {
+  try {
     kernel.infer(context);
-    EP_CHECK(context.outputs.size() >= node.outputs.size(),
-             "shape inference produced {} outputs for {}", context.outputs.size(),
-             node.outputs.size());
-  });
+  } catch (const DataDependentShape&) {
+    return false;
+  } catch (const Error& error) {
+    throw error.with_context("node " + node.label());
+  }
+  EP_CHECK(context.outputs.size() >= node.outputs.size(),
+           "node {}: shape inference produced {} outputs for {}", node.label(),
+           context.outputs.size(), node.outputs.size());
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
     if (node.outputs[i].empty()) continue;
     element_count(context.outputs[i].shape, "output '" + node.outputs[i] + "'");
     known.descs[node.outputs[i]] = context.outputs[i];
+  }
+  return true;
+}
+
+bool reads_any(const graph::Node& node, const std::set<std::string>& values) {
+  return std::any_of(node.inputs.begin(), node.inputs.end(),
+                     [&](const std::string& input) { return values.count(input) != 0; });
+}
+
+void interpret(const graph::Node& node, StaticEvaluation& known) {
+  known.interpreted_nodes.push_back(&node);
+  for (const std::string& output : node.outputs) {
+    if (!output.empty()) known.interpreted_values.insert(output);
   }
 }
 
@@ -67,11 +85,18 @@ StaticEvaluation evaluate_static(const graph::Graph& graph,
     known.descs[name] = TensorDesc{tensor.dtype(), tensor.shape()};
   }
   for (const graph::Node& node : graph.nodes) {
+    if (reads_any(node, known.interpreted_values)) {
+      interpret(node, known);
+      continue;
+    }
     bool all_constant = false;
     PrepareContext context = context_for(node, graph.opset, known, all_constant);
     const KernelRegistration* kernel = find_reference_kernel(node);
     EP_CHECK(kernel != nullptr, "node {}: no kernel for {}", node.label(), registry_key(node));
-    infer(*kernel, context, known);
+    if (!infer(*kernel, context, known)) {
+      interpret(node, known);
+      continue;
+    }
     if (values_inferred(context)) {
       for (std::size_t i = 0; i < node.outputs.size(); ++i) {
         known.constants[node.outputs[i]] = *context.output_values[i];

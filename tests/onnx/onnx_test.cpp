@@ -181,6 +181,8 @@ void expect_same_attr(const AttrValue& a, const AttrValue& b, const std::string&
         using T = std::decay_t<decltype(left)>;
         if constexpr (std::is_same_v<T, Tensor>) {
           expect_same_tensor(left, std::get<Tensor>(b), what);
+        } else if constexpr (std::is_same_v<T, graph::SubgraphPtr>) {
+          EXPECT_EQ(left->nodes.size(), std::get<T>(b)->nodes.size()) << what;
         } else {
           EXPECT_EQ(left, std::get<T>(b)) << what;
         }
@@ -548,11 +550,96 @@ TEST(OnnxBadInput, UnknownElementTypes) {
 TEST(OnnxBadInput, UnsupportedAttributeKind) {
   onnx::ModelProto model = add_relu_model();
   onnx::AttributeProto* attr = model.mutable_graph()->mutable_node(1)->add_attribute();
-  attr->set_name("body");
-  attr->set_type(onnx::AttributeProto_AttributeType_GRAPH);
-  attr->mutable_g()->set_name("sub");
+  attr->set_name("bodies");
+  attr->set_type(onnx::AttributeProto_AttributeType_GRAPHS);
+  attr->add_graphs()->set_name("sub");
   EXPECT_THAT(load_error(model),
-              HasSubstr("node 'relu' (Relu): attribute 'body' has unsupported type GRAPH"));
+              HasSubstr("node 'relu' (Relu): attribute 'bodies' has unsupported type GRAPHS"));
+}
+
+// x[2] -> Relu -> r; If(Greater(ReduceSum(x), 0)): then r * scale, else Neg(r).
+// Both branches read `r` (and `then` also `scale`) from the enclosing graph.
+onnx::ModelProto if_model() {
+  onnx::ModelProto model = base_model();
+  onnx::GraphProto* graph = model.mutable_graph();
+  add_value(graph->mutable_input(), "x", onnx::TensorProto_DataType_FLOAT, {2});
+  add_value(graph->mutable_output(), "y", onnx::TensorProto_DataType_FLOAT, {2});
+  add_float_initializer(graph, "zero", {}, {0.f});
+  add_float_initializer(graph, "scale", {}, {3.f});
+  add_node(graph, "Relu", "relu", {"x"}, {"r"});
+  add_node(graph, "ReduceSum", "sum", {"x"}, {"s"})->add_attribute()->set_name("keepdims");
+  graph->mutable_node(1)->mutable_attribute(0)->set_type(onnx::AttributeProto_AttributeType_INT);
+  graph->mutable_node(1)->mutable_attribute(0)->set_i(0);
+  add_node(graph, "Greater", "greater", {"s", "zero"}, {"c"});
+  onnx::NodeProto* branch = add_node(graph, "If", "if", {"c"}, {"y"});
+  const auto add_branch = [&](const char* name, const char* op, std::vector<std::string> inputs) {
+    onnx::AttributeProto* attr = branch->add_attribute();
+    attr->set_name(name);
+    attr->set_type(onnx::AttributeProto_AttributeType_GRAPH);
+    onnx::GraphProto* body = attr->mutable_g();
+    body->set_name(name);
+    add_value(body->mutable_output(), std::string(name) + "_y", onnx::TensorProto_DataType_FLOAT,
+              {2});
+    add_node(body, op, std::string(name) + "_op", std::move(inputs), {std::string(name) + "_y"});
+  };
+  add_branch("then_branch", "Mul", {"r", "scale"});
+  add_branch("else_branch", "Neg", {"r"});
+  return model;
+}
+
+TEST(OnnxSubgraphs, CapturedValuesBecomeInputs) {
+  const Graph graph = load_model_from_bytes(bytes_of(if_model()), "if.onnx");
+  const graph::Node& node = graph.nodes.back();
+  ASSERT_EQ(node.op_type, "If");
+  EXPECT_EQ(node.inputs, (std::vector<std::string>{"c", "r", "scale"}));
+  EXPECT_EQ(node.captures(), (std::vector<std::string>{"r", "scale"}));
+  EXPECT_EQ(node.own_input_count(), 1u);
+  EXPECT_EQ(node.attr_graph("then_branch").nodes.at(0).op_type, "Mul");
+  EXPECT_EQ(graph::free_values(node.attr_graph("else_branch")), (std::vector<std::string>{"r"}));
+}
+
+TEST(OnnxSubgraphs, ExportRestoresTheOwnInputsAndRenamesCaptures) {
+  Graph graph = load_model_from_bytes(bytes_of(if_model()), "if.onnx");
+  graph::Node& node = graph.nodes.back();
+  // A pass renamed the captured value `r` in the enclosing graph.
+  for (graph::Node& other : graph.nodes) {
+    for (std::string& output : other.outputs) output = output == "r" ? "r2" : output;
+  }
+  node.inputs[1] = "r2";
+  onnx::ModelProto exported;
+  ASSERT_TRUE(exported.ParseFromString(serialize_model(graph)));
+  const onnx::NodeProto& proto = exported.graph().node(3);
+  ASSERT_EQ(proto.input_size(), 1);
+  EXPECT_EQ(proto.input(0), "c");
+  for (const onnx::AttributeProto& attr : proto.attribute()) {
+    EXPECT_NE(attr.name(), graph::kCapturesAttr);
+    ASSERT_EQ(attr.type(), onnx::AttributeProto_AttributeType_GRAPH) << attr.name();
+    EXPECT_EQ(attr.g().node(0).input(0), "r2") << attr.name();
+  }
+  const Graph reloaded = load_model_from_bytes(serialize_model(graph), "if2.onnx");
+  EXPECT_EQ(reloaded.nodes.back().inputs, (std::vector<std::string>{"c", "r2", "scale"}));
+}
+
+TEST(OnnxBadInput, SubgraphsNestedTooDeep) {
+  onnx::ModelProto model = add_relu_model();
+  onnx::NodeProto* node = model.mutable_graph()->mutable_node(1);
+  for (int depth = 0; depth < 20; ++depth) {  // protobuf itself stops at ~33
+    onnx::AttributeProto* attr = node->add_attribute();
+    attr->set_name("then_branch");
+    attr->set_type(onnx::AttributeProto_AttributeType_GRAPH);
+    node = attr->mutable_g()->add_node();
+    node->set_op_type("If");
+  }
+  EXPECT_THAT(load_error(model), HasSubstr("subgraphs nest deeper than 16"));
+}
+
+TEST(OnnxBadInput, ReservedAttributeName) {
+  onnx::ModelProto model = add_relu_model();
+  onnx::AttributeProto* attr = model.mutable_graph()->mutable_node(1)->add_attribute();
+  attr->set_name(graph::kCapturesAttr);
+  attr->set_type(onnx::AttributeProto_AttributeType_STRINGS);
+  attr->add_strings("w");
+  EXPECT_THAT(load_error(model), HasSubstr("is reserved"));
 }
 
 TEST(OnnxBadInput, CheckerFailureIsAnError) {

@@ -3,6 +3,7 @@
 // Values are identified by name; an empty input name means "optional input absent".
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -35,8 +36,19 @@ struct ValueInfo {
   std::string to_string() const;  // "x: f32[batch, 3, 224, 224]"
 };
 
+struct Graph;
+// A GRAPH attribute (If's then_branch and else_branch). Shared and never modified in
+// place: a pass that changes a subgraph replaces the pointer.
+using SubgraphPtr = std::shared_ptr<const Graph>;
+
 using AttrValue = std::variant<std::int64_t, float, std::string, std::vector<std::int64_t>,
-                               std::vector<float>, std::vector<std::string>, Tensor>;
+                               std::vector<float>, std::vector<std::string>, Tensor, SubgraphPtr>;
+
+// A subgraph reads values of the enclosing graphs by name. So that ordering, dead-code
+// elimination and renaming passes see those reads, the importer appends the values to
+// the node's inputs (after the op's own) and records, under this attribute, the names
+// the subgraphs use for them, in the same order. Export undoes both.
+inline constexpr const char* kCapturesAttr = "edgeperf.captures";
 
 struct Node {
   std::string name;
@@ -59,6 +71,12 @@ struct Node {
                                       std::vector<std::int64_t> fallback = {}) const;
   std::vector<float> attr_floats(const std::string& key, std::vector<float> fallback = {}) const;
   const Tensor& attr_tensor(const std::string& key) const;
+  const Graph& attr_graph(const std::string& key) const;
+  // The names the node's subgraphs read from enclosing graphs (see kCapturesAttr);
+  // they are bound to the node's last captures().size() inputs.
+  std::vector<std::string> captures() const;
+  // Inputs of the op itself, without the captured values.
+  std::size_t own_input_count() const { return inputs.size() - captures().size(); }
   // "'conv1' (Conv)", used in every error message about a node.
   std::string label() const;
 };
@@ -99,6 +117,10 @@ void validate(Graph& graph);
 
 // Drops value_info hints for values that no node produces any more.
 void prune_value_info(Graph& graph);
+
+// Values a subgraph reads without defining them (its inputs, initializers and node
+// outputs define values), in first-read order: what it captures from enclosing graphs.
+std::vector<std::string> free_values(const Graph& subgraph);
 
 // Values consumed by each node, keyed by value name -> consuming node indices.
 std::map<std::string, std::vector<std::size_t>> consumers_of(const Graph& graph);

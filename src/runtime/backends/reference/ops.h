@@ -58,6 +58,7 @@ EP_REFERENCE_OP(qlinear_add)                  // qlinear_contrib.cpp: com.micros
 EP_REFERENCE_OP(qlinear_global_average_pool)  // qlinear_contrib.cpp: com.microsoft
 EP_REFERENCE_OP(dequantize_int4)              // dequantize_int4.cpp: edgeperf.DequantizeInt4
 EP_REFERENCE_OP(sparse_weight)                // sparse_weight.cpp: edgeperf.SparseWeight
+EP_REFERENCE_OP(if)                           // control_flow.cpp
 
 #undef EP_REFERENCE_OP
 

@@ -49,6 +49,7 @@ constexpr std::array kReferenceKernels{
     KernelRegistration{"HardSigmoid", infer_unary, create_unary},
     KernelRegistration{"HardSwish", infer_unary, create_unary},
     KernelRegistration{"Identity", infer_identity, create_identity},
+    KernelRegistration{"If", infer_if, create_if},
     KernelRegistration{"InstanceNormalization", infer_normalization, create_normalization},
     KernelRegistration{"LayerNormalization", infer_normalization, create_normalization},
     KernelRegistration{"LeakyRelu", infer_unary, create_unary},

@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Models whose shapes depend on data agree with ONNX Runtime 1.30.
+
+Hand-written models (python3-onnx helper) with what detector exports contain:
+- If on a condition computed from the input, whose branches read values of the
+  enclosing graph and give outputs of different shapes; fed so that each branch runs;
+- Reshape to a shape given as an input at run time, with ops after it;
+- (when the reference backend has them) NonZero and TopK feeding Gather, as in
+  torchvision's per-class score filtering.
+Each runs in edgeperf (auto and reference backends, 1 and 2 threads) and must match ORT
+within 1e-4 * max(1, max|ref|). Each also goes through `optimize` with every pass (an
+Identity the branches read is removed, so the export renames what they capture) and
+with `--passes dce`, and must still run in ORT with the same outputs.
+Exits 77 (skip) only when node_modules/onnxruntime-node is not installed.
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+TOLERANCE = 1e-4
+SKIP = 77
+
+
+def if_branches():
+    then_nodes = [helper.make_node("Mul", ["r_id", "two"], ["then_y"])]
+    then_graph = helper.make_graph(then_nodes, "then", [],
+                                   [helper.make_tensor_value_info("then_y", TensorProto.FLOAT, ["a", "b"])])
+    else_nodes = [helper.make_node("Neg", ["r_id"], ["neg"]),
+                  helper.make_node("Slice", ["neg", "starts", "ends", "axes"], ["else_y"])]
+    else_graph = helper.make_graph(else_nodes, "else", [],
+                                   [helper.make_tensor_value_info("else_y", TensorProto.FLOAT, ["a", "b"])],
+                                   [numpy_helper.from_array(np.array([1], np.int64), "starts"),
+                                    numpy_helper.from_array(np.array([3], np.int64), "ends"),
+                                    numpy_helper.from_array(np.array([1], np.int64), "axes")])
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Identity", ["r"], ["r_id"]),
+             helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0),
+             helper.make_node("Greater", ["s", "zero"], ["c"]),
+             helper.make_node("If", ["c"], ["branch"], then_branch=then_graph, else_branch=else_graph),
+             helper.make_node("Add", ["branch", "one"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "if_branches", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"]),
+         helper.make_tensor_value_info("r", TensorProto.FLOAT, [2, 4])],
+        [numpy_helper.from_array(np.array(0, np.float32), "zero"),
+         numpy_helper.from_array(np.array(2, np.float32), "two"),
+         numpy_helper.from_array(np.array(1, np.float32), "one")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    positive = np.abs(np.random.default_rng(1).standard_normal((2, 4))).astype(np.float32)
+    return model, [{"x": positive}, {"x": -positive}]
+
+
+def runtime_reshape():
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Reshape", ["r", "shape"], ["reshaped"]),
+             helper.make_node("Softmax", ["reshaped"], ["y"], axis=-1)]
+    graph = helper.make_graph(
+        nodes, "runtime_reshape",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    x = np.random.default_rng(2).standard_normal((2, 6)).astype(np.float32)
+    return model, [{"x": x, "shape": np.array([3, 4], np.int64)},
+                   {"x": x, "shape": np.array([4, -1], np.int64)}]
+
+
+def score_filter():
+    """Scores above a threshold, top 3 of them (NonZero -> Gather -> TopK)."""
+    nodes = [helper.make_node("Greater", ["scores", "threshold"], ["mask"]),
+             helper.make_node("NonZero", ["mask"], ["nz"]),
+             helper.make_node("Squeeze", ["nz", "axis0"], ["keep"]),
+             helper.make_node("Gather", ["scores", "keep"], ["kept"]),
+             helper.make_node("Shape", ["kept"], ["n"]),
+             helper.make_node("Min", ["n", "k_max"], ["k"]),
+             helper.make_node("TopK", ["kept", "k"], ["top", "top_index"]),
+             helper.make_node("Gather", ["keep", "top_index"], ["y_index"])]
+    graph = helper.make_graph(
+        nodes, "score_filter", [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [10])],
+        [helper.make_tensor_value_info("top", TensorProto.FLOAT, ["k"]),
+         helper.make_tensor_value_info("y_index", TensorProto.INT64, ["k"])],
+        [numpy_helper.from_array(np.array(0.5, np.float32), "threshold"),
+         numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+         numpy_helper.from_array(np.array([3], np.int64), "k_max")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    rng = np.random.default_rng(3)
+    return model, [{"scores": rng.uniform(0, 1, 10).astype(np.float32)},
+                   {"scores": np.array([0.9, 0.1, 0.2, 0.6, 0, 0, 0, 0, 0, 0], np.float32)}]
+
+
+def run(cmd, what):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    return proc
+
+
+def outputs_in(directory):
+    return {p.stem: np.load(p) for p in sorted(Path(directory).glob("*.npy"))}
+
+
+def compare(expected, actual, what, failures):
+    for name, ref in expected.items():
+        got = actual.get(name)
+        if got is None or got.shape != ref.shape:
+            failures.append(f"{what}: {name} is {None if got is None else got.shape}, ORT {ref.shape}")
+            print(f"FAIL  {failures[-1]}")
+            continue
+        diff = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
+        bound = TOLERANCE * max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
+        status = "ok  " if diff <= bound else "FAIL"
+        print(f"{status}  {what}: {name} {list(ref.shape)} max|diff| {diff:.3g} (bound {bound:.3g})")
+        if diff > bound:
+            failures.append(f"{what}: {name} max|diff| {diff:.3g} > {bound:.3g}")
+
+
+def supported(edgeperf, model_path):
+    proc = subprocess.run([edgeperf, "run", str(model_path)], capture_output=True, text=True)
+    return "unsupported op" not in proc.stderr
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--edgeperf", required=True)
+    parser.add_argument("--node", default="node")
+    parser.add_argument("--source-dir", required=True, type=Path)
+    parser.add_argument("--work-dir", required=True, type=Path)
+    args = parser.parse_args()
+    if not (args.source_dir / "node_modules" / "onnxruntime-node" / "package.json").exists():
+        print("SKIPPED: node_modules/onnxruntime-node is not installed")
+        return SKIP
+    ort_run = args.source_dir / "bench" / "peers" / "ort_run.js"
+    shutil.rmtree(args.work_dir, ignore_errors=True)
+    args.work_dir.mkdir(parents=True)
+    failures = []
+    for build in (if_branches, runtime_reshape, score_filter):
+        model, feeds_list = build()
+        name = build.__name__
+        path = args.work_dir / f"{name}.onnx"
+        onnx.save(model, path)
+        if not supported(args.edgeperf, path):
+            print(f"skip  {name}: the reference backend lacks one of its ops")
+            continue
+        exported = {}
+        try:
+            for passes in ("all", "dce"):
+                exported[passes] = args.work_dir / f"{name}_{passes}.onnx"
+                flags = [] if passes == "all" else ["--passes", "dce"]
+                run([args.edgeperf, "optimize", path, "-o", exported[passes], *flags], f"optimize {name}")
+            for case, feeds in enumerate(feeds_list):
+                flags = []
+                for input_name, value in feeds.items():
+                    npy = args.work_dir / f"{name}_{case}_{input_name}.npy"
+                    np.save(npy, value)
+                    flags += ["--input", f"{input_name}={npy}"]
+                ref_dir = args.work_dir / f"{name}_{case}_ort"
+                run([args.node, ort_run, path, *flags, "--output-dir", ref_dir], f"ORT {name}")
+                expected = outputs_in(ref_dir)
+                for backend in ("auto", "reference"):
+                    for threads in (1, 2):
+                        out_dir = args.work_dir / f"{name}_{case}_{backend}_{threads}"
+                        run([args.edgeperf, "run", path, *flags, "--backend", backend, "--threads",
+                             threads, "--output-dir", out_dir], f"edgeperf {name} {backend}")
+                        compare(expected, outputs_in(out_dir), f"{name}#{case} {backend} {threads}t", failures)
+                for passes, model_path in exported.items():
+                    out_dir = args.work_dir / f"{name}_{case}_{passes}_ort"
+                    run([args.node, ort_run, model_path, *flags, "--output-dir", out_dir],
+                        f"ORT after optimize {passes} {name}")
+                    compare(expected, outputs_in(out_dir), f"{name}#{case} optimize {passes} in ORT", failures)
+        except RuntimeError as error:
+            print(f"FAIL  {error}")
+            failures.append(str(error))
+    if failures:
+        print(f"\n{len(failures)} failure(s):\n" + "\n".join(failures))
+        return 1
+    print("\nall checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
