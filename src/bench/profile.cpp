@@ -103,7 +103,9 @@ ProfileRow step_row(const StepInfo& step, const std::vector<double>& durations,
   row.nodes = step.node_names;
   row.ops = step.ops;
   row.backend = step.backend;
-  row.kind = step.ops.size() == 1 ? step.ops[0] : "fused";
+  row.kind = step.backend == "interpreter" ? "interpreted"
+             : step.ops.size() == 1        ? step.ops[0]
+                                           : "fused";
   row.implementation = step.implementation.empty() ? step.backend : step.implementation;
   row.inputs = describe_all(step.input_descs);
   row.outputs = describe_all(step.output_descs);

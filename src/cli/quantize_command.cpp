@@ -17,6 +17,7 @@
 #include "edgeperf/quant/accuracy_budget.h"
 #include "edgeperf/quant/dataset_source.h"
 #include "edgeperf/quant/quantize.h"
+#include "edgeperf/runtime/input_shapes.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -42,7 +43,19 @@ struct QuantizeCliOptions {
   bool no_bias_correction = false;
   bool no_equalize = false;
   bool no_optimize = false;
+  std::vector<std::string> shapes;  // --shape NAME=DIMS: how calibration/evaluation data is shaped
 };
+
+// The model as the data sees it: symbolic input dims fixed by --shape (the quantized
+// model keeps them symbolic).
+graph::Graph shaped_for_data(const graph::Graph& model, const QuantizeCliOptions& cli) {
+  std::map<std::string, Shape> given;
+  for (const std::string& spec : cli.shapes) {
+    auto [name, shape] = runtime::parse_shape_spec(spec);
+    EP_CHECK(given.emplace(name, shape).second, "--shape gives input '{}' twice", name);
+  }
+  return runtime::with_bound_inputs(model, given);
+}
 
 quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
   quant::QuantizeOptions options;
@@ -73,7 +86,7 @@ quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
 quant::QuantizeResult run_quantize(const graph::Graph& model, const QuantizeCliOptions& cli,
                                    const quant::QuantizeOptions& options) {
   if (cli.calib.empty()) return quant::quantize_model(model, options, nullptr);
-  quant::DatasetSampleSource source(cli.calib, model, cli.calib_samples);
+  quant::DatasetSampleSource source(cli.calib, shaped_for_data(model, cli), cli.calib_samples);
   return quant::quantize_model(model, options, &source);
 }
 
@@ -93,7 +106,7 @@ quant::AccuracyBudgetResult apply_mixed_precision(const graph::Graph& model,
                                                   const QuantizeCliOptions& cli,
                                                   quant::QuantizeOptions& options,
                                                   quant::QuantizeResult& result) {
-  const eval::Evaluator held_out = evaluator_for(cli.data, model);
+  const eval::Evaluator held_out = evaluator_for(cli.data, shaped_for_data(model, cli));
   const auto quantize = [&](const quant::QuantizeOptions& trial) {
     return run_quantize(model, cli, trial);
   };
@@ -197,6 +210,7 @@ void quantize(const QuantizeCliOptions& cli) {
   check_options(cli, options);
   std::vector<std::string> pass_log;
   graph::Graph model = onnx_io::load_model(cli.model);
+  shaped_for_data(model, cli);  // a bad --shape fails before any work
   if (!cli.no_optimize) model = optimized_for_quantization(std::move(model), pass_log);
   quant::QuantizeResult result = run_quantize(model, cli, options);
   std::optional<quant::AccuracyBudgetResult> mixed;
@@ -237,6 +251,9 @@ void add_quantize_command(CLI::App& app) {
                       "Mixed precision: max accuracy drop in points (needs --data)");
   command->add_option("--data", cli->data, "Labeled data (DIR or PREFIX) for mixed precision");
   command->add_option("--report", cli->report, "Write the report as JSON");
+  command->add_option("--shape", cli->shapes,
+                      "NAME=DIMS (repeatable): the input shape calibration and evaluation data "
+                      "take, for inputs with symbolic dims (e.g. images=1x3x320x320)");
   command->add_option("--int4-group", cli->int4_group, "INT4 group size along K (default 64)");
   command->add_flag("--no-bias-correction", cli->no_bias_correction, "Skip bias correction");
   command->add_flag("--no-equalize", cli->no_equalize, "Skip cross-layer equalization");

@@ -164,6 +164,16 @@ Dataset shaped_for(Dataset data, const graph::ValueInfo& input, const fs::path& 
 }
 
 Shape sample_shape_of(const graph::ValueInfo& input) {
+  std::string open_dims;
+  for (std::size_t i = 1; i < input.dims.size(); ++i) {
+    if (input.dims[i].is_static()) continue;
+    const std::string& symbol = input.dims[i].symbol;
+    open_dims += (open_dims.empty() ? "" : ", ") + (symbol.empty() ? "?" : symbol);
+  }
+  EP_CHECK(open_dims.empty(),
+           "model input '{}' has symbolic dims {} after the batch dim, so samples have no "
+           "fixed shape; give it with --shape {}=DIMS",
+           input.name, open_dims, input.name);
   const Shape shape = input.resolved_shape(1);
   EP_CHECK(!shape.empty(), "model input '{}' has no batch dimension to feed samples along",
            input.name);

@@ -128,6 +128,19 @@ BoundInputShapes require_bound_input_shapes(const graph::Graph& graph,
   return bound;
 }
 
+graph::Graph with_bound_inputs(graph::Graph graph, const std::map<std::string, Shape>& given,
+                               std::int64_t batch_default) {
+  const BoundInputShapes bound = bind_input_shapes(graph, given, batch_default);
+  for (graph::ValueInfo& input : graph.inputs) {
+    auto shape = bound.shapes.find(input.name);
+    if (shape == bound.shapes.end()) continue;
+    input.dims.clear();
+    for (std::int64_t dim : shape->second) input.dims.push_back(graph::Dim::fixed(dim));
+    input.has_shape = true;
+  }
+  return graph;
+}
+
 std::pair<std::string, Shape> parse_shape_spec(const std::string& spec) {
   const auto equals = spec.rfind('=');
   EP_CHECK(equals != std::string::npos && equals > 0 && equals + 1 < spec.size(),

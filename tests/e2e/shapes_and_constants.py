@@ -194,6 +194,18 @@ def check_open_dims(runner, work):
     runner.check(report.get("shape_notes") == ["input 'x': batch dim 'N' set to 1"],
                  f"a lone batch dim defaults to 1 and says so ({report.get('shape_notes')})")
 
+    calib = work / "calib_40.npy"
+    np.save(calib, np.random.default_rng(6).standard_normal((4, 3, 40, 24)).astype(np.float32))
+    runner.expect_error("quantize static without --shape", ["quantize", dynamic, "-o", work / "q.onnx",
+                                                             "--mode", "static", "--calib", calib],
+                        "has symbolic dims H, W after the batch dim")
+    quantized = work / "classifier_open_hw_int8.onnx"
+    proc = runner.run(["quantize", dynamic, "-o", quantized, "--mode", "static", "--calib", calib,
+                       "--shape", "x=1x3x40x24"])
+    runner.check(proc.returncode == 0, f"quantize --shape x=1x3x40x24 exits 0 ({proc.stderr.strip()[-300:]})")
+    proc = runner.run(["inspect", quantized])
+    runner.check("x: f32[N, 3, H, W]" in proc.stdout, "the quantized model keeps its symbolic dims")
+
     out_dir = work / "run_shaped"
     proc = runner.run(["run", dynamic, "--shape", "x=1x3x40x24", "--output-dir", out_dir])
     runner.check(proc.returncode == 0 and "output y f32 [1, 10]" in proc.stdout,
@@ -220,7 +232,7 @@ def check_bad_shapes(runner, work, dynamic):
            ("contradicts a fixed dim", fixed, "x=1x3x64x64", "fixes dim 2 to 32")]
     for name, model, spec, substring in bad:
         for command in (["bench", model, "--runs", "1", "--warmup", "0"], ["inspect", model],
-                        ["run", model]):
+                        ["run", model], ["quantize", model, "-o", work / "q.onnx", "--mode", "dynamic"]):
             runner.expect_error(f"{command[0]} --shape {spec} ({name})",
                                 [*command, "--shape", spec], substring)
     given = work / "x_small.npy"

@@ -38,6 +38,12 @@ BoundInputShapes require_bound_input_shapes(const graph::Graph& graph,
                                             const std::map<std::string, Shape>& given,
                                             std::int64_t batch_default = 1);
 
+// The graph with the dims of every input bound from `given` (and the batch default)
+// fixed, for what shapes data for a model (calibration and evaluation sets). Inputs left
+// open keep their symbolic dims. Bad shapes throw as bind_input_shapes does.
+graph::Graph with_bound_inputs(graph::Graph graph, const std::map<std::string, Shape>& given,
+                               std::int64_t batch_default = 1);
+
 // Parses "NAME=1x3x640x640" (the last '=' splits; every dim a positive integer).
 std::pair<std::string, Shape> parse_shape_spec(const std::string& spec);
 
