@@ -5,8 +5,8 @@ Hand-written models (python3-onnx helper) with what detector exports contain:
 - If on a condition computed from the input, whose branches read values of the
   enclosing graph and give outputs of different shapes; fed so that each branch runs;
 - Reshape to a shape given as an input at run time, with ops after it;
-- (when the reference backend has them) NonZero and TopK feeding Gather, as in
-  torchvision's per-class score filtering.
+- NonZero and TopK feeding Gather, as in torchvision's per-class score filtering;
+- NonMaxSuppression with a score threshold, boxes with their corners in either order.
 Each runs in edgeperf (auto and reference backends, 1 and 2 threads) and must match ORT
 within 1e-4 * max(1, max|ref|). Each also goes through `optimize` with every pass (an
 Identity the branches read is removed, so the export renames what they capture) and
@@ -95,6 +95,26 @@ def score_filter():
                    {"scores": np.array([0.9, 0.1, 0.2, 0.6, 0, 0, 0, 0, 0, 0], np.float32)}]
 
 
+def nms():
+    """NonMaxSuppression on random boxes (corners in either order), two classes."""
+    nodes = [helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes", "iou", "min_score"],
+                              ["selected"])]
+    graph = helper.make_graph(
+        nodes, "nms", [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, 40, 4]),
+                       helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 2, 40])],
+        [helper.make_tensor_value_info("selected", TensorProto.INT64, ["n", 3])],
+        [numpy_helper.from_array(np.array([8], np.int64), "max_boxes"),
+         numpy_helper.from_array(np.array([0.4], np.float32), "iou"),
+         numpy_helper.from_array(np.array([0.2], np.float32), "min_score")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], ir_version=8)
+    rng = np.random.default_rng(4)
+    corners = rng.uniform(0, 10, (1, 40, 2)).astype(np.float32)
+    sizes = rng.uniform(1, 4, (1, 40, 2)).astype(np.float32)
+    boxes = np.concatenate([corners, corners + sizes], axis=2)
+    boxes[0, ::3] = boxes[0, ::3][:, [2, 3, 0, 1]]  # some with the far corner first
+    return model, [{"boxes": boxes, "scores": rng.uniform(0, 1, (1, 2, 40)).astype(np.float32)}]
+
+
 def run(cmd, what):
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
@@ -140,7 +160,7 @@ def main():
     shutil.rmtree(args.work_dir, ignore_errors=True)
     args.work_dir.mkdir(parents=True)
     failures = []
-    for build in (if_branches, runtime_reshape, score_filter):
+    for build in (if_branches, runtime_reshape, score_filter, nms):
         model, feeds_list = build()
         name = build.__name__
         path = args.work_dir / f"{name}.onnx"

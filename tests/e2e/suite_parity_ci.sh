@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The CI subset of the model suite: 8 models, one per family and opset band (old
-# opsets, 11-17, relabelled 18-21, Constant-node weights, NHWC input, dynamic H/W),
+# The CI subset of the model suite: 9 models, one per family and opset band (old
+# opsets, 11-17, relabelled 18-21, Constant-node weights, NHWC input, dynamic H/W,
+# detection with If, NonZero, TopK and NMS),
 # built with Debian's torch and compared with ONNX Runtime. `make suite-parity` runs
 # the whole suite.
 # Usage: suite_parity_ci.sh EDGEPERF SOURCE_DIR WORK_DIR

@@ -59,6 +59,10 @@ EP_REFERENCE_OP(qlinear_global_average_pool)  // qlinear_contrib.cpp: com.micros
 EP_REFERENCE_OP(dequantize_int4)              // dequantize_int4.cpp: edgeperf.DequantizeInt4
 EP_REFERENCE_OP(sparse_weight)                // sparse_weight.cpp: edgeperf.SparseWeight
 EP_REFERENCE_OP(if)                           // control_flow.cpp
+EP_REFERENCE_OP(topk)                         // topk.cpp
+EP_REFERENCE_OP(gather_nd)                    // gather_nd.cpp
+EP_REFERENCE_OP(nonzero)                      // data_dependent.cpp
+EP_REFERENCE_OP(non_max_suppression)          // data_dependent.cpp
 
 #undef EP_REFERENCE_OP
 

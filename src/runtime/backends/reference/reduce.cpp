@@ -1,4 +1,4 @@
-// Reductions: ReduceMean ReduceSum ReduceMax ReduceMin (axes as attribute or input,
+// Reductions: ReduceMean ReduceSum ReduceProd ReduceMax ReduceMin (axes as attribute or input,
 // keepdims, noop_with_empty_axes) and ArgMax ArgMin.
 #include <cmath>
 #include <limits>
@@ -53,7 +53,7 @@ ReduceGeometry reduce_geometry(const PrepareContext& context) {
 template <typename T>
 void run_reduce(const ReduceGeometry& g, const std::string& op, const T* x, T* y,
                 std::int64_t out_count) {
-  T initial = 0;
+  T initial = op == "ReduceProd" ? T{1} : T{0};
   if (op == "ReduceMax") initial = std::numeric_limits<T>::lowest();
   if (op == "ReduceMin") initial = std::numeric_limits<T>::max();
   if constexpr (std::is_floating_point_v<T>) {
@@ -69,6 +69,7 @@ void run_reduce(const ReduceGeometry& g, const std::string& op, const T* x, T* y
   const std::int64_t inner = g.input.empty() ? 0 : out_strides.back();
   const bool is_max = op == "ReduceMax";
   const bool is_min = op == "ReduceMin";
+  const bool is_prod = op == "ReduceProd";
   for_each_row(g.input, {in_strides, out_strides},
                [&](const std::vector<std::int64_t>& o, std::int64_t n) {
                  const T* row = x + o[0];
@@ -80,6 +81,8 @@ void run_reduce(const ReduceGeometry& g, const std::string& op, const T* x, T* y
                      if (value > slot || value != value) slot = slot != slot ? slot : value;
                    } else if (is_min) {
                      if (value < slot || value != value) slot = slot != slot ? slot : value;
+                   } else if (is_prod) {
+                     slot *= value;
                    } else {
                      slot += value;
                    }
