@@ -125,6 +125,27 @@ def opset21():
     return w.model(g, opset=21, ir_version=10), {"x": (2, 3, 4)}
 
 
+def resize_modes():
+    """Resize-13 cubic (default a, and a = -0.5 with exclude_outside) and align_corners linear."""
+    nodes = [w.node("Resize", ["x", "", "scales_up"], ["cubic"],
+                    attributes=[w.attr_string("mode", "cubic")]),
+             w.node("Resize", ["x", "", "", "sizes"], ["cubic_excl"],
+                    attributes=[w.attr_string("mode", "cubic"), w.attr_float("cubic_coeff_a", -0.5),
+                                w.attr_int("exclude_outside", 1),
+                                w.attr_string("coordinate_transformation_mode", "asymmetric")]),
+             w.node("Resize", ["x", "", "scales_down"], ["cubic_down"],
+                    attributes=[w.attr_string("mode", "cubic"),
+                                w.attr_string("coordinate_transformation_mode", "pytorch_half_pixel")]),
+             w.node("Resize", ["x", "", "", "sizes"], ["linear_ac"],
+                    attributes=[w.attr_string("mode", "linear"),
+                                w.attr_string("coordinate_transformation_mode", "align_corners")])]
+    g = w.graph(nodes, [w.value_info("x", w.FLOAT, [1, 2, 5, 6])],
+                [w.value_info("cubic", w.FLOAT, [1, 2, 10, 15]), w.value_info("cubic_excl", w.FLOAT, [1, 2, 7, 4]),
+                 w.value_info("cubic_down", w.FLOAT, [1, 2, 3, 3]), w.value_info("linear_ac", w.FLOAT, [1, 2, 7, 4])],
+                [f32("scales_up", [1, 1, 2, 2.5]), i64("sizes", [1, 2, 7, 4]), f32("scales_down", [1, 1, 0.6, 0.5])])
+    return w.model(g, opset=13, ir_version=8), {"x": (1, 2, 5, 6)}
+
+
 def run(cmd, what):
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
@@ -168,7 +189,7 @@ def main():
     args.work_dir.mkdir(parents=True)
     failures = []
     rng = np.random.default_rng(11)
-    for build in (opset7, opset9, opset10, opset18, opset21):
+    for build in (opset7, opset9, opset10, opset18, opset21, resize_modes):
         model_bytes, inputs = build()
         name = build.__name__
         model = args.work_dir / f"{name}.onnx"

@@ -193,12 +193,30 @@ TEST(ReferenceResize, Errors) {
             .input(x)
             .absent()
             .constant(f32({2}, {1, 2}))
-            .attr("mode", std::string("cubic"))
+            .attr("mode", std::string("area"))
             .infer();
       },
-      "not supported");
+      "mode 'area' is not supported");
   expect_error([&] { OpTester("Resize").input(x).absent().constant(f32({1}, {2})).infer(); },
                "'scales' must be 2");
+}
+
+// Bicubic along one axis, half_pixel, a = -0.5: upsampling the ramp 0..9 by 2 keeps it
+// linear where all 4 taps fall inside (with a = -0.5 the cubic kernel reproduces linear
+// functions; ORT parity of the default a = -0.75 is in e2e_opset_parity); at the edges the
+// replicated edge value bends it.
+TEST(ReferenceResize, CubicReproducesARampAwayFromTheEdges) {
+  OpTester cubic("Resize");
+  cubic.input(f32({1, 10}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}))
+      .absent()
+      .constant(f32({2}, {1, 2}))
+      .attr("mode", std::string("cubic"))
+      .attr("cubic_coeff_a", -0.5f);
+  const Tensor out = cubic.run()[0];
+  ASSERT_EQ(out.shape(), (Shape{1, 20}));
+  const auto values = out.to_doubles();
+  for (std::size_t i = 4; i < 16; ++i) EXPECT_NEAR(values[i], (i + 0.5) / 2 - 0.5, 1e-5) << i;
+  EXPECT_GT(values[0], (0 + 0.5) / 2 - 0.5);  // the edge replicates 0 instead of extending
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// Resize: modes nearest (any dtype) and linear (f32, separable over every resized axis,
-// i.e. bilinear for NCHW), the common coordinate transformation and nearest rounding modes,
-// scales or sizes as constant inputs.
+// Resize: modes nearest (any dtype), linear and cubic (f32, separable over every resized
+// axis, i.e. bilinear and bicubic for NCHW; cubic_coeff_a, exclude_outside), the
+// coordinate transformation and nearest rounding modes, scales or sizes as constant inputs.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -15,11 +17,17 @@ struct AxisMap {
   std::vector<std::int64_t> first;   // nearest: the source index; linear: the lower one
   std::vector<std::int64_t> second;  // linear: the upper index
   std::vector<float> weight;         // linear: weight of `second`
+  // cubic: per output, 4 source indices (clamped to the axis) and their weights
+  std::vector<std::array<std::int64_t, 4>> cubic_index;
+  std::vector<std::array<float, 4>> cubic_weight;
   bool identity = true;
 };
 
 struct ResizePlan {
-  bool linear = false;
+  bool linear = false;  // linear or cubic: f32 interpolation passes
+  bool cubic = false;
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
   std::string coordinates;  // coordinate_transformation_mode
   std::string nearest;      // nearest_mode, or "legacy" (Upsample, Resize-10)
   Shape input;
@@ -58,6 +66,37 @@ std::int64_t round_nearest(const std::string& mode, double x, double scale) {
   return static_cast<std::int64_t>(std::round(x));
 }
 
+// Keys' cubic convolution weights of the 4 taps around a point `t` in [0, 1) past the
+// second tap; taps outside the axis are dropped (and the rest renormalized) when
+// exclude_outside is set, else they read the edge value.
+void add_cubic_taps(const ResizePlan& plan, double source, std::int64_t in_len, AxisMap& map) {
+  const double a = plan.cubic_a;
+  const double floor = std::floor(source);
+  const double t = source - floor;
+  const auto kernel = [a](double d) {  // |d| in [0, 2)
+    d = std::fabs(d);
+    if (d <= 1.0) return ((a + 2.0) * d - (a + 3.0)) * d * d + 1.0;
+    return ((a * d - 5.0 * a) * d + 8.0 * a) * d - 4.0 * a;
+  };
+  std::array<std::int64_t, 4> index{};
+  std::array<double, 4> weight{};
+  double total = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    const auto tap = static_cast<std::int64_t>(floor) - 1 + k;
+    weight[k] = kernel(t + 1.0 - k);
+    if (plan.exclude_outside && (tap < 0 || tap >= in_len)) weight[k] = 0.0;
+    total += weight[k];
+    index[k] = std::clamp<std::int64_t>(tap, 0, in_len - 1);
+  }
+  std::array<float, 4> weights{};
+  for (int k = 0; k < 4; ++k) {
+    weights[k] =
+        static_cast<float>(plan.exclude_outside && total != 0.0 ? weight[k] / total : weight[k]);
+  }
+  map.cubic_index.push_back(index);
+  map.cubic_weight.push_back(weights);
+}
+
 AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t axis, double scale) {
   const std::string& coordinates = plan.coordinates;
   const std::string& nearest = plan.nearest;
@@ -68,7 +107,10 @@ AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t ax
     double source = original_coordinate(coordinates, x, scale, in_len, out_len);
     if (!std::isfinite(source)) source = 0.0;
     source = std::clamp(source, -1.0, static_cast<double>(in_len));  // keeps casts defined
-    if (plan.linear) {
+    if (plan.cubic) {
+      add_cubic_taps(plan, source, in_len, map);
+      map.identity = false;
+    } else if (plan.linear) {
       source = std::clamp(source, 0.0, static_cast<double>(in_len - 1));
       const auto low = static_cast<std::int64_t>(std::floor(source));
       map.first.push_back(low);
@@ -111,8 +153,9 @@ ResizePlan resize_plan(const PrepareContext& context) {
   check_input_count(context, 1, node.op_type == "Upsample" ? (scales_attribute ? 1 : 2) : 4);
   std::string mode = node.attr_string("mode", "nearest");
   if (legacy && mode == "bilinear") mode = "linear";
-  EP_CHECK(mode == "nearest" || mode == "linear", "node {}: mode '{}' is not supported",
-           node.label(), mode);
+  if (legacy && mode == "bicubic") mode = "cubic";
+  EP_CHECK(mode == "nearest" || mode == "linear" || mode == "cubic",
+           "node {}: mode '{}' is not supported", node.label(), mode);
   const std::string coordinates =
       legacy ? "asymmetric" : node.attr_string("coordinate_transformation_mode", "half_pixel");
   EP_CHECK(coordinates == "half_pixel" || coordinates == "pytorch_half_pixel" ||
@@ -131,7 +174,10 @@ ResizePlan resize_plan(const PrepareContext& context) {
            "node {}: keep_aspect_ratio_policy '{}' is not supported (only 'stretch')", node.label(),
            node.attr_string("keep_aspect_ratio_policy", "stretch"));
   ResizePlan plan;
-  plan.linear = mode == "linear";
+  plan.linear = mode == "linear" || mode == "cubic";
+  plan.cubic = mode == "cubic";
+  plan.cubic_a = node.attr_float("cubic_coeff_a", -0.75f);
+  plan.exclude_outside = node.attr_int("exclude_outside", 0) != 0;
   plan.coordinates = coordinates;
   plan.nearest = nearest;
   plan.input = context.inputs[0].shape;
@@ -229,6 +275,26 @@ void linear_pass(const AxisMap& map, const Shape& from, std::size_t axis, const 
   }
 }
 
+void cubic_pass(const AxisMap& map, const Shape& from, std::size_t axis, const float* in,
+                float* out) {
+  const std::int64_t outer = product(from, 0, axis);
+  const std::int64_t inner = product(from, axis + 1, from.size());
+  const std::int64_t in_len = from[axis];
+  const auto out_len = static_cast<std::int64_t>(map.cubic_index.size());
+  for (std::int64_t o = 0; o < outer; ++o) {
+    for (std::int64_t j = 0; j < out_len; ++j) {
+      const auto& index = map.cubic_index[static_cast<std::size_t>(j)];
+      const auto& weight = map.cubic_weight[static_cast<std::size_t>(j)];
+      float* target = out + (o * out_len + j) * inner;
+      for (std::int64_t i = 0; i < inner; ++i) {
+        float sum = 0.0f;
+        for (int k = 0; k < 4; ++k) sum += weight[k] * in[(o * in_len + index[k]) * inner + i];
+        target[i] = sum;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void infer_resize(PrepareContext& context) {
@@ -287,7 +353,11 @@ std::unique_ptr<Kernel> create_resize(const PrepareContext& context) {
         for (std::size_t p = 0; p < passes.size(); ++p) {
           const std::size_t axis = passes[p];
           float* target = p + 1 == passes.size() ? result : (*buffers)[p % 2].data();
-          linear_pass(plan.axes[axis], shape, axis, source, target);
+          if (plan.cubic) {
+            cubic_pass(plan.axes[axis], shape, axis, source, target);
+          } else {
+            linear_pass(plan.axes[axis], shape, axis, source, target);
+          }
           shape[axis] = plan.output[axis];
           source = target;
         }
