@@ -6,7 +6,8 @@ Hand-written models (python3-onnx helper) with what detector exports contain:
   enclosing graph and give outputs of different shapes; fed so that each branch runs;
 - Reshape to a shape given as an input at run time, with ops after it;
 - NonZero and TopK feeding Gather, as in torchvision's per-class score filtering;
-- NonMaxSuppression with a score threshold, boxes with their corners in either order.
+- NonMaxSuppression with a score threshold, boxes with their corners in either order;
+- RoiAlign at opsets 10 and 16, avg and max.
 Each runs in edgeperf (auto and reference backends, 1 and 2 threads) and must match ORT
 within 1e-4 * max(1, max|ref|). Each also goes through `optimize` with every pass (an
 Identity the branches read is removed, so the export renames what they capture) and
@@ -115,6 +116,29 @@ def nms():
     return model, [{"boxes": boxes, "scores": rng.uniform(0, 1, (1, 2, 40)).astype(np.float32)}]
 
 
+def roi_align():
+    """RoiAlign at opset 16 (half_pixel, avg and max) and 10 (output_half_pixel), regions
+    partly outside the map, adaptive and fixed sampling."""
+    rois = np.array([[0, 0, 7, 7], [1.5, 2.25, 6, 5], [-2, -1, 3, 9], [4, 4, 4.5, 4.2]], np.float32)
+    batch = np.array([0, 1, 1, 0], np.int64)
+    models = []
+    for opset, nodes in ((16, [helper.make_node("RoiAlign", ["x", "rois", "batch"], ["avg"], output_height=3,
+                                                output_width=2, spatial_scale=0.9),
+                               helper.make_node("RoiAlign", ["x", "rois", "batch"], ["max"], mode="max",
+                                                output_height=2, output_width=2, sampling_ratio=2)]),
+                         (10, [helper.make_node("RoiAlign", ["x", "rois", "batch"], ["avg"], output_height=3,
+                                                output_width=2, spatial_scale=0.9),
+                               helper.make_node("RoiAlign", ["x", "rois", "batch"], ["max"], mode="max",
+                                                output_height=2, output_width=2, sampling_ratio=2)])):
+        graph = helper.make_graph(
+            nodes, f"roi_align_{opset}", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 8, 8])],
+            [helper.make_tensor_value_info("avg", TensorProto.FLOAT, [4, 3, 3, 2]),
+             helper.make_tensor_value_info("max", TensorProto.FLOAT, [4, 3, 2, 2])],
+            [numpy_helper.from_array(rois, "rois"), numpy_helper.from_array(batch, "batch")])
+        models.append(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8))
+    return models
+
+
 def run(cmd, what):
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
@@ -160,9 +184,10 @@ def main():
     shutil.rmtree(args.work_dir, ignore_errors=True)
     args.work_dir.mkdir(parents=True)
     failures = []
-    for build in (if_branches, runtime_reshape, score_filter, nms):
-        model, feeds_list = build()
-        name = build.__name__
+    x = np.random.default_rng(5).uniform(0, 1, (2, 3, 8, 8)).astype(np.float32)
+    cases = [(build.__name__, *build()) for build in (if_branches, runtime_reshape, score_filter, nms)]
+    cases += [(f"roi_align_{i}", model, [{"x": x}]) for i, model in enumerate(roi_align())]
+    for name, model, feeds_list in cases:
         path = args.work_dir / f"{name}.onnx"
         onnx.save(model, path)
         if not supported(args.edgeperf, path):

@@ -1,4 +1,4 @@
-// TopK, GatherND, NonZero, NonMaxSuppression, ReduceProd: the ONNX spec's examples and
+// TopK, GatherND, NonZero, NonMaxSuppression, ReduceProd, RoiAlign: the ONNX spec's examples and
 // the edge cases detectors hit (ties, empty selections, negative indices).
 #include <gtest/gtest.h>
 
@@ -155,6 +155,38 @@ TEST(ReferenceReduceProd, AxesAndKeepdims) {
   OpTester all("ReduceProd");
   all.input(i64({3}, {2, 3, 4})).attr("keepdims", std::int64_t{0});
   EXPECT_EQ(values_of<std::int64_t>(all.run()[0]), (std::vector<std::int64_t>{24}));
+}
+
+TEST(ReferenceRoiAlign, WholeMapAverageAndErrors) {
+  // A 4x4 map in 2x2 bins, 2x2 samples each, output_half_pixel: samples at y, x in
+  // {0.5, 1.5} (+2) interpolate between pixels; those past the last pixel read the edge.
+  OpTester roi("RoiAlign");
+  roi.opset(10)
+      .input(f32({1, 1, 4, 4}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}))
+      .input(f32({1, 4}, {0, 0, 4, 4}))
+      .input(i64({1}, {0}))
+      .attr("output_height", std::int64_t{2})
+      .attr("output_width", std::int64_t{2})
+      .attr("sampling_ratio", std::int64_t{2});
+  expect_close(roi.run()[0], f32({1, 1, 2, 2}, {5.0f, 6.75f, 12.0f, 13.75f}));
+  expect_error(
+      [] {
+        OpTester("RoiAlign")
+            .input(f32({1, 1, 2, 2}, {0, 0, 0, 0}))
+            .input(f32({1, 3}, {0, 0, 1}))
+            .input(i64({1}, {0}))
+            .infer();
+      },
+      "rois must be [num_rois, 4]");
+  expect_error(
+      [] {
+        OpTester("RoiAlign")
+            .input(f32({1, 1, 2, 2}, {0, 0, 0, 0}))
+            .input(f32({1, 4}, {0, 0, 1, 1}))
+            .input(i64({1}, {3}))
+            .run();
+      },
+      "roi 0 has batch index 3, outside [0, 1)");
 }
 
 }  // namespace

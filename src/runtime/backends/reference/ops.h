@@ -63,6 +63,7 @@ EP_REFERENCE_OP(topk)                         // topk.cpp
 EP_REFERENCE_OP(gather_nd)                    // gather_nd.cpp
 EP_REFERENCE_OP(nonzero)                      // data_dependent.cpp
 EP_REFERENCE_OP(non_max_suppression)          // data_dependent.cpp
+EP_REFERENCE_OP(roi_align)                    // roi_align.cpp
 
 #undef EP_REFERENCE_OP
 

@@ -86,6 +86,7 @@ constexpr std::array kReferenceKernels{
     KernelRegistration{"Relu", infer_unary, create_unary},
     KernelRegistration{"Reshape", infer_reshape, create_reshape},
     KernelRegistration{"Resize", infer_resize, create_resize},
+    KernelRegistration{"RoiAlign", infer_roi_align, create_roi_align},
     KernelRegistration{"ScatterND", infer_scatter_nd, create_scatter_nd},
     KernelRegistration{"Shape", infer_shape, create_shape},
     KernelRegistration{"Sigmoid", infer_unary, create_unary},
