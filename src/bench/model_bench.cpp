@@ -118,8 +118,14 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   result.threads = session.threads();
   if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
 
+  // A model whose leading dim is fixed (a detector taking [3, H, W], a classifier exported
+  // at batch 8) runs at its own shape: the --batch sweep needs a symbolic batch dim.
+  const bool batch_sweeps = !shapes_given && has_dynamic_batch(session);
+  EP_CHECK(batch_sweeps || options.batches == std::vector<std::int64_t>{1},
+           "{}: --batch needs a model whose first input has a symbolic leading dim; {} has none",
+           model.string(), session.inputs().front().to_string());
   const auto feeds_for = [&](std::int64_t batch) {
-    return runtime::random_inputs(session, options.seed, shapes_given ? 0 : batch, options.inputs);
+    return runtime::random_inputs(session, options.seed, batch_sweeps ? batch : 0, options.inputs);
   };
   auto feeds = feeds_for(options.batches.front());
   const Stopwatch first_run;
@@ -145,7 +151,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   const FrequencyReading frequency_before = read_frequencies();
   for (std::int64_t batch : options.batches) {
     EP_CHECK(batch >= 1, "--batch values must be at least 1, got {}", batch);
-    const std::int64_t measured_batch = shapes_given ? given_batch(session) : batch;
+    const std::int64_t measured_batch = batch_sweeps ? batch : given_batch(session);
     SessionSut sut(session, feeds_for(batch), measured_batch);
     const auto energy_before = energy.read_microjoules();
     BatchResult batch_result{measured_batch, measure(sut, options.run, progress), {}};
@@ -171,17 +177,19 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   if (options.scenario) {
     result.scenario = run_scenario(*options.scenario, [&](std::size_t samples) {
       const auto count = static_cast<std::int64_t>(samples);
-      const std::int64_t batch = has_dynamic_batch(session) ? count : 1;
+      const bool dynamic = has_dynamic_batch(session);
+      const std::int64_t batch = dynamic ? count : 1;
       return std::make_unique<SessionSut>(
-          session, runtime::random_inputs(session, options.seed, batch), batch, count / batch);
+          session, runtime::random_inputs(session, options.seed, dynamic ? batch : 0), batch,
+          count / batch);
     });
   }
   if (dataset) {
     result.accuracy = eval::accuracy_of(eval::run_dataset(session, *dataset), *dataset);
   } else if (options.reference_model) {
     runtime::Session reference(onnx_io::load_model(*options.reference_model), session_options);
-    const auto fidelity_feeds =
-        runtime::random_inputs(session, options.seed + 1, options.batches.front());
+    const auto fidelity_feeds = runtime::random_inputs(session, options.seed + 1,
+                                                       batch_sweeps ? options.batches.front() : 0);
     const auto expected = reference.run(fidelity_feeds);
     const auto actual = session.run(fidelity_feeds);
     result.fidelity = eval::compare_outputs(expected.begin()->second, actual.begin()->second);

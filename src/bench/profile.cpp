@@ -295,7 +295,9 @@ json to_json(const Profile& profile) {
                     {"macs", row.macs},
                     {"gmacs_per_s", row.gmacs_per_s ? json(*row.gmacs_per_s) : json(nullptr)},
                     {"peak_percent", row.peak_percent ? json(*row.peak_percent) : json(nullptr)}});
-    const std::string op = row.ops.empty() ? row.kind : row.ops.front();
+    // A fused step counts under its anchor op; the interpreted tail under "interpreted".
+    const std::string op =
+        row.ops.empty() || row.kind == "interpreted" ? row.kind : row.ops.front();
     by_op[op].first += row.mean_ms;
     ++by_op[op].second;
   }
