@@ -1,6 +1,7 @@
 // End-to-end check of `edgeperf bench` reports: the JSON validates against its schema,
 // every format carries the comparison, and the HTML charts really draw in headless
-// Chromium (each chart's screenshot has a non-blank region).
+// Chromium (each chart's screenshot has a non-blank region, no console errors); at 20
+// models no two labels of a chart overlap and the table sorts by a clicked column.
 //   node tests/e2e/bench_report.mjs --edgeperf build/edgeperf --work-dir DIR
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -56,18 +57,77 @@ for (const [name, text] of [['markdown', markdown], ['html', html]]) {
 if (!report.comparison.events.some((e) => e.event === 'latency-sprint' && e.ranking[0].eligible)) {
   fail('latency-sprint has no eligible model although accuracy was measured');
 }
-if (/<script|https?:\/\//i.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, ''))) {
-  fail('the HTML report must be self-contained (no scripts, no network URLs)');
+if (/(src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:|<script[^>]*\ssrc=/i.test(html)) {
+  fail('the HTML report must be self-contained (inline scripts and styles, nothing loaded)');
 }
+
+// A 20-variant report, as the demo's MobileNetV2 table has: long labels, latencies from
+// one to ten times the measured ones, sizes spread the same way.
+const wide = JSON.parse(JSON.stringify(report));
+wide.models = Array.from({ length: 20 }, (_, i) => {
+  const m = JSON.parse(JSON.stringify(report.models[i % 2]));
+  const scale = 1 + (i * 9) / 19;
+  m.label = `mobilenet_v2_variant_${String(i).padStart(2, '0')}_${['fp32', 'int8', 'int4', 'fp16'][i % 4]}@${m.threads}t`;
+  m.file_bytes = Math.round(m.file_bytes * (1 + ((i * 7) % 20) / 4));
+  const b = m.batches[0];
+  b.raw_latencies_ms = b.raw_latencies_ms.map((v) => v * scale);
+  for (const k of Object.keys(b.latency_ms)) {
+    if (typeof b.latency_ms[k] === 'number' && k !== 'cv') b.latency_ms[k] *= scale;
+  }
+  return m;
+});
+fs.writeFileSync(out('wide.json'), JSON.stringify(wide));
+execFileSync(edgeperf, ['report', out('wide.json'), '--html', out('wide.html')], { stdio: ['ignore', 'pipe', 'inherit'] });
 
 // 4. The charts draw: screenshot each chart, count non-white pixels.
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(`file://${out('report.html')}`);
-  await page.screenshot({ path: out('report.png'), fullPage: true });
-  for (const id of ['latency-cdf', 'latency-bars', 'pareto']) {
+  const open = async (file) => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems = [];
+    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`file://${out(file)}`);
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: out(file.replace('.html', '.png')), fullPage: true });
+    if (problems.length) fail(`${file}: console errors: ${problems.join(' | ')}`);
+    return page;
+  };
+  // No two labels of one chart overlap, and the bar charts show every model's label.
+  const overlaps = async (page, chart) => page.evaluate((id) => {
+    const boxes = [...document.querySelectorAll(`#${id} .bar-label, #${id} .point-label`)]
+      .map((e) => ({ text: e.textContent, r: e.getBoundingClientRect() }))
+      .filter((b) => b.r.width > 0 && b.r.height > 0);
+    const hits = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        if (a.left < b.right - 0.5 && a.right > b.left + 0.5 && a.top < b.bottom - 0.5 && a.bottom > b.top + 0.5) {
+          hits.push(`${boxes[i].text} / ${boxes[j].text}`);
+        }
+      }
+    }
+    return { count: boxes.length, hits };
+  }, chart);
+  const widePage = await open('wide.html');
+  for (const chart of ['latency-bars', 'pareto']) {
+    const { count, hits } = await overlaps(widePage, chart);
+    console.log(`wide.html #${chart}: ${count} labels, ${hits.length} overlapping`);
+    if (hits.length) fail(`#${chart}: overlapping labels: ${hits.slice(0, 3).join('; ')}`);
+    if (chart === 'latency-bars' && count !== 20) fail(`#latency-bars shows ${count} of 20 labels`);
+    if (chart === 'pareto' && count < 10) fail(`#pareto places only ${count} of 20 labels`);
+  }
+  const sortedAsc = await widePage.evaluate(() => {
+    const th = [...document.querySelectorAll('table th')].find((h) => h.textContent === 'p50 ms');
+    th.click();
+    const column = [...th.parentNode.children].indexOf(th);
+    const values = [...th.closest('table').querySelectorAll('tr')].slice(1).map((r) => parseFloat(r.children[column].textContent));
+    return values.every((v, i) => i === 0 || values[i - 1] <= v);
+  });
+  if (!sortedAsc) fail('clicking the p50 header does not sort the table');
+  const page = await open('report.html');
+  for (const id of ['latency-cdf', 'latency-bars', 'pareto', 'accuracy']) {
     const png = PNG.sync.read(await page.locator(`#${id}`).screenshot());
     let inked = 0;
     for (let i = 0; i < png.data.length; i += 4) {
