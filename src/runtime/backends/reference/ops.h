@@ -64,6 +64,9 @@ EP_REFERENCE_OP(gather_nd)                    // gather_nd.cpp
 EP_REFERENCE_OP(nonzero)                      // data_dependent.cpp
 EP_REFERENCE_OP(non_max_suppression)          // data_dependent.cpp
 EP_REFERENCE_OP(roi_align)                    // roi_align.cpp
+EP_REFERENCE_OP(gather_elements)              // gather_elements.cpp
+EP_REFERENCE_OP(cumsum)                       // cumsum.cpp
+EP_REFERENCE_OP(einsum)                       // einsum.cpp
 
 #undef EP_REFERENCE_OP
 

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""Models whose shapes depend on data agree with ONNX Runtime 1.30.
+"""Hand-written models of the ops detector and transformer exports use agree with ONNX
+Runtime 1.30.
 
-Hand-written models (python3-onnx helper) with what detector exports contain:
+Models (python3-onnx helper) with what detector exports contain:
 - If on a condition computed from the input, whose branches read values of the
   enclosing graph and give outputs of different shapes; fed so that each branch runs;
 - Reshape to a shape given as an input at run time, with ops after it;
 - NonZero and TopK feeding Gather, as in torchvision's per-class score filtering;
 - NonMaxSuppression with a score threshold, boxes with their corners in either order;
-- RoiAlign at opsets 10 and 16, avg and max.
+- RoiAlign at opsets 10 and 16, avg and max;
+and what transformer exports contain: GatherElements (negative indices), CumSum
+(exclusive, reverse), Einsum (matmul, batched, attention scores, transpose, reduction,
+trace, outer product, ellipsis).
 Each runs in edgeperf (auto and reference backends, 1 and 2 threads) and must match ORT
 within 1e-4 * max(1, max|ref|). Each also goes through `optimize` with every pass (an
 Identity the branches read is removed, so the export renames what they capture) and
@@ -139,6 +143,40 @@ def roi_align():
     return models
 
 
+def transformer_ops():
+    rng = np.random.default_rng(6)
+    nodes = [helper.make_node("GatherElements", ["x", "gather_index"], ["gathered"], axis=1),
+             helper.make_node("CumSum", ["x", "axis1"], ["cumsum"]),
+             helper.make_node("CumSum", ["x", "axis0"], ["cumsum_er"], exclusive=1, reverse=1),
+             helper.make_node("Einsum", ["x", "w"], ["matmul"], equation="ij,jk->ik"),
+             helper.make_node("Einsum", ["q", "k"], ["scores"], equation="bhid,bhjd->bhij"),
+             helper.make_node("Einsum", ["x"], ["transposed"], equation="ij->ji"),
+             helper.make_node("Einsum", ["x"], ["row_sums"], equation="ij->i"),
+             helper.make_node("Einsum", ["square"], ["trace"], equation="ii"),
+             helper.make_node("Einsum", ["v", "v"], ["outer"], equation="i,j->ij"),
+             helper.make_node("Einsum", ["q", "k"], ["ellipsis"], equation="...id,...jd->...ij")]
+    shapes = {"gathered": [3, 2], "cumsum": [3, 4], "cumsum_er": [3, 4], "matmul": [3, 5],
+              "scores": [2, 2, 3, 3], "transposed": [4, 3], "row_sums": [3], "trace": [],
+              "outer": [4, 4], "ellipsis": [2, 2, 3, 3]}
+    graph = helper.make_graph(
+        nodes, "transformer_ops",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4]),
+         helper.make_tensor_value_info("q", TensorProto.FLOAT, [2, 2, 3, 8]),
+         helper.make_tensor_value_info("k", TensorProto.FLOAT, [2, 2, 3, 8])],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape) for name, shape in shapes.items()],
+        [numpy_helper.from_array(np.array([[0, -1], [3, 2], [-4, 1]], np.int64), "gather_index"),
+         numpy_helper.from_array(np.array(1, np.int64), "axis1"),
+         numpy_helper.from_array(np.array([0], np.int32), "axis0"),
+         numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "w"),
+         numpy_helper.from_array(rng.standard_normal((3, 3)).astype(np.float32), "square"),
+         numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "v")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], ir_version=8)
+    feeds = {"x": rng.standard_normal((3, 4)).astype(np.float32),
+             "q": rng.standard_normal((2, 2, 3, 8)).astype(np.float32),
+             "k": rng.standard_normal((2, 2, 3, 8)).astype(np.float32)}
+    return model, [feeds]
+
+
 def run(cmd, what):
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
@@ -185,7 +223,8 @@ def main():
     args.work_dir.mkdir(parents=True)
     failures = []
     x = np.random.default_rng(5).uniform(0, 1, (2, 3, 8, 8)).astype(np.float32)
-    cases = [(build.__name__, *build()) for build in (if_branches, runtime_reshape, score_filter, nms)]
+    cases = [(build.__name__, *build())
+             for build in (if_branches, runtime_reshape, score_filter, nms, transformer_ops)]
     cases += [(f"roi_align_{i}", model, [{"x": x}]) for i, model in enumerate(roi_align())]
     for name, model, feeds_list in cases:
         path = args.work_dir / f"{name}.onnx"
