@@ -19,8 +19,6 @@ with `--passes dce`, and must still run in ORT with the same outputs.
 Exits 77 (skip) only when node_modules/onnxruntime-node is not installed.
 """
 
-import argparse
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +27,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-TOLERANCE = 1e-4
-SKIP = 77
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ort_parity import SKIP, compare, outputs_in, parse_args, report, run  # noqa: E402
 
 
 def if_branches():
@@ -177,50 +175,15 @@ def transformer_ops():
     return model, [feeds]
 
 
-def run(cmd, what):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{what}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
-    return proc
-
-
-def outputs_in(directory):
-    return {p.stem: np.load(p) for p in sorted(Path(directory).glob("*.npy"))}
-
-
-def compare(expected, actual, what, failures):
-    for name, ref in expected.items():
-        got = actual.get(name)
-        if got is None or got.shape != ref.shape:
-            failures.append(f"{what}: {name} is {None if got is None else got.shape}, ORT {ref.shape}")
-            print(f"FAIL  {failures[-1]}")
-            continue
-        diff = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
-        bound = TOLERANCE * max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
-        status = "ok  " if diff <= bound else "FAIL"
-        print(f"{status}  {what}: {name} {list(ref.shape)} max|diff| {diff:.3g} (bound {bound:.3g})")
-        if diff > bound:
-            failures.append(f"{what}: {name} max|diff| {diff:.3g} > {bound:.3g}")
-
-
 def supported(edgeperf, model_path):
     proc = subprocess.run([edgeperf, "run", str(model_path)], capture_output=True, text=True)
     return "unsupported op" not in proc.stderr
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--edgeperf", required=True)
-    parser.add_argument("--node", default="node")
-    parser.add_argument("--source-dir", required=True, type=Path)
-    parser.add_argument("--work-dir", required=True, type=Path)
-    args = parser.parse_args()
-    if not (args.source_dir / "node_modules" / "onnxruntime-node" / "package.json").exists():
-        print("SKIPPED: node_modules/onnxruntime-node is not installed")
+    args, ort_run = parse_args()
+    if ort_run is None:
         return SKIP
-    ort_run = args.source_dir / "bench" / "peers" / "ort_run.js"
-    shutil.rmtree(args.work_dir, ignore_errors=True)
-    args.work_dir.mkdir(parents=True)
     failures = []
     x = np.random.default_rng(5).uniform(0, 1, (2, 3, 8, 8)).astype(np.float32)
     cases = [(build.__name__, *build())
@@ -261,11 +224,7 @@ def main():
         except RuntimeError as error:
             print(f"FAIL  {error}")
             failures.append(str(error))
-    if failures:
-        print(f"\n{len(failures)} failure(s):\n" + "\n".join(failures))
-        return 1
-    print("\nall checks passed")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":

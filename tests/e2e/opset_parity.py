@@ -13,8 +13,6 @@ outputs. Opsets 6 and 22, and Upsample at opset 10, are one-line errors.
 Exits 77 (skip) only when node_modules/onnxruntime-node is not installed.
 """
 
-import argparse
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import onnx_wire as w  # noqa: E402
-
-TOLERANCE = 1e-4
-SKIP = 77
+from ort_parity import SKIP, compare, outputs_in, parse_args, report, run  # noqa: E402
 
 
 def f32(name, array):
@@ -146,47 +142,10 @@ def resize_modes():
     return w.model(g, opset=13, ir_version=8), {"x": (1, 2, 5, 6)}
 
 
-def run(cmd, what):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{what}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
-    return proc
-
-
-def outputs_in(directory):
-    return {p.stem: np.load(p) for p in sorted(Path(directory).glob("*.npy"))}
-
-
-def compare(expected, actual, what, failures):
-    for name, ref in expected.items():
-        if name not in actual:
-            failures.append(f"{what}: no output {name}")
-            continue
-        got = actual[name]
-        if got.shape != ref.shape:
-            failures.append(f"{what}: {name} shape {got.shape} != {ref.shape}")
-            continue
-        diff = float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
-        bound = TOLERANCE * max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
-        status = "ok  " if diff <= bound else "FAIL"
-        print(f"{status}  {what}: {name} max|diff| {diff:.3g} (bound {bound:.3g})")
-        if diff > bound:
-            failures.append(f"{what}: {name} max|diff| {diff:.3g} > {bound:.3g}")
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--edgeperf", required=True)
-    parser.add_argument("--node", default="node")
-    parser.add_argument("--source-dir", required=True, type=Path)
-    parser.add_argument("--work-dir", required=True, type=Path)
-    args = parser.parse_args()
-    if not (args.source_dir / "node_modules" / "onnxruntime-node" / "package.json").exists():
-        print("SKIPPED: node_modules/onnxruntime-node is not installed")
+    args, ort_run = parse_args()
+    if ort_run is None:
         return SKIP
-    ort_run = args.source_dir / "bench" / "peers" / "ort_run.js"
-    shutil.rmtree(args.work_dir, ignore_errors=True)
-    args.work_dir.mkdir(parents=True)
     failures = []
     rng = np.random.default_rng(11)
     for build in (opset7, opset9, opset10, opset18, opset21, resize_modes):
@@ -236,11 +195,7 @@ def main():
         print(f"{'ok  ' if ok else 'FAIL'}  {what}: {proc.stderr.strip()}")
         if not ok:
             failures.append(f"{what}: {proc.stderr.strip()!r}")
-    if failures:
-        print(f"\n{len(failures)} failure(s):\n" + "\n".join(failures))
-        return 1
-    print("\nall checks passed")
-    return 0
+    return report(failures)
 
 
 if __name__ == "__main__":
