@@ -121,6 +121,26 @@ def opset21():
     return w.model(g, opset=21, ir_version=10), {"x": (2, 3, 4)}
 
 
+def resize_crop_and_axes():
+    """Resize-18: tf_crop_and_resize (roi partly outside the input, extrapolation value),
+    linear and nearest, and scales/sizes given for `axes` only."""
+    crop = {"coordinate_transformation_mode": "tf_crop_and_resize"}
+    nodes = [w.node("Resize", ["x", "roi", "", "crop_sizes"], ["crop_linear"],
+                    attributes=[w.attr_string("mode", "linear"), w.attr_float("extrapolation_value", -7.0),
+                                w.attr_ints("axes", [2, 3]),
+                                *[w.attr_string(k, v) for k, v in crop.items()]]),
+             w.node("Resize", ["x", "roi", "", "crop_sizes"], ["crop_nearest"],
+                    attributes=[w.attr_string("mode", "nearest"), w.attr_ints("axes", [2, 3]),
+                                *[w.attr_string(k, v) for k, v in crop.items()]]),
+             w.node("Resize", ["x", "", "axis_scales"], ["axes_cubic"],
+                    attributes=[w.attr_string("mode", "cubic"), w.attr_ints("axes", [3])])]
+    g = w.graph(nodes, [w.value_info("x", w.FLOAT, [1, 2, 5, 6])],
+                [w.value_info("crop_linear", w.FLOAT, [1, 2, 4, 7]), w.value_info("crop_nearest", w.FLOAT, [1, 2, 4, 7]),
+                 w.value_info("axes_cubic", w.FLOAT, [1, 2, 5, 9])],
+                [f32("roi", [0.2, -0.3, 0.9, 1.2]), i64("crop_sizes", [4, 7]), f32("axis_scales", [1.5])])
+    return w.model(g, opset=18, ir_version=8), {"x": (1, 2, 5, 6)}
+
+
 def resize_modes():
     """Resize-13 cubic (default a, and a = -0.5 with exclude_outside) and align_corners linear."""
     nodes = [w.node("Resize", ["x", "", "scales_up"], ["cubic"],
@@ -148,7 +168,7 @@ def main():
         return SKIP
     failures = []
     rng = np.random.default_rng(11)
-    for build in (opset7, opset9, opset10, opset18, opset21, resize_modes):
+    for build in (opset7, opset9, opset10, opset18, opset21, resize_modes, resize_crop_and_axes):
         model_bytes, inputs = build()
         name = build.__name__
         model = args.work_dir / f"{name}.onnx"

@@ -1,6 +1,8 @@
 // Resize: modes nearest (any dtype), linear and cubic (f32, separable over every resized
 // axis, i.e. bilinear and bicubic for NCHW; cubic_coeff_a, exclude_outside), the
-// coordinate transformation and nearest rounding modes, scales or sizes as constant inputs.
+// coordinate transformation modes (tf_crop_and_resize with its roi and extrapolation value,
+// f32), the nearest rounding modes, scales or sizes as constant inputs, for every axis or
+// only `axes` (18). antialias (18) is refused by name.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -20,6 +22,7 @@ struct AxisMap {
   // cubic: per output, 4 source indices (clamped to the axis) and their weights
   std::vector<std::array<std::int64_t, 4>> cubic_index;
   std::vector<std::array<float, 4>> cubic_weight;
+  std::vector<bool> outside;  // tf_crop_and_resize: the output index samples outside the input
   bool identity = true;
 };
 
@@ -28,6 +31,9 @@ struct ResizePlan {
   bool cubic = false;
   double cubic_a = -0.75;
   bool exclude_outside = false;
+  std::vector<double> roi_start, roi_end;  // per axis, tf_crop_and_resize (0 and 1 otherwise)
+  float extrapolation = 0.0f;
+  bool crops = false;
   std::string coordinates;  // coordinate_transformation_mode
   std::string nearest;      // nearest_mode, or "legacy" (Upsample, Resize-10)
   Shape input;
@@ -36,8 +42,16 @@ struct ResizePlan {
 };
 
 double original_coordinate(const std::string& mode, std::int64_t x, double scale,
-                           std::int64_t in_len, std::int64_t out_len) {
+                           std::int64_t in_len, std::int64_t out_len, double roi_start,
+                           double roi_end) {
   const double xo = static_cast<double>(x);
+  if (mode == "tf_crop_and_resize") {  // in float, as ONNX Runtime computes it (ties round alike)
+    const auto start = static_cast<float>(roi_start), end = static_cast<float>(roi_end);
+    const auto span = static_cast<float>(in_len - 1);
+    return out_len > 1 ? start * span + static_cast<float>(x) * (end - start) * span /
+                                            static_cast<float>(out_len - 1)
+                       : 0.5f * (start + end) * span;
+  }
   if (mode == "half_pixel") return (xo + 0.5) / scale - 0.5;
   if (mode == "pytorch_half_pixel") return out_len > 1 ? (xo + 0.5) / scale - 0.5 : 0.0;
   if (mode == "align_corners") {
@@ -104,8 +118,11 @@ AxisMap map_axis(const ResizePlan& plan, const graph::Node& node, std::size_t ax
   const std::int64_t out_len = plan.output[axis];
   AxisMap map;
   for (std::int64_t x = 0; x < out_len; ++x) {
-    double source = original_coordinate(coordinates, x, scale, in_len, out_len);
+    double source = original_coordinate(coordinates, x, scale, in_len, out_len,
+                                        plan.roi_start[axis], plan.roi_end[axis]);
     if (!std::isfinite(source)) source = 0.0;
+    map.outside.push_back(plan.crops && (source < 0.0 || source > static_cast<double>(in_len - 1)));
+    if (map.outside.back()) map.identity = false;
     source = std::clamp(source, -1.0, static_cast<double>(in_len));  // keeps casts defined
     if (plan.cubic) {
       add_cubic_taps(plan, source, in_len, map);
@@ -160,7 +177,8 @@ ResizePlan resize_plan(const PrepareContext& context) {
       legacy ? "asymmetric" : node.attr_string("coordinate_transformation_mode", "half_pixel");
   EP_CHECK(coordinates == "half_pixel" || coordinates == "pytorch_half_pixel" ||
                coordinates == "align_corners" || coordinates == "asymmetric" ||
-               coordinates == "tf_half_pixel_for_nearest" || coordinates == "half_pixel_symmetric",
+               coordinates == "tf_half_pixel_for_nearest" ||
+               coordinates == "half_pixel_symmetric" || coordinates == "tf_crop_and_resize",
            "node {}: coordinate_transformation_mode '{}' is not supported", node.label(),
            coordinates);
   const std::string nearest =
@@ -168,8 +186,7 @@ ResizePlan resize_plan(const PrepareContext& context) {
   EP_CHECK(nearest == "round_prefer_floor" || nearest == "round_prefer_ceil" ||
                nearest == "floor" || nearest == "ceil" || nearest == "legacy",
            "node {}: nearest_mode '{}' is not supported", node.label(), nearest);
-  EP_CHECK(!node.has_attr("axes") && node.attr_int("antialias", 0) == 0,
-           "node {}: attributes 'axes' and 'antialias' are not supported", node.label());
+  EP_CHECK(node.attr_int("antialias", 0) == 0, "node {}: antialias is not supported", node.label());
   EP_CHECK(node.attr_string("keep_aspect_ratio_policy", "stretch") == "stretch",
            "node {}: keep_aspect_ratio_policy '{}' is not supported (only 'stretch')", node.label(),
            node.attr_string("keep_aspect_ratio_policy", "stretch"));
@@ -183,6 +200,27 @@ ResizePlan resize_plan(const PrepareContext& context) {
   plan.input = context.inputs[0].shape;
   const std::size_t rank = plan.input.size();
   if (plan.linear) check_dtype(context, 0, {DType::f32}, "X");
+  // Opset 18: scales, sizes and roi may cover only `axes`; the other axes keep their size.
+  std::vector<std::int64_t> axes = node.attr_ints("axes");
+  if (axes.empty()) {
+    for (std::size_t i = 0; i < rank; ++i) axes.push_back(static_cast<std::int64_t>(i));
+  }
+  axes = normalize_axes(node, axes, static_cast<std::int64_t>(rank));
+  plan.roi_start.assign(rank, 0.0);
+  plan.roi_end.assign(rank, 1.0);
+  plan.crops = coordinates == "tf_crop_and_resize";
+  if (plan.crops) {
+    check_dtype(context, 0, {DType::f32}, "X");
+    const Tensor& roi = require_constant(context, 1, "roi");
+    EP_CHECK(roi.dtype() == DType::f32 && roi.numel() == static_cast<std::int64_t>(2 * axes.size()),
+             "node {}: 'roi' must be {} f32 values (starts, then ends)", node.label(),
+             2 * axes.size());
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      plan.roi_start[static_cast<std::size_t>(axes[k])] = roi.data<float>()[k];
+      plan.roi_end[static_cast<std::size_t>(axes[k])] = roi.data<float>()[axes.size() + k];
+    }
+    plan.extrapolation = node.attr_float("extrapolation_value", 0.0f);
+  }
   // Opset 10 has (X, scales); opset 11+ has (X, roi, scales, sizes) with optional parts.
   const std::size_t scales_index = legacy ? 1 : 2;
   const bool has_scales =
@@ -197,10 +235,11 @@ ResizePlan resize_plan(const PrepareContext& context) {
   if (has_scales) {
     const Tensor& value =
         scales_attribute ? *scales_attribute : require_constant(context, scales_index, "scales");
-    EP_CHECK(value.dtype() == DType::f32 && value.numel() == static_cast<std::int64_t>(rank),
-             "node {}: 'scales' must be {} f32 values", node.label(), rank);
+    EP_CHECK(value.dtype() == DType::f32 && value.numel() == static_cast<std::int64_t>(axes.size()),
+             "node {}: 'scales' must be {} f32 values", node.label(), axes.size());
+    for (std::size_t k = 0; k < axes.size(); ++k)
+      scales[static_cast<std::size_t>(axes[k])] = value.data<float>()[k];
     for (std::size_t i = 0; i < rank; ++i) {
-      scales[i] = value.data<float>()[i];
       EP_CHECK(scales[i] > 0.0 && std::isfinite(scales[i]),
                "node {}: scale {} on axis {} is not positive", node.label(), scales[i], i);
       const double size = std::floor(static_cast<double>(plan.input[i]) * scales[i]);
@@ -210,11 +249,13 @@ ResizePlan resize_plan(const PrepareContext& context) {
     }
   } else {
     const std::vector<std::int64_t> sizes = constant_ints(context, 3, "sizes");
-    EP_CHECK(sizes.size() == rank, "node {}: 'sizes' has {} values for rank {}", node.label(),
-             sizes.size(), rank);
+    EP_CHECK(sizes.size() == axes.size(), "node {}: 'sizes' has {} values for {} axes",
+             node.label(), sizes.size(), axes.size());
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      EP_CHECK(sizes[k] >= 0, "node {}: size {} is negative", node.label(), sizes[k]);
+      plan.output[static_cast<std::size_t>(axes[k])] = sizes[k];
+    }
     for (std::size_t i = 0; i < rank; ++i) {
-      EP_CHECK(sizes[i] >= 0, "node {}: size {} is negative", node.label(), sizes[i]);
-      plan.output[i] = sizes[i];
       scales[i] = plan.input[i] > 0
                       ? static_cast<double>(sizes[i]) / static_cast<double>(plan.input[i])
                       : 1.0;
@@ -295,6 +336,31 @@ void cubic_pass(const AxisMap& map, const Shape& from, std::size_t axis, const f
   }
 }
 
+// tf_crop_and_resize: every output element sampling outside the input along some axis
+// takes the extrapolation value (whatever the interpolation computed there).
+void extrapolate(const ResizePlan& plan, float* out) {
+  const std::size_t rank = plan.output.size();
+  bool any = false;
+  for (const AxisMap& map : plan.axes) {
+    for (bool outside : map.outside) any = any || outside;
+  }
+  const std::int64_t total = element_count(plan.output);
+  if (!any || total == 0) return;
+  std::vector<std::int64_t> index(rank, 0);
+  for (std::int64_t flat = 0; flat < total; ++flat) {
+    for (std::size_t d = 0; d < rank; ++d) {
+      if (plan.axes[d].outside[static_cast<std::size_t>(index[d])]) {
+        out[flat] = plan.extrapolation;
+        break;
+      }
+    }
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++index[d] < plan.output[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
 }  // namespace
 
 void infer_resize(PrepareContext& context) {
@@ -308,6 +374,11 @@ std::unique_ptr<Kernel> create_resize(const PrepareContext& context) {
   const std::size_t element = dtype_size(context.inputs[0].dtype);
   if (!plan.linear) {
     return make_kernel([plan, element](std::span<const Tensor> in, std::span<Tensor> out) {
+      if (plan.crops) {  // f32 only
+        run_nearest(plan, in[0].data<float>(), out[0].data<float>());
+        extrapolate(plan, out[0].data<float>());
+        return;
+      }
       switch (element) {
         case 1:
           run_nearest(plan, static_cast<const std::uint8_t*>(in[0].raw()),
@@ -361,6 +432,7 @@ std::unique_ptr<Kernel> create_resize(const PrepareContext& context) {
           shape[axis] = plan.output[axis];
           source = target;
         }
+        extrapolate(plan, result);
       },
       2 * static_cast<std::size_t>(largest) * sizeof(float));
 }
