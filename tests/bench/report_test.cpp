@@ -77,8 +77,12 @@ TEST(Report, AllFormatsCarryComparisonAndEvents) {
     EXPECT_NE(text.find("slow-big"), std::string::npos);
     EXPECT_NE(text.find("dominated"), std::string::npos);
   }
-  EXPECT_NE(html.find("<svg id=\"pareto\""), std::string::npos);
-  EXPECT_NE(html.find("<polyline"), std::string::npos);
+  // Charts are drawn in the page from the embedded report by the inlined uPlot and report.js.
+  EXPECT_NE(html.find("<div id=\"pareto\""), std::string::npos);
+  EXPECT_NE(html.find("<script type=\"application/json\" id=\"report-data\">"), std::string::npos);
+  EXPECT_NE(html.find("uPlot"), std::string::npos);
+  EXPECT_EQ(html.find("</script", html.find("id=\"report-data\">") + 30),
+            html.find("</script><script>"));  // the JSON cannot end its <script> early
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);  // header + 3 models
   EXPECT_NE(csv.find("on_pareto_frontier,dominated_by,recommended_for,rank_latency-sprint"), std::string::npos);
   EXPECT_NE(csv.find(",no,fp32,"), std::string::npos);  // slow-big: off the frontier, dominated by fp32

@@ -4,7 +4,7 @@
 One report is measured here; the other is a fixture standing for another machine (a
 copy of the first with its system block replaced, labelled as a fixture). The merged
 table has one device-profiling row per model and machine with every column filled
-(a value, or a stated reason such as "not measured"), the HTML draws both machines'
+(a value, or a stated reason such as "not measured"), the HTML charts both machines'
 models in one chart, and bad reports are one-line errors.
 """
 
@@ -64,7 +64,8 @@ def main():
         if len(merged["machines"]) != 2 or len(merged["models"]) != 2:
             failures.append("the merged JSON does not hold both machines")
         page = html.read_text()
-        if "<svg" not in page or FIXTURE_CPU not in page or page.count("ds_cnn @") < 2:
+        charted = all(f'id="{chart}"' in page for chart in ("latency-bars", "pareto", "report-data"))
+        if not charted or "uPlot" not in page or FIXTURE_CPU not in page or page.count("ds_cnn @") < 2:
             failures.append("the HTML does not chart both machines' models")
     for bad, expected in ((b"{}", "not an edgeperf bench report"), (b"not json", "not valid JSON")):
         path = args.work_dir / "bad.json"
