@@ -28,7 +28,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ort_parity import SKIP, compare, outputs_in, parse_args, report, run  # noqa: E402
+from ort_parity import (SKIP_RETURN_CODE as SKIP, ParityError, check_outputs,  # noqa: E402
+                        parse_parity_args, report_failures, run_cmd as run)
 
 
 def if_branches():
@@ -181,7 +182,7 @@ def supported(edgeperf, model_path):
 
 
 def main():
-    args, ort_run = parse_args()
+    args, ort_run = parse_parity_args()
     if ort_run is None:
         return SKIP
     failures = []
@@ -209,22 +210,21 @@ def main():
                     flags += ["--input", f"{input_name}={npy}"]
                 ref_dir = args.work_dir / f"{name}_{case}_ort"
                 run([args.node, ort_run, path, *flags, "--output-dir", ref_dir], f"ORT {name}")
-                expected = outputs_in(ref_dir)
                 for backend in ("auto", "reference"):
                     for threads in (1, 2):
                         out_dir = args.work_dir / f"{name}_{case}_{backend}_{threads}"
                         run([args.edgeperf, "run", path, *flags, "--backend", backend, "--threads",
                              threads, "--output-dir", out_dir], f"edgeperf {name} {backend}")
-                        compare(expected, outputs_in(out_dir), f"{name}#{case} {backend} {threads}t", failures)
+                        check_outputs(out_dir, ref_dir, f"{name}#{case} {backend} {threads}t", failures)
                 for passes, model_path in exported.items():
                     out_dir = args.work_dir / f"{name}_{case}_{passes}_ort"
                     run([args.node, ort_run, model_path, *flags, "--output-dir", out_dir],
                         f"ORT after optimize {passes} {name}")
-                    compare(expected, outputs_in(out_dir), f"{name}#{case} optimize {passes} in ORT", failures)
-        except RuntimeError as error:
+                    check_outputs(out_dir, ref_dir, f"{name}#{case} optimize {passes} in ORT", failures)
+        except ParityError as error:
             print(f"FAIL  {error}")
             failures.append(str(error))
-    return report(failures)
+    return report_failures(failures)
 
 
 if __name__ == "__main__":

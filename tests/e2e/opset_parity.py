@@ -21,7 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import onnx_wire as w  # noqa: E402
-from ort_parity import SKIP, compare, outputs_in, parse_args, report, run  # noqa: E402
+from ort_parity import (SKIP_RETURN_CODE as SKIP, ParityError, check_outputs,  # noqa: E402
+                        parse_parity_args, report_failures, run_cmd as run)
 
 
 def f32(name, array):
@@ -163,7 +164,7 @@ def resize_modes():
 
 
 def main():
-    args, ort_run = parse_args()
+    args, ort_run = parse_parity_args()
     if ort_run is None:
         return SKIP
     failures = []
@@ -181,19 +182,18 @@ def main():
         try:
             ref_dir = args.work_dir / f"{name}_ort"
             run([args.node, ort_run, model, *flags, "--output-dir", ref_dir], f"ORT {name}")
-            expected = outputs_in(ref_dir)
             for backend in ("auto", "reference"):
                 for threads in (1, 2):
                     out_dir = args.work_dir / f"{name}_{backend}_{threads}"
                     run([args.edgeperf, "run", model, *flags, "--backend", backend, "--threads",
                          threads, "--output-dir", out_dir], f"edgeperf {name} {backend}")
-                    compare(expected, outputs_in(out_dir), f"{name} {backend} {threads}t", failures)
+                    check_outputs(out_dir, ref_dir, f"{name} {backend} {threads}t", failures)
             exported = args.work_dir / f"{name}_roundtrip.onnx"
             run([args.edgeperf, "optimize", model, "-o", exported, "--passes", "dce"], f"export {name}")
             round_dir = args.work_dir / f"{name}_roundtrip_ort"
             run([args.node, ort_run, exported, *flags, "--output-dir", round_dir], f"ORT round trip {name}")
-            compare(expected, outputs_in(round_dir), f"{name} round trip in ORT", failures)
-        except RuntimeError as error:
+            check_outputs(round_dir, ref_dir, f"{name} round trip in ORT", failures)
+        except ParityError as error:
             print(f"FAIL  {error}")
             failures.append(str(error))
 
@@ -215,7 +215,7 @@ def main():
         print(f"{'ok  ' if ok else 'FAIL'}  {what}: {proc.stderr.strip()}")
         if not ok:
             failures.append(f"{what}: {proc.stderr.strip()!r}")
-    return report(failures)
+    return report_failures(failures)
 
 
 if __name__ == "__main__":
