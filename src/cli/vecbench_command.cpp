@@ -7,7 +7,7 @@
 // faults in the timed region); each method gets one warm-up run, then best and median of R.
 #include <fmt/format.h>
 #include <omp.h>
-#if defined(__SSE2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 #include <unistd.h>
@@ -108,22 +108,70 @@ __attribute__((noinline)) void floor_multiply(const float* a, const float* b, fl
   for (std::ptrdiff_t i = 0; i < count; ++i) out[i] = a[i] * b[i];
 }
 
-// Non-temporal stores where the ISA has them (SSE2 is in every x86-64): the output is not
-// read into the cache first. Elsewhere the plain loop.
-__attribute__((noinline)) void floor_multiply_streaming(const float* a, const float* b, float* out,
-                                                        std::size_t n, int threads) {
-#if defined(__SSE2__)
-  const auto head =
-      std::min<std::size_t>(n, (16 - reinterpret_cast<std::uintptr_t>(out) % 16) % 16 / 4);
+// Non-temporal stores where the ISA has them: the output is not read into the cache first.
+// The widest stores this CPU has (AVX-512, AVX, else SSE2, which every x86-64 has), chosen
+// at run time; elsewhere the plain loop.
+#if defined(__x86_64__)
+// Scalar edges around the aligned vector body; `body(first, count)` runs the vectors.
+template <typename Body>
+void stream_edges(const float* a, const float* b, float* out, std::size_t n, std::size_t width,
+                  Body&& body) {
+  const std::size_t bytes = width * sizeof(float);
+  const auto misalignment = reinterpret_cast<std::uintptr_t>(out) % bytes;
+  const std::size_t head = std::min<std::size_t>(n, misalignment ? (bytes - misalignment) / 4 : 0);
   for (std::size_t i = 0; i < head; ++i) out[i] = a[i] * b[i];
-  const auto quads = static_cast<std::ptrdiff_t>((n - head) / 4);
+  const std::size_t vectors = (n - head) / width;
+  body(head, static_cast<std::ptrdiff_t>(vectors));
+  _mm_sfence();
+  for (std::size_t i = head + vectors * width; i < n; ++i) out[i] = a[i] * b[i];
+}
+
+// The intrinsics sit in the target functions themselves: GCC gives lambdas and templates
+// no target of their own.
+__attribute__((target("avx512f"), noinline)) void stream_body_avx512(const float* a, const float* b,
+                                                                     float* out, std::size_t head,
+                                                                     std::ptrdiff_t vectors,
+                                                                     int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::ptrdiff_t q = 0; q < quads; ++q) {
+  for (std::ptrdiff_t q = 0; q < vectors; ++q) {
+    const std::size_t i = head + static_cast<std::size_t>(q) * 16;
+    _mm512_stream_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i)));
+  }
+}
+__attribute__((target("avx"), noinline)) void stream_body_avx(const float* a, const float* b,
+                                                              float* out, std::size_t head,
+                                                              std::ptrdiff_t vectors, int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::ptrdiff_t q = 0; q < vectors; ++q) {
+    const std::size_t i = head + static_cast<std::size_t>(q) * 8;
+    _mm256_stream_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+  }
+}
+__attribute__((noinline)) void stream_body_sse2(const float* a, const float* b, float* out,
+                                                std::size_t head, std::ptrdiff_t vectors,
+                                                int threads) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (std::ptrdiff_t q = 0; q < vectors; ++q) {
     const std::size_t i = head + static_cast<std::size_t>(q) * 4;
     _mm_stream_ps(out + i, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
   }
-  _mm_sfence();
-  for (std::size_t i = head + static_cast<std::size_t>(quads) * 4; i < n; ++i) out[i] = a[i] * b[i];
+}
+#endif
+
+__attribute__((noinline)) void floor_multiply_streaming(const float* a, const float* b, float* out,
+                                                        std::size_t n, int threads) {
+#if defined(__x86_64__)
+  const bool avx512 = __builtin_cpu_supports("avx512f"), avx = __builtin_cpu_supports("avx");
+  const std::size_t width = avx512 ? 16 : avx ? 8 : 4;
+  stream_edges(a, b, out, n, width, [&](std::size_t head, std::ptrdiff_t vectors) {
+    if (avx512) {
+      stream_body_avx512(a, b, out, head, vectors, threads);
+    } else if (avx) {
+      stream_body_avx(a, b, out, head, vectors, threads);
+    } else {
+      stream_body_sse2(a, b, out, head, vectors, threads);
+    }
+  });
 #else
   floor_multiply(a, b, out, n, threads);
 #endif
