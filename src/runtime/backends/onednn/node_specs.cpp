@@ -1,5 +1,6 @@
 #include "node_specs.h"
 
+#include <cmath>
 #include <limits>
 
 #include "int8_patterns.h"
@@ -299,6 +300,78 @@ bool is_same_shape_add(const PlannedNode& planned) {
          planned.inputs[0].shape == planned.inputs[1].shape &&
          planned.inputs[0].shape == planned.outputs[0].shape && !planned.inputs[0].shape.empty() &&
          planned.inputs[0].shape.size() <= 5;
+}
+
+std::optional<EltwiseOp> parse_gate(const PlannedNode& planned) {
+  const auto activation = parse_activation(planned);
+  if (!activation) return std::nullopt;
+  const graph::Node& node = *planned.node;
+  if (node.op_type == "Sigmoid") return EltwiseOp{algorithm::eltwise_swish, 1.0f};
+  // oneDNN 2.6's hardswish is x * clip(x / 6 + 1 / 2, 0, 1): only those constants.
+  if (node.op_type == "HardSigmoid" &&
+      std::fabs(node.attr_float("alpha", 0.2f) - 1.0f / 6.0f) <= 1e-6f &&
+      node.attr_float("beta", 0.5f) == 0.5f) {
+    return EltwiseOp{algorithm::eltwise_hardswish};
+  }
+  return std::nullopt;
+}
+
+bool is_gating_mul(const PlannedNode& planned, const std::string& x, const std::string& gate) {
+  const graph::Node& node = *planned.node;
+  if (node.op_type != "Mul" || !node.domain.empty() || !plain_f32_node(planned) ||
+      node.inputs.size() != 2 || planned.outputs.size() != 1 || x == gate) {
+    return false;
+  }
+  const bool reads_both = (node.inputs[0] == x && node.inputs[1] == gate) ||
+                          (node.inputs[0] == gate && node.inputs[1] == x);
+  return reads_both && planned.inputs[0].shape == planned.outputs[0].shape &&
+         planned.inputs[1].shape == planned.outputs[0].shape;
+}
+
+namespace {
+
+std::optional<algorithm> binary_algorithm(const std::string& op) {
+  if (op == "Add") return algorithm::binary_add;
+  if (op == "Sub") return algorithm::binary_sub;
+  if (op == "Mul") return algorithm::binary_mul;
+  if (op == "Div") return algorithm::binary_div;
+  return std::nullopt;
+}
+
+// `shape` padded with leading 1s to `rank`, if it broadcasts to `to` (nullopt otherwise).
+std::optional<Shape> broadcast_dims(const Shape& shape, const Shape& to) {
+  if (shape.size() > to.size()) return std::nullopt;
+  Shape dims(to.size() - shape.size(), 1);
+  dims.insert(dims.end(), shape.begin(), shape.end());
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] != to[i] && dims[i] != 1) return std::nullopt;
+  }
+  return dims;
+}
+
+}  // namespace
+
+std::optional<BinarySpec> parse_binary(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  const auto algo = binary_algorithm(node.op_type);
+  if (!algo || !node.domain.empty() || !plain_f32_node(planned) || planned.inputs.size() != 2 ||
+      node.inputs.size() != 2 || planned.outputs.size() != 1) {
+    return std::nullopt;
+  }
+  const Shape& y = planned.outputs[0].shape;
+  if (y.empty() || y.size() > 5) return std::nullopt;
+  const bool commutative = *algo == algorithm::binary_add || *algo == algorithm::binary_mul;
+  for (std::size_t full : {std::size_t{0}, std::size_t{1}}) {
+    if (full == 1 && !commutative) break;
+    const std::size_t other = 1 - full;
+    // The full-shape operand is computed; the other one may be a constant.
+    if (!is_runtime_input(planned, full) || planned.inputs[full].shape != y) continue;
+    if (!is_runtime_input(planned, other) && constant_input(planned, other) == nullptr) continue;
+    if (auto dims = broadcast_dims(planned.inputs[other].shape, y)) {
+      return BinarySpec{*algo, full, other, *dims};
+    }
+  }
+  return std::nullopt;
 }
 
 bool is_free_reshape(const PlannedNode& planned) {

@@ -55,6 +55,21 @@ std::optional<PoolSpec> parse_pool(const PlannedNode& node);
 std::optional<GemmSpec> parse_gemm(const PlannedNode& node);  // Gemm and 2-D MatMul
 std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);
 bool is_same_shape_add(const PlannedNode& node);
+// The gate g of x * g(x) as the activation of x it amounts to: Sigmoid (swish) and
+// HardSigmoid with HardSwish's constants (hardswish).
+std::optional<EltwiseOp> parse_gate(const PlannedNode& node);
+// A Mul reading exactly `x` and `gate`, shaped like x.
+bool is_gating_mul(const PlannedNode& node, const std::string& x, const std::string& gate);
+
+// Add, Sub, Mul, Div whose output is shaped like one operand (`full`) and whose other
+// operand broadcasts to it (numpy rules: missing leading dims or dims of 1).
+struct BinarySpec {
+  dnnl::algorithm algorithm;
+  std::size_t full = 0;   // input slot shaped like the output (oneDNN's src0)
+  std::size_t other = 1;  // input slot that broadcasts (src1)
+  Shape other_dims;       // `other`'s shape padded with leading 1s to the output's rank
+};
+std::optional<BinarySpec> parse_binary(const PlannedNode& node);
 bool is_free_reshape(const PlannedNode& node);  // Flatten / Reshape with a constant shape
 
 }  // namespace edgeperf::runtime::onednn

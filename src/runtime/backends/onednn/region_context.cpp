@@ -242,9 +242,39 @@ std::optional<std::size_t> RegionContext::chain_successor(std::size_t anchor,
                                                           const std::string& current) const {
   const std::vector<std::size_t>& readers = input().consumers_of(current);
   if (input().is_graph_output(current) || readers.size() != 1) return std::nullopt;
-  const std::size_t next = readers[0];
-  if (next <= anchor || !in_region(next) || !enabled_[next] || claimed_[next]) return std::nullopt;
-  return next;
+  if (!may_join(anchor, readers[0])) return std::nullopt;
+  return readers[0];
+}
+
+bool RegionContext::may_join(std::size_t anchor, std::size_t node) const {
+  return node > anchor && in_region(node) && enabled_[node] && !claimed_[node];
+}
+
+std::optional<ChainLink> RegionContext::gated_link(std::size_t anchor,
+                                                   const std::string& current) const {
+  const std::vector<std::size_t>& readers = input().consumers_of(current);
+  if (input().is_graph_output(current) || readers.size() != 2) return std::nullopt;
+  for (std::size_t side = 0; side < 2; ++side) {
+    const std::size_t gate = readers[side];
+    const std::size_t mul = readers[1 - side];
+    if (!may_join(anchor, gate) || !may_join(anchor, mul)) continue;
+    const PlannedNode& gate_node = planned(gate);
+    const std::optional<EltwiseOp> op = parse_gate(gate_node);
+    if (!op || gate_node.node->inputs[0] != current) continue;
+    const std::string& gate_output = output_of(gate);
+    const std::vector<std::size_t>& gate_readers = input().consumers_of(gate_output);
+    if (input().is_graph_output(gate_output) || gate_readers.size() != 1 ||
+        gate_readers[0] != mul || !is_gating_mul(planned(mul), current, gate_output)) {
+      continue;
+    }
+    ChainLink link;
+    link.node = mul;
+    link.gate_nodes = {gate};
+    link.eltwise = {*op};
+    link.output = output_of(mul);
+    return link;
+  }
+  return std::nullopt;
 }
 
 // The residual operand `other` of an Add at `add_node` may receive the anchor's
@@ -269,7 +299,14 @@ std::vector<ChainLink> RegionContext::collect_chain(std::size_t anchor, bool all
   std::vector<ChainLink> links;
   std::string current = output_of(anchor);
   bool has_sum = false;
-  while (const std::optional<std::size_t> next = chain_successor(anchor, current)) {
+  while (true) {
+    if (std::optional<ChainLink> gated = gated_link(anchor, current)) {
+      links.push_back(std::move(*gated));
+      current = links.back().output;
+      continue;
+    }
+    const std::optional<std::size_t> next = chain_successor(anchor, current);
+    if (!next) break;
     const PlannedNode& node = planned(*next);
     ChainLink link;
     link.node = *next;
@@ -324,7 +361,10 @@ void RegionContext::claim(std::size_t index) {
 }
 
 void RegionContext::claim_links(const std::vector<ChainLink>& links, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) claim(links[i].node);
+  for (std::size_t i = 0; i < count; ++i) {
+    claim(links[i].node);
+    for (std::size_t gate : links[i].gate_nodes) claim(gate);
+  }
 }
 
 void RegionContext::claim_chain(const QuantizedChain& chain) {

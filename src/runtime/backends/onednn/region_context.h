@@ -30,6 +30,7 @@ struct QuantizedAlias {
 // One node fused into the f32 op that anchors a chain.
 struct ChainLink {
   std::size_t node = 0;
+  std::vector<std::size_t> gate_nodes;  // x * gate(x): the gate, fused with `node` (the Mul)
   bool fold_batch_norm = false;
   bool sum = false;  // residual Add: the anchor writes into `sum_operand`'s buffer
   std::string sum_operand;
@@ -187,6 +188,9 @@ class RegionContext final : public MatchView {
   bool in_region(std::size_t index) const { return index >= first_ && index < last_; }
   // Next node of a chain after `current` (its only reader), if it may join the chain.
   std::optional<std::size_t> chain_successor(std::size_t anchor, const std::string& current) const;
+  // `current` read by exactly gate(current) and current * gate(current), as one link.
+  std::optional<ChainLink> gated_link(std::size_t anchor, const std::string& current) const;
+  bool may_join(std::size_t anchor, std::size_t node) const;
   bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const;
   void add_output(const std::string& name, const TensorDesc& desc);
   void export_value(const std::string& name);  // a reorder into its output tensor

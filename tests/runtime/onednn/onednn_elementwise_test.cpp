@@ -1,0 +1,121 @@
+// Elementwise patterns of modern edge CNNs in the oneDNN region: x * gate(x) fused into
+// the producing conv (swish, hardswish), squeeze-and-excitation gates, and binary ops
+// with broadcast operands. Every step output is checked against the reference kernels.
+#include <gtest/gtest.h>
+
+#include "onednn_fixture.h"
+#include "onednn_models.h"
+
+namespace edgeperf::runtime::testing {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+std::string gated(ModelBuilder& model, const std::string& x, const std::string& gate_op,
+                  std::map<std::string, AttrValue> attrs = {}, bool gate_first = false) {
+  const std::string gate = model.node(gate_op, {x}, std::move(attrs));
+  return gate_first ? model.node("Mul", {gate, x}) : model.node("Mul", {x, gate});
+}
+
+TEST(OnednnElementwise, ConvSwishIsOnePostOp) {
+  for (bool gate_first : {false, true}) {
+    ModelBuilder model({1, 8, 12, 12});
+    const std::string conv = model.conv(model.x, 8, 16, 3, {{"pads", Ints{1, 1, 1, 1}}});
+    const Evaluated evaluated =
+        evaluate(model.finish(gated(model, conv, "Sigmoid", {}, gate_first)));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+    // Region input reorder (at most), the conv with swish, output reorder.
+    EXPECT_LE(primitive_count(lowered.steps[0]), 3) << "gate first: " << gate_first;
+  }
+}
+
+TEST(OnednnElementwise, HardSigmoidTimesXIsHardSwish) {
+  ModelBuilder model({1, 16, 10, 10});
+  const std::string conv = model.conv(model.x, 16, 16, 1);
+  const std::string y = gated(model, conv, "HardSigmoid", {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+  EXPECT_LE(primitive_count(lowered.steps[0]), 3);
+}
+
+TEST(OnednnElementwise, OtherHardSigmoidConstantsStayCorrect) {
+  // Not hardswish: the gate runs as linear + clip and the Mul as a binary op.
+  ModelBuilder model({1, 16, 10, 10});
+  const std::string conv = model.conv(model.x, 16, 16, 1);
+  const std::string y = gated(model, conv, "HardSigmoid", {{"alpha", 0.2f}, {"beta", 0.5f}});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+  EXPECT_GT(primitive_count(lowered.steps[0]), 3);
+}
+
+TEST(OnednnElementwise, GateInputReadElsewhereIsNotFused) {
+  ModelBuilder model({1, 8, 9, 9});
+  const std::string conv = model.conv(model.x, 8, 8, 3, {{"pads", Ints{1, 1, 1, 1}}});
+  const std::string y = gated(model, conv, "Sigmoid");
+  const Evaluated evaluated = evaluate(model.finish(std::vector<std::string>{y, conv}));
+  const Lowered lowered = lower_and_check(evaluated);
+  expect_single_region(evaluated, lowered);
+}
+
+TEST(OnednnElementwise, SqueezeExcitationStaysInTheRegion) {
+  for (int threads : {1, 2}) {
+    ModelBuilder model({1, 16, 14, 14});
+    const std::string trunk = gated(model, model.conv(model.x, 16, 32, 1), "Sigmoid");
+    const std::string pooled = model.node("GlobalAveragePool", {trunk});
+    const std::string squeezed = model.node("Relu", {model.conv(pooled, 32, 8, 1)});
+    const std::string gate = model.node("Sigmoid", {model.conv(squeezed, 8, 32, 1)});
+    const std::string scaled = model.node("Mul", {trunk, gate});
+    const std::string y = model.conv(scaled, 32, 16, 1);
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated, threads);
+    expect_single_region(evaluated, lowered);
+  }
+}
+
+struct BinaryCase {
+  std::string op;
+  Shape other;       // shape of the second operand
+  bool constant;     // an initializer, else computed in the region
+  bool other_first;  // the broadcast operand is input 0 (Add and Mul only)
+};
+
+TEST(OnednnElementwise, BinaryBroadcastSweep) {
+  const std::vector<BinaryCase> cases = {
+      {"Add", {1, 24, 7, 9}, false, false},
+      {"Mul", {1, 24, 7, 9}, false, true},
+      {"Sub", {1, 24, 7, 9}, false, false},
+      {"Div", {1, 24, 7, 9}, true, false},
+      {"Mul", {1, 24, 1, 1}, false, false},
+      {"Mul", {1, 24, 1, 1}, false, true},
+      {"Add", {1, 24, 1, 1}, false, false},
+      {"Sub", {24, 1, 1}, true, false},
+      {"Div", {24, 1, 1}, true, false},
+      {"Mul", {}, true, false},
+      {"Add", {1}, true, true},
+      {"Mul", {1, 1, 1, 9}, true, false},
+  };
+  for (const BinaryCase& c : cases) {
+    ModelBuilder model({1, 24, 7, 9});
+    const std::string full = model.conv(model.x, 24, 24, 1);
+    std::string other;
+    if (c.constant) {
+      other = model.weight(c.other, 0.5, 1.5);  // away from zero: Div stays well conditioned
+    } else if (c.other == Shape{1, 24, 1, 1}) {
+      other = model.node("Sigmoid", {model.node("GlobalAveragePool", {full})});
+    } else {
+      other = model.conv(model.x, 24, 24, 1);
+    }
+    const std::string y =
+        c.other_first ? model.node(c.op, {other, full}) : model.node(c.op, {full, other});
+    const Evaluated evaluated = evaluate(model.finish(model.node("Relu", {y})));
+    const Lowered lowered = lower_and_check(evaluated);
+    SCOPED_TRACE(c.op + " other " + std::to_string(c.other.size()) + "-d");
+    expect_single_region(evaluated, lowered);
+  }
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime::testing
