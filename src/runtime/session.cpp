@@ -11,6 +11,7 @@
 #include "edgeperf/core/random.h"
 #include "edgeperf/runtime/backend.h"
 #include "edgeperf/runtime/expand_fused_ops.h"
+#include "edgeperf/runtime/fuse_decomposed_ops.h"
 #include "edgeperf/runtime/input_shapes.h"
 #include "edgeperf/runtime/reference.h"
 #include "plan.h"
@@ -143,6 +144,7 @@ void Session::Impl::use_plan_for(const InputShapes& shapes) {
 
 Session::Session(graph::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   expand_fused_ops(graph);
+  fuse_decomposed_ops(graph);
   graph::validate(graph);
   check_supported_ops(graph);
   impl_->graph = std::move(graph);

@@ -114,6 +114,12 @@ std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& planne
   if (op == "Sigmoid") return std::vector<EltwiseOp>{{algorithm::eltwise_logistic}};
   if (op == "Tanh") return std::vector<EltwiseOp>{{algorithm::eltwise_tanh}};
   if (op == "HardSwish") return std::vector<EltwiseOp>{{algorithm::eltwise_hardswish}};
+  if (op == "Gelu") {
+    const std::string approximate = node.attr_string("approximate", "none");
+    if (approximate == "none") return std::vector<EltwiseOp>{{algorithm::eltwise_gelu_erf}};
+    if (approximate == "tanh") return std::vector<EltwiseOp>{{algorithm::eltwise_gelu_tanh}};
+    return std::nullopt;
+  }
   if (op == "HardSigmoid") {
     return std::vector<EltwiseOp>{
         {algorithm::eltwise_linear, node.attr_float("alpha", 0.2f), node.attr_float("beta", 0.5f)},
@@ -266,6 +272,109 @@ std::optional<GemmSpec> parse_gemm(const PlannedNode& planned) {
   const std::int64_t k = spec.weights_transposed ? b[1] : b[0];
   const std::int64_t b_n = spec.weights_transposed ? b[0] : b[1];
   if (a[1] != k || b_n != n || planned.outputs[0].shape[0] != a[0]) return std::nullopt;
+  return spec;
+}
+
+std::optional<MatMulSpec> parse_matmul(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (node.op_type != "MatMul" || !node.domain.empty() || !plain_f32_node(planned) ||
+      planned.inputs.size() != 2 || planned.outputs.size() != 1 || !is_runtime_input(planned, 0)) {
+    return std::nullopt;
+  }
+  MatMulSpec spec;
+  spec.b_constant = constant_input(planned, 1);
+  if (!is_runtime_input(planned, 1) && spec.b_constant == nullptr) return std::nullopt;
+  const Shape& c = planned.outputs[0].shape;
+  const Shape& a = planned.inputs[0].shape;
+  const Shape& b = planned.inputs[1].shape;
+  // 2-D with constant weights is an inner product (gemm.cpp).
+  if (c.size() < 2 || c.size() > 5 || a.size() < 2 || b.size() < 2) return std::nullopt;
+  if (c.size() == 2 && spec.b_constant != nullptr) return std::nullopt;
+  auto padded = [&](const Shape& shape) {
+    Shape dims(c.size() - shape.size(), 1);
+    dims.insert(dims.end(), shape.begin(), shape.end());
+    return dims;
+  };
+  if (a.size() > c.size() || b.size() > c.size()) return std::nullopt;
+  spec.a_dims = padded(a);
+  spec.b_dims = padded(b);
+  spec.c_dims = c;
+  const std::size_t r = c.size();
+  if (spec.a_dims[r - 1] != spec.b_dims[r - 2] || spec.a_dims[r - 2] != c[r - 2] ||
+      spec.b_dims[r - 1] != c[r - 1]) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i + 2 < r; ++i) {
+    // oneDNN broadcasts B's batch dims over A's, not the other way round.
+    if (spec.a_dims[i] != c[i] || (spec.b_dims[i] != c[i] && spec.b_dims[i] != 1)) {
+      return std::nullopt;
+    }
+  }
+  // Constant 2-D weights: A's batch dims fold into M (row-major, so free), one GEMM
+  // instead of a batch of small ones.
+  if (spec.b_constant != nullptr && b.size() == 2 && r > 2) {
+    std::int64_t rows = 1;
+    for (std::size_t i = 0; i + 1 < r; ++i) rows *= c[i];
+    spec.a_dims = {rows, a.back()};
+    spec.b_dims = b;
+    spec.c_dims = {rows, c.back()};
+  }
+  return spec;
+}
+
+std::optional<SoftmaxSpec> parse_softmax(const PlannedNode& planned, std::int64_t opset) {
+  const graph::Node& node = *planned.node;
+  if ((node.op_type != "Softmax" && node.op_type != "LogSoftmax") || !node.domain.empty() ||
+      !plain_f32_node(planned) || planned.inputs.size() != 1 || planned.outputs.size() != 1 ||
+      !is_runtime_input(planned, 0)) {
+    return std::nullopt;
+  }
+  const Shape& x = planned.inputs[0].shape;
+  const auto rank = static_cast<std::int64_t>(x.size());
+  if (rank == 0 || rank > 6 || planned.outputs[0].shape != x) return std::nullopt;
+  const bool coerce = opset < 13;
+  std::int64_t axis = node.attr_int("axis", coerce ? 1 : -1);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return std::nullopt;
+  SoftmaxSpec spec;
+  spec.log = node.op_type == "LogSoftmax";
+  if (coerce) {
+    std::int64_t outer = 1, inner = 1;
+    for (std::int64_t i = 0; i < rank; ++i)
+      (i < axis ? outer : inner) *= x[static_cast<std::size_t>(i)];
+    spec.dims = {outer, inner};
+    spec.axis = 1;
+  } else {
+    spec.dims = x;
+    spec.axis = static_cast<int>(axis);
+  }
+  return spec;
+}
+
+std::optional<LayerNormSpec> parse_layer_norm(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  // One output: the training-time Mean and InvStdDev outputs are not computed here.
+  if (node.op_type != "LayerNormalization" || !node.domain.empty() || !plain_f32_node(planned) ||
+      planned.inputs.size() < 2 || planned.outputs.size() != 1 || !is_runtime_input(planned, 0) ||
+      node.attr_int("stash_type", 1) != 1) {
+    return std::nullopt;
+  }
+  const Shape& x = planned.inputs[0].shape;
+  const auto rank = static_cast<std::int64_t>(x.size());
+  std::int64_t axis = node.attr_int("axis", -1);
+  if (axis < 0) axis += rank;
+  if (rank == 0 || axis < 0 || axis >= rank || planned.outputs[0].shape != x) return std::nullopt;
+  LayerNormSpec spec;
+  for (std::int64_t i = 0; i < rank; ++i) {
+    (i < axis ? spec.rows : spec.size) *= x[static_cast<std::size_t>(i)];
+  }
+  spec.scale = constant_input(planned, 1);
+  spec.bias = node.has_input(2) ? constant_input(planned, 2) : nullptr;
+  if (spec.scale == nullptr || spec.scale->numel() != spec.size ||
+      (node.has_input(2) && (spec.bias == nullptr || spec.bias->numel() != spec.size))) {
+    return std::nullopt;
+  }
+  spec.epsilon = node.attr_float("epsilon", 1e-5f);
   return spec;
 }
 

@@ -54,6 +54,34 @@ std::optional<ConvSpec> parse_conv_geometry(const graph::Node& node, const Shape
 std::optional<PoolSpec> parse_pool(const PlannedNode& node);
 std::optional<GemmSpec> parse_gemm(const PlannedNode& node);  // Gemm and 2-D MatMul
 std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);
+
+// MatMul of rank 3 to 5 (numpy batching), or 2-D MatMul whose B is computed. The dims
+// are the row-major views oneDNN works on: A and B padded with leading 1s to C's rank,
+// or, for constant 2-D weights, A's and C's batch dims folded into their rows.
+struct MatMulSpec {
+  Shape a_dims, b_dims, c_dims;
+  const Tensor* b_constant = nullptr;
+};
+std::optional<MatMulSpec> parse_matmul(const PlannedNode& node);
+
+// Softmax / LogSoftmax over `axis` of the row-major view `dims` (before opset 13 the
+// input is coerced to 2-D at the attribute's axis).
+struct SoftmaxSpec {
+  Shape dims;
+  int axis = 0;
+  bool log = false;
+};
+std::optional<SoftmaxSpec> parse_softmax(const PlannedNode& node, std::int64_t opset);
+
+// LayerNormalization over the trailing axes from `axis`, viewed row-major as
+// [rows, size], with a constant f32 scale (and bias) of `size` elements.
+struct LayerNormSpec {
+  std::int64_t rows = 1, size = 1;
+  const Tensor* scale = nullptr;
+  const Tensor* bias = nullptr;  // may be nullptr
+  float epsilon = 1e-5f;
+};
+std::optional<LayerNormSpec> parse_layer_norm(const PlannedNode& node);
 bool is_same_shape_add(const PlannedNode& node);
 // The gate g of x * g(x) as the activation of x it amounts to: Sigmoid (swish) and
 // HardSigmoid with HardSwish's constants (hardswish).

@@ -1,0 +1,77 @@
+// f32 MatMul beyond the inner product: batched (rank 3 to 5, B's batch dims broadcast)
+// with constant or computed B, and 2-D MatMul of two computed values, as oneDNN's matmul
+// primitive with activations fused. Operands are plain row-major.
+#include <optional>
+
+#include "../memory_descs.h"
+#include "../post_ops.h"
+#include "ops.h"
+
+namespace edgeperf::runtime::onednn::ops {
+namespace {
+
+using dnnl::memory;
+
+// A slot holding `name` row-major with `padded` dims (its shape with leading 1s).
+int plain_slot(RegionContext& context, const std::string& name, const Shape& shape,
+               const Shape& padded) {
+  const int slot = context.use_as(name, plain_desc(shape));
+  if (padded == shape) return slot;
+  return context.activation_slot(context.storage_of(slot), plain_desc(padded));
+}
+
+std::optional<dnnl::matmul::primitive_desc> make_pd(const RegionContext& context,
+                                                    const MatMulSpec& spec,
+                                                    const std::vector<ChainLink>& links,
+                                                    std::size_t count) {
+  try {
+    const memory::desc weights = spec.b_constant ? any_desc(spec.b_dims) : plain_desc(spec.b_dims);
+    dnnl::matmul::desc desc(plain_desc(spec.a_dims), weights, plain_desc(spec.c_dims));
+    dnnl::primitive_attr attr = context.base_attr();
+    attr.set_post_ops(make_post_ops(links, count));
+    dnnl::matmul::primitive_desc pd(desc, attr, context.engine());
+    if (is_reference_impl(pd)) return std::nullopt;
+    return pd;
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+bool match_matmul(const MatchView& view, std::size_t index) {
+  return parse_matmul(view.planned(index)).has_value();
+}
+
+bool lower_matmul(RegionContext& context, std::size_t index) {
+  context.materialize_inputs(index);
+  const PlannedNode& node = context.planned(index);
+  const MatMulSpec spec = *parse_matmul(node);
+  const std::vector<ChainLink> links = context.collect_chain(index, false, false);
+  for (std::size_t count = links.size() + 1; count-- > 0;) {
+    const std::optional<dnnl::matmul::primitive_desc> pd = make_pd(context, spec, links, count);
+    if (!pd) continue;
+    const std::vector<std::string>& inputs = node.node->inputs;
+    OpArgs args = {
+        {DNNL_ARG_SRC, plain_slot(context, inputs[0], node.inputs[0].shape, spec.a_dims)}};
+    if (spec.b_constant) {
+      args.emplace_back(DNNL_ARG_WEIGHTS,
+                        context.constant_slot(context.pack(
+                            pd->weights_desc(), plain_desc(spec.b_dims), spec.b_constant->raw())));
+    } else {
+      args.emplace_back(DNNL_ARG_WEIGHTS,
+                        plain_slot(context, inputs[1], node.inputs[1].shape, spec.b_dims));
+    }
+    context.claim_links(links, count);
+    // The value keeps the node's shape; the primitive writes the same bytes as c_dims.
+    const int dst = context.define_chain_output(links, count, context.output_of(index),
+                                                plain_desc(node.outputs[0].shape));
+    args.emplace_back(DNNL_ARG_DST,
+                      context.activation_slot(context.storage_of(dst), pd->dst_desc()));
+    context.add_compute_op(dnnl::matmul(*pd), std::move(args), pd->scratchpad_desc());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace edgeperf::runtime::onednn::ops
