@@ -34,6 +34,12 @@ class ModelBuilder {
     return builder_.initializer("w", random_tensor(DType::f32, shape, seed_++, low, high));
   }
 
+  // An int64 constant (a Reshape's shape, say).
+  std::string constant_i64(const std::vector<std::int64_t>& values) {
+    return builder_.initializer(
+        "c", make_tensor<std::int64_t>({static_cast<std::int64_t>(values.size())}, values));
+  }
+
   std::string conv(const std::string& input, std::int64_t in_channels, std::int64_t out_channels,
                    std::int64_t kernel, std::map<std::string, AttrValue> attrs = {},
                    bool bias = true) {

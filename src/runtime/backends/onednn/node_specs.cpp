@@ -485,9 +485,11 @@ std::optional<BinarySpec> parse_binary(const PlannedNode& planned) {
 
 bool is_free_reshape(const PlannedNode& planned) {
   const graph::Node& node = *planned.node;
+  // Reshape's shape input is int64: only the data must be f32.
   if ((node.op_type != "Flatten" && node.op_type != "Reshape") || !node.domain.empty() ||
-      !plain_f32_node(planned) || planned.outputs.size() != 1 || planned.inputs.empty() ||
-      !is_runtime_input(planned, 0)) {
+      planned.outputs.size() != 1 || planned.inputs.empty() || !is_runtime_input(planned, 0) ||
+      planned.inputs[0].dtype != DType::f32 || !all_f32(planned.outputs) ||
+      planned.outputs[0].numel() == 0) {
     return false;
   }
   if (node.op_type == "Reshape" && (planned.inputs.size() != 2 || is_runtime_input(planned, 1))) {

@@ -296,8 +296,14 @@ bool RegionContext::can_sum_into(const std::string& other, std::size_t anchor,
 
 std::vector<ChainLink> RegionContext::collect_chain(std::size_t anchor, bool allow_fold,
                                                     bool allow_sum) const {
+  return collect_chain_from(anchor, output_of(anchor), allow_fold, allow_sum);
+}
+
+std::vector<ChainLink> RegionContext::collect_chain_from(std::size_t anchor,
+                                                         const std::string& value, bool allow_fold,
+                                                         bool allow_sum) const {
   std::vector<ChainLink> links;
-  std::string current = output_of(anchor);
+  std::string current = value;
   bool has_sum = false;
   while (true) {
     if (std::optional<ChainLink> gated = gated_link(anchor, current)) {

@@ -160,6 +160,14 @@ class RegionContext final : public MatchView {
 
   // ---- fusion chains ----
   std::vector<ChainLink> collect_chain(std::size_t anchor, bool allow_fold, bool allow_sum) const;
+  // The chain after `value` (the anchor's output, or a node the anchor already absorbed).
+  std::vector<ChainLink> collect_chain_from(std::size_t anchor, const std::string& value,
+                                            bool allow_fold, bool allow_sum) const;
+  // The only reader of `value`, if it may join a chain anchored at `anchor`.
+  std::optional<std::size_t> sole_joining_reader(std::size_t anchor,
+                                                 const std::string& value) const {
+    return chain_successor(anchor, value);
+  }
   QuantizedChain collect_quantized_chain(std::size_t anchor) const;
   void claim_links(const std::vector<ChainLink>& links, std::size_t count);
   void claim_chain(const QuantizedChain& chain);

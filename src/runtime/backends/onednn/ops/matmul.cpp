@@ -20,13 +20,48 @@ int plain_slot(RegionContext& context, const std::string& name, const Shape& sha
   return context.activation_slot(context.storage_of(slot), plain_desc(padded));
 }
 
+// A following Add of a constant over the last axis ([N] or [1, ..., 1, N]): the bias.
+struct BiasAdd {
+  std::size_t node;
+  const Tensor* bias;
+  Shape dims;  // [1, ..., 1, N] at the rank of c_dims
+};
+
+std::optional<BiasAdd> find_bias_add(const RegionContext& context, std::size_t index,
+                                     const MatMulSpec& spec) {
+  const std::string& output = context.output_of(index);
+  const std::optional<std::size_t> add = context.sole_joining_reader(index, output);
+  if (!add) return std::nullopt;
+  const PlannedNode& node = context.planned(*add);
+  const graph::Node& graph_node = *node.node;
+  if (graph_node.op_type != "Add" || !graph_node.domain.empty() || node.inputs.size() != 2 ||
+      node.outputs.size() != 1 ||
+      node.outputs[0].shape != context.planned(index).outputs[0].shape) {
+    return std::nullopt;
+  }
+  const std::size_t other = graph_node.inputs[0] == output ? 1 : 0;
+  const Tensor* bias = other < node.constants.size() ? node.constants[other] : nullptr;
+  const std::int64_t n = spec.c_dims.back();
+  if (bias == nullptr || bias->dtype() != DType::f32 || bias->numel() != n ||
+      (bias->rank() > 0 && bias->shape().back() != n) ||
+      static_cast<std::size_t>(bias->rank()) > spec.c_dims.size() ||
+      graph_node.inputs[1 - other] != output) {
+    return std::nullopt;
+  }
+  Shape dims(spec.c_dims.size(), 1);
+  dims.back() = n;
+  return BiasAdd{*add, bias, dims};
+}
+
 std::optional<dnnl::matmul::primitive_desc> make_pd(const RegionContext& context,
                                                     const MatMulSpec& spec,
+                                                    const std::optional<BiasAdd>& bias,
                                                     const std::vector<ChainLink>& links,
                                                     std::size_t count) {
   try {
     const memory::desc weights = spec.b_constant ? any_desc(spec.b_dims) : plain_desc(spec.b_dims);
-    dnnl::matmul::desc desc(plain_desc(spec.a_dims), weights, plain_desc(spec.c_dims));
+    const memory::desc bias_md = bias ? plain_desc(bias->dims) : memory::desc();
+    dnnl::matmul::desc desc(plain_desc(spec.a_dims), weights, bias_md, plain_desc(spec.c_dims));
     dnnl::primitive_attr attr = context.base_attr();
     attr.set_post_ops(make_post_ops(links, count));
     dnnl::matmul::primitive_desc pd(desc, attr, context.engine());
@@ -47,9 +82,12 @@ bool lower_matmul(RegionContext& context, std::size_t index) {
   context.materialize_inputs(index);
   const PlannedNode& node = context.planned(index);
   const MatMulSpec spec = *parse_matmul(node);
-  const std::vector<ChainLink> links = context.collect_chain(index, false, false);
+  const std::optional<BiasAdd> bias = find_bias_add(context, index, spec);
+  const std::string& last = bias ? context.output_of(bias->node) : context.output_of(index);
+  const std::vector<ChainLink> links = context.collect_chain_from(index, last, false, false);
   for (std::size_t count = links.size() + 1; count-- > 0;) {
-    const std::optional<dnnl::matmul::primitive_desc> pd = make_pd(context, spec, links, count);
+    const std::optional<dnnl::matmul::primitive_desc> pd =
+        make_pd(context, spec, bias, links, count);
     if (!pd) continue;
     const std::vector<std::string>& inputs = node.node->inputs;
     OpArgs args = {
@@ -62,10 +100,16 @@ bool lower_matmul(RegionContext& context, std::size_t index) {
       args.emplace_back(DNNL_ARG_WEIGHTS,
                         plain_slot(context, inputs[1], node.inputs[1].shape, spec.b_dims));
     }
+    if (bias) {
+      args.emplace_back(DNNL_ARG_BIAS,
+                        context.constant_slot(context.pack(pd->bias_desc(), plain_desc(bias->dims),
+                                                           bias->bias->raw())));
+      context.claim(bias->node);
+    }
     context.claim_links(links, count);
     // The value keeps the node's shape; the primitive writes the same bytes as c_dims.
-    const int dst = context.define_chain_output(links, count, context.output_of(index),
-                                                plain_desc(node.outputs[0].shape));
+    const int dst =
+        context.define_chain_output(links, count, last, plain_desc(node.outputs[0].shape));
     args.emplace_back(DNNL_ARG_DST,
                       context.activation_slot(context.storage_of(dst), pd->dst_desc()));
     context.add_compute_op(dnnl::matmul(*pd), std::move(args), pd->scratchpad_desc());

@@ -25,6 +25,8 @@ constexpr std::array kRegionOps{
     RegionOp{"batched MatMul", match_matmul, lower_matmul},
     RegionOp{"Softmax", match_softmax, lower_softmax},
     RegionOp{"LayerNormalization", match_layer_norm, lower_layer_norm},
+    RegionOp{"Concat", match_concat, lower_concat},
+    RegionOp{"Transpose", match_transpose, lower_transpose},
     RegionOp{"pooling", match_pool, lower_pool},
     RegionOp{"activation", match_eltwise, lower_eltwise},
     RegionOp{"BatchNormalization", match_batch_norm, lower_batch_norm},

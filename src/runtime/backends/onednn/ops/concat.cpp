@@ -1,0 +1,180 @@
+// f32 Concat. The parts keep the layout of the first one (blocked, channels-last or
+// plain) when every part can be written in it, so a DenseNet or Inception block needs no
+// reorder around its Concat; the copy is ours (memcpy of contiguous chunks).
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "../memory_descs.h"
+#include "ops.h"
+
+namespace edgeperf::runtime::onednn::ops {
+namespace {
+
+using dnnl::memory;
+
+// The inner block size of `md` along `axis` (1 when not blocked along it).
+std::int64_t block_along(const memory::desc& md, int axis) {
+  const auto& blocking = md.data.format_desc.blocking;
+  std::int64_t block = 1;
+  for (int i = 0; i < blocking.inner_nblks; ++i) {
+    if (blocking.inner_idxs[i] == axis) block *= blocking.inner_blks[i];
+  }
+  return block;
+}
+
+// The layout for the parts and the output: the first part's 4-D layout when it can hold
+// every part without padding inside the output, else plain.
+std::optional<memory::format_tag> shared_layout(const RegionContext& context,
+                                                const PlannedNode& node, int axis) {
+  const std::optional<memory::format_tag> tag =
+      activation_layout(context.value(node.node->inputs[0]).md);
+  if (!tag) return std::nullopt;
+  const memory::desc sample(node.outputs[0].shape, memory::data_type::f32, *tag);
+  const std::int64_t block = block_along(sample, axis);
+  for (const TensorDesc& part : node.inputs) {
+    if (part.shape[static_cast<std::size_t>(axis)] % block != 0) return std::nullopt;
+  }
+  return tag;
+}
+
+// The parts and the output as row-major arrays: plain as is, channels-last as
+// [N, H, W, C], 16/8-blocked as [N, C / b, H, W, b]; the concat axis mapped into it.
+struct RowMajorView {
+  std::vector<std::int64_t> dims;
+  int axis = 0;
+};
+
+std::optional<RowMajorView> row_major_view(const Shape& shape, int axis,
+                                           std::optional<memory::format_tag> tag) {
+  if (!tag) return RowMajorView{shape, axis};
+  const std::int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+  if (*tag == memory::format_tag::acdb) {
+    static constexpr int kChannelsLastAxis[] = {0, 3, 1, 2};
+    return RowMajorView{{n, h, w, c}, kChannelsLastAxis[axis]};
+  }
+  const std::int64_t block = *tag == memory::format_tag::aBcd16b ? 16 : 8;
+  if (c % block != 0) return std::nullopt;
+  return RowMajorView{{n, c / block, h, w, block}, axis};
+}
+
+std::int64_t product(const std::vector<std::int64_t>& dims, std::size_t from, std::size_t to) {
+  std::int64_t result = 1;
+  for (std::size_t i = from; i < to; ++i) result *= dims[i];
+  return result;
+}
+
+// Copies each part's contiguous chunks into the output: outer x parts memcpys, split
+// into pieces so that threads share even one large part.
+class ChunkCopy {
+ public:
+  ChunkCopy(const std::vector<RowMajorView>& parts, int threads) : threads_(threads) {
+    const RowMajorView& first = parts[0];
+    outer_ = product(first.dims, 0, static_cast<std::size_t>(first.axis));
+    for (const RowMajorView& part : parts) {
+      chunk_bytes_.push_back(static_cast<std::size_t>(
+          product(part.dims, static_cast<std::size_t>(part.axis), part.dims.size()) * 4));
+    }
+    for (std::size_t bytes : chunk_bytes_) row_bytes_ += bytes;
+  }
+
+  void operator()(const ArgMap& args) const {
+    auto* out = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
+    std::vector<const std::byte*> sources;
+    for (std::size_t p = 0; p < chunk_bytes_.size(); ++p) {
+      sources.push_back(static_cast<const std::byte*>(
+          args.at(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(p)).get_data_handle()));
+    }
+    const auto pieces = static_cast<std::int64_t>((outer_ * row_bytes_ + kPiece - 1) / kPiece);
+#pragma omp parallel for num_threads(threads_) schedule(static) if (threads_ > 1 && pieces > 1)
+    for (std::int64_t piece = 0; piece < pieces; ++piece) {
+      copy_range(sources, out, static_cast<std::size_t>(piece) * kPiece,
+                 std::min(static_cast<std::size_t>(piece + 1) * kPiece,
+                          static_cast<std::size_t>(outer_) * row_bytes_));
+    }
+  }
+
+ private:
+  static constexpr std::size_t kPiece = std::size_t{1} << 16;
+
+  // Output bytes [begin, end): row by row, part by part.
+  void copy_range(const std::vector<const std::byte*>& sources, std::byte* out, std::size_t begin,
+                  std::size_t end) const {
+    while (begin < end) {
+      const std::size_t row = begin / row_bytes_;
+      std::size_t offset = begin % row_bytes_;
+      std::size_t part = 0;
+      while (offset >= chunk_bytes_[part]) offset -= chunk_bytes_[part++];
+      const std::size_t bytes = std::min(chunk_bytes_[part] - offset, end - begin);
+      std::memcpy(out + begin, sources[part] + row * chunk_bytes_[part] + offset, bytes);
+      begin += bytes;
+    }
+  }
+
+  int threads_;
+  std::int64_t outer_ = 1;
+  std::vector<std::size_t> chunk_bytes_;
+  std::size_t row_bytes_ = 0;
+};
+
+}  // namespace
+
+bool match_concat(const MatchView& view, std::size_t index) {
+  const PlannedNode& node = view.planned(index);
+  const graph::Node& graph_node = *node.node;
+  if (graph_node.op_type != "Concat" || !graph_node.domain.empty() || node.outputs.size() != 1 ||
+      node.inputs.empty() || node.inputs.size() > 64) {
+    return false;
+  }
+  const Shape& y = node.outputs[0].shape;
+  if (y.empty() || y.size() > 6 || node.outputs[0].dtype != DType::f32) return false;
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const TensorDesc& part = node.inputs[i];
+    const bool computed = i >= node.constants.size() || node.constants[i] == nullptr;
+    if (!computed || !graph_node.has_input(i) || part.dtype != DType::f32 ||
+        part.shape.size() != y.size() || part.numel() == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool lower_concat(RegionContext& context, std::size_t index) {
+  context.materialize_inputs(index);
+  const PlannedNode& node = context.planned(index);
+  const auto rank = static_cast<std::int64_t>(node.outputs[0].shape.size());
+  std::int64_t axis = node.node->attr_int("axis");
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return false;
+  const std::optional<memory::format_tag> tag =
+      shared_layout(context, node, static_cast<int>(axis));
+  auto layout = [&](const Shape& shape) {
+    return tag ? memory::desc(shape, memory::data_type::f32, *tag) : plain_desc(shape);
+  };
+  std::vector<memory::desc> parts;
+  std::vector<RowMajorView> views;
+  for (const TensorDesc& part : node.inputs) {
+    parts.push_back(layout(part.shape));
+    if (auto view = row_major_view(part.shape, static_cast<int>(axis), tag)) views.push_back(*view);
+  }
+  OpArgs args;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
+                      context.use_as(node.node->inputs[i], parts[i]));
+  }
+  const memory::desc dst = layout(node.outputs[0].shape);
+  args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), dst));
+  if (views.size() == parts.size()) {
+    // oneDNN's concat for these layouts (simple:any) copies at a fraction of memcpy's speed.
+    context.add_compute_op({}, std::move(args), memory::desc(),
+                           ChunkCopy(views, context.input().threads));
+    return true;
+  }
+  dnnl::concat::primitive_desc pd(dst, static_cast<int>(axis), parts, context.engine(),
+                                  context.base_attr());
+  context.add_compute_op(dnnl::concat(pd), std::move(args), pd.scratchpad_desc());
+  return true;
+}
+
+}  // namespace edgeperf::runtime::onednn::ops

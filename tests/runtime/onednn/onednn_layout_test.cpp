@@ -1,0 +1,77 @@
+// Layout ops in the oneDNN region: Concat (in the parts' blocked or channels-last layout
+// when it fits, plain otherwise) and Transpose (one reorder from any layout). Every step
+// output is checked against the reference kernels.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "onednn_fixture.h"
+#include "onednn_models.h"
+
+namespace edgeperf::runtime::testing {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+TEST(OnednnLayout, ConcatOfConvOutputsStaysInTheRegion) {
+  // Channel counts that fill 16-blocks, and ones that do not (plain layout).
+  for (const Ints& channels : {Ints{32, 16, 48}, Ints{16, 8}, Ints{3, 5}}) {
+    for (std::int64_t axis : {1, -1, 2}) {
+      ModelBuilder model({1, 8, 6, 6});
+      std::vector<std::string> parts;
+      for (std::int64_t c : channels) {
+        parts.push_back(model.node("Relu", {model.conv(model.x, 8, c, 1)}));
+      }
+      if (axis != 1) {
+        // Other axes need equal channels: concatenate each part with itself.
+        parts = {parts[0], parts[0]};
+      }
+      const std::string joined = model.node("Concat", parts, {{"axis", axis}});
+      const std::int64_t out_channels =
+          axis == 1 ? std::accumulate(channels.begin(), channels.end(), std::int64_t{0})
+                    : channels[0];
+      const std::string y = model.conv(joined, out_channels, 8, 1);
+      const Evaluated evaluated = evaluate(model.finish(y));
+      const Lowered lowered = lower_and_check(evaluated);
+      SCOPED_TRACE(::testing::PrintToString(channels) + " axis " + std::to_string(axis));
+      expect_single_region(evaluated, lowered);
+    }
+  }
+}
+
+TEST(OnednnLayout, ConcatOfRegionInputs) {
+  ModelBuilder model({2, 5, 7});
+  const std::string y =
+      model.node("Concat", {model.x, model.node("Relu", {model.x})}, {{"axis", std::int64_t{1}}});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  expect_single_region(evaluated, lower_and_check(evaluated));
+}
+
+TEST(OnednnLayout, TransposeFromAnyLayout) {
+  for (const Ints& perm : {Ints{0, 2, 3, 1}, Ints{0, 3, 1, 2}, Ints{3, 2, 1, 0}, Ints{}}) {
+    ModelBuilder model({1, 8, 5, 6});
+    const std::string conv = model.node("Relu", {model.conv(model.x, 8, 16, 3)});
+    std::map<std::string, AttrValue> attrs;
+    if (!perm.empty()) attrs["perm"] = perm;
+    const std::string y = model.node("Transpose", {conv}, attrs);
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    SCOPED_TRACE(::testing::PrintToString(perm));
+    expect_single_region(evaluated, lowered);
+  }
+}
+
+TEST(OnednnLayout, ChannelShuffle) {
+  // ShuffleNet: Reshape [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape back.
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string conv = model.node("Relu", {model.conv(model.x, 8, 32, 1)});
+  const std::string split = model.node("Reshape", {conv, model.constant_i64({1, 2, 16, 6, 6})});
+  const std::string swapped = model.node("Transpose", {split}, {{"perm", Ints{0, 2, 1, 3, 4}}});
+  const std::string merged = model.node("Reshape", {swapped, model.constant_i64({1, 32, 6, 6})});
+  const std::string y = model.conv(merged, 32, 8, 1);
+  const Evaluated evaluated = evaluate(model.finish(y));
+  expect_single_region(evaluated, lower_and_check(evaluated));
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime::testing
