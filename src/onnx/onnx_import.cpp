@@ -6,6 +6,9 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <cctype>
 #include <climits>
 #include <set>
@@ -303,11 +306,7 @@ void add_inferred_value_info(onnx::ModelProto& model, Graph& graph) {
   }
 }
 
-Graph import_model(const std::string& bytes, const ExternalDataPolicy& external) {
-  EP_CHECK(bytes.size() <= kMaxProtobufBytes,
-           "model is {} bytes; protobuf messages above 2 GB are not supported", bytes.size());
-  onnx::ModelProto model;
-  EP_CHECK(model.ParseFromString(bytes), "not a valid ONNX model (protobuf parse failed)");
+Graph import_model(onnx::ModelProto model, const ExternalDataPolicy& external) {
   check_model_envelope(model);
   const std::int64_t opset = default_opset(model);
   model.clear_training_info();
@@ -325,8 +324,13 @@ Graph import_model(const std::string& bytes, const ExternalDataPolicy& external)
 
 graph::Graph load_model_from_bytes(const std::string& bytes, const std::string& source,
                                    const std::filesystem::path& external_data_dir) {
-  return with_error_context(
-      source, [&] { return import_model(bytes, ExternalDataPolicy{external_data_dir}); });
+  return with_error_context(source, [&] {
+    EP_CHECK(bytes.size() <= kMaxProtobufBytes,
+             "model is {} bytes; protobuf messages above 2 GB are not supported", bytes.size());
+    onnx::ModelProto model;
+    EP_CHECK(model.ParseFromString(bytes), "not a valid ONNX model (protobuf parse failed)");
+    return import_model(std::move(model), ExternalDataPolicy{external_data_dir});
+  });
 }
 
 graph::Graph load_model(const std::filesystem::path& path) {
@@ -335,10 +339,20 @@ graph::Graph load_model(const std::filesystem::path& path) {
   EP_CHECK(error || size <= kMaxProtobufBytes,
            "{}: model is {} bytes; protobuf messages above 2 GB are not supported", path.string(),
            size);
-  const std::string bytes = read_file(path);
+  EP_CHECK(!std::filesystem::is_directory(path, error), "{}: is a directory, not a file",
+           path.string());
   std::filesystem::path directory = path.parent_path();
   if (directory.empty()) directory = ".";
-  return load_model_from_bytes(bytes, path.string(), directory);
+  // Parsed straight from the file, so its bytes are not held twice (a 350 MB model
+  // would otherwise peak at the file, the message and the graph at once).
+  std::ifstream stream(path, std::ios::binary);
+  EP_CHECK(stream.good(), "{}: cannot open: {}", path.string(), std::strerror(errno));
+  return with_error_context(path.string(), [&] {
+    onnx::ModelProto model;
+    EP_CHECK(model.ParseFromIstream(&stream) && !stream.bad(),
+             "not a valid ONNX model (protobuf parse failed)");
+    return import_model(std::move(model), ExternalDataPolicy{directory});
+  });
 }
 
 }  // namespace edgeperf::onnx_io
