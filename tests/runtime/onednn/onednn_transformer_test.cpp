@@ -62,6 +62,18 @@ TEST(OnednnTransformer, GeluFusesIntoTheMatMul) {
   }
 }
 
+TEST(OnednnTransformer, BiasAddAndGeluFuseIntoTheMatMul) {
+  for (const Shape& bias : {Shape{32}, Shape{1, 1, 32}}) {
+    ModelBuilder model({2, 9, 16});
+    const std::string h = model.node("MatMul", {model.x, model.weight({16, 32})});
+    const std::string y = model.node("Gelu", {model.node("Add", {model.weight(bias), h})});
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+    EXPECT_EQ(primitive_count(lowered.steps[0]), 1);
+  }
+}
+
 TEST(OnednnTransformer, SoftmaxOverEveryAxis) {
   for (std::int64_t axis : {-1, 1, 2, 0}) {
     ModelBuilder model({2, 3, 5, 7});

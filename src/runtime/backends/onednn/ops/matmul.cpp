@@ -44,7 +44,7 @@ std::optional<BiasAdd> find_bias_add(const RegionContext& context, std::size_t i
   const std::int64_t n = spec.c_dims.back();
   if (bias == nullptr || bias->dtype() != DType::f32 || bias->numel() != n ||
       (bias->rank() > 0 && bias->shape().back() != n) ||
-      static_cast<std::size_t>(bias->rank()) > spec.c_dims.size() ||
+      static_cast<std::size_t>(bias->rank()) > node.outputs[0].shape.size() ||
       graph_node.inputs[1 - other] != output) {
     return std::nullopt;
   }
