@@ -39,6 +39,9 @@ bool lower_int8_add(RegionContext& context, std::size_t index) {
   } catch (const dnnl::error&) {
     return false;
   }
+  // oneDNN's reference binary (say, int8 sources into an f32 output) is far slower than
+  // dequantizing both sources and adding in f32, which the f32 Add op does next.
+  if (is_reference_impl(*pd)) return false;
   OpArgs args = {{DNNL_ARG_SRC_0, context.use_as(a.source, a_md)},
                  {DNNL_ARG_SRC_1, context.use_as(b.source, b_md)}};
   context.claim_chain(chain);
