@@ -178,18 +178,28 @@ def markdown_tables(results):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edgeperf", default=str(REPO / "build" / "edgeperf"))
-    parser.add_argument("--node", default=shutil.which("node") or "node")
     parser.add_argument("--baseline", help="another edgeperf binary, measured as a third peer")
     parser.add_argument("--models", default=DEFAULT_MODELS)
+    add_measurement_options(parser, runs=200, warmup=10, rounds=4,
+                            work_dir="/tmp/edgeperf-speed-vs-ort")
+    return parse_measurement_options(parser, argv)
+
+
+def add_measurement_options(parser, runs, warmup, rounds, work_dir):
+    """The options every peer benchmark built on measure_config takes."""
+    parser.add_argument("--edgeperf", default=str(REPO / "build" / "edgeperf"))
+    parser.add_argument("--node", default=shutil.which("node") or "node")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    parser.add_argument("--runs", type=int, default=200, help="timed runs per peer and config")
-    parser.add_argument("--warmup", type=int, default=10, help="untimed runs per round")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per config")
+    parser.add_argument("--runs", type=int, default=runs, help="timed runs per peer and config")
+    parser.add_argument("--warmup", type=int, default=warmup, help="untimed runs per round")
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternating rounds per config")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=900, help="seconds per process")
-    parser.add_argument("--work-dir", default="/tmp/edgeperf-speed-vs-ort")
+    parser.add_argument("--work-dir", default=work_dir)
     parser.add_argument("--json", help="write the raw numbers here")
+
+
+def parse_measurement_options(parser, argv):
     args = parser.parse_args(argv)
     if args.runs < 1 or args.rounds < 1 or args.rounds > args.runs or args.warmup < 0:
         parser.error("need runs >= rounds >= 1 and warmup >= 0")

@@ -18,7 +18,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -94,21 +93,11 @@ def table(results, thread_counts):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", required=True, type=Path, help="bench/suite/build_suite.py --out")
-    parser.add_argument("--edgeperf", default=str(REPO / "build" / "edgeperf"))
-    parser.add_argument("--node", default=shutil.which("node") or "node")
     parser.add_argument("--only", help="comma-separated manifest ids")
     parser.add_argument("--all", action="store_true", help="every file, not one per architecture")
-    parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--runs", type=int, default=100, help="timed runs per peer and config")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed runs per round")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per config")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per process")
-    parser.add_argument("--work-dir", default="/tmp/edgeperf-suite-vs-ort")
-    parser.add_argument("--json", help="write summary and raw latencies here")
-    args = parser.parse_args(argv)
-    if args.runs < 1 or args.rounds < 1 or args.rounds > args.runs or args.warmup < 0:
-        parser.error("need runs >= rounds >= 1 and warmup >= 0")
+    peers.add_measurement_options(parser, runs=100, warmup=5, rounds=2,
+                                  work_dir="/tmp/edgeperf-suite-vs-ort")
+    args = peers.parse_measurement_options(parser, argv)
     args.baseline = None  # speed_vs_ort's third peer is not used here
     return args
 
