@@ -7,8 +7,8 @@
 #include <numeric>
 
 #include "edgeperf/bench/stats.h"
-#include "edgeperf/bench/sysinfo.h"
 #include "edgeperf/runtime/model_stats.h"
+#include "peak_kernels.h"
 
 namespace edgeperf::bench {
 namespace {
@@ -87,8 +87,7 @@ void fill_timing(ProfileRow& row, const std::vector<double>& durations) {
 void fill_rate(ProfileRow& row, const PeakEstimate& peak, bool int8) {
   if (row.macs <= 0 || row.mean_ms <= 0) return;
   row.gmacs_per_s = static_cast<double>(row.macs) / (row.mean_ms * 1e6);
-  const double per_cycle = int8 ? peak.int8_macs_per_cycle : peak.f32_macs_per_cycle;
-  const double peak_gmacs = peak.ghz * peak.threads * per_cycle;
+  const double peak_gmacs = int8 ? peak.int8_gmacs : peak.f32_gmacs;
   if (peak_gmacs > 0) row.peak_percent = 100.0 * *row.gmacs_per_s / peak_gmacs;
 }
 
@@ -131,7 +130,7 @@ ProfileRow part_row(const StepInfo& step, const runtime::KernelPart& part,
   row.implementation = part.implementation;
   if (!reorder) row.macs = macs(row.nodes);
   fill_timing(row, durations);
-  fill_rate(row, peak, false);
+  fill_rate(row, peak, part.int8);
   return row;
 }
 
@@ -172,38 +171,23 @@ double measure_cpu_ghz() {
   return best_ghz;
 }
 
-PeakEstimate estimate_peak(const std::vector<std::string>& isa, double ghz, int threads) {
-  const auto has = [&](const char* flag) {
-    return std::find(isa.begin(), isa.end(), flag) != isa.end();
-  };
+PeakEstimate measure_peak(double ghz, int threads) {
+  const MeasuredPeak measured = measure_peak_gmacs(threads);
   PeakEstimate peak;
   peak.ghz = ghz;
   peak.threads = threads;
-  constexpr double kFmaUnits = 2;
-  std::string f32_source = "no SIMD known", int8_source = "no SIMD known";
-  double f32_lanes = 1, int8_lanes = 1;
-  if (has("avx512f")) {
-    f32_lanes = 16, f32_source = "avx512f 16";
-  } else if (has("avx2") && has("fma")) {
-    f32_lanes = 8, f32_source = "avx2+fma 8";
-  } else if (has("neon") || has("asimd")) {
-    f32_lanes = 4, f32_source = "neon 4";
+  peak.f32_gmacs = measured.f32_gmacs;
+  peak.int8_gmacs = measured.int8_gmacs;
+  const double cycles = ghz * threads;
+  if (cycles > 0) {
+    peak.f32_macs_per_cycle = measured.f32_gmacs / cycles;
+    peak.int8_macs_per_cycle = measured.int8_gmacs / cycles;
   }
-  if (has("avx512_vnni")) {
-    int8_lanes = 64, int8_source = "avx512_vnni 64";
-  } else if (has("avx_vnni") || has("avx2")) {
-    int8_lanes = 32, int8_source = has("avx_vnni") ? "avx_vnni 32" : "avx2 vpmaddubsw 32";
-  } else if (has("asimddp")) {
-    int8_lanes = 16, int8_source = "asimddp 16";
-  } else if (has("neon") || has("asimd")) {
-    int8_lanes = 8, int8_source = "neon 8";
-  }
-  peak.f32_macs_per_cycle = f32_lanes * kFmaUnits;
-  peak.int8_macs_per_cycle = int8_lanes * kFmaUnits;
   peak.formula = fmt::format(
-      "estimate: peak GMAC/s = threads ({}) x measured GHz ({:.2f}) x MACs per instruction "
-      "(f32: {}; int8: {}) x 2 vector units per core (assumed)",
-      threads, ghz, f32_source, int8_source);
+      "measured: a loop of independent {} on {} threads: {:.1f} GMAC/s f32; {}: {:.1f} GMAC/s "
+      "int8 ({:.1f} and {:.1f} MACs per cycle per core at the measured {:.2f} GHz)",
+      measured.f32_instruction, threads, measured.f32_gmacs, measured.int8_instruction,
+      measured.int8_gmacs, peak.f32_macs_per_cycle, peak.int8_macs_per_cycle, ghz);
   return peak;
 }
 
@@ -270,8 +254,7 @@ ProfiledRuns profile_runs(runtime::Session& session, const std::map<std::string,
     session.run(feeds, result.recorder);
     result.recorder.end_run(steady_now_ns());
   }
-  const PeakEstimate peak =
-      estimate_peak(collect_system_info().isa_extensions, measure_cpu_ghz(), session.threads());
+  const PeakEstimate peak = measure_peak(measure_cpu_ghz(), session.threads());
   result.profile = summarize_profile(session, result.recorder, peak);
   result.profile.unprofiled_run_ms = plain_total_ms / static_cast<double>(runs);
   return result;
@@ -322,6 +305,8 @@ json to_json(const Profile& profile) {
              {"threads", profile.peak.threads},
              {"f32_macs_per_cycle_per_core", profile.peak.f32_macs_per_cycle},
              {"int8_macs_per_cycle_per_core", profile.peak.int8_macs_per_cycle},
+             {"f32_gmacs_measured", profile.peak.f32_gmacs},
+             {"int8_gmacs_measured", profile.peak.int8_gmacs},
              {"formula", profile.peak.formula}}}};
   if (profile.unprofiled_run_ms > 0) {
     out["unprofiled_run_mean_ms"] = profile.unprofiled_run_ms;

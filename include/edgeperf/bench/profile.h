@@ -36,16 +36,18 @@ class ProfileRecorder final : public runtime::ProfileSink {
   std::vector<std::int64_t> run_starts_, run_ends_;
 };
 
-// The machine's peak for the roofline: an estimate, labelled with its formula.
+// The machine's peak for the roofline, measured (bench/peak_kernels.cpp): independent
+// multiply-accumulates at the widest f32 and int8 instructions, on all threads at once.
 struct PeakEstimate {
   double ghz = 0;  // measured (see measure_cpu_ghz)
   int threads = 1;
-  double f32_macs_per_cycle = 0;  // per core: SIMD lanes x FMA units
+  double f32_gmacs = 0;           // measured, all threads
+  double int8_gmacs = 0;          // 0: no int8 dot-product instruction known here
+  double f32_macs_per_cycle = 0;  // per core: gmacs / (threads x ghz)
   double int8_macs_per_cycle = 0;
   std::string formula;
 };
-// From sysinfo's ISA flags and a measured clock.
-PeakEstimate estimate_peak(const std::vector<std::string>& isa_extensions, double ghz, int threads);
+PeakEstimate measure_peak(double ghz, int threads);
 // Core clock measured with a chain of dependent adds (one per cycle), GHz.
 double measure_cpu_ghz();
 

@@ -72,6 +72,7 @@ struct KernelPart {
   std::vector<std::size_t> nodes;
   std::string kind;            // "convolution", "reorder", "inner_product", "custom"...
   std::string implementation;  // "" when not known
+  bool int8 = false;           // 8-bit integer sources (the roofline's int8 peak applies)
 };
 
 class Kernel {

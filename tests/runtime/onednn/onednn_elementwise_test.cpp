@@ -27,6 +27,7 @@ TEST(OnednnElementwise, ConvSwishIsOnePostOp) {
     expect_single_region(evaluated, lowered);
     // Region input reorder (at most), the conv with swish, output reorder.
     EXPECT_LE(primitive_count(lowered.steps[0]), 3) << "gate first: " << gate_first;
+    for (const KernelPart& part : lowered.steps[0].kernel->parts()) EXPECT_FALSE(part.int8);
   }
 }
 

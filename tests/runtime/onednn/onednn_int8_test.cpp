@@ -354,6 +354,25 @@ TEST(OnednnInt8, ResidualAddStaysInt8) {
   }
 }
 
+TEST(OnednnInt8, ConvPartsAreMarkedInt8ForTheRoofline) {
+  QdqBuilder model(5);
+  const std::string x = model.input({1, 16, 8, 8});
+  const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+  const std::string conv = model.conv(q, 16, 16, 1, 1, 0, 1, true);
+  const std::string output =
+      model.dequantize(model.quantize(conv, 3.0f / 255.0f, 120), 3.0f / 255.0f, 120).name;
+  const RunResult result = run_both(model.finish(output, DType::f32));
+  int convolutions = 0;
+  for (const StepInfo& step : result.steps) {
+    for (const KernelPart& part : step.parts) {
+      if (part.kind != "convolution") continue;
+      ++convolutions;
+      EXPECT_TRUE(part.int8) << part.implementation;
+    }
+  }
+  EXPECT_EQ(convolutions, 1);
+}
+
 TEST(OnednnInt8, PoolsRunOnInt8) {
   for (const char* op : {"GlobalAveragePool", "MaxPool", "AveragePool"}) {
     QdqBuilder model(5);

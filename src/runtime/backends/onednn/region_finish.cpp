@@ -38,6 +38,9 @@ KernelPart describe_op(const PendingOp& op) {
       info != nullptr) {
     part.implementation = info;
   }
+  const dnnl_memory_desc_t* src =
+      dnnl_primitive_desc_query_md(op.primitive.get_primitive_desc(), dnnl_query_src_md, 0);
+  part.int8 = src != nullptr && (src->data_type == dnnl_u8 || src->data_type == dnnl_s8);
   return part;
 }
 
