@@ -1,6 +1,7 @@
 #include "edgeperf/runtime/fuse_decomposed_ops.h"
 
 #include <cmath>
+#include <map>
 #include <optional>
 #include <unordered_map>
 
@@ -9,38 +10,10 @@
 namespace edgeperf::runtime {
 namespace {
 
-// Readers of every value, by node index, and the graph outputs.
-class Uses {
- public:
-  explicit Uses(const graph::Graph& graph) : graph_(graph) {
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-      for (const std::string& input : graph.nodes[i].inputs) {
-        if (!input.empty()) readers_[input].push_back(i);
-      }
-    }
-  }
-  // The only reader of `value` (and it is no graph output).
-  std::optional<std::size_t> sole_reader(const std::string& value) const {
-    const auto found = readers_.find(value);
-    if (found == readers_.end() || found->second.size() != 1 || graph_.is_output(value)) {
-      return std::nullopt;
-    }
-    return found->second[0];
-  }
-  const std::vector<std::size_t>& readers(const std::string& value) const {
-    static const std::vector<std::size_t> none;
-    const auto found = readers_.find(value);
-    return found == readers_.end() ? none : found->second;
-  }
-
- private:
-  const graph::Graph& graph_;
-  std::unordered_map<std::string, std::vector<std::size_t>> readers_;
-};
-
 class Fuser {
  public:
-  explicit Fuser(graph::Graph& graph) : graph_(graph), uses_(graph), erase_(graph.nodes.size()) {}
+  explicit Fuser(graph::Graph& graph)
+      : graph_(graph), readers_(graph::consumers_of(graph)), erase_(graph.nodes.size()) {}
 
   DecomposedOpsFused run() {
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
@@ -64,6 +37,18 @@ class Fuser {
 
  private:
   const graph::Node& node(std::size_t i) const { return graph_.nodes[i]; }
+
+  const std::vector<std::size_t>& readers(const std::string& value) const {
+    static const std::vector<std::size_t> kNone;
+    const auto found = readers_.find(value);
+    return found == readers_.end() ? kNone : found->second;
+  }
+  // The only reader of `value` (and it is no graph output).
+  std::optional<std::size_t> sole_reader(const std::string& value) const {
+    const std::vector<std::size_t>& found = readers(value);
+    if (found.size() != 1 || graph_.is_output(value)) return std::nullopt;
+    return found[0];
+  }
 
   bool is(std::size_t i, std::string_view op) const {
     return !erase_[i] && node(i).op_type == op && node(i).domain.empty() &&
@@ -115,7 +100,7 @@ class Fuser {
   }
 
   std::optional<std::size_t> next(std::size_t i, std::string_view op) const {
-    const auto reader = uses_.sole_reader(node(i).outputs[0]);
+    const auto reader = sole_reader(node(i).outputs[0]);
     if (!reader || !is(*reader, op)) return std::nullopt;
     return reader;
   }
@@ -128,7 +113,7 @@ class Fuser {
   void try_gelu(std::size_t erf) {
     if (!is(erf, "Erf") || node(erf).inputs.size() != 1) return;
     const auto scaled = graph_.producer_index(node(erf).inputs[0]);
-    if (!scaled || !uses_.sole_reader(node(erf).inputs[0])) return;
+    if (!scaled || !sole_reader(node(erf).inputs[0])) return;
     const auto& scale_inputs = node(*scaled).inputs;
     if (scale_inputs.empty()) return;
     const std::string x = scale_inputs[0];
@@ -175,7 +160,7 @@ class Fuser {
     const auto centered = next(mean, "Sub");
     if (!centered || !reads(*centered, x, node(mean).outputs[0], false)) return;
     const std::string& d = node(*centered).outputs[0];
-    const auto& d_readers = uses_.readers(d);
+    const auto& d_readers = readers(d);
     if (d_readers.size() != 2 || graph_.is_output(d)) return;
     const std::size_t pow = is(d_readers[0], "Pow") ? d_readers[0] : d_readers[1];
     const std::size_t divide = pow == d_readers[0] ? d_readers[1] : d_readers[0];
@@ -189,7 +174,7 @@ class Fuser {
     const auto epsilon = scalar(eps_inputs[0] == v ? eps_inputs[1] : eps_inputs[0]);
     if (!epsilon || (eps_inputs[0] != v && eps_inputs[1] != v)) return;
     const auto root = next(*plus_eps, "Sqrt");
-    if (!root || uses_.sole_reader(node(*root).outputs[0]) != divide ||
+    if (!root || sole_reader(node(*root).outputs[0]) != divide ||
         !reads(divide, d, node(*root).outputs[0], false)) {
       return;
     }
@@ -219,7 +204,7 @@ class Fuser {
   }
 
   graph::Graph& graph_;
-  Uses uses_;
+  std::map<std::string, std::vector<std::size_t>> readers_;
   std::vector<bool> erase_;
   std::unordered_map<std::size_t, graph::Node> replacements_;
   DecomposedOpsFused fused_;
