@@ -14,7 +14,6 @@ before a change) to the rotation, with after/before ratios.
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -134,12 +133,6 @@ def parse_args(argv):
     return args
 
 
-def write_atomic(path, text):
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def main(argv):
     args = parse_args(argv)
     work = Path(args.work_dir).resolve()
@@ -202,10 +195,10 @@ def main(argv):
     print(f"{load_at_end} at end (1, 5, 15 min)\n")
     print(tables)
     if args.markdown:
-        write_atomic(args.markdown, f"machine: {machine}\n\n{load_at_start} at start, "
+        base.write_atomic(args.markdown, f"machine: {machine}\n\n{load_at_start} at start, "
                      f"{load_at_end} at end\n\n{tables}\n")
     if args.json:
-        write_atomic(args.json, json.dumps(
+        base.write_atomic(args.json, json.dumps(
             {"machine": machine, "load_at_start": load_at_start, "load_at_end": load_at_end,
              "runs": args.runs, "warmup_per_round": args.warmup, "rounds": args.rounds,
              "latencies": latencies, "ratios": ratios}, indent=1) + "\n")

@@ -176,6 +176,16 @@ def markdown_tables(results):
     return "\n".join(lines)
 
 
+def write_atomic(path, text):
+    """Writes `text` to a temporary name, syncs it, then renames it over `path`."""
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "w") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", help="another edgeperf binary, measured as a third peer")
@@ -239,9 +249,7 @@ def main(argv):
                   "load_at_end": load_at_end, "runs": args.runs, "warmup_per_round": args.warmup,
                   "rounds": args.rounds, "target_ratio_p50": TARGET_RATIO,
                   "summary": results, "raw": raw}
-        tmp = Path(args.json + ".tmp")
-        tmp.write_text(json.dumps(report, indent=1) + "\n")
-        os.replace(tmp, args.json)
+        write_atomic(args.json, json.dumps(report, indent=1) + "\n")
     return 0
 
 

@@ -17,7 +17,6 @@ benchmark, not a test); 1 on a failed run; 77 when onnxruntime-node is not insta
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -141,9 +140,7 @@ def main(argv):
                   "rounds": args.rounds, "warmup_per_round": args.warmup,
                   "targets": {"geomean": TARGET_GEOMEAN, "max": TARGET_MAX},
                   "summary": results, "raw": raw}
-        tmp = Path(args.json + ".tmp")
-        tmp.write_text(json.dumps(report, indent=1) + "\n")
-        os.replace(tmp, args.json)
+        peers.write_atomic(args.json, json.dumps(report, indent=1) + "\n")
     return 0
 
 
