@@ -36,12 +36,17 @@ void fsync_directory(const std::filesystem::path& directory) {
 
 }  // namespace
 
-std::string read_file(const std::filesystem::path& path) {
+std::ifstream open_for_reading(const std::filesystem::path& path) {
   std::error_code error;
   EP_CHECK(!std::filesystem::is_directory(path, error), "{}: is a directory, not a file",
            path.string());
   std::ifstream stream(path, std::ios::binary);
   EP_CHECK(stream.good(), "{}: cannot open: {}", path.string(), errno_text());
+  return stream;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream stream = open_for_reading(path);
   std::ostringstream contents;
   contents << stream.rdbuf();
   EP_CHECK(!stream.bad(), "{}: read failed", path.string());

@@ -6,11 +6,9 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <cctype>
 #include <climits>
+#include <fstream>
 #include <set>
 
 #include "edgeperf/core/error.h"
@@ -339,14 +337,11 @@ graph::Graph load_model(const std::filesystem::path& path) {
   EP_CHECK(error || size <= kMaxProtobufBytes,
            "{}: model is {} bytes; protobuf messages above 2 GB are not supported", path.string(),
            size);
-  EP_CHECK(!std::filesystem::is_directory(path, error), "{}: is a directory, not a file",
-           path.string());
   std::filesystem::path directory = path.parent_path();
   if (directory.empty()) directory = ".";
   // Parsed straight from the file, so its bytes are not held twice (a 350 MB model
   // would otherwise peak at the file, the message and the graph at once).
-  std::ifstream stream(path, std::ios::binary);
-  EP_CHECK(stream.good(), "{}: cannot open: {}", path.string(), std::strerror(errno));
+  std::ifstream stream = open_for_reading(path);
   return with_error_context(path.string(), [&] {
     onnx::ModelProto model;
     EP_CHECK(model.ParseFromIstream(&stream) && !stream.bad(),

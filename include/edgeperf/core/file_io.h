@@ -1,6 +1,7 @@
 #pragma once
 #include <cstddef>
 #include <filesystem>
+#include <fstream>
 #include <span>
 #include <string>
 
@@ -8,6 +9,9 @@ namespace edgeperf {
 
 // Reads a whole file; throws Error naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
+// A binary stream on `path`; an Error naming the file when it is a directory or cannot
+// be opened.
+std::ifstream open_for_reading(const std::filesystem::path& path);
 
 // Writes a file atomically: a temporary name in the same directory, fsync,
 // rename over the final name, fsync of the directory. On any failure the
