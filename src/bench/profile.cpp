@@ -178,16 +178,12 @@ PeakEstimate measure_peak(double ghz, int threads) {
   peak.threads = threads;
   peak.f32_gmacs = measured.f32_gmacs;
   peak.int8_gmacs = measured.int8_gmacs;
-  const double cycles = ghz * threads;
-  if (cycles > 0) {
-    peak.f32_macs_per_cycle = measured.f32_gmacs / cycles;
-    peak.int8_macs_per_cycle = measured.int8_gmacs / cycles;
-  }
   peak.formula = fmt::format(
       "measured: a loop of independent {} on {} threads: {:.1f} GMAC/s f32; {}: {:.1f} GMAC/s "
       "int8 ({:.1f} and {:.1f} MACs per cycle per core at the measured {:.2f} GHz)",
       measured.f32_instruction, threads, measured.f32_gmacs, measured.int8_instruction,
-      measured.int8_gmacs, peak.f32_macs_per_cycle, peak.int8_macs_per_cycle, ghz);
+      measured.int8_gmacs, peak.per_core_per_cycle(peak.f32_gmacs),
+      peak.per_core_per_cycle(peak.int8_gmacs), ghz);
   return peak;
 }
 
@@ -294,20 +290,21 @@ json to_json(const Profile& profile) {
   std::sort(grouped.begin(), grouped.end(), [](const json& a, const json& b) {
     return a["mean_ms"].get<double>() > b["mean_ms"].get<double>();
   });
-  json out{{"runs", profile.runs},
-           {"rows_sum_ms", profile.rows_sum_ms},
-           {"profiled_run_mean_ms", profile.profiled_run_ms},
-           {"slowest", profile.rows.empty() ? json(nullptr) : json(profile.rows.front().label)},
-           {"rows", rows},
-           {"by_op_type", grouped},
-           {"peak",
-            {{"ghz_measured", profile.peak.ghz},
-             {"threads", profile.peak.threads},
-             {"f32_macs_per_cycle_per_core", profile.peak.f32_macs_per_cycle},
-             {"int8_macs_per_cycle_per_core", profile.peak.int8_macs_per_cycle},
-             {"f32_gmacs_measured", profile.peak.f32_gmacs},
-             {"int8_gmacs_measured", profile.peak.int8_gmacs},
-             {"formula", profile.peak.formula}}}};
+  json out{
+      {"runs", profile.runs},
+      {"rows_sum_ms", profile.rows_sum_ms},
+      {"profiled_run_mean_ms", profile.profiled_run_ms},
+      {"slowest", profile.rows.empty() ? json(nullptr) : json(profile.rows.front().label)},
+      {"rows", rows},
+      {"by_op_type", grouped},
+      {"peak",
+       {{"ghz_measured", profile.peak.ghz},
+        {"threads", profile.peak.threads},
+        {"f32_macs_per_cycle_per_core", profile.peak.per_core_per_cycle(profile.peak.f32_gmacs)},
+        {"int8_macs_per_cycle_per_core", profile.peak.per_core_per_cycle(profile.peak.int8_gmacs)},
+        {"f32_gmacs_measured", profile.peak.f32_gmacs},
+        {"int8_gmacs_measured", profile.peak.int8_gmacs},
+        {"formula", profile.peak.formula}}}};
   if (profile.unprofiled_run_ms > 0) {
     out["unprofiled_run_mean_ms"] = profile.unprofiled_run_ms;
     out["overhead_percent"] = 100.0 * (profile.profiled_run_ms / profile.unprofiled_run_ms - 1.0);

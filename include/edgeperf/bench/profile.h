@@ -41,11 +41,14 @@ class ProfileRecorder final : public runtime::ProfileSink {
 struct PeakEstimate {
   double ghz = 0;  // measured (see measure_cpu_ghz)
   int threads = 1;
-  double f32_gmacs = 0;           // measured, all threads
-  double int8_gmacs = 0;          // 0: no int8 dot-product instruction known here
-  double f32_macs_per_cycle = 0;  // per core: gmacs / (threads x ghz)
-  double int8_macs_per_cycle = 0;
+  double f32_gmacs = 0;   // measured, all threads
+  double int8_gmacs = 0;  // 0: no int8 dot-product instruction known here
   std::string formula;
+
+  // A rate of all threads as MACs per cycle per core (0 without a measured clock).
+  double per_core_per_cycle(double gmacs) const {
+    return ghz * threads > 0 ? gmacs / (ghz * threads) : 0;
+  }
 };
 PeakEstimate measure_peak(double ghz, int threads);
 // Core clock measured with a chain of dependent adds (one per cycle), GHz.
