@@ -212,20 +212,53 @@ ValueInfo subgraph_output_from_proto(const onnx::ValueInfoProto& proto) {
   return info.has_value() ? *info : ValueInfo{proto.name(), DType::f32, {}, false};
 }
 
-Graph graph_body_from_proto(const onnx::GraphProto& proto, std::int64_t opset,
-                            const ExternalDataPolicy& external, int depth) {
-  Graph graph;
-  graph.name = proto.name().empty() ? "graph" : proto.name();
-  graph.opset = opset;
-  for (const onnx::TensorProto& tensor : proto.initializer()) {
-    const std::string what = fmt::format("initializer '{}'", tensor.name());
-    add_initializer(graph, tensor.name(), detail::tensor_from_proto(tensor, what, external));
-  }
+void add_sparse_initializers(const onnx::GraphProto& proto, Graph& graph,
+                             const ExternalDataPolicy& external) {
   for (const onnx::SparseTensorProto& sparse : proto.sparse_initializer()) {
     const std::string& name = sparse.values().name();
     const std::string what = fmt::format("sparse initializer '{}'", name);
     add_initializer(graph, name, detail::tensor_from_sparse_proto(sparse, what, external));
   }
+}
+
+void add_initializers(const onnx::GraphProto& proto, Graph& graph,
+                      const ExternalDataPolicy& external) {
+  for (const onnx::TensorProto& tensor : proto.initializer()) {
+    const std::string what = fmt::format("initializer '{}'", tensor.name());
+    add_initializer(graph, tensor.name(), detail::tensor_from_proto(tensor, what, external));
+  }
+  add_sparse_initializers(proto, graph, external);
+}
+
+// Weight-sized raw data that neither the checker nor shape inference reads as values:
+// shape inference reads only shape-like operands (int64/int32, or a few floats of scales).
+bool releasable_raw_data(const onnx::TensorProto& tensor) {
+  constexpr std::size_t kMinReleasableBytes = 4096;
+  return tensor.has_raw_data() && tensor.raw_data().size() >= kMinReleasableBytes &&
+         tensor.data_type() != onnx::TensorProto_DataType_INT64 &&
+         tensor.data_type() != onnx::TensorProto_DataType_INT32;
+}
+
+// Like add_initializers, but each weight's bytes leave the message as soon as the graph
+// has its copy, so a large model's weights are not held twice while it loads. The
+// message keeps a one-byte stand-in: ONNX 1.12's checker wants a non-empty value field
+// and does not compare its size with the dims.
+void take_initializers(onnx::GraphProto& proto, Graph& graph, const ExternalDataPolicy& external) {
+  for (onnx::TensorProto& tensor : *proto.mutable_initializer()) {
+    const std::string what = fmt::format("initializer '{}'", tensor.name());
+    add_initializer(graph, tensor.name(), detail::tensor_from_proto(tensor, what, external));
+    if (!releasable_raw_data(tensor)) continue;
+    std::string stand_in(1, '\0');
+    tensor.mutable_raw_data()->swap(stand_in);  // swap, so the old buffer is freed
+  }
+  add_sparse_initializers(proto, graph, external);
+}
+
+// The nodes, inputs and outputs; the caller has added the initializers.
+void add_graph_body(const onnx::GraphProto& proto, Graph& graph, std::int64_t opset,
+                    const ExternalDataPolicy& external, int depth) {
+  graph.name = proto.name().empty() ? "graph" : proto.name();
+  graph.opset = opset;
   for (const onnx::ValueInfoProto& input : proto.input()) {
     if (graph.initializers.count(input.name())) continue;  // IR < 4 lists initializers as inputs
     graph.inputs.push_back(*value_info_from_proto(input, "graph input", false));
@@ -238,12 +271,22 @@ Graph graph_body_from_proto(const onnx::GraphProto& proto, std::int64_t opset,
     graph.nodes.push_back(
         node_from_proto(proto.node(i), static_cast<std::size_t>(i), external, opset, depth));
   }
+}
+
+Graph graph_body_from_proto(const onnx::GraphProto& proto, std::int64_t opset,
+                            const ExternalDataPolicy& external, int depth) {
+  Graph graph;
+  add_initializers(proto, graph, external);
+  add_graph_body(proto, graph, opset, external, depth);
   return graph;
 }
 
-Graph graph_from_proto(const onnx::ModelProto& model, std::int64_t opset,
+// Takes the top-level weights out of `model` (see take_initializers).
+Graph graph_from_proto(onnx::ModelProto& model, std::int64_t opset,
                        const ExternalDataPolicy& external) {
-  Graph graph = graph_body_from_proto(model.graph(), opset, external, 0);
+  Graph graph;
+  take_initializers(*model.mutable_graph(), graph, external);
+  add_graph_body(model.graph(), graph, opset, external, 0);
   graph.producer = model.producer_name();
   return graph;
 }

@@ -289,6 +289,42 @@ TEST(OnnxImport, OldIrInitializersListedAsInputsAreNotRuntimeInputs) {
   EXPECT_TRUE(graph.initializers.count("w"));
 }
 
+// x[batch, 1024] -> MatMul(x, w[1024, 8]) -> Reshape to [-1, 2, 4]: a weight large enough
+// that its raw bytes leave the message while loading, and a shape that inference needs.
+onnx::ModelProto large_weight_model(const std::string& op = "MatMul") {
+  onnx::ModelProto model = base_model();
+  onnx::GraphProto* graph = model.mutable_graph();
+  add_value(graph->mutable_input(), "x", onnx::TensorProto_DataType_FLOAT, {-1, 1024});
+  add_value(graph->mutable_output(), "y", onnx::TensorProto_DataType_FLOAT, {-1, 2, 4});
+  onnx::TensorProto* w = graph->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto_DataType_FLOAT);
+  w->add_dims(1024);
+  w->add_dims(8);
+  std::vector<float> values(1024 * 8);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.5f;
+  w->set_raw_data(values.data(), values.size() * sizeof(float));
+  onnx::TensorProto* shape = graph->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto_DataType_INT64);
+  shape->add_dims(3);
+  for (std::int64_t dim : {-1, 2, 4}) shape->add_int64_data(dim);
+  add_node(graph, op, "matmul", {"x", "w"}, {"product"});
+  add_node(graph, "Reshape", "reshape", {"product", "shape"}, {"y"});
+  return model;
+}
+
+TEST(OnnxImport, LargeWeightsKeepTheirValuesAndTheCheckerStillRuns) {
+  const Graph graph = load_model_from_bytes(bytes_of(large_weight_model()));
+  const std::span<const float> w = graph.initializers.at("w").values<float>();
+  ASSERT_EQ(w.size(), 1024u * 8);
+  for (std::size_t i = 0; i < w.size(); ++i) ASSERT_EQ(w[i], static_cast<float>(i) * 0.5f) << i;
+  ASSERT_EQ(graph.value_info.size(), 1u);  // inference saw the weight's dims
+  EXPECT_EQ(graph.value_info[0].name, "product");
+  EXPECT_EQ(graph.value_info[0].dims, (std::vector<Dim>{Dim::named("batch"), Dim::fixed(8)}));
+  EXPECT_THAT(load_error(large_weight_model("NoSuchOp")), HasSubstr("ONNX checker:"));
+}
+
 TEST(OnnxImport, TypedFieldsAndConstantAttributes) {
   onnx::ModelProto model = base_model();
   onnx::GraphProto* graph = model.mutable_graph();
