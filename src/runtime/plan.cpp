@@ -116,6 +116,13 @@ void Plan::plan_memory() {
     memory_.kernel_workspace_bytes += steps_[s].kernel->workspace_bytes();
     memory_.packed_weight_bytes += steps_[s].kernel->packed_weight_bytes();
   }
+  std::size_t transient_bytes = 0;
+  for (const Step& step : steps_)
+    transient_bytes = std::max(transient_bytes, step.kernel->transient_bytes());
+  memory_.kernel_workspace_bytes += transient_bytes;
+  transient_ =
+      Tensor(DType::u8, {static_cast<std::int64_t>(std::max<std::size_t>(transient_bytes, 1))});
+  for (const Step& step : steps_) step.kernel->use_transient(transient_.bytes().data());
   const ArenaPlan plan = plan_arena(requests);
   for (std::size_t i = 0; i < names.size(); ++i) slots_[names[i]].offset = plan.offsets[i];
   memory_.arena_bytes = plan.arena_bytes;

@@ -59,8 +59,7 @@ class Plan {
   Tensor resolve(const std::string& name, const std::map<std::string, Tensor>& feeds);
   // Runs the interpreted nodes (see StaticEvaluation) after the steps; adds the values
   // they compute to `values`.
-  void interpret(const std::map<std::string, Tensor>& feeds,
-                 std::map<std::string, Tensor>& values);
+  void interpret(const std::map<std::string, Tensor>& feeds, std::map<std::string, Tensor>& values);
 
   const graph::Graph& graph_;
   std::vector<graph::ValueInfo> inputs_;  // with resolved static shapes
@@ -68,7 +67,8 @@ class Plan {
   StaticEvaluation known_;
   std::vector<Step> steps_;
   std::map<std::string, Slot> slots_;
-  Tensor arena_;  // u8, 64-byte aligned; every runtime activation is a view into it
+  Tensor arena_;      // u8, 64-byte aligned; every runtime activation is a view into it
+  Tensor transient_;  // u8: every step's scratch while it runs (Kernel::transient_bytes)
   MemoryPlanInfo memory_;
   std::vector<StepBinding> bindings_;
   // Planned values the interpreted nodes read: the steps export them and keep them to the end.

@@ -86,6 +86,11 @@ class Kernel {
   virtual std::size_t workspace_bytes() const { return 0; }
   // Bytes of packed weights the kernel holds.
   virtual std::size_t packed_weight_bytes() const { return 0; }
+  // Scratch the kernel needs only while it runs: nothing in it outlives run(), so the
+  // plan gives every step one buffer, sized for the largest, instead of one each.
+  virtual std::size_t transient_bytes() const { return 0; }
+  // Where run() keeps that scratch from now on: 64-byte aligned, transient_bytes() long.
+  virtual void use_transient(std::byte* /*buffer*/) {}
   // The ops it runs on its own and times under profiling (empty: the step is one op).
   virtual std::vector<KernelPart> parts() const { return {}; }
   // What runs the step when it is one op ("" when not known).

@@ -51,7 +51,9 @@ struct StepInfo {
 struct MemoryPlanInfo {
   std::size_t arena_bytes = 0;             // planned activation arena
   std::size_t activation_bytes_total = 0;  // sum of every runtime activation's size
-  std::size_t kernel_workspace_bytes = 0;  // intermediates held inside fused steps
+  // Intermediates inside fused steps: the one scratch buffer they share while each
+  // runs, plus what kernels hold for themselves.
+  std::size_t kernel_workspace_bytes = 0;
   std::size_t packed_weight_bytes = 0;
 };
 

@@ -259,7 +259,24 @@ TEST(OnednnBackend, ReportsWorkspaceAndPackedWeights) {
   const Lowered lowered = lower_and_check(evaluated);
   ASSERT_EQ(lowered.steps.size(), 1u);
   EXPECT_GE(lowered.steps[0].kernel->packed_weight_bytes(), 32u * 16 * 9 * 4);
-  EXPECT_GT(lowered.steps[0].kernel->workspace_bytes(), 0u);
+  EXPECT_GT(lowered.steps[0].kernel->transient_bytes(), 0u);
+}
+
+// Weights of 1 MiB or more read by 64 or more rows are used in place (no packed copy);
+// read by fewer rows they are packed. Outputs match the reference either way.
+TEST(OnednnBackend, LargeWeightsReadByManyRowsAreNotCopied) {
+  constexpr std::size_t kWeightBytes = 512 * 512 * 4;
+  for (const auto& [rows, packed] : {std::pair{std::int64_t{128}, false}, {8, true}}) {
+    for (int threads : {1, 2}) {
+      ModelBuilder model({1, rows, 512});
+      const std::string y = model.node("MatMul", {model.x, model.weight({512, 512})});
+      const Evaluated evaluated = evaluate(model.finish(y));
+      const Lowered lowered = lower_and_check(evaluated, threads);
+      ASSERT_EQ(lowered.steps.size(), 1u);
+      EXPECT_EQ(lowered.steps[0].kernel->packed_weight_bytes() >= kWeightBytes, packed)
+          << rows << " rows";
+    }
+  }
 }
 
 // A QLinearMatMul on a 3-D input passes the node-level parse but no op's match (the

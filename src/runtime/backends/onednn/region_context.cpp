@@ -99,7 +99,7 @@ int RegionContext::new_storage(std::size_t bytes) {
 }
 
 int RegionContext::activation_slot(int storage, const memory::desc& md) {
-  slots_.push_back(Slot{storage, md, {}});
+  slots_.push_back(Slot{storage, md, {}, {}});
   return static_cast<int>(slots_.size()) - 1;
 }
 
@@ -163,7 +163,14 @@ memory RegionContext::pack(const memory::desc& target, const memory::desc& sourc
 
 int RegionContext::constant_slot(memory packed) {
   packed_weight_bytes_ += packed.get_desc().get_size();
-  slots_.push_back(Slot{-1, packed.get_desc(), packed});
+  slots_.push_back(Slot{-1, packed.get_desc(), packed, {}});
+  return static_cast<int>(slots_.size()) - 1;
+}
+
+int RegionContext::borrowed_constant_slot(const memory::desc& md, const Tensor& constant) {
+  EP_CHECK(md.get_size() == constant.nbytes(), "internal: a {}-byte view of a {}-byte constant",
+           md.get_size(), constant.nbytes());
+  slots_.push_back(Slot{-1, md, memory(md, engine_, const_cast<void*>(constant.raw())), constant});
   return static_cast<int>(slots_.size()) - 1;
 }
 

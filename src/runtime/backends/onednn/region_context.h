@@ -84,6 +84,7 @@ struct Slot {
   int storage = -1;  // -1: `owned` holds packed constants
   dnnl::memory::desc md;
   dnnl::memory owned;
+  Tensor borrowed;  // a constant read in place: `owned` views it, the kernel keeps it alive
 };
 struct PendingOp {
   dnnl::primitive primitive;
@@ -139,6 +140,8 @@ class RegionContext final : public MatchView {
   dnnl::memory pack(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
                     const void* data);
   int constant_slot(dnnl::memory packed);
+  // `constant` read in place as `md` (its own row-major bytes): no packed copy.
+  int borrowed_constant_slot(const dnnl::memory::desc& md, const Tensor& constant);
   int scalar_s32_slot(std::int32_t value);
   // Memory our own kernels hold, reported by the step's kernel.
   void add_custom_bytes(std::size_t packed_weights, std::size_t workspace);

@@ -1,5 +1,6 @@
-// Turns a built RegionContext into its step: the arena laid out by
-// runtime::plan_arena, memories bound to it, and the kernel that runs the ops.
+// Turns a built RegionContext into its step: the internal buffers laid out by
+// runtime::plan_arena in the plan's shared transient buffer, and the kernel that runs
+// the ops.
 #include <dnnl_debug.h>
 #include <fmt/format.h>
 
@@ -49,6 +50,16 @@ struct ExternalBinding {
   std::size_t index;
 };
 
+// An internal buffer or scratchpad at `offset` in the transient buffer.
+struct TransientBinding {
+  memory handle;
+  std::size_t offset;
+};
+
+std::size_t aligned_size(std::size_t bytes) {
+  return (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+}
+
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -64,6 +75,10 @@ class RegionKernel final : public Kernel {
     EP_CHECK(inputs.size() == input_count_ && outputs.size() == output_count_,
              "onednn region: got {} inputs and {} outputs, expected {} and {}", inputs.size(),
              outputs.size(), input_count_, output_count_);
+    if (own_transient_ == nullptr && !transient_bound_) {  // run outside a plan
+      own_transient_ = aligned_array<std::byte>(transient_bytes());
+      use_transient(own_transient_.get());
+    }
     // Region inputs are only read; oneDNN's handle API is not const-qualified.
     for (ExternalBinding& binding : input_bindings_) {
       binding.handle.set_data_handle(const_cast<void*>(inputs[binding.index].raw()));
@@ -84,10 +99,18 @@ class RegionKernel final : public Kernel {
     stream_.wait();
   }
   std::vector<KernelPart> parts() const override { return parts_; }
-  std::size_t workspace_bytes() const override {
-    return arena_bytes_ + scratchpad_bytes_ + custom_workspace_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return custom_workspace_bytes_; }
   std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
+  // The internal buffers, then the largest op's scratchpad.
+  std::size_t transient_bytes() const override {
+    return aligned_size(arena_bytes_) + scratchpad_bytes_;
+  }
+  void use_transient(std::byte* buffer) override {
+    for (TransientBinding& binding : transient_bindings_) {
+      binding.handle.set_data_handle(buffer + binding.offset);
+    }
+    transient_bound_ = true;
+  }
 
   void execute(CompiledOp& op) {
     if (op.custom) {
@@ -99,8 +122,8 @@ class RegionKernel final : public Kernel {
 
   dnnl::engine engine_;
   dnnl::stream stream_;
-  AlignedArray<std::byte> arena_;
-  AlignedArray<std::byte> scratchpad_;
+  AlignedArray<std::byte> own_transient_;  // only when no plan gave one
+  bool transient_bound_ = false;
   std::size_t arena_bytes_ = 0;
   std::size_t scratchpad_bytes_ = 0;
   std::size_t custom_workspace_bytes_ = 0;  // held by custom ops
@@ -111,6 +134,8 @@ class RegionKernel final : public Kernel {
   std::vector<KernelPart> parts_;  // one per op
   std::vector<ExternalBinding> input_bindings_;
   std::vector<ExternalBinding> output_bindings_;
+  std::vector<TransientBinding> transient_bindings_;
+  std::vector<Tensor> borrowed_constants_;  // read in place by ops_
 };
 
 // The first and last op using each storage (-1: none).
@@ -164,7 +189,9 @@ memory make_memory(const Slot& slot, const std::vector<Storage>& storages,
         handle, static_cast<std::size_t>(is_input ? storage.input_index : storage.output_index)});
     return handle;
   }
-  return memory(slot.md, kernel.engine_, kernel.arena_.get() + offsets[slot.storage]);
+  memory handle(slot.md, kernel.engine_, DNNL_MEMORY_NONE);
+  kernel.transient_bindings_.push_back(TransientBinding{handle, offsets[slot.storage]});
+  return handle;
 }
 
 }  // namespace
@@ -173,19 +200,19 @@ Step RegionContext::finish() {
   auto kernel = std::make_unique<RegionKernel>(engine_);
   const std::vector<std::size_t> offsets =
       plan_storages(storages_, storage_lifetimes(storages_, slots_, ops_), kernel->arena_bytes_);
-  kernel->arena_ = aligned_array<std::byte>(kernel->arena_bytes_);
   std::size_t scratchpad = 0;
   for (const PendingOp& op : ops_) scratchpad = std::max(scratchpad, op.scratchpad.get_size());
   kernel->scratchpad_bytes_ = scratchpad;
-  kernel->scratchpad_ = aligned_array<std::byte>(scratchpad);
   kernel->packed_weight_bytes_ = packed_weight_bytes_;
   kernel->custom_workspace_bytes_ = custom_workspace_bytes_;
   kernel->input_count_ = step_.inputs.size();
   kernel->output_count_ = step_.outputs.size();
 
   std::vector<memory> memories;
-  for (const Slot& slot : slots_)
+  for (const Slot& slot : slots_) {
     memories.push_back(make_memory(slot, storages_, offsets, *kernel));
+    if (!slot.borrowed.empty()) kernel->borrowed_constants_.push_back(slot.borrowed);
+  }
   for (PendingOp& op : ops_) {
     KernelPart part = describe_op(op);
     for (std::size_t i = 0; i < step_.nodes.size(); ++i) {
@@ -200,8 +227,10 @@ Step RegionContext::finish() {
     CompiledOp compiled{std::move(op.primitive), {}, std::move(op.custom)};
     for (const auto& [arg, slot] : op.args) compiled.args.emplace(arg, memories[slot]);
     if (op.scratchpad.get_size() > 0) {
-      compiled.args.emplace(DNNL_ARG_SCRATCHPAD,
-                            memory(op.scratchpad, engine_, kernel->scratchpad_.get()));
+      memory scratchpad_memory(op.scratchpad, engine_, DNNL_MEMORY_NONE);
+      kernel->transient_bindings_.push_back(
+          TransientBinding{scratchpad_memory, aligned_size(kernel->arena_bytes_)});
+      compiled.args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad_memory);
     }
     kernel->ops_.push_back(std::move(compiled));
   }
