@@ -8,7 +8,9 @@
 
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/cli/session_flags.h"
+#include "edgeperf/cli/variant_speed.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/passes/passes.h"
 #include "edgeperf/runtime/session.h"
@@ -27,6 +29,7 @@ struct OptimizeCliOptions {
   bool list = false;
   bool verify = false;
   std::uint64_t seed = 1;
+  VariantSpeedFlags speed;
 };
 
 void print_pass_list() {
@@ -87,7 +90,9 @@ void run_optimize(const OptimizeCliOptions& options) {
   passes::OptimizeResult result = passes::optimize(original, optimize_options);
   fmt::print("{}", passes::format_report(result));
   if (options.verify) verify(original, result.graph, options.seed);
-  onnx_io::save_model(result.graph, options.output);
+  const std::string bytes = onnx_io::serialize_model(result.graph);
+  check_variant_speed(options.speed, original, bytes, runtime::SessionOptions{});
+  write_file_atomic(options.output, bytes);
   fmt::print("wrote {} (target {})\n", options.output, options.target);
 }
 
@@ -128,6 +133,7 @@ void add_optimize_command(CLI::App& app) {
                     "and require equal outputs (1e-4) before writing");
   add_seed_flag(*command, options->seed, "Seed of the --verify inputs");
   command->add_flag("--list", options->list, "List the passes");
+  add_variant_speed_flags(*command, options->speed);
   command->callback([options] { run_optimize(*options); });
 }
 

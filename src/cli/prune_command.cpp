@@ -8,6 +8,7 @@
 
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/cli/session_flags.h"
+#include "edgeperf/cli/variant_speed.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
@@ -28,6 +29,7 @@ struct PruneCliOptions {
   std::string sensitivity, format = "compressed", report, norm = "l1";
   bool prune_all = false;
   runtime::SessionOptions session;  // only --shape: input shapes for open dims
+  VariantSpeedFlags speed;
 };
 
 double parse_sparsity(const std::string& text) {
@@ -193,6 +195,7 @@ json run_unstructured(const PruneCliOptions& cli, const graph::Graph& graph, dou
   }
   const std::string bytes =
       prune::serialize_pruned_model(result.model, pruned_weights(result), format);
+  check_variant_speed(cli.speed, graph, bytes, cli.session);
   write_file_atomic(cli.output, bytes);
   sizes.output = bytes.size();
   report["layers"] = layers_json(result);
@@ -214,6 +217,7 @@ json run_channel(const PruneCliOptions& cli, const graph::Graph& graph, double r
   const prune::ChannelPruneResult result = prune::prune_channels(graph, options);
   for (const std::string& line : result.log) fmt::print("{}\n", line);
   const std::string bytes = onnx_io::serialize_model(result.model);
+  check_variant_speed(cli.speed, graph, bytes, cli.session);
   write_file_atomic(cli.output, bytes);
   sizes.output = bytes.size();
   fmt::print("parameters: {} -> {} ({:.3f}x)\n", graph.parameter_count(),
@@ -277,6 +281,7 @@ void add_prune_command(CLI::App& app) {
                       "compressed (edgeperf, smallest) | onnx-sparse | dense");
   command->add_option("--norm", options->norm, "Channel method: filter norm l1 | l2");
   command->add_option("--report", options->report, "Write a JSON report");
+  add_variant_speed_flags(*command, options->speed);
   add_session_flags(*command, options->session,
                     {.threads = false,
                      .backend = false,

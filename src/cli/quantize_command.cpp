@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgeperf/cli/commands.h"
+#include "edgeperf/cli/variant_speed.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"
@@ -44,6 +45,7 @@ struct QuantizeCliOptions {
   bool no_equalize = false;
   bool no_optimize = false;
   std::vector<std::string> shapes;  // --shape NAME=DIMS: how calibration/evaluation data is shaped
+  VariantSpeedFlags speed;
 };
 
 // The model as the data sees it: symbolic input dims fixed by --shape (the quantized
@@ -205,6 +207,22 @@ graph::Graph optimized_for_quantization(graph::Graph model, std::vector<std::str
   return std::move(optimized.graph);
 }
 
+// The session the speed check runs both models in: symbolic dims bound by --shape.
+runtime::SessionOptions speed_check_session(const QuantizeCliOptions& cli) {
+  runtime::SessionOptions session;
+  for (const std::string& spec : cli.shapes) {
+    auto [name, shape] = runtime::parse_shape_spec(spec);
+    session.input_shapes[name] = shape;
+  }
+  return session;
+}
+
+std::string speed_advice(const quant::QuantizeOptions& options) {
+  if (options.mode != quant::QuantMode::dynamic) return "";
+  return "dynamic mode quantizes each activation at run time; for convolutions use --mode "
+         "static --calib DATA, or keep them in float with --exclude";
+}
+
 void quantize(const QuantizeCliOptions& cli) {
   quant::QuantizeOptions options = library_options(cli);
   check_options(cli, options);
@@ -216,7 +234,10 @@ void quantize(const QuantizeCliOptions& cli) {
   std::optional<quant::AccuracyBudgetResult> mixed;
   if (cli.accuracy_budget >= 0) mixed = apply_mixed_precision(model, cli, options, result);
   result.log.insert(result.log.begin(), pass_log.begin(), pass_log.end());
-  onnx_io::save_model(result.model, cli.output);
+  const std::string bytes = onnx_io::serialize_model(result.model);
+  check_variant_speed(cli.speed, onnx_io::load_model(cli.model), bytes, speed_check_session(cli),
+                      speed_advice(options));
+  write_file_atomic(cli.output, bytes);
   for (const std::string& line : result.log) fmt::print("{}\n", line);
   const std::uintmax_t before = fs::file_size(cli.model);
   const std::uintmax_t after = fs::file_size(cli.output);
@@ -233,6 +254,7 @@ void add_quantize_command(CLI::App& app) {
   auto cli = std::make_shared<QuantizeCliOptions>();
   CLI::App* command = app.add_subcommand("quantize", "Quantize a float ONNX model");
   command->add_option("model", cli->model, "Float ONNX model")->required();
+  add_variant_speed_flags(*command, cli->speed);
   command->add_option("-o,--output", cli->output, "Quantized model to write")->required();
   command->add_option("--mode", cli->mode, "dynamic | static | fp16 | int4-weight")->required();
   command->add_option("--calib", cli->calib,

@@ -222,7 +222,9 @@ void Plan::interpret(const std::map<std::string, Tensor>& feeds,
 std::vector<StepInfo> Plan::step_infos() const {
   std::vector<StepInfo> infos;
   for (const Step& step : steps_) {
-    StepInfo info{step.label, step.backend, {}};
+    StepInfo info;
+    info.label = step.label;
+    info.backend = step.backend;
     for (std::size_t node : step.nodes) {
       info.ops.push_back(known_.runtime_nodes[node].node->op_type);
       info.node_names.push_back(known_.runtime_nodes[node].node->name);
@@ -234,10 +236,10 @@ std::vector<StepInfo> Plan::step_infos() const {
     infos.push_back(std::move(info));
   }
   if (!known_.interpreted_nodes.empty()) {
-    StepInfo tail{fmt::format("{} nodes with data-dependent shapes, interpreted",
-                              known_.interpreted_nodes.size()),
-                  "interpreter",
-                  {}};
+    StepInfo tail;
+    tail.label = fmt::format("{} nodes with data-dependent shapes, interpreted",
+                             known_.interpreted_nodes.size());
+    tail.backend = "interpreter";
     for (const graph::Node* node : known_.interpreted_nodes) {
       tail.ops.push_back(node->op_type);
       tail.node_names.push_back(node->name);
