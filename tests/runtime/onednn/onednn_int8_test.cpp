@@ -229,7 +229,9 @@ void expect_int8_ops_claimed_where_exact(const RunResult& result,
                                          std::optional<std::size_t> steps = std::nullopt) {
   if (onednn::cpu_has_vnni()) {
     EXPECT_TRUE(all_onednn(result));
-    if (steps) EXPECT_EQ(result.steps.size(), *steps);
+    if (steps) {
+      EXPECT_EQ(result.steps.size(), *steps);
+    }
   } else {
     EXPECT_FALSE(all_onednn(result));
   }
@@ -352,6 +354,60 @@ TEST(OnednnInt8, ResidualAddStaysInt8) {
     EXPECT_TRUE(all_onednn(result));
     EXPECT_EQ(result.steps.size(), 1u);
   }
+}
+
+// conv -> Q -> DQ -> x * gate(x) -> Q: the gated activation between quantized convs, as
+// quantizers write MobileNetV3's hardswish and EfficientNet's SiLU.
+graph::Graph gated_activation_model(const std::string& gate, DType type, bool gate_escapes) {
+  QdqBuilder model(7);
+  const std::string x = model.input({1, 16, 8, 8});
+  const std::string conv = model.conv(model.qdq(x, kInputScale, 128), 16, 16, 1, 1, 0, 1, true);
+  const std::int32_t zero = type == DType::u8 ? 120 : -8;
+  const QdqBuilder::Quantized q = model.qdq(conv, 3.0f / 255.0f, zero, type);
+  const std::string gated = model.node(gate, {q.name});
+  const std::string product = model.node("Mul", {q.name, gated});
+  std::string output =
+      model
+          .dequantize(model.quantize(product, 2.0f / 255.0f, zero, type), 2.0f / 255.0f, zero, type)
+          .name;
+  if (gate_escapes) output = model.node("Add", {output, gated});
+  return model.finish(output, DType::f32);
+}
+
+std::size_t custom_parts(const RunResult& result) {
+  std::size_t count = 0;
+  for (const StepInfo& step : result.steps) {
+    for (const KernelPart& part : step.parts) count += part.kind == "custom";
+  }
+  return count;
+}
+
+// The DQ -> gate, Mul -> Q subgraph runs as one 256-entry table on the int8 values.
+TEST(OnednnInt8, GatedActivationBetweenQuantizedConvsIsOneTable) {
+  for (const char* gate : {"HardSigmoid", "Sigmoid"}) {
+    for (DType type : {DType::u8, DType::i8}) {
+      for (int threads : {1, 2}) {
+        const RunResult result = run_both(gated_activation_model(gate, type, false), threads);
+        const Comparison diff = compare(result.onednn, result.reference, 2.0 / 255.0);
+        EXPECT_LE(diff.max_lsb, 2.0 + 1e-3) << gate << " " << dtype_name(type);
+        EXPECT_EQ(custom_parts(result), 1u) << gate << " " << dtype_name(type);
+        for (const StepInfo& step : result.steps) {
+          for (const KernelPart& part : step.parts) {
+            EXPECT_NE(part.kind, "eltwise") << gate;
+            EXPECT_NE(part.kind, "binary") << gate;
+          }
+        }
+      }
+    }
+  }
+}
+
+// A value of the subgraph read elsewhere must exist in f32: no table then.
+TEST(OnednnInt8, GatedActivationWithAnEscapingValueIsNotATable) {
+  const RunResult result = run_both(gated_activation_model("HardSigmoid", DType::u8, true));
+  const Comparison diff = compare(result.onednn, result.reference, 2.0 / 255.0);
+  EXPECT_LE(diff.max_lsb, 2.0 + 1e-3);
+  EXPECT_EQ(custom_parts(result), 0u);
 }
 
 TEST(OnednnInt8, ConvPartsAreMarkedInt8ForTheRoofline) {

@@ -172,6 +172,8 @@ class RegionContext final : public MatchView {
     return chain_successor(anchor, value);
   }
   QuantizedChain collect_quantized_chain(std::size_t anchor) const;
+  // Node `node` is after `anchor`, in this region, enabled and not yet claimed.
+  bool may_join(std::size_t anchor, std::size_t node) const;
   void claim_links(const std::vector<ChainLink>& links, std::size_t count);
   void claim_chain(const QuantizedChain& chain);
   // Defines the chain's final output: a fresh buffer, or the sum operand's buffer.
@@ -201,7 +203,6 @@ class RegionContext final : public MatchView {
   std::optional<std::size_t> chain_successor(std::size_t anchor, const std::string& current) const;
   // `current` read by exactly gate(current) and current * gate(current), as one link.
   std::optional<ChainLink> gated_link(std::size_t anchor, const std::string& current) const;
-  bool may_join(std::size_t anchor, std::size_t node) const;
   bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const;
   void add_output(const std::string& name, const TensorDesc& desc);
   void export_value(const std::string& name);  // a reorder into its output tensor

@@ -38,6 +38,8 @@ bool lower_int8_gemm(RegionContext& context, std::size_t index);
 bool match_int8_pool(const MatchView& view, std::size_t index);
 bool lower_int8_pool(RegionContext& context, std::size_t index);
 bool match_int8_add(const MatchView& view, std::size_t index);
+bool match_int8_table(const MatchView& view, std::size_t index);
+bool lower_int8_table(RegionContext& context, std::size_t index);
 bool lower_int8_add(RegionContext& context, std::size_t index);
 bool match_int8_reshape(const MatchView& view, std::size_t index);
 bool lower_int8_reshape(RegionContext& context, std::size_t index);

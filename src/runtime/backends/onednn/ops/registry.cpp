@@ -17,6 +17,7 @@ constexpr std::array kRegionOps{
     RegionOp{"int8 Gemm/MatMul", match_int8_gemm, lower_int8_gemm},
     RegionOp{"int8 pooling", match_int8_pool, lower_int8_pool},
     RegionOp{"int8 Add", match_int8_add, lower_int8_add},
+    RegionOp{"int8 elementwise table", match_int8_table, lower_int8_table},
     RegionOp{"int8 Flatten/Reshape", match_int8_reshape, lower_int8_reshape},
     RegionOp{"requantize", match_requantize, lower_requantize},
     RegionOp{"QuantizeLinear", match_quantize, lower_quantize},
