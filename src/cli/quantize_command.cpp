@@ -207,6 +207,21 @@ graph::Graph optimized_for_quantization(graph::Graph model, std::vector<std::str
   return std::move(optimized.graph);
 }
 
+// QuantizeLinear and DequantizeLinear exist from opset 10, their per-channel `axis` from
+// opset 13: an older model is first converted to opset 13 (ONNX's version converter).
+graph::Graph at_int8_opset(graph::Graph model, const quant::QuantizeOptions& options,
+                           std::vector<std::string>& log) {
+  constexpr std::int64_t kInt8Opset = 13;
+  const bool int8 =
+      options.mode == quant::QuantMode::static_int8 || options.mode == quant::QuantMode::dynamic;
+  if (!int8 || model.opset >= kInt8Opset) return model;
+  log.push_back(
+      fmt::format("[opset] {} -> {} (ONNX version converter): int8 quantization "
+                  "needs QuantizeLinear/DequantizeLinear with axis",
+                  model.opset, kInt8Opset));
+  return onnx_io::convert_opset(model, kInt8Opset);
+}
+
 // The session the speed check runs both models in: symbolic dims bound by --shape.
 runtime::SessionOptions speed_check_session(const QuantizeCliOptions& cli) {
   runtime::SessionOptions session;
@@ -227,7 +242,7 @@ void quantize(const QuantizeCliOptions& cli) {
   quant::QuantizeOptions options = library_options(cli);
   check_options(cli, options);
   std::vector<std::string> pass_log;
-  graph::Graph model = onnx_io::load_model(cli.model);
+  graph::Graph model = at_int8_opset(onnx_io::load_model(cli.model), options, pass_log);
   shaped_for_data(model, cli);  // a bad --shape fails before any work
   if (!cli.no_optimize) model = optimized_for_quantization(std::move(model), pass_log);
   quant::QuantizeResult result = run_quantize(model, cli, options);

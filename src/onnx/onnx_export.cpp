@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
+#include <onnx/version_converter/convert.h>
 
 #include <climits>
 #include <map>
@@ -203,6 +204,28 @@ std::string serialize_model(const graph::Graph& graph) {
   EP_CHECK(model.SerializeToString(&bytes), "graph '{}': protobuf serialization failed",
            graph.name);
   return bytes;
+}
+
+graph::Graph convert_opset(const graph::Graph& graph, std::int64_t opset) {
+  EP_CHECK(opset >= graph.opset && opset <= detail::kMaxLibonnxOpset,
+           "cannot convert graph '{}' from opset {} to opset {} (up to {} only)", graph.name,
+           graph.opset, opset, detail::kMaxLibonnxOpset);
+  onnx::ModelProto converted;
+  try {
+    converted =
+        onnx::version_conversion::ConvertVersion(model_to_proto(graph), static_cast<int>(opset));
+  } catch (const std::exception& error) {
+    fail("graph '{}': ONNX's version converter cannot take it from opset {} to {}: {}", graph.name,
+         graph.opset, opset, first_line(error.what()));
+  }
+  std::string bytes;
+  EP_CHECK(converted.SerializeToString(&bytes), "graph '{}': protobuf serialization failed",
+           graph.name);
+  graph::Graph result =
+      load_model_from_bytes(bytes, fmt::format("graph '{}' at opset {}", graph.name, opset));
+  result.name = graph.name;
+  result.producer = graph.producer;
+  return result;
 }
 
 void save_model(const graph::Graph& graph, const std::filesystem::path& path) {

@@ -37,7 +37,7 @@ def weights():
             "fc_b": rng.standard_normal(10).astype(np.float32)}
 
 
-def conv_classifier(input_dims, as_constants):
+def conv_classifier(input_dims, as_constants, opset=13):
     """x -> Conv3x3(pad 1) -> Relu -> GlobalAveragePool -> Flatten -> Gemm -> y[N, 10]."""
     tensors = [w.tensor(name, w.FLOAT, list(value.shape), value.tobytes())
                for name, value in weights().items()]
@@ -57,7 +57,7 @@ def conv_classifier(input_dims, as_constants):
         nodes, initializers = constants + nodes, []
     g = w.graph(nodes, [w.value_info("x", w.FLOAT, input_dims)],
                 [w.value_info("y", w.FLOAT, [input_dims[0], 10])], initializers)
-    return w.model(g, opset=13)
+    return w.model(g, opset=opset)
 
 
 class Runner:
@@ -146,6 +146,24 @@ def check_quantized_macs(runner, work):
         runner.check(report.get("macs") == float_macs and float_macs,
                      f"MACs of the {name} model {report.get('macs')} == float {float_macs} "
                      f"(ops {sorted(report.get('op_histogram', {}))})")
+
+
+def check_old_opsets_quantize(runner, work):
+    """Per-channel int8 needs DequantizeLinear's axis (opset 13): older models are converted."""
+    calib = work / "calib_old.npy"
+    np.save(calib, np.random.default_rng(6).standard_normal((8, 3, 32, 32)).astype(np.float32))
+    for opset in (8, 11):
+        model = work / f"classifier_op{opset}.onnx"
+        model.write_bytes(conv_classifier([1, 3, 32, 32], False, opset=opset))
+        out = work / f"classifier_op{opset}_int8.onnx"
+        proc = runner.run(["quantize", model, "-o", out, "--mode", "static", "--per-channel",
+                           "--calib", calib, "--no-speed-check"])
+        runner.check(proc.returncode == 0 and f"[opset] {opset} -> 13" in proc.stdout,
+                     f"quantize --per-channel of an opset-{opset} model converts it to opset 13 "
+                     f"({proc.stderr.strip()[-200:]})")
+        report = inspect_json(runner, out) if out.exists() else {}
+        runner.check(report.get("opset") == 13 and "QuantizeLinear" in report.get("op_histogram", {}),
+                     f"...and writes an opset-13 QDQ model ({report.get('opset')})")
 
 
 def check_mobilenet_macs(runner, work):
@@ -257,6 +275,7 @@ def main():
     check_constant_weights(runner, args.work_dir)
     check_quantized_macs(runner, args.work_dir)
     check_mobilenet_macs(runner, args.work_dir)
+    check_old_opsets_quantize(runner, args.work_dir)
     dynamic = check_open_dims(runner, args.work_dir)
     check_bad_shapes(runner, args.work_dir, dynamic)
     if runner.failures:

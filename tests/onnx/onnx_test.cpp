@@ -325,6 +325,23 @@ TEST(OnnxImport, LargeWeightsKeepTheirValuesAndTheCheckerStillRuns) {
   EXPECT_THAT(load_error(large_weight_model("NoSuchOp")), HasSubstr("ONNX checker:"));
 }
 
+TEST(OnnxOpsetConversion, RaisesTheOpsetAndRefusesToLowerIt) {
+  const Graph old = load_model_from_bytes(bytes_of(add_relu_model(11)));
+  const Graph converted = convert_opset(old, 13);
+  EXPECT_EQ(converted.opset, 13);
+  ASSERT_EQ(converted.nodes.size(), old.nodes.size());
+  for (std::size_t i = 0; i < old.nodes.size(); ++i) {
+    EXPECT_EQ(converted.nodes[i].op_type, old.nodes[i].op_type);
+  }
+  expect_same_tensor(converted.initializers.at("w"), old.initializers.at("w"), "w");
+  try {
+    convert_opset(converted, 11);
+    ADD_FAILURE() << "expected an Error";
+  } catch (const Error& error) {
+    EXPECT_THAT(std::string(error.what()), HasSubstr("from opset 13 to opset 11"));
+  }
+}
+
 TEST(OnnxImport, TypedFieldsAndConstantAttributes) {
   onnx::ModelProto model = base_model();
   onnx::GraphProto* graph = model.mutable_graph();

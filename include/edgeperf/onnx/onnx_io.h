@@ -18,6 +18,9 @@ graph::Graph load_model_from_bytes(const std::string& bytes, const std::string& 
 
 // Serializes our IR as a ModelProto that passes onnx::checker.
 std::string serialize_model(const graph::Graph& graph);
+// The graph at default-domain `opset` (>= its own), by ONNX's version converter, whose
+// adapters rewrite the ops whose semantics changed. Fails naming what it cannot convert.
+graph::Graph convert_opset(const graph::Graph& graph, std::int64_t opset);
 // serialize_model + atomic write (temp name, fsync, rename).
 void save_model(const graph::Graph& graph, const std::filesystem::path& path);
 
