@@ -356,6 +356,33 @@ TEST(OnednnInt8, ResidualAddStaysInt8) {
   }
 }
 
+// A MatMul of a rank-3 or rank-4 input with 2-D int8 weights (ConvNeXt's pointwise
+// layers, transformer projections): one int8 inner product over the folded rows.
+TEST(OnednnInt8, BatchedMatMulFoldsIntoOneInt8InnerProduct) {
+  for (const Shape& shape : {Shape{2, 5, 16}, Shape{1, 3, 5, 16}}) {
+    for (bool per_channel : {false, true}) {
+      QdqBuilder model(9);
+      const std::string x = model.input(shape);
+      const std::string y = model.matmul(model.qdq(x, kInputScale, 128), 16, 8, per_channel, false);
+      const std::string output =
+          model.dequantize(model.quantize(y, 3.0f / 255.0f, 128), 3.0f / 255.0f, 128).name;
+      for (int threads : {1, 2}) {
+        const RunResult result = run_both(model.finish(output, DType::f32), threads);
+        const Comparison diff = compare(result.onednn, result.reference, 3.0 / 255.0);
+        EXPECT_LE(diff.max_lsb, 1.0 + 1e-3) << ::testing::PrintToString(shape);
+        std::size_t int8_products = 0;
+        for (const StepInfo& step : result.steps) {
+          for (const KernelPart& part : step.parts) {
+            int8_products += part.kind == "inner_product" && part.int8;
+          }
+        }
+        EXPECT_EQ(int8_products, onednn::cpu_has_vnni() ? 1u : 0u)
+            << ::testing::PrintToString(shape);
+      }
+    }
+  }
+}
+
 // conv -> Q -> DQ -> x * gate(x) -> Q: the gated activation between quantized convs, as
 // quantizers write MobileNetV3's hardswish and EfficientNet's SiLU.
 graph::Graph gated_activation_model(const std::string& gate, DType type, bool gate_escapes) {

@@ -34,6 +34,8 @@ bool lower_qlinear(RegionContext& context, std::size_t index);
 bool match_int8_conv(const MatchView& view, std::size_t index);
 bool lower_int8_conv(RegionContext& context, std::size_t index);
 bool match_int8_gemm(const MatchView& view, std::size_t index);
+bool match_int8_matmul(const MatchView& view, std::size_t index);
+bool lower_int8_matmul(RegionContext& context, std::size_t index);
 bool lower_int8_gemm(RegionContext& context, std::size_t index);
 bool match_int8_pool(const MatchView& view, std::size_t index);
 bool lower_int8_pool(RegionContext& context, std::size_t index);

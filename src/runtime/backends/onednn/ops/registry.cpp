@@ -15,6 +15,7 @@ constexpr std::array kRegionOps{
     RegionOp{"QLinearConv/QLinearMatMul", match_qlinear, lower_qlinear},
     RegionOp{"int8 Conv", match_int8_conv, lower_int8_conv},
     RegionOp{"int8 Gemm/MatMul", match_int8_gemm, lower_int8_gemm},
+    RegionOp{"int8 N-D MatMul", match_int8_matmul, lower_int8_matmul},
     RegionOp{"int8 pooling", match_int8_pool, lower_int8_pool},
     RegionOp{"int8 Add", match_int8_add, lower_int8_add},
     RegionOp{"int8 elementwise table", match_int8_table, lower_int8_table},
