@@ -26,6 +26,27 @@ Plan::Plan(const PlanRequest& request)
   plan_memory();
   bind_steps();
   resolve_outputs();
+  release_unread_constants();
+}
+
+// Values folded at plan time that no step reads once lowered (a oneDNN region packed
+// what it needed, e.g. the f32 weights DequantizeLinear of int8 weights folds to, four
+// times their size) go back to the allocator. The graph's own initializers stay: the
+// graph holds them anyway.
+void Plan::release_unread_constants() {
+  std::set<std::string> read;
+  for (const Step& step : steps_) read.insert(step.inputs.begin(), step.inputs.end());
+  for (const graph::Node* node : known_.interpreted_nodes)
+    read.insert(node->inputs.begin(), node->inputs.end());
+  for (const graph::ValueInfo& output : graph_.outputs) read.insert(output.name);
+  for (auto& [name, constant] : known_.constants) {
+    if (graph_.initializers.count(name)) continue;
+    if (read.count(name)) {
+      memory_.folded_constant_bytes += constant.nbytes();
+    } else {
+      constant = Tensor();
+    }
+  }
 }
 
 std::map<std::string, TensorDesc> Plan::resolve_inputs(const PlanRequest& request) {

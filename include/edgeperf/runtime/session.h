@@ -55,6 +55,8 @@ struct MemoryPlanInfo {
   // runs, plus what kernels hold for themselves.
   std::size_t kernel_workspace_bytes = 0;
   std::size_t packed_weight_bytes = 0;
+  // Values folded from constants at plan time that steps still read (the rest are freed).
+  std::size_t folded_constant_bytes = 0;
 };
 
 class Session {

@@ -437,6 +437,25 @@ TEST(OnednnInt8, GatedActivationWithAnEscapingValueIsNotATable) {
   EXPECT_EQ(custom_parts(result), 0u);
 }
 
+// DequantizeLinear of int8 weights folds to f32 weights at plan time; once the int8
+// conv packed the int8 ones, the f32 copy is freed. The reference backend reads it.
+TEST(OnednnInt8, FoldedWeightsNoStepReadsAreFreed) {
+  QdqBuilder model(5);
+  const std::string x = model.input({1, 16, 8, 8});
+  const std::string conv = model.conv(model.qdq(x, kInputScale, 128), 16, 32, 3, 1, 1, 1, true);
+  const graph::Graph graph = model.finish(
+      model.dequantize(model.quantize(conv, 3.0f / 255.0f, 120), 3.0f / 255.0f, 120).name,
+      DType::f32);
+  SessionOptions options;
+  options.backend = BackendKind::reference;
+  const Session reference(graph, options);
+  EXPECT_GE(reference.memory_plan().folded_constant_bytes, 32u * 16 * 9 * 4);
+  if (!onednn::cpu_has_vnni()) return;  // full-range weights run in f32 there
+  options.backend = BackendKind::onednn;
+  const Session onednn(graph, options);
+  EXPECT_EQ(onednn.memory_plan().folded_constant_bytes, 0u);
+}
+
 TEST(OnednnInt8, ConvPartsAreMarkedInt8ForTheRoofline) {
   QdqBuilder model(5);
   const std::string x = model.input({1, 16, 8, 8});
