@@ -129,6 +129,14 @@ class QdqBuilder {
     return builder_.node(op, std::move(inputs), std::move(attrs));
   }
 
+  // A constant f32 tensor with values uniform in [low, high].
+  std::string constant(const Shape& shape, float low, float high) {
+    Tensor values(DType::f32, shape);
+    std::uniform_real_distribution<float> uniform(low, high);
+    for (float& value : values.values<float>()) value = uniform(rng_);
+    return builder_.initializer("c", values);
+  }
+
   // Weights drawn from [-63, 63], as `edgeperf quantize --reduce-range` writes them.
   void use_seven_bit_weights() { weight_limit_ = 63; }
 
@@ -435,6 +443,32 @@ TEST(OnednnInt8, GatedActivationWithAnEscapingValueIsNotATable) {
   const Comparison diff = compare(result.onednn, result.reference, 2.0 / 255.0);
   EXPECT_LE(diff.max_lsb, 2.0 + 1e-3);
   EXPECT_EQ(custom_parts(result), 0u);
+}
+
+// DQ -> BatchNormalization -> Relu -> Q: one binary op from the int8 source to the int8
+// output, the dequantization folded into the per-channel factors.
+TEST(OnednnInt8, StandaloneBatchNormRunsOnInt8) {
+  for (DType type : {DType::u8, DType::i8}) {
+    QdqBuilder model(11);
+    const std::string x = model.input({1, 24, 6, 6});
+    const QdqBuilder::Quantized q = type == DType::u8 ? model.qdq(x, kInputScale, 128)
+                                                      : model.qdq(x, kInputScale, 0, DType::i8);
+    const std::string bn =
+        model.node("BatchNormalization",
+                   {q.name, model.constant({24}, 0.5f, 1.5f), model.constant({24}, -0.5f, 0.5f),
+                    model.constant({24}, -0.2f, 0.2f), model.constant({24}, 0.5f, 2.0f)});
+    const std::string relu = model.node("Relu", {bn});
+    const std::string output =
+        model.dequantize(model.quantize(relu, 3.0f / 255.0f, 0), 3.0f / 255.0f, 0).name;
+    const RunResult result = run_both(model.finish(output, DType::f32));
+    const Comparison diff = compare(result.onednn, result.reference, 3.0 / 255.0);
+    EXPECT_LE(diff.max_lsb, 1.0 + 1e-3) << dtype_name(type);
+    std::size_t int8_binaries = 0;
+    for (const StepInfo& step : result.steps) {
+      for (const KernelPart& part : step.parts) int8_binaries += part.kind == "binary" && part.int8;
+    }
+    EXPECT_EQ(int8_binaries, 1u) << dtype_name(type);
+  }
 }
 
 // DequantizeLinear of int8 weights folds to f32 weights at plan time; once the int8

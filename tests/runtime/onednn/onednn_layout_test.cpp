@@ -13,6 +13,35 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
+// A BatchNormalization after a Concat (DenseNet) cannot fold into a conv: it runs as one
+// binary multiply with the shift and the Relu as post-ops, in the Concat's layout.
+TEST(OnednnLayout, StandaloneBatchNormIsOneBinaryOpWithItsActivation) {
+  for (const Ints& channels : {Ints{16, 32}, Ints{3, 5}}) {
+    for (int threads : {1, 2}) {
+      ModelBuilder model({1, 8, 6, 6});
+      std::vector<std::string> parts;
+      std::int64_t total = 0;
+      for (std::int64_t c : channels) {
+        parts.push_back(model.node("Relu", {model.conv(model.x, 8, c, 1)}));
+        total += c;
+      }
+      const std::string joined = model.node("Concat", parts, {{"axis", std::int64_t{1}}});
+      const std::string y =
+          model.conv(model.node("Relu", {model.batch_norm(joined, total)}), total, 8, 1);
+      const Evaluated evaluated = evaluate(model.finish(y));
+      const Lowered lowered = lower_and_check(evaluated, threads);
+      ASSERT_EQ(lowered.steps.size(), 1u);
+      std::size_t binaries = 0;
+      for (const KernelPart& part : lowered.steps[0].kernel->parts()) {
+        EXPECT_NE(part.kind, "batch_normalization");
+        EXPECT_NE(part.kind, "eltwise");  // the Relu is a post-op
+        binaries += part.kind == "binary";
+      }
+      EXPECT_EQ(binaries, 1u);
+    }
+  }
+}
+
 TEST(OnednnLayout, ConcatOfConvOutputsStaysInTheRegion) {
   // Channel counts that fill 16-blocks, and ones that do not (plain layout).
   for (const Ints& channels : {Ints{32, 16, 48}, Ints{16, 8}, Ints{3, 5}}) {
