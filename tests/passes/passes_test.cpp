@@ -53,8 +53,11 @@ void expect_same_outputs(const graph::Graph& original, const graph::Graph& optim
   const graph::Graph reloaded =
       onnx_io::load_model_from_bytes(onnx_io::serialize_model(optimized), "optimized");
   for (auto backend : {runtime::BackendKind::reference, runtime::BackendKind::automatic}) {
-    runtime::Session before(original, {backend, 1});
-    runtime::Session after(reloaded, {backend, 1});
+    runtime::SessionOptions options;
+    options.backend = backend;
+    options.threads = 1;
+    runtime::Session before(original, options);
+    runtime::Session after(reloaded, options);
     const auto inputs = runtime::random_inputs(before, 7);
     const auto expected = before.run(inputs);
     const auto actual = after.run(inputs);
@@ -455,7 +458,9 @@ TEST(RemoveIdentity, DropoutWithoutAndWithItsMaskUsed) {
     const graph::Graph graph = builder.build();
     const OptimizeResult result = run_passes(graph, {"remove-identity"});
     EXPECT_EQ(count_ops(result.graph, "Dropout"), mask_used ? 1u : 0u);
-    if (mask_used) EXPECT_TRUE(log_mentions(result, "mask output", false));
+    if (mask_used) {
+      EXPECT_TRUE(log_mentions(result, "mask output", false));
+    }
     expect_same_outputs(graph, result.graph);
   }
 }

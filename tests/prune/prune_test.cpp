@@ -101,7 +101,7 @@ TEST(Magnitude, LayerScopeHitsEachLayerAndZeroesTheSmallest) {
   EXPECT_FALSE(report_of(result, "conv1").pruned);
   EXPECT_EQ(report_of(result, "conv1").zeros_after, 0);
   EXPECT_EQ(report_of(result, "fc2").note, "excluded (last FC)");
-  for (const std::string& weight : {"w2", "w3"}) {
+  for (const std::string weight : {"w2", "w3"}) {
     const auto [zeroed, kept] = zeroed_and_kept(graph, result.model, {weight});
     EXPECT_LE(zeroed, kept) << weight;
   }
@@ -285,8 +285,9 @@ TEST(TwoFour, PruneModelSkipsLayersWhoseAxisIsNotAMultipleOf4) {
   EXPECT_TRUE(report_of(result, "fc2").pruned);  // K = 12
   std::vector<PrunableLayer> pruned;
   for (const LayerReport& report : result.layers) {
-    if (report.pruned) pruned.push_back(report.layer);
-    if (report.pruned) EXPECT_DOUBLE_EQ(report.sparsity(), 0.5) << report.layer.node;
+    if (!report.pruned) continue;
+    pruned.push_back(report.layer);
+    EXPECT_DOUBLE_EQ(report.sparsity(), 0.5) << report.layer.node;
   }
   EXPECT_NO_THROW(validate_two_four(result.model, pruned));
   graph::Graph broken = result.model;
