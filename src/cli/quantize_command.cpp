@@ -48,15 +48,20 @@ struct QuantizeCliOptions {
   VariantSpeedFlags speed;
 };
 
-// The model as the data sees it: symbolic input dims fixed by --shape (the quantized
-// model keeps them symbolic).
-graph::Graph shaped_for_data(const graph::Graph& model, const QuantizeCliOptions& cli) {
+// The input shapes --shape gives, by input name.
+std::map<std::string, Shape> given_shapes(const QuantizeCliOptions& cli) {
   std::map<std::string, Shape> given;
   for (const std::string& spec : cli.shapes) {
     auto [name, shape] = runtime::parse_shape_spec(spec);
     EP_CHECK(given.emplace(name, shape).second, "--shape gives input '{}' twice", name);
   }
-  return runtime::with_bound_inputs(model, given);
+  return given;
+}
+
+// The model as the data sees it: symbolic input dims fixed by --shape (the quantized
+// model keeps them symbolic).
+graph::Graph shaped_for_data(const graph::Graph& model, const QuantizeCliOptions& cli) {
+  return runtime::with_bound_inputs(model, given_shapes(cli));
 }
 
 quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
@@ -225,10 +230,7 @@ graph::Graph at_int8_opset(graph::Graph model, const quant::QuantizeOptions& opt
 // The session the speed check runs both models in: symbolic dims bound by --shape.
 runtime::SessionOptions speed_check_session(const QuantizeCliOptions& cli) {
   runtime::SessionOptions session;
-  for (const std::string& spec : cli.shapes) {
-    auto [name, shape] = runtime::parse_shape_spec(spec);
-    session.input_shapes[name] = shape;
-  }
+  session.input_shapes = given_shapes(cli);
   return session;
 }
 
@@ -242,7 +244,9 @@ void quantize(const QuantizeCliOptions& cli) {
   quant::QuantizeOptions options = library_options(cli);
   check_options(cli, options);
   std::vector<std::string> pass_log;
-  graph::Graph model = at_int8_opset(onnx_io::load_model(cli.model), options, pass_log);
+  // Graph copies share their weights; passes and quantizers write to copies of their own.
+  const graph::Graph input = onnx_io::load_model(cli.model);
+  graph::Graph model = at_int8_opset(input, options, pass_log);
   shaped_for_data(model, cli);  // a bad --shape fails before any work
   if (!cli.no_optimize) model = optimized_for_quantization(std::move(model), pass_log);
   quant::QuantizeResult result = run_quantize(model, cli, options);
@@ -250,8 +254,7 @@ void quantize(const QuantizeCliOptions& cli) {
   if (cli.accuracy_budget >= 0) mixed = apply_mixed_precision(model, cli, options, result);
   result.log.insert(result.log.begin(), pass_log.begin(), pass_log.end());
   const std::string bytes = onnx_io::serialize_model(result.model);
-  check_variant_speed(cli.speed, onnx_io::load_model(cli.model), bytes, speed_check_session(cli),
-                      speed_advice(options));
+  check_variant_speed(cli.speed, input, bytes, speed_check_session(cli), speed_advice(options));
   write_file_atomic(cli.output, bytes);
   for (const std::string& line : result.log) fmt::print("{}\n", line);
   const std::uintmax_t before = fs::file_size(cli.model);
