@@ -75,7 +75,7 @@ class RegionKernel final : public Kernel {
     EP_CHECK(inputs.size() == input_count_ && outputs.size() == output_count_,
              "onednn region: got {} inputs and {} outputs, expected {} and {}", inputs.size(),
              outputs.size(), input_count_, output_count_);
-    if (own_transient_ == nullptr && !transient_bound_) {  // run outside a plan
+    if (!transient_bound_) {  // run outside a plan: a buffer of its own
       own_transient_ = aligned_array<std::byte>(transient_bytes());
       use_transient(own_transient_.get());
     }

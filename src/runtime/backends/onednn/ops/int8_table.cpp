@@ -4,9 +4,8 @@
 // one 256-entry table lookup per byte (byte_table.h) in the source's layout, with the
 // table computed by the reference kernels. MobileNetV3's hardswish and EfficientNet's
 // SiLU between quantized convs are such subgraphs: x * HardSigmoid(x), x * Sigmoid(x).
-#include <omp.h>
-
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <set>
 
@@ -148,26 +147,23 @@ class TableLookup {
   int threads_;
 };
 
-// The alias the anchor reads (the first input that is one).
-const QuantizedAlias* alias_read(const MatchView& view, std::size_t index) {
+// The input of the anchor that is an int8 alias (the first one), if any.
+std::optional<std::string> alias_input(const MatchView& view, std::size_t index) {
   for (const std::string& name : view.planned(index).node->inputs) {
-    if (const QuantizedAlias* alias = view.alias_of(name)) return alias;
+    if (view.alias_of(name) != nullptr) return name;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace
 
 bool match_int8_table(const MatchView& view, std::size_t index) {
-  return is_elementwise(*view.planned(index).node) && alias_read(view, index) != nullptr;
+  return is_elementwise(*view.planned(index).node) && alias_input(view, index).has_value();
 }
 
 bool lower_int8_table(RegionContext& context, std::size_t index) {
   const PlannedNode& anchor = context.planned(index);
-  std::string source;
-  for (const std::string& name : anchor.node->inputs) {
-    if (context.alias_of(name) != nullptr) source = name;
-  }
+  const std::string source = *alias_input(context, index);
   const QuantizedAlias alias = *context.alias_of(source);
   const std::optional<TableSubgraph> subgraph = find_subgraph(context, index, source);
   if (!subgraph || !inputs_within(anchor, source, {})) return false;
