@@ -126,7 +126,6 @@ graph::Graph layer_graph(const graph::Graph& model, const runtime::Session& shap
 LoweringInput lowering_input(const graph::Graph& graph, int threads) {
   LoweringInput input;
   input.threads = threads;
-  input.graph = &graph;
   std::map<std::string, TensorDesc> descs;
   for (const graph::ValueInfo& value : graph.inputs) {
     descs[value.name] = TensorDesc{value.dtype, value.resolved_shape()};

@@ -20,8 +20,22 @@ std::int64_t steady_clock_ns() {
 
 }  // namespace
 
+namespace {
+
+std::set<std::string> folds_to_trace(std::span<Backend* const> providers) {
+  std::set<std::string> ops;
+  for (const Backend* provider : providers) {
+    for (std::string& op : provider->folds_to_trace()) ops.insert(std::move(op));
+  }
+  return ops;
+}
+
+}  // namespace
+
 Plan::Plan(const PlanRequest& request)
-    : graph_(request.graph), known_(evaluate_static(request.graph, resolve_inputs(request))) {
+    : graph_(request.graph),
+      known_(evaluate_static(request.graph, resolve_inputs(request),
+                             folds_to_trace(request.providers))) {
   lower(request);
   plan_memory();
   bind_steps();
@@ -85,7 +99,7 @@ void Plan::lower(const PlanRequest& request) {
   input.nodes = known_.runtime_nodes;
   input.threads = request.threads;
   input.opset = graph_.opset;
-  input.graph = &graph_;
+  input.folded_from = known_.folded_from;
   for (std::size_t i = 0; i < input.nodes.size(); ++i) {
     for (const std::string& value : input.nodes[i].node->inputs) {
       if (!value.empty()) input.consumers[value].push_back(i);
@@ -136,6 +150,7 @@ void Plan::plan_memory() {
     }
     memory_.kernel_workspace_bytes += steps_[s].kernel->workspace_bytes();
     memory_.packed_weight_bytes += steps_[s].kernel->packed_weight_bytes();
+    memory_.reused_weight_bytes += steps_[s].kernel->reused_weight_bytes();
   }
   std::size_t transient_bytes = 0;
   for (const Step& step : steps_)

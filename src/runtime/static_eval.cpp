@@ -77,7 +77,8 @@ std::vector<Tensor> evaluate(const KernelRegistration& kernel, const PrepareCont
 }  // namespace
 
 StaticEvaluation evaluate_static(const graph::Graph& graph,
-                                 const std::map<std::string, TensorDesc>& inputs) {
+                                 const std::map<std::string, TensorDesc>& inputs,
+                                 const std::set<std::string>& traced_ops) {
   StaticEvaluation known;
   known.descs = inputs;
   known.constants = graph.initializers;
@@ -106,7 +107,10 @@ StaticEvaluation evaluate_static(const graph::Graph& graph,
     if (all_constant && !node.inputs.empty()) {  // fold at load time
       std::vector<Tensor> values = evaluate(*kernel, context);
       for (std::size_t i = 0; i < node.outputs.size(); ++i) {
-        if (!node.outputs[i].empty()) known.constants[node.outputs[i]] = std::move(values[i]);
+        if (node.outputs[i].empty()) continue;
+        known.constants[node.outputs[i]] = std::move(values[i]);
+        if (traced_ops.count(node.op_type) && node.domain.empty())
+          known.folded_from[node.outputs[i]] = FoldedFrom{&node, context.constants};
       }
       continue;
     }

@@ -24,21 +24,28 @@ struct PlannedNode {
   std::vector<TensorDesc> outputs;
 };
 
+// A value the session folded to a constant: the node that computed it and that node's
+// inputs (each a constant; null for an absent optional input).
+struct FoldedFrom {
+  const graph::Node* node = nullptr;
+  std::vector<const Tensor*> inputs;
+};
+
 struct LoweringInput {
   std::vector<PlannedNode> nodes;  // topological order
   // For each value: indices into `nodes` of the nodes that consume it.
   std::map<std::string, std::vector<std::size_t>> consumers;
   std::vector<std::string> graph_outputs;
   int threads = 1;
-  std::int64_t opset = 13;       // of the default ONNX domain
-  bool own_int8_kernels = true;  // OnednnOptions::own_int8_kernels, set by that provider
+  std::int64_t opset = 13;  // of the default ONNX domain
   bool is_graph_output(const std::string& value) const;
   // Indices into `nodes` of the nodes reading `value` (none for an unread value).
   const std::vector<std::size_t>& consumers_of(const std::string& value) const;
-
-  // The whole graph, for backends that look behind folded constants (the int8
-  // weights and scales of a DequantizeLinear the session folded). May be null.
-  const graph::Graph* graph = nullptr;
+  // Folded values computed by the op types some provider asked to look behind
+  // (Backend::folds_to_trace): oneDNN packs int8 weights straight from the int8
+  // initializer behind a folded DequantizeLinear instead of from its f32 result.
+  std::map<std::string, FoldedFrom> folded_from;
+  const FoldedFrom* folded_origin(const std::string& value) const;
 };
 
 // One executable unit. `inputs` are values it reads (runtime values only: the
@@ -67,6 +74,9 @@ class Backend {
   // plan acyclic). Outputs of a step must include every covered value that is
   // consumed by an uncovered node or is a graph output.
   virtual std::vector<Step> lower(const LoweringInput& input) = 0;
+  // Op types whose folded outputs this provider wants traced to their inputs
+  // (LoweringInput::folded_from). The session still folds them.
+  virtual std::vector<std::string> folds_to_trace() const { return {}; }
 };
 
 // The sub-problem of nodes [first, last) with indices from 0: consumers outside the

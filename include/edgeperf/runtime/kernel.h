@@ -86,6 +86,8 @@ class Kernel {
   virtual std::size_t workspace_bytes() const { return 0; }
   // Bytes of packed weights the kernel holds.
   virtual std::size_t packed_weight_bytes() const { return 0; }
+  // Of those, the bytes an earlier plan of the session packed and this kernel shares.
+  virtual std::size_t reused_weight_bytes() const { return 0; }
   // Scratch the kernel needs only while it runs: nothing in it outlives run(), so the
   // plan gives every step one buffer, sized for the largest, instead of one each.
   virtual std::size_t transient_bytes() const { return 0; }

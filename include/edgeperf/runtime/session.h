@@ -55,6 +55,9 @@ struct MemoryPlanInfo {
   // runs, plus what kernels hold for themselves.
   std::size_t kernel_workspace_bytes = 0;
   std::size_t packed_weight_bytes = 0;
+  // Of those, the bytes this plan shares with plans made earlier for other input shapes
+  // (packed once per session; only layouts that depend on the shape are packed again).
+  std::size_t reused_weight_bytes = 0;
   // Values folded from constants at plan time that steps still read (the rest are freed).
   std::size_t folded_constant_bytes = 0;
 };

@@ -20,7 +20,8 @@ struct StaticEvaluation {
   // threw DataDependentShape), and every node reading their outputs, in graph order:
   // the interpreter runs them after the planned nodes. Their outputs have no descs.
   std::vector<const graph::Node*> interpreted_nodes;
-  std::set<std::string> interpreted_values;  // outputs of interpreted_nodes
+  std::set<std::string> interpreted_values;       // outputs of interpreted_nodes
+  std::map<std::string, FoldedFrom> folded_from;  // see LoweringInput::folded_from
 };
 
 // The graph must be validated (topologically sorted) and use only supported ops.
@@ -28,7 +29,9 @@ struct StaticEvaluation {
 // `inputs` gives a static descriptor for every graph input. A node whose shape
 // inference or evaluation fails throws an Error naming the node. The result's
 // PlannedNodes point into `graph` and into the result's own `constants`.
+// Folded outputs of nodes whose op type is in `traced_ops` are recorded in `folded_from`.
 StaticEvaluation evaluate_static(const graph::Graph& graph,
-                                 const std::map<std::string, TensorDesc>& inputs);
+                                 const std::map<std::string, TensorDesc>& inputs,
+                                 const std::set<std::string>& traced_ops = {});
 
 }  // namespace edgeperf::runtime

@@ -17,6 +17,11 @@ const std::vector<std::size_t>& LoweringInput::consumers_of(const std::string& v
   return found == consumers.end() ? kNone : found->second;
 }
 
+const FoldedFrom* LoweringInput::folded_origin(const std::string& value) const {
+  auto found = folded_from.find(value);
+  return found == folded_from.end() ? nullptr : &found->second;
+}
+
 LoweringInput slice(const LoweringInput& input, std::size_t first, std::size_t last) {
   LoweringInput part = input;  // keeps every field a provider may read
   part.consumers.clear();

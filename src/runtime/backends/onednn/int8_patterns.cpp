@@ -161,18 +161,16 @@ std::optional<QLinearSpec> parse_qlinear(const PlannedNode& node) {
   return spec;
 }
 
-std::optional<QuantizedWeights> find_quantized_weights(const graph::Graph* graph,
+std::optional<QuantizedWeights> find_quantized_weights(const LoweringInput& input,
                                                        const std::string& value) {
-  if (graph == nullptr) return std::nullopt;
-  const graph::Node* producer = graph->producer_of(value);
-  if (producer == nullptr || producer->op_type != "DequantizeLinear" || !producer->domain.empty() ||
-      producer->inputs.size() < 2) {
+  const FoldedFrom* folded = input.folded_origin(value);
+  if (folded == nullptr || folded->node->op_type != "DequantizeLinear" ||
+      folded->inputs.size() < 2) {
     return std::nullopt;
   }
+  const graph::Node* producer = folded->node;
   auto initializer = [&](std::size_t index) -> const Tensor* {
-    if (!producer->has_input(index)) return nullptr;
-    auto found = graph->initializers.find(producer->inputs[index]);
-    return found == graph->initializers.end() ? nullptr : &found->second;
+    return index < folded->inputs.size() ? folded->inputs[index] : nullptr;
   };
   const Tensor* values = initializer(0);
   const Tensor* scales = initializer(1);

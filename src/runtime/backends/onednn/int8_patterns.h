@@ -58,8 +58,9 @@ struct QLinearSpec {
 std::optional<QLinearSpec> parse_qlinear(const PlannedNode& node);
 
 // The int8 weights behind `value` when the graph computes it as DequantizeLinear of
-// an s8 initializer with zero zero points (per-tensor, or per-channel on `axis`).
-std::optional<QuantizedWeights> find_quantized_weights(const graph::Graph* graph,
+// an s8 constant with zero zero points (per-tensor, or per-channel on `axis`), as
+// the session recorded it when it folded that DequantizeLinear.
+std::optional<QuantizedWeights> find_quantized_weights(const LoweringInput& input,
                                                        const std::string& value);
 
 // Relu and Clip commute with q = y / scale + zero_point: they become clips of the

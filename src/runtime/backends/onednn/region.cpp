@@ -38,8 +38,9 @@ struct BuildResult {
 };
 
 BuildResult build_region(const LoweringInput& input, std::size_t first, std::size_t last,
-                         const std::vector<bool>& enabled, const SimulatedRefusal& refuse) {
-  RegionContext context(input, first, last, enabled);
+                         const std::vector<bool>& enabled, const SimulatedRefusal& refuse,
+                         const RegionSettings& settings) {
+  RegionContext context(input, first, last, enabled, settings);
   for (std::size_t index = first; index < last; ++index) {
     if (context.is_claimed(index) || lower_or_roll_back(context, index, refuse)) continue;
     bool ended = false;
@@ -62,7 +63,8 @@ BuildResult build_region(const LoweringInput& input, std::size_t first, std::siz
 // before it and a new one starts after it. Only when a chain anchored before the
 // node already fused a node after it is the region built again without the node.
 std::vector<Step> lower_regions(const LoweringInput& input, const std::vector<bool>& taken,
-                                RegionStats* stats, const SimulatedRefusal& refuse) {
+                                RegionStats* stats, const SimulatedRefusal& refuse,
+                                const RegionSettings& settings) {
   RegionStats counts;
   const std::size_t count = input.nodes.size();
   std::vector<bool> enabled(count);
@@ -78,7 +80,7 @@ std::vector<Step> lower_regions(const LoweringInput& input, const std::vector<bo
     }
     std::size_t last = first;
     while (last < count && enabled[last]) ++last;
-    BuildResult built = build_region(input, first, last, enabled, refuse);
+    BuildResult built = build_region(input, first, last, enabled, refuse, settings);
     if (built.step) steps.push_back(std::move(*built.step));
     if (!built.refused) {
       first = last;

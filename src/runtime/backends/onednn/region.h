@@ -10,6 +10,17 @@
 
 namespace edgeperf::runtime::onednn {
 
+class PackedConstantCache;
+
+// What the provider gives every region it builds.
+struct RegionSettings {
+  // Our own int8 kernels (3x3 depthwise u8, RGB input quantization); false: oneDNN's
+  // primitives only (OnednnOptions::own_int8_kernels).
+  bool own_int8_kernels = true;
+  // The session's packed weights, shared by its plans; null: each region packs its own.
+  PackedConstantCache* packed_constants = nullptr;
+};
+
 // What lower_regions did, for tests and diagnostics.
 struct RegionStats {
   std::size_t regions = 0;   // steps returned
@@ -24,6 +35,7 @@ struct RegionStats {
 using SimulatedRefusal = std::function<bool(std::size_t index)>;
 
 std::vector<Step> lower_regions(const LoweringInput& input, const std::vector<bool>& taken,
-                                RegionStats* stats = nullptr, const SimulatedRefusal& refuse = {});
+                                RegionStats* stats = nullptr, const SimulatedRefusal& refuse = {},
+                                const RegionSettings& settings = {});
 
 }  // namespace edgeperf::runtime::onednn

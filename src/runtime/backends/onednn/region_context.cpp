@@ -11,11 +11,12 @@ namespace edgeperf::runtime::onednn {
 using dnnl::memory;
 
 RegionContext::RegionContext(const LoweringInput& input, std::size_t first, std::size_t last,
-                             const std::vector<bool>& enabled)
+                             const std::vector<bool>& enabled, const RegionSettings& settings)
     : MatchView(input),
       first_(first),
       last_(last),
       enabled_(enabled),
+      settings_(settings),
       claimed_(input.nodes.size(), false),
       claimed_by_(input.nodes.size(), 0),
       engine_(dnnl::engine::kind::cpu, 0) {
@@ -99,7 +100,7 @@ int RegionContext::new_storage(std::size_t bytes) {
 }
 
 int RegionContext::activation_slot(int storage, const memory::desc& md) {
-  slots_.push_back(Slot{storage, md, {}, {}});
+  slots_.push_back(Slot{storage, md, {}, {}, {}, false});
   return static_cast<int>(slots_.size()) - 1;
 }
 
@@ -151,26 +152,29 @@ int RegionContext::define_new(const std::string& name, const memory::desc& md) {
 
 // ---- constants ----
 
-memory RegionContext::pack(const memory::desc& target, const memory::desc& source,
-                           const void* data) {
-  memory packed(target, engine_);
-  memory user(source, engine_, const_cast<void*>(data));  // read only
-  dnnl::stream stream(engine_);
-  dnnl::reorder(user, packed).execute(stream, user, packed);
-  stream.wait();
-  return packed;
+PackedConstant RegionContext::pack(const memory::desc& target, const memory::desc& source,
+                                   const void* data) {
+  if (settings_.packed_constants != nullptr)
+    return settings_.packed_constants->pack(engine_, target, source, data);
+  return pack_constant(engine_, target, source, data);
+}
+
+int RegionContext::constant_slot(PackedConstant packed) {
+  packed_weight_bytes_ += packed.memory.get_desc().get_size();
+  slots_.push_back(Slot{
+      -1, packed.memory.get_desc(), packed.memory, {}, std::move(packed.owner), packed.reused});
+  return static_cast<int>(slots_.size()) - 1;
 }
 
 int RegionContext::constant_slot(memory packed) {
-  packed_weight_bytes_ += packed.get_desc().get_size();
-  slots_.push_back(Slot{-1, packed.get_desc(), packed, {}});
-  return static_cast<int>(slots_.size()) - 1;
+  return constant_slot(PackedConstant{packed, {}, false});
 }
 
 int RegionContext::borrowed_constant_slot(const memory::desc& md, const Tensor& constant) {
   EP_CHECK(md.get_size() == constant.nbytes(), "internal: a {}-byte view of a {}-byte constant",
            md.get_size(), constant.nbytes());
-  slots_.push_back(Slot{-1, md, memory(md, engine_, const_cast<void*>(constant.raw())), constant});
+  slots_.push_back(
+      Slot{-1, md, memory(md, engine_, const_cast<void*>(constant.raw())), constant, {}, false});
   return static_cast<int>(slots_.size()) - 1;
 }
 

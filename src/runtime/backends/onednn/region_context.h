@@ -13,6 +13,8 @@
 #include "edgeperf/runtime/backend.h"
 #include "int8_patterns.h"
 #include "node_specs.h"
+#include "packed_constants.h"
+#include "region.h"
 
 namespace edgeperf::runtime::onednn {
 
@@ -85,6 +87,8 @@ struct Slot {
   dnnl::memory::desc md;
   dnnl::memory owned;
   Tensor borrowed;  // a constant read in place: `owned` views it, the kernel keeps it alive
+  std::shared_ptr<const void> owner;  // keeps `owned`'s bytes alive when it views them
+  bool reused = false;                // `owned` was packed by an earlier plan
 };
 struct PendingOp {
   dnnl::primitive primitive;
@@ -111,7 +115,9 @@ class RegionContext final : public MatchView {
  public:
   // Nodes [first, last), all `enabled` (claimable by the backend).
   RegionContext(const LoweringInput& input, std::size_t first, std::size_t last,
-                const std::vector<bool>& enabled);
+                const std::vector<bool>& enabled, const RegionSettings& settings);
+
+  const RegionSettings& settings() const { return settings_; }
 
   const dnnl::engine& engine() const { return engine_; }
   // The region has Winograd convs, which work in the 16-channel blocked layout.
@@ -136,9 +142,11 @@ class RegionContext final : public MatchView {
   bool is_region_output(const std::string& name) const { return output_index_.count(name) > 0; }
 
   // ---- constants ----
-  // Copies constants given as `source` (a view of `data`) into the layout `target` wants.
-  dnnl::memory pack(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
-                    const void* data);
+  // Constants given as `source` (a view of `data`) in the layout `target` wants: a copy
+  // made now, or one an earlier plan of the session made (settings().packed_constants).
+  PackedConstant pack(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
+                      const void* data);
+  int constant_slot(PackedConstant packed);
   int constant_slot(dnnl::memory packed);
   // `constant` read in place as `md` (its own row-major bytes): no packed copy.
   int borrowed_constant_slot(const dnnl::memory::desc& md, const Tensor& constant);
@@ -210,6 +218,7 @@ class RegionContext final : public MatchView {
   std::size_t first_;
   std::size_t last_;
   const std::vector<bool>& enabled_;
+  RegionSettings settings_;
   std::vector<bool> claimed_;
   std::vector<std::size_t> claimed_by_;  // the anchor whose lowering claimed each node
   std::size_t anchor_ = 0;

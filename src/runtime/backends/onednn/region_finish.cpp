@@ -101,6 +101,7 @@ class RegionKernel final : public Kernel {
   std::vector<KernelPart> parts() const override { return parts_; }
   std::size_t workspace_bytes() const override { return custom_workspace_bytes_; }
   std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
+  std::size_t reused_weight_bytes() const override { return reused_weight_bytes_; }
   // The internal buffers, then the largest op's scratchpad.
   std::size_t transient_bytes() const override {
     return aligned_size(arena_bytes_) + scratchpad_bytes_;
@@ -128,6 +129,7 @@ class RegionKernel final : public Kernel {
   std::size_t scratchpad_bytes_ = 0;
   std::size_t custom_workspace_bytes_ = 0;  // held by custom ops
   std::size_t packed_weight_bytes_ = 0;
+  std::size_t reused_weight_bytes_ = 0;
   std::size_t input_count_ = 0;
   std::size_t output_count_ = 0;
   std::vector<CompiledOp> ops_;
@@ -135,7 +137,8 @@ class RegionKernel final : public Kernel {
   std::vector<ExternalBinding> input_bindings_;
   std::vector<ExternalBinding> output_bindings_;
   std::vector<TransientBinding> transient_bindings_;
-  std::vector<Tensor> borrowed_constants_;  // read in place by ops_
+  std::vector<Tensor> borrowed_constants_;                  // read in place by ops_
+  std::vector<std::shared_ptr<const void>> packed_owners_;  // packed constants, maybe shared
 };
 
 // The first and last op using each storage (-1: none).
@@ -212,6 +215,8 @@ Step RegionContext::finish() {
   for (const Slot& slot : slots_) {
     memories.push_back(make_memory(slot, storages_, offsets, *kernel));
     if (!slot.borrowed.empty()) kernel->borrowed_constants_.push_back(slot.borrowed);
+    if (slot.owner) kernel->packed_owners_.push_back(slot.owner);
+    if (slot.reused) kernel->reused_weight_bytes_ += slot.md.get_size();
   }
   for (PendingOp& op : ops_) {
     KernelPart part = describe_op(op);

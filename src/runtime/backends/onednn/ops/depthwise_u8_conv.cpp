@@ -71,7 +71,7 @@ bool emit_depthwise_u8(RegionContext& context, std::size_t index, const ConvSpec
                        const QuantizedChain& chain) {
   const PlannedNode& node = context.planned(index);
   if (input.quant.type != memory::data_type::u8 || !chain.quant ||
-      chain.quant->type != memory::data_type::u8 || !context.input().own_int8_kernels) {
+      chain.quant->type != memory::data_type::u8 || !context.settings().own_int8_kernels) {
     return false;
   }
   const std::optional<DepthwiseU8Shape> shape =

@@ -22,7 +22,7 @@ bool has_padding(const ConvSpec& spec) {
 std::optional<QuantizedWeights> conv_int8_weights(const MatchView& view, std::size_t index,
                                                   const ConvSpec& spec) {
   std::optional<QuantizedWeights> weights =
-      find_quantized_weights(view.input().graph, view.planned(index).node->inputs[1]);
+      find_quantized_weights(view.input(), view.planned(index).node->inputs[1]);
   if (!weights || weights->values->shape() != spec.weights->shape() ||
       (weights->scales.size() != 1 && weights->axis != 0) ||
       !int8_products_exact(*weights->values)) {

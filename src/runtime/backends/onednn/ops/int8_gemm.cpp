@@ -17,7 +17,7 @@ using InnerProductPd = dnnl::inner_product_forward::primitive_desc;
 std::optional<QuantizedWeights> gemm_int8_weights(const MatchView& view, std::size_t index,
                                                   const GemmSpec& spec) {
   std::optional<QuantizedWeights> weights =
-      find_quantized_weights(view.input().graph, view.planned(index).node->inputs[1]);
+      find_quantized_weights(view.input(), view.planned(index).node->inputs[1]);
   if (!weights || !int8_weights_fit(spec, *weights) || !int8_products_exact(*weights->values)) {
     return std::nullopt;
   }

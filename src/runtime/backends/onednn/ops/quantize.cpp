@@ -14,7 +14,7 @@ using dnnl::memory;
 bool is_rgb_image_to_u8(const RegionContext& context, const memory::desc& source,
                         const ActivationQuant& quant) {
   const memory::dims dims = source.dims();
-  return context.input().own_int8_kernels && image_quantize_available() &&
+  return context.settings().own_int8_kernels && image_quantize_available() &&
          quant.type == memory::data_type::u8 && dims.size() == 4 && dims[1] == 3 &&
          source == memory::desc(dims, memory::data_type::f32, memory::format_tag::abcd) &&
          quant.zero_point >= 0 && quant.zero_point <= 255 && quant.scale > 0.0f;
