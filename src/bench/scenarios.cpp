@@ -5,6 +5,7 @@
 #include <cmath>
 #include <thread>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf::bench {
@@ -46,7 +47,8 @@ double search_max_qps(SystemUnderTest& sut, const ScenarioConfig& config, double
   const std::size_t queries = std::min<std::size_t>(config.queries, 200);
   for (int step = 0; step < 7; ++step) {
     const double rate = (low + high) / 2;
-    std::vector<double> latencies = run_server(sut, rate, queries, config.max_seconds / 8, config.seed + step);
+    std::vector<double> latencies =
+        run_server(sut, rate, queries, config.max_seconds / 8, config.seed + step);
     std::sort(latencies.begin(), latencies.end());
     (percentile(latencies, 99) <= config.latency_bound_ms ? low : high) = rate;
   }
@@ -55,26 +57,22 @@ double search_max_qps(SystemUnderTest& sut, const ScenarioConfig& config, double
 
 }  // namespace
 
-Scenario parse_scenario(const std::string& name) {
-  if (name == "single-stream") return Scenario::single_stream;
-  if (name == "multi-stream") return Scenario::multi_stream;
-  if (name == "server") return Scenario::server;
-  if (name == "offline") return Scenario::offline;
-  fail("unknown --scenario '{}' (expected single-stream, multi-stream, server or offline)", name);
-}
+namespace {
 
-std::string scenario_name(Scenario scenario) {
-  switch (scenario) {
-    case Scenario::single_stream: return "single-stream";
-    case Scenario::multi_stream: return "multi-stream";
-    case Scenario::server: return "server";
-    case Scenario::offline: return "offline";
-  }
-  return "?";
-}
+constexpr auto kScenarios =
+    enum_names<Scenario>("--scenario", {{Scenario::single_stream, "single-stream"},
+                                        {Scenario::multi_stream, "multi-stream"},
+                                        {Scenario::server, "server"},
+                                        {Scenario::offline, "offline"}});
 
-std::vector<double> run_server(SystemUnderTest& sut, double qps, std::size_t queries, double max_seconds,
-                               std::uint64_t seed) {
+}  // namespace
+
+Scenario parse_scenario(const std::string& name) { return kScenarios.parse(name); }
+
+std::string scenario_name(Scenario scenario) { return std::string(kScenarios.name(scenario)); }
+
+std::vector<double> run_server(SystemUnderTest& sut, double qps, std::size_t queries,
+                               double max_seconds, std::uint64_t seed) {
   EP_CHECK(qps > 0 && std::isfinite(qps), "--qps must be a positive number, got {}", qps);
   PoissonArrivals arrivals(qps, seed);
   const auto start = Clock::now();
@@ -83,7 +81,8 @@ std::vector<double> run_server(SystemUnderTest& sut, double qps, std::size_t que
   latencies.reserve(queries);
   for (std::size_t i = 0; i < queries; ++i) {
     next_arrival += arrivals.next_gap_seconds();
-    const auto arrival = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(next_arrival));
+    const auto arrival = start + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(next_arrival));
     if (Clock::now() < arrival) std::this_thread::sleep_until(arrival);
     sut.process_query();
     latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - arrival).count());
@@ -102,20 +101,24 @@ ScenarioResult run_scenario(const ScenarioConfig& config, const SutFactory& make
   switch (config.scenario) {
     case Scenario::single_stream:
     case Scenario::multi_stream: {
-      result.samples_per_query = config.scenario == Scenario::multi_stream ? kMultiStreamSamples : 1;
+      result.samples_per_query =
+          config.scenario == Scenario::multi_stream ? kMultiStreamSamples : 1;
       auto sut = make_sut(result.samples_per_query);
       const Measurement m = measure(*sut, run);
       result.latency = summarize_or_throw(m.latencies_ms);
       result.achieved_qps = m.throughput_qps;
-      result.metric = config.scenario == Scenario::multi_stream ? "p99 latency (ms)" : "p90 latency (ms)";
-      result.value = config.scenario == Scenario::multi_stream ? result.latency.p99 : result.latency.p90;
+      result.metric =
+          config.scenario == Scenario::multi_stream ? "p99 latency (ms)" : "p90 latency (ms)";
+      result.value =
+          config.scenario == Scenario::multi_stream ? result.latency.p99 : result.latency.p90;
       break;
     }
     case Scenario::server: {
       EP_CHECK(config.qps > 0, "--scenario server needs --qps greater than 0");
       auto sut = make_sut(1);
       for (int i = 0; i < 10; ++i) sut->process_query();  // warm-up
-      const auto latencies = run_server(*sut, config.qps, config.queries, config.max_seconds, config.seed);
+      const auto latencies =
+          run_server(*sut, config.qps, config.queries, config.max_seconds, config.seed);
       result.latency = summarize_or_throw(latencies);
       result.achieved_qps = config.qps;
       result.metric = "p99 latency (ms) at the offered QPS";

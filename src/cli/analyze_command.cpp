@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/columnar/kernels.h"
 #include "edgeperf/columnar/parquet.h"
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 
@@ -42,25 +44,25 @@ struct Agg {
 };
 
 Agg parse_agg(const std::string& text) {
-  static const std::map<std::string, AggFunc> kFuncs = {{"sum", AggFunc::sum},
-                                                        {"mean", AggFunc::mean},
-                                                        {"count", AggFunc::count},
-                                                        {"min", AggFunc::min},
-                                                        {"max", AggFunc::max}};
+  static constexpr auto kFuncs =
+      enum_names<AggFunc>("aggregation function", {{AggFunc::sum, "sum"},
+                                                   {AggFunc::mean, "mean"},
+                                                   {AggFunc::count, "count"},
+                                                   {AggFunc::min, "min"},
+                                                   {AggFunc::max, "max"}});
   const std::regex pattern(R"(^\s*([A-Za-z]+)\s*\(\s*([^()\s]+)\s*\)\s*$)");
   std::smatch match;
   EP_CHECK(std::regex_match(text, match, pattern),
            "analyze: bad aggregation '{}': expected FUNC(COLUMN), FUNC one of sum, mean, count, "
            "min, max",
            text);
-  const auto func = kFuncs.find(match[1].str());
-  EP_CHECK(func != kFuncs.end(),
-           "analyze: bad aggregation '{}': unknown function '{}' (sum, mean, count, min, max)",
-           text, match[1].str());
+  const std::optional<AggFunc> func = kFuncs.find(match[1].str());
+  EP_CHECK(func.has_value(), "analyze: bad aggregation '{}': unknown function '{}' (expected {})",
+           text, match[1].str(), kFuncs.expected());
   const std::string column = match[2].str();
-  EP_CHECK(column != "*" || func->second == AggFunc::count,
+  EP_CHECK(column != "*" || *func == AggFunc::count,
            "analyze: bad aggregation '{}': only count takes *", text);
-  return {fmt::format("{}({})", match[1].str(), column), func->second, column};
+  return {fmt::format("{}({})", match[1].str(), column), *func, column};
 }
 
 unsigned stat_for(AggFunc func) {
@@ -112,7 +114,6 @@ std::vector<DataFile> list_files(const fs::path& root) {
             [](const DataFile& a, const DataFile& b) { return a.path < b.path; });
   return files;
 }
-
 
 std::string column_list(const std::vector<columnar::Field>& schema) {
   std::string names;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf::sensors {
@@ -38,24 +39,20 @@ std::string trim(const std::string& text) {
 
 }  // namespace
 
-const char* motion_state_name(MotionState state) {
-  switch (state) {
-    case MotionState::still:
-      return "still";
-    case MotionState::moving:
-      return "moving";
-    case MotionState::shaking:
-      return "shaking";
-  }
-  return "unknown";
-}
+namespace {
 
-MotionState parse_motion_state(const std::string& name) {
-  for (MotionState state : {MotionState::still, MotionState::moving, MotionState::shaking}) {
-    if (name == motion_state_name(state)) return state;
-  }
-  fail("unknown motion state '{}' (expected still, moving or shaking)", name);
-}
+constexpr auto kMotionStates = enum_names<MotionState>("motion state",
+                                                       {{MotionState::still, "still"},
+                                                        {MotionState::moving, "moving"},
+                                                        {MotionState::shaking, "shaking"}},
+                                                       "unknown");
+
+}  // namespace
+
+// The table's names are string literals, so data() is null-terminated.
+const char* motion_state_name(MotionState state) { return kMotionStates.name(state).data(); }
+
+MotionState parse_motion_state(const std::string& name) { return kMotionStates.parse(name); }
 
 std::vector<MotionSegment> parse_motion_script(const std::string& text) {
   std::vector<MotionSegment> script;

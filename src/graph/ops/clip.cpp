@@ -17,23 +17,42 @@ std::optional<float> attribute_bound(const Node& clip, ClipBound bound) {
 
 }  // namespace
 
-std::variant<std::optional<float>, std::string> read_clip_bound(const Graph& graph,
+ConstantLookup initializers_of(const Graph& graph) {
+  return [&graph](const std::string& value) -> const Tensor* {
+    const auto found = graph.initializers.find(value);
+    return found == graph.initializers.end() ? nullptr : &found->second;
+  };
+}
+
+std::variant<std::optional<float>, std::string> read_clip_bound(std::int64_t opset,
+                                                                const ConstantLookup& constant,
                                                                 const Node& clip, ClipBound bound) {
-  if (!clip_bounds_are_inputs(graph.opset)) return attribute_bound(clip, bound);
+  if (!clip_bounds_are_inputs(opset)) return attribute_bound(clip, bound);
   const auto index = static_cast<std::size_t>(bound);
   if (!clip.has_input(index)) return std::optional<float>();
-  const auto constant = graph.initializers.find(clip.inputs[index]);
-  if (constant == graph.initializers.end() || constant->second.numel() != 1) {
+  const Tensor* value = constant(clip.inputs[index]);
+  if (value == nullptr || value->numel() != 1) {
     return fmt::format("Clip {} '{}' is not a constant scalar", attribute_name(bound),
                        clip.inputs[index]);
   }
-  return std::optional<float>(static_cast<float>(constant->second.to_doubles()[0]));
+  return std::optional<float>(static_cast<float>(value->to_doubles()[0]));
+}
+
+std::variant<std::optional<float>, std::string> read_clip_bound(const Graph& graph,
+                                                                const Node& clip, ClipBound bound) {
+  return read_clip_bound(graph.opset, initializers_of(graph), clip, bound);
 }
 
 std::variant<ClipBounds, std::string> ClipBounds::read(const Graph& graph, const Node& clip) {
+  return read(graph.opset, initializers_of(graph), clip);
+}
+
+std::variant<ClipBounds, std::string> ClipBounds::read(std::int64_t opset,
+                                                       const ConstantLookup& constant,
+                                                       const Node& clip) {
   ClipBounds bounds;
   for (ClipBound bound : {ClipBound::min, ClipBound::max}) {
-    auto value = read_clip_bound(graph, clip, bound);
+    auto value = read_clip_bound(opset, constant, clip, bound);
     if (auto* why = std::get_if<std::string>(&value)) return *why;
     (bound == ClipBound::min ? bounds.min : bounds.max) = std::get<std::optional<float>>(value);
   }

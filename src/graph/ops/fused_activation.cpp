@@ -64,12 +64,17 @@ std::string fusible_activation_names() {
 
 std::optional<std::variant<FusedActivation, std::string>> FusedActivation::from_node(
     const Graph& graph, const Node& node) {
+  return from_node(graph.opset, initializers_of(graph), node);
+}
+
+std::optional<std::variant<FusedActivation, std::string>> FusedActivation::from_node(
+    std::int64_t opset, const ConstantLookup& constant, const Node& node) {
   if (!node.domain.empty()) return std::nullopt;
   const Fusible* fusible = find_fusible(node.op_type);
   if (fusible == nullptr) return std::nullopt;
   FusedActivation activation{node.op_type, {}};
   if (node.op_type == "Clip") {
-    auto bounds = ClipBounds::read(graph, node);
+    auto bounds = ClipBounds::read(opset, constant, node);
     if (auto* why = std::get_if<std::string>(&bounds)) return *why;
     const auto& clip = std::get<ClipBounds>(bounds);
     activation.params = {clip.min.value_or(std::numeric_limits<float>::lowest()),

@@ -2,6 +2,7 @@
 // Clip's bounds, which moved with opset 11: attributes `min`/`max` before it, optional
 // inputs 1 and 2 from it on.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -15,8 +16,18 @@ enum class ClipBound { min = 1, max = 2 };  // the value is the input index from
 
 inline bool clip_bounds_are_inputs(std::int64_t opset) { return opset >= 11; }
 
-// One bound of `clip` as the graph's opset places it: nullopt when absent (unbounded),
-// a reason when it is an input that is not a constant scalar initializer.
+// The value a name holds when it is known before running (an initializer, or a value a
+// session folded); null otherwise.
+using ConstantLookup = std::function<const Tensor*(const std::string& value)>;
+// The graph's initializers.
+ConstantLookup initializers_of(const Graph& graph);
+
+// One bound of `clip` as `opset` places it: nullopt when absent (unbounded), a reason
+// when it is an input that is not a constant scalar.
+std::variant<std::optional<float>, std::string> read_clip_bound(std::int64_t opset,
+                                                                const ConstantLookup& constant,
+                                                                const Node& clip, ClipBound bound);
+// The same in `graph`, whose constants are its initializers.
 std::variant<std::optional<float>, std::string> read_clip_bound(const Graph& graph,
                                                                 const Node& clip, ClipBound bound);
 
@@ -25,6 +36,9 @@ struct ClipBounds {
 
   // Both bounds of `clip` in `graph` (see read_clip_bound), or the first reason.
   static std::variant<ClipBounds, std::string> read(const Graph& graph, const Node& clip);
+  static std::variant<ClipBounds, std::string> read(std::int64_t opset,
+                                                    const ConstantLookup& constant,
+                                                    const Node& clip);
   // The bounds given as `min`/`max` attributes (any opset; inputs are not looked at).
   static ClipBounds from_attributes(const Node& clip);
   bool has_any() const { return min.has_value() || max.has_value(); }

@@ -10,6 +10,7 @@
 
 #include "edgeperf/graph/editor.h"
 #include "edgeperf/graph/graph.h"
+#include "edgeperf/graph/ops/clip.h"
 
 namespace edgeperf::graph::ops {
 
@@ -21,6 +22,9 @@ struct FusedActivation {
   // (a Clip bound that is not constant); nullopt when `node` is no fusible activation.
   static std::optional<std::variant<FusedActivation, std::string>> from_node(const Graph& graph,
                                                                              const Node& node);
+  // The same for a node whose constants `constant` knows, at `opset`.
+  static std::optional<std::variant<FusedActivation, std::string>> from_node(
+      std::int64_t opset, const ConstantLookup& constant, const Node& node);
   // The activation attributes of a FusedConv (activation, activation_params) or a
   // FusedGemm (activation, activation_alpha, activation_beta). Throw Error naming the node
   // for an activation that is not fusible or has the wrong parameter count.

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "edgeperf/graph/ops/conv.h"
+#include "edgeperf/graph/ops/fused_activation.h"
 #include "int8_patterns.h"
 
 namespace edgeperf::runtime::onednn {
@@ -36,12 +38,6 @@ const Tensor* constant_input(const PlannedNode& node, std::size_t index) {
   return node.constants[index];
 }
 
-std::optional<float> scalar_constant(const PlannedNode& node, std::size_t index) {
-  const Tensor* tensor = constant_input(node, index);
-  if (tensor == nullptr || tensor->numel() != 1) return std::nullopt;
-  return static_cast<float>(tensor->to_doubles()[0]);
-}
-
 struct Window {
   Dims kernel, strides, dilations, pad_left, pad_right;
 };
@@ -50,36 +46,35 @@ struct Window {
 // from `pads` or `auto_pad` against the inferred output size.
 std::optional<Window> parse_window(const graph::Node& node, const Shape& input, const Shape& output,
                                    Dims kernel) {
+  using graph::ops::AutoPad;
   const std::size_t spatial = kernel.size();
+  graph::ops::ConvAttrs attrs;
+  try {
+    attrs = graph::ops::ConvAttrs::read(node, spatial);
+  } catch (const Error&) {
+    return std::nullopt;  // the reference backend reports it
+  }
   Window window;
   window.kernel = kernel;
-  window.strides = node.attr_ints("strides", std::vector<std::int64_t>(spatial, 1));
-  std::vector<std::int64_t> onnx_dilations =
-      node.attr_ints("dilations", std::vector<std::int64_t>(spatial, 1));
-  if (window.strides.size() != spatial || onnx_dilations.size() != spatial) return std::nullopt;
-  for (std::int64_t value : onnx_dilations) {
+  window.strides = attrs.strides;
+  for (std::int64_t value : attrs.dilations) {
     if (value < 1) return std::nullopt;
-    window.dilations.push_back(value - 1);
+    window.dilations.push_back(value - 1);  // oneDNN counts the gaps
   }
-  const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
-  std::vector<std::int64_t> pads =
-      node.attr_ints("pads", std::vector<std::int64_t>(2 * spatial, 0));
-  if (pads.size() != 2 * spatial) return std::nullopt;
+  const std::vector<std::int64_t> begins = attrs.pads_begin(), ends = attrs.pads_end();
   for (std::size_t axis = 0; axis < spatial; ++axis) {
-    const std::int64_t extent = (kernel[axis] - 1) * onnx_dilations[axis] + 1;
+    const std::int64_t extent = (kernel[axis] - 1) * attrs.dilations[axis] + 1;
     const std::int64_t in = input[2 + axis];
     const std::int64_t out = output[2 + axis];
-    std::int64_t left = pads[axis];
-    std::int64_t right = pads[axis + spatial];
-    if (auto_pad == "VALID") {
+    std::int64_t left = begins[axis];
+    std::int64_t right = ends[axis];
+    if (attrs.auto_pad == AutoPad::valid) {
       left = right = 0;
-    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    } else if (attrs.same_padding()) {
       const std::int64_t total =
           std::max<std::int64_t>(0, (out - 1) * window.strides[axis] + extent - in);
-      left = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      left = attrs.auto_pad == AutoPad::same_upper ? total / 2 : total - total / 2;
       right = total - left;
-    } else if (auto_pad != "NOTSET") {
-      return std::nullopt;
     }
     if (left < 0 || right < 0 || window.strides[axis] < 1) return std::nullopt;
     window.pad_left.push_back(left);
@@ -98,45 +93,54 @@ bool rank_is(const TensorDesc& desc, std::size_t rank) { return desc.shape.size(
 
 }  // namespace
 
-std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& planned) {
+namespace {
+
+// The eltwise ops computing one of the activations a Conv or Gemm can absorb (the
+// graph's one list of them, graph::ops::FusedActivation), parameters included.
+std::vector<EltwiseOp> eltwise_ops(const graph::ops::FusedActivation& activation) {
+  const std::string& op = activation.op;
+  const std::vector<float>& params = activation.params;
+  if (op == "Relu") return {{algorithm::eltwise_relu}};
+  if (op == "LeakyRelu") return {{algorithm::eltwise_relu, params.at(0)}};
+  if (op == "Sigmoid") return {{algorithm::eltwise_logistic}};
+  if (op == "Tanh") return {{algorithm::eltwise_tanh}};
+  if (op == "HardSwish") return {{algorithm::eltwise_hardswish}};
+  if (op == "HardSigmoid") {
+    return {{algorithm::eltwise_linear, params.at(0), params.at(1)},
+            {algorithm::eltwise_clip, 0.0f, 1.0f}};
+  }
+  if (op == "Clip") return {{algorithm::eltwise_clip, params.at(0), params.at(1)}};
+  fail("internal: no oneDNN eltwise for activation {}", op);
+}
+
+}  // namespace
+
+std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& planned,
+                                                       std::int64_t opset) {
   const graph::Node& node = *planned.node;
   if (!plain_f32_node(planned) || planned.outputs.size() != 1 || planned.inputs.empty() ||
       !is_runtime_input(planned, 0) || planned.inputs[0].shape != planned.outputs[0].shape ||
-      planned.inputs[0].shape.empty() || planned.inputs[0].shape.size() > 5) {
+      planned.inputs[0].shape.empty() || planned.inputs[0].shape.size() > 5 ||
+      !node.domain.empty()) {
     return std::nullopt;
   }
-  const std::string& op = node.op_type;
-  if (!node.domain.empty()) return std::nullopt;
-  if (op == "Relu") return std::vector<EltwiseOp>{{algorithm::eltwise_relu}};
-  if (op == "LeakyRelu") {
-    return std::vector<EltwiseOp>{{algorithm::eltwise_relu, node.attr_float("alpha", 0.01f)}};
-  }
-  if (op == "Sigmoid") return std::vector<EltwiseOp>{{algorithm::eltwise_logistic}};
-  if (op == "Tanh") return std::vector<EltwiseOp>{{algorithm::eltwise_tanh}};
-  if (op == "HardSwish") return std::vector<EltwiseOp>{{algorithm::eltwise_hardswish}};
-  if (op == "Gelu") {
+  if (node.op_type == "Gelu") {  // not one a Conv absorbs, but a oneDNN eltwise
     const std::string approximate = node.attr_string("approximate", "none");
     if (approximate == "none") return std::vector<EltwiseOp>{{algorithm::eltwise_gelu_erf}};
     if (approximate == "tanh") return std::vector<EltwiseOp>{{algorithm::eltwise_gelu_tanh}};
     return std::nullopt;
   }
-  if (op == "HardSigmoid") {
-    return std::vector<EltwiseOp>{
-        {algorithm::eltwise_linear, node.attr_float("alpha", 0.2f), node.attr_float("beta", 0.5f)},
-        {algorithm::eltwise_clip, 0.0f, 1.0f}};
-  }
-  if (op == "Clip") {
-    float low = node.attr_float("min", std::numeric_limits<float>::lowest());
-    float high = node.attr_float("max", std::numeric_limits<float>::max());
-    for (std::size_t index : {std::size_t{1}, std::size_t{2}}) {
-      if (!node.has_input(index)) continue;
-      std::optional<float> bound = scalar_constant(planned, index);
-      if (!bound) return std::nullopt;  // runtime bounds: reference backend
-      (index == 1 ? low : high) = *bound;
+  const auto constant = [&](const std::string& value) -> const Tensor* {
+    for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+      if (node.inputs[i] == value) return constant_input(planned, i);
     }
-    return std::vector<EltwiseOp>{{algorithm::eltwise_clip, low, high}};
-  }
-  return std::nullopt;
+    return nullptr;
+  };
+  const auto activation = graph::ops::FusedActivation::from_node(opset, constant, node);
+  if (!activation) return std::nullopt;
+  const auto* fusible = std::get_if<graph::ops::FusedActivation>(&*activation);
+  if (fusible == nullptr) return std::nullopt;  // runtime Clip bounds: reference backend
+  return eltwise_ops(*fusible);
 }
 
 std::optional<ConvSpec> parse_conv(const PlannedNode& planned) {
@@ -411,8 +415,8 @@ bool is_same_shape_add(const PlannedNode& planned) {
          planned.inputs[0].shape.size() <= 5;
 }
 
-std::optional<EltwiseOp> parse_gate(const PlannedNode& planned) {
-  const auto activation = parse_activation(planned);
+std::optional<EltwiseOp> parse_gate(const PlannedNode& planned, std::int64_t opset) {
+  const auto activation = parse_activation(planned, opset);
   if (!activation) return std::nullopt;
   const graph::Node& node = *planned.node;
   if (node.op_type == "Sigmoid") return EltwiseOp{algorithm::eltwise_swish, 1.0f};

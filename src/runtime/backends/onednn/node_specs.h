@@ -45,7 +45,7 @@ struct BatchNormSpec {
 };
 
 // Activation nodes (Relu, Clip, ...) as one or more eltwise operations.
-std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& node);
+std::optional<std::vector<EltwiseOp>> parse_activation(const PlannedNode& node, std::int64_t opset);
 std::optional<ConvSpec> parse_conv(const PlannedNode& node);
 // Group, strides, dilations and pads of a conv-like node (Conv, QLinearConv) whose
 // weights are spec.weights; nullopt when oneDNN's output size would differ from y.
@@ -85,7 +85,7 @@ std::optional<LayerNormSpec> parse_layer_norm(const PlannedNode& node);
 bool is_same_shape_add(const PlannedNode& node);
 // The gate g of x * g(x) as the activation of x it amounts to: Sigmoid (swish) and
 // HardSigmoid with HardSwish's constants (hardswish).
-std::optional<EltwiseOp> parse_gate(const PlannedNode& node);
+std::optional<EltwiseOp> parse_gate(const PlannedNode& node, std::int64_t opset);
 // A Mul reading exactly `x` and `gate`, shaped like x.
 bool is_gating_mul(const PlannedNode& node, const std::string& x, const std::string& gate);
 

@@ -270,7 +270,7 @@ std::optional<ChainLink> RegionContext::gated_link(std::size_t anchor,
     const std::size_t mul = readers[1 - side];
     if (!may_join(anchor, gate) || !may_join(anchor, mul)) continue;
     const PlannedNode& gate_node = planned(gate);
-    const std::optional<EltwiseOp> op = parse_gate(gate_node);
+    const std::optional<EltwiseOp> op = parse_gate(gate_node, input().opset);
     if (!op || gate_node.node->inputs[0] != current) continue;
     const std::string& gate_output = output_of(gate);
     const std::vector<std::size_t>& gate_readers = input().consumers_of(gate_output);
@@ -330,7 +330,7 @@ std::vector<ChainLink> RegionContext::collect_chain_from(std::size_t anchor,
     link.output = output_of(*next);
     if (allow_fold && links.empty() && node.node->inputs[0] == current && parse_batch_norm(node)) {
       link.fold_batch_norm = true;
-    } else if (auto activation = parse_activation(node);
+    } else if (auto activation = parse_activation(node, input().opset);
                activation && node.node->inputs[0] == current) {
       link.eltwise = *activation;
     } else if (allow_sum && !has_sum && is_same_shape_add(node)) {
@@ -363,7 +363,7 @@ QuantizedChain RegionContext::collect_quantized_chain(std::size_t anchor) const 
       }
       break;
     }
-    auto activation = parse_activation(node);
+    auto activation = parse_activation(node, input().opset);
     if (!activation) break;
     chain.eltwise.insert(chain.eltwise.end(), activation->begin(), activation->end());
     chain.nodes.push_back(*next);

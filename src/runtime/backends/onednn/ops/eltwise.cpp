@@ -5,13 +5,13 @@
 namespace edgeperf::runtime::onednn::ops {
 
 bool match_eltwise(const MatchView& view, std::size_t index) {
-  return parse_activation(view.planned(index)).has_value();
+  return parse_activation(view.planned(index), view.input().opset).has_value();
 }
 
 bool lower_eltwise(RegionContext& context, std::size_t index) {
   context.materialize_inputs(index);
   const PlannedNode& node = context.planned(index);
-  const std::vector<EltwiseOp> ops = *parse_activation(node);
+  const std::vector<EltwiseOp> ops = *parse_activation(node, context.input().opset);
   const std::string& x = node.node->inputs[0];
   const dnnl::memory::desc md = context.value(x).md;
   int src = context.use_as(x, md);
