@@ -2,11 +2,18 @@
 
 #include <bit>
 #include <cstring>
+#include <string>
 
 #include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf {
+
+std::string bytes_text(std::size_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < (std::size_t{1} << 20)) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
+}
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {

@@ -8,6 +8,7 @@
 
 #include "edgeperf/graph/graph.h"
 #include "edgeperf/runtime/kernel.h"
+#include "edgeperf/runtime/static_eval.h"
 
 namespace edgeperf::passes::detail {
 
@@ -15,21 +16,17 @@ namespace edgeperf::passes::detail {
 std::string describe(DType dtype, const Shape& shape);
 std::string describe_bytes(std::size_t bytes);  // "1.5 MiB"
 
-// What is statically known about every value: descriptors and, where computable, values.
-struct StaticValues {
-  std::map<std::string, runtime::TensorDesc> descs;
-  std::map<std::string, Tensor> constants;
-  // Per node (graph order): folded to constants, or why not (empty when simply not constant).
-  std::vector<bool> folded;
-  std::vector<std::string> not_folded_reason;
-};
+// What is statically known about every value: descriptors and, where computable, values
+// (with, per node, whether it folded and why not).
+using StaticValues = runtime::StaticEvaluation;
 struct EvalOptions {
   // Size given to symbolic dimensions; unset: values with symbolic shapes stay unknown.
   std::optional<std::int64_t> symbolic_size;
   std::size_t limit_bytes = std::size_t{64} << 20;
 };
-// Shape inference and constant evaluation with the reference kernels. The graph must be
-// topologically sorted. Never throws for a node it cannot infer: its outputs stay unknown.
+// The session's static evaluator (runtime::evaluate_static), tolerant: the graph must be
+// topologically sorted; a node it cannot infer leaves its outputs unknown. Quantization
+// nodes and widening Casts of weights are kept (folding would undo their compression).
 StaticValues evaluate_statically(const graph::Graph& graph, const EvalOptions& options);
 
 }  // namespace edgeperf::passes::detail

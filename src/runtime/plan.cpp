@@ -22,12 +22,13 @@ std::int64_t steady_clock_ns() {
 
 namespace {
 
-std::set<std::string> folds_to_trace(std::span<Backend* const> providers) {
-  std::set<std::string> ops;
+// Folds everything it can, recording the folds the providers look behind.
+StaticEvalOptions evaluation_for(std::span<Backend* const> providers) {
+  StaticEvalOptions options;
   for (const Backend* provider : providers) {
-    for (std::string& op : provider->folds_to_trace()) ops.insert(std::move(op));
+    for (std::string& op : provider->folds_to_trace()) options.traced_ops.insert(std::move(op));
   }
-  return ops;
+  return options;
 }
 
 }  // namespace
@@ -35,7 +36,7 @@ std::set<std::string> folds_to_trace(std::span<Backend* const> providers) {
 Plan::Plan(const PlanRequest& request)
     : graph_(request.graph),
       known_(evaluate_static(request.graph, resolve_inputs(request),
-                             folds_to_trace(request.providers))) {
+                             evaluation_for(request.providers))) {
   lower(request);
   plan_memory();
   bind_steps();

@@ -7,9 +7,10 @@
 namespace edgeperf::runtime {
 namespace {
 
-PrepareContext context_for(const graph::Node& node, std::int64_t opset,
-                           const StaticEvaluation& known, bool& all_constant) {
-  PrepareContext context{node, {}, {}, {}, {}, opset};
+// The node's inputs as known so far; false when some input's descriptor is unknown
+// (only in tolerant evaluations).
+bool context_for(const graph::Node& node, std::int64_t opset, const StaticEvaluation& known,
+                 PrepareContext& context, bool& all_constant) {
   all_constant = true;
   for (const std::string& input : node.inputs) {
     if (input.empty()) {
@@ -17,33 +18,42 @@ PrepareContext context_for(const graph::Node& node, std::int64_t opset,
       context.constants.push_back(nullptr);
       continue;
     }
-    context.inputs.push_back(known.descs.at(input));
+    const auto desc = known.descs.find(input);
+    if (desc == known.descs.end()) return false;
+    context.inputs.push_back(desc->second);
     auto constant = known.constants.find(input);
     context.constants.push_back(constant == known.constants.end() ? nullptr : &constant->second);
     all_constant = all_constant && constant != known.constants.end();
   }
-  return context;
+  context.opset = opset;
+  return true;
 }
 
-// False when the node's output shapes depend on values known only at run time.
-bool infer(const KernelRegistration& kernel, PrepareContext& context, StaticEvaluation& known) {
+enum class Inferred { yes, data_dependent, failed };
+
+// Output descriptors into `known`. A failure throws (naming the node) unless tolerant.
+Inferred infer(const KernelRegistration& kernel, PrepareContext& context, StaticEvaluation& known,
+               bool tolerant) {
   const graph::Node& node = context.node;
   try {
     kernel.infer(context);
+    EP_CHECK(context.outputs.size() >= node.outputs.size(),
+             "shape inference produced {} outputs for {}", context.outputs.size(),
+             node.outputs.size());
+    for (std::size_t i = 0; i < node.outputs.size(); ++i) {
+      if (!node.outputs[i].empty())
+        element_count(context.outputs[i].shape, "output '" + node.outputs[i] + "'");
+    }
   } catch (const DataDependentShape&) {
-    return false;
+    return Inferred::data_dependent;
   } catch (const Error& error) {
+    if (tolerant) return Inferred::failed;
     throw error.with_context("node " + node.label());
   }
-  EP_CHECK(context.outputs.size() >= node.outputs.size(),
-           "node {}: shape inference produced {} outputs for {}", node.label(),
-           context.outputs.size(), node.outputs.size());
   for (std::size_t i = 0; i < node.outputs.size(); ++i) {
-    if (node.outputs[i].empty()) continue;
-    element_count(context.outputs[i].shape, "output '" + node.outputs[i] + "'");
-    known.descs[node.outputs[i]] = context.outputs[i];
+    if (!node.outputs[i].empty()) known.descs[node.outputs[i]] = context.outputs[i];
   }
-  return true;
+  return Inferred::yes;
 }
 
 bool reads_any(const graph::Node& node, const std::set<std::string>& values) {
@@ -65,6 +75,11 @@ bool values_inferred(const PrepareContext& context) {
 }
 
 std::vector<Tensor> evaluate(const KernelRegistration& kernel, const PrepareContext& context) {
+  if (values_inferred(context)) {
+    std::vector<Tensor> values;
+    for (const auto& value : context.output_values) values.push_back(*value);
+    return values;
+  }
   std::vector<Tensor> in;
   for (const Tensor* constant : context.constants) in.push_back(constant ? *constant : Tensor());
   std::vector<Tensor> out;
@@ -74,46 +89,88 @@ std::vector<Tensor> evaluate(const KernelRegistration& kernel, const PrepareCont
   return out;
 }
 
+// Why a constant node stays unfolded, or nullopt.
+std::optional<std::string> reason_to_keep(const PrepareContext& context,
+                                          const StaticEvalOptions& options) {
+  if (options.keep) {
+    if (auto reason = options.keep(context.node, context)) return reason;
+  }
+  std::size_t output_bytes = 0;
+  for (std::size_t o = 0; o < context.node.outputs.size(); ++o) {
+    if (!context.node.outputs[o].empty()) output_bytes += context.outputs[o].nbytes();
+  }
+  if (output_bytes > options.fold_limit_bytes) {
+    return fmt::format("kept: its output would take {} (folding cap {})", bytes_text(output_bytes),
+                       bytes_text(options.fold_limit_bytes));
+  }
+  return std::nullopt;
+}
+
+// Folds node `index` into `known.constants`; false (with a reason) when it stays.
+bool fold(const KernelRegistration& kernel, const PrepareContext& context, std::size_t index,
+          const StaticEvalOptions& options, StaticEvaluation& known) {
+  const graph::Node& node = context.node;
+  if (auto reason = reason_to_keep(context, options)) {
+    known.not_folded_reason[index] = *reason;
+    return false;
+  }
+  std::vector<Tensor> values;
+  try {
+    values = evaluate(kernel, context);
+  } catch (const Error& error) {
+    if (!options.tolerant) throw;
+    known.not_folded_reason[index] = "kept: evaluating it failed: " + std::string(error.what());
+    return false;
+  }
+  for (std::size_t i = 0; i < node.outputs.size() && i < values.size(); ++i) {
+    if (node.outputs[i].empty()) continue;
+    known.constants[node.outputs[i]] = std::move(values[i]);
+    if (options.traced_ops.count(node.op_type) && node.domain.empty())
+      known.folded_from[node.outputs[i]] = FoldedFrom{&node, context.constants};
+  }
+  known.folded[index] = true;
+  return true;
+}
+
 }  // namespace
 
 StaticEvaluation evaluate_static(const graph::Graph& graph,
                                  const std::map<std::string, TensorDesc>& inputs,
-                                 const std::set<std::string>& traced_ops) {
+                                 const StaticEvalOptions& options) {
   StaticEvaluation known;
   known.descs = inputs;
   known.constants = graph.initializers;
+  known.folded.assign(graph.nodes.size(), false);
+  known.not_folded_reason.assign(graph.nodes.size(), "");
   for (const auto& [name, tensor] : graph.initializers) {
     known.descs[name] = TensorDesc{tensor.dtype(), tensor.shape()};
   }
-  for (const graph::Node& node : graph.nodes) {
+  for (std::size_t index = 0; index < graph.nodes.size(); ++index) {
+    const graph::Node& node = graph.nodes[index];
     if (reads_any(node, known.interpreted_values)) {
       interpret(node, known);
       continue;
     }
-    bool all_constant = false;
-    PrepareContext context = context_for(node, graph.opset, known, all_constant);
     const KernelRegistration* kernel = find_reference_kernel(node);
+    if (kernel == nullptr && options.tolerant) continue;
     EP_CHECK(kernel != nullptr, "node {}: no kernel for {}", node.label(), registry_key(node));
-    if (!infer(*kernel, context, known)) {
-      interpret(node, known);
+    PrepareContext context{node, {}, {}, {}, {}, graph.opset};
+    bool all_constant = false;
+    if (!context_for(node, graph.opset, known, context, all_constant)) {
+      EP_CHECK(options.tolerant, "node {}: an input has no known shape", node.label());
       continue;
     }
-    if (values_inferred(context)) {
-      for (std::size_t i = 0; i < node.outputs.size(); ++i) {
-        known.constants[node.outputs[i]] = *context.output_values[i];
-      }
-      continue;
+    switch (infer(*kernel, context, known, options.tolerant)) {
+      case Inferred::failed:
+        continue;
+      case Inferred::data_dependent:
+        interpret(node, known);
+        continue;
+      case Inferred::yes:
+        break;
     }
-    if (all_constant && !node.inputs.empty()) {  // fold at load time
-      std::vector<Tensor> values = evaluate(*kernel, context);
-      for (std::size_t i = 0; i < node.outputs.size(); ++i) {
-        if (node.outputs[i].empty()) continue;
-        known.constants[node.outputs[i]] = std::move(values[i]);
-        if (traced_ops.count(node.op_type) && node.domain.empty())
-          known.folded_from[node.outputs[i]] = FoldedFrom{&node, context.constants};
-      }
-      continue;
-    }
+    const bool constant = values_inferred(context) || (all_constant && !node.inputs.empty());
+    if (constant && fold(*kernel, context, index, options, known)) continue;
     known.runtime_nodes.push_back(
         PlannedNode{&node, context.inputs, context.constants, context.outputs});
   }

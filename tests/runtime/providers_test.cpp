@@ -125,5 +125,52 @@ TEST(StaticEval, FoldsConstantsAndNamesTheNodeOnBadShapes) {
   }
 }
 
+// x + DequantizeLinear(w_q, scale): the dequantized weights fold to a constant; a
+// provider that asked to trace DequantizeLinear sees where they came from.
+graph::Graph dequantized_weights() {
+  graph::GraphBuilder builder("dq");
+  const std::string x = builder.input("x", DType::f32, {Dim::fixed(4)});
+  const std::string q = builder.initializer("w_q", make_tensor<std::int8_t>({4}, {-2, -1, 1, 2}));
+  const std::string scale = builder.initializer("scale", make_tensor<float>({}, {0.5f}));
+  const std::string w = builder.node("DequantizeLinear", {q, scale});
+  builder.output(builder.node("Add", {x, w}), DType::f32, {Dim::fixed(4)});
+  return builder.build();
+}
+
+TEST(StaticEvaluation, TracedFoldsRecordTheirInputs) {
+  const graph::Graph graph = dequantized_weights();
+  const std::map<std::string, TensorDesc> inputs{{"x", TensorDesc{DType::f32, {4}}}};
+  const StaticEvaluation plain = evaluate_static(graph, inputs);
+  EXPECT_TRUE(plain.folded_from.empty());
+  ASSERT_EQ(plain.runtime_nodes.size(), 1u);  // the Add; the DequantizeLinear folded
+  EXPECT_TRUE(plain.folded[0]);
+
+  StaticEvalOptions options;
+  options.traced_ops = {"DequantizeLinear"};
+  const StaticEvaluation traced = evaluate_static(graph, inputs, options);
+  const std::string& w = graph.nodes[0].outputs[0];
+  ASSERT_EQ(traced.folded_from.count(w), 1u);
+  const FoldedFrom& origin = traced.folded_from.at(w);
+  EXPECT_EQ(origin.node, &graph.nodes[0]);
+  ASSERT_EQ(origin.inputs.size(), 2u);
+  EXPECT_EQ(origin.inputs[0]->values<std::int8_t>()[3], 2);
+  EXPECT_EQ(traced.constants.at(w).values<float>()[3], 1.0f);
+}
+
+// Graph passes evaluate tolerantly: an unknown input leaves the nodes after it unknown,
+// where the session would need it.
+TEST(StaticEvaluation, TolerantEvaluationSkipsWhatItCannotKnow) {
+  const graph::Graph graph = dequantized_weights();
+  StaticEvalOptions options;
+  options.tolerant = true;
+  options.fold_limit_bytes = 8;  // the 16-byte dequantized weights stay
+  const StaticEvaluation known = evaluate_static(graph, {}, options);
+  EXPECT_FALSE(known.folded[0]);
+  EXPECT_NE(known.not_folded_reason[0].find("folding cap"), std::string::npos);
+  EXPECT_TRUE(known.runtime_nodes.size() == 1u);  // the DequantizeLinear; the Add is unknown
+  EXPECT_EQ(known.descs.count(graph.nodes[1].outputs[0]), 0u);
+  EXPECT_THROW(evaluate_static(graph, {}), std::exception);
+}
+
 }  // namespace
 }  // namespace edgeperf::runtime

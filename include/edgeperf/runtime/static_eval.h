@@ -1,8 +1,13 @@
 #pragma once
 // What is known about a graph before it runs: every value's dtype and shape, and the
 // values computable from initializers alone (constant subgraphs, Shape of static
-// shapes). One evaluator, with the reference kernels, for the session and the tests.
+// shapes). One evaluator, with the reference kernels, for the session, the graph passes
+// and the tests.
+#include <cstddef>
+#include <functional>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,16 +27,31 @@ struct StaticEvaluation {
   std::vector<const graph::Node*> interpreted_nodes;
   std::set<std::string> interpreted_values;       // outputs of interpreted_nodes
   std::map<std::string, FoldedFrom> folded_from;  // see LoweringInput::folded_from
+  // Per graph node: folded to constants, or why not (empty when simply not constant).
+  std::vector<bool> folded;
+  std::vector<std::string> not_folded_reason;
+};
+
+struct StaticEvalOptions {
+  // Folded outputs of nodes of these op types are recorded in `folded_from`.
+  std::set<std::string> traced_ops;
+  // For graph passes: a node without a kernel, with an input not known, or whose
+  // inference or evaluation fails leaves its outputs unknown instead of throwing.
+  bool tolerant = false;
+  // Constant nodes whose outputs would take more are kept (with a reason).
+  std::size_t fold_limit_bytes = std::numeric_limits<std::size_t>::max();
+  // A reason to keep a constant node unfolded, or nullopt to fold it.
+  std::function<std::optional<std::string>(const graph::Node&, const PrepareContext&)> keep;
 };
 
 // The graph must be validated (topologically sorted) and use only supported ops.
 // Planned nodes never read interpreted values, so the plan can run before the interpreter.
-// `inputs` gives a static descriptor for every graph input. A node whose shape
-// inference or evaluation fails throws an Error naming the node. The result's
-// PlannedNodes point into `graph` and into the result's own `constants`.
-// Folded outputs of nodes whose op type is in `traced_ops` are recorded in `folded_from`.
+// `inputs` gives a static descriptor for every graph input (tolerant evaluations may
+// leave some out). Unless tolerant, a node whose shape inference or evaluation fails
+// throws an Error naming the node. The result's PlannedNodes point into `graph` and
+// into the result's own `constants`.
 StaticEvaluation evaluate_static(const graph::Graph& graph,
                                  const std::map<std::string, TensorDesc>& inputs,
-                                 const std::set<std::string>& traced_ops = {});
+                                 const StaticEvalOptions& options = {});
 
 }  // namespace edgeperf::runtime
