@@ -104,16 +104,16 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
            "--shape and --input fix the input shapes, batch included; they cannot be combined "
            "with --batch");
   const Stopwatch load;
-  const std::int64_t load_start_ns = steady_now_ns();
+  const std::int64_t load_start_ns = monotonic_ns();
   graph::Graph graph = onnx_io::load_model(model);
-  const std::int64_t plan_start_ns = steady_now_ns();
+  const std::int64_t plan_start_ns = monotonic_ns();
   result.shape_notes =
       with_error_context(model.string(), [&] {
         return runtime::require_bound_input_shapes(graph, session_options.input_shapes,
                                                    session_options.symbolic_dim_size);
       }).notes;
   runtime::Session session(std::move(graph), session_options);
-  const std::int64_t plan_end_ns = steady_now_ns();
+  const std::int64_t plan_end_ns = monotonic_ns();
   result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
   if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
@@ -129,7 +129,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   };
   auto feeds = feeds_for(options.batches.front());
   const Stopwatch first_run;
-  const std::int64_t first_run_start_ns = steady_now_ns();
+  const std::int64_t first_run_start_ns = monotonic_ns();
   session.run(feeds);
   result.first_run_ms = first_run.elapsed_ms();
   const std::vector<TraceSpan> session_spans{

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "edgeperf/core/clock.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #elif defined(__aarch64__)
@@ -159,7 +161,7 @@ double measure(PeakLoop loop, int threads) {
   float sink = 0;
   for (int round = 0; round < 3; ++round) {
     double macs = 0;
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch clock;
 #pragma omp parallel num_threads(threads) reduction(+ : macs)
     {
       float local = 0;
@@ -167,8 +169,7 @@ double measure(PeakLoop loop, int threads) {
 #pragma omp atomic
       sink += local;
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = clock.elapsed_seconds();
     best = std::max(best, macs / seconds / 1e9);
   }
   asm volatile("" : : "r"(&sink) : "memory");

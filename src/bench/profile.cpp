@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "edgeperf/bench/stats.h"
+#include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/model_stats.h"
 #include "peak_kernels.h"
 
@@ -144,19 +145,13 @@ std::vector<double> ProfileRecorder::run_ms() const {
   return out;
 }
 
-std::int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 double measure_cpu_ghz() {
   constexpr std::int64_t kIterations = 20'000'000;
   constexpr int kAddsPerIteration = 8;
   double best_ghz = 0;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::uint64_t x = 1;
-    const std::int64_t start = steady_now_ns();
+    const std::int64_t start = monotonic_ns();
     for (std::int64_t i = 0; i < kIterations; ++i) {
       // Eight dependent adds: one per cycle on every core we target; the barriers keep
       // the compiler from folding them.
@@ -165,7 +160,7 @@ double measure_cpu_ghz() {
         asm volatile("" : "+r"(x));
       }
     }
-    const double seconds = static_cast<double>(steady_now_ns() - start) / 1e9;
+    const double seconds = static_cast<double>(monotonic_ns() - start) / 1e9;
     best_ghz = std::max(best_ghz, kIterations * kAddsPerIteration / seconds / 1e9);
   }
   return best_ghz;
@@ -243,12 +238,12 @@ ProfiledRuns profile_runs(runtime::Session& session, const std::map<std::string,
   ProfiledRuns result;
   double plain_total_ms = 0;
   for (std::size_t i = 0; i < runs; ++i) {
-    const std::int64_t plain_start = steady_now_ns();
+    const std::int64_t plain_start = monotonic_ns();
     session.run(feeds);
-    plain_total_ms += static_cast<double>(steady_now_ns() - plain_start) / 1e6;
-    result.recorder.begin_run(steady_now_ns());
+    plain_total_ms += static_cast<double>(monotonic_ns() - plain_start) / 1e6;
+    result.recorder.begin_run(monotonic_ns());
     session.run(feeds, result.recorder);
-    result.recorder.end_run(steady_now_ns());
+    result.recorder.end_run(monotonic_ns());
   }
   const PeakEstimate peak = measure_peak(measure_cpu_ghz(), session.threads());
   result.profile = summarize_profile(session, result.recorder, peak);

@@ -6,19 +6,12 @@
 #include <chrono>
 #include <set>
 
+#include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/memory_planner.h"
 #include "edgeperf/runtime/reference.h"
 
 namespace edgeperf::runtime {
-namespace {
-
-std::int64_t steady_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 namespace {
 
@@ -220,17 +213,17 @@ std::map<std::string, Tensor> Plan::run(const std::map<std::string, Tensor>& fee
       steps_[i].kernel->run(context, binding.inputs, binding.outputs);
     } else {
       context.step = i;
-      const std::int64_t start = steady_clock_ns();
+      const std::int64_t start = monotonic_ns();
       steps_[i].kernel->run(context, binding.inputs, binding.outputs);
-      profile->record(i, ProfileSink::kWholeStep, start, steady_clock_ns());
+      profile->record(i, ProfileSink::kWholeStep, start, monotonic_ns());
     }
     for (const auto& [position, name] : binding.feed_positions) binding.inputs[position] = Tensor();
   }
   std::map<std::string, Tensor> interpreted;
   if (!known_.interpreted_nodes.empty()) {
-    const std::int64_t start = profile ? steady_clock_ns() : 0;
+    const std::int64_t start = profile ? monotonic_ns() : 0;
     interpret(feeds, interpreted);
-    if (profile) profile->record(steps_.size(), ProfileSink::kWholeStep, start, steady_clock_ns());
+    if (profile) profile->record(steps_.size(), ProfileSink::kWholeStep, start, monotonic_ns());
   }
   std::map<std::string, Tensor> results;
   for (const graph::ValueInfo& output : graph_.outputs) {

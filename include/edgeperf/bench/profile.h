@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/session.h"
 
 namespace edgeperf::bench {
@@ -98,6 +99,6 @@ struct TraceSpan {
 nlohmann::json chrome_trace(const runtime::Session& session, const ProfileRecorder& recorder,
                             const std::vector<TraceSpan>& spans);
 
-std::int64_t steady_now_ns();
+using edgeperf::monotonic_ns;  // the clock TraceSpans are stamped with (core/clock.h)
 
 }  // namespace edgeperf::bench

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "edgeperf/core/clock.h"
+
 namespace edgeperf::bench {
 
 class SystemUnderTest {
@@ -21,35 +23,24 @@ class SystemUnderTest {
 };
 
 struct RunConfig {
-  std::size_t runs = 200;         // timed queries, at least
-  double min_seconds = 0;         // keep timing until this much time has passed
-  double max_seconds = 60;        // stop timing after this long even if `runs` is not reached
-  std::size_t warmup_runs = 10;   // fixed warm-up count...
-  double warmup_seconds = 0;      // ...or warm up until windows stabilize, at most this long
+  std::size_t runs = 200;        // timed queries, at least
+  double min_seconds = 0;        // keep timing until this much time has passed
+  double max_seconds = 60;       // stop timing after this long even if `runs` is not reached
+  std::size_t warmup_runs = 10;  // fixed warm-up count...
+  double warmup_seconds = 0;     // ...or warm up until windows stabilize, at most this long
 };
 
 struct Measurement {
   std::vector<double> latencies_ms;  // one per timed query
   std::size_t warmup_runs_done = 0;
-  bool warmup_stabilized = false;    // adaptive warm-up reached a stable window
-  double wall_seconds = 0;           // timed phase only
-  double throughput_qps = 0;         // queries per second over the timed phase
-  double throughput_sps = 0;         // samples per second
+  bool warmup_stabilized = false;  // adaptive warm-up reached a stable window
+  double wall_seconds = 0;         // timed phase only
+  double throughput_qps = 0;       // queries per second over the timed phase
+  double throughput_sps = 0;       // samples per second
 };
 
-// Wall time since construction on the steady clock: the one timer every
-// measurement in edgeperf reads.
-class Stopwatch {
- public:
-  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
-  double elapsed_seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-  double elapsed_ms() const { return elapsed_seconds() * 1e3; }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
+// The one timer every measurement in edgeperf reads (core/clock.h).
+using Stopwatch = edgeperf::Stopwatch;
 
 // Called with (done, total) now and then, for progress bars.
 using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "edgeperf/graph/ops/batch_norm.h"
 #include "edgeperf/graph/ops/conv.h"
 #include "edgeperf/graph/ops/fused_activation.h"
 #include "int8_patterns.h"
@@ -401,7 +402,7 @@ std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& planned) {
       return std::nullopt;
     }
   }
-  spec.epsilon = node.attr_float("epsilon", 1e-5f);
+  spec.epsilon = graph::ops::BatchNormParams::epsilon_of(node);
   return spec;
 }
 

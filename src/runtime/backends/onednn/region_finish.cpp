@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "aligned_buffer.h"
+#include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/memory_planner.h"
 #include "region_context.h"
 
@@ -60,12 +61,6 @@ std::size_t aligned_size(std::size_t bytes) {
   return (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
 }
 
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 class RegionKernel final : public Kernel {
  public:
   explicit RegionKernel(dnnl::engine engine) : engine_(std::move(engine)), stream_(engine_) {}
@@ -91,9 +86,9 @@ class RegionKernel final : public Kernel {
       for (CompiledOp& op : ops_) execute(op);
     } else {
       for (std::size_t i = 0; i < ops_.size(); ++i) {
-        const std::int64_t start = steady_ns();
+        const std::int64_t start = monotonic_ns();
         execute(ops_[i]);
-        context.profile->record(context.step, i, start, steady_ns());
+        context.profile->record(context.step, i, start, monotonic_ns());
       }
     }
     stream_.wait();

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "csr_kernels.h"
+#include "edgeperf/core/clock.h"
 #include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/random.h"
 #include "edgeperf/graph/ops/batch_norm.h"
@@ -264,11 +265,6 @@ std::vector<Step> lower_range(const LoweringInput& input, std::size_t first, std
   return steps;
 }
 
-double elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
-      .count();
-}
-
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
@@ -328,12 +324,12 @@ Timing time_plans(PlanRunner& sparse, PlanRunner& dense, int threads, int runs) 
   const RunContext context{threads};
   std::vector<double> sparse_ms, dense_ms;
   for (int run = -2; run < runs; ++run) {  // two warm-up runs
-    auto start = std::chrono::steady_clock::now();
+    Stopwatch clock;
     sparse.run(context);
-    if (run >= 0) sparse_ms.push_back(elapsed_ms(start));
-    start = std::chrono::steady_clock::now();
+    if (run >= 0) sparse_ms.push_back(clock.elapsed_ms());
+    clock.restart();
     dense.run(context);
-    if (run >= 0) dense_ms.push_back(elapsed_ms(start));
+    if (run >= 0) dense_ms.push_back(clock.elapsed_ms());
   }
   return Timing{median(sparse_ms), median(dense_ms)};
 }
