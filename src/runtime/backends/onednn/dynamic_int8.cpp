@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <dnnl.hpp>
+#include <numeric>
 #include <optional>
 
 #include "aligned_buffer.h"
@@ -185,8 +186,10 @@ class DynamicMatMulKernel final : public Kernel {
     const std::vector<std::int8_t> by_column =
         transposed_kn<std::int8_t>(weights, depth_, columns_);
     column_sums_.assign(static_cast<std::size_t>(columns_), 0);
-    for (std::size_t i = 0; i < by_column.size(); ++i) {
-      column_sums_[i / static_cast<std::size_t>(depth_)] += by_column[i];
+    const auto depth = static_cast<std::size_t>(depth_);
+    for (std::size_t n = 0; n < column_sums_.size(); ++n) {  // a contiguous row of K each
+      const std::int8_t* row = by_column.data() + n * depth;
+      column_sums_[n] = std::accumulate(row, row + depth, std::int32_t{0});
     }
     const auto scales = pattern.weight_scale->values<float>();
     weight_scales_.assign(static_cast<std::size_t>(columns_), scales[0]);
