@@ -6,6 +6,7 @@
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/bench/profile.h"
 #include "edgeperf/bench/sysinfo.h"
+#include "edgeperf/core/clock.h"
 #include "edgeperf/core/process_stats.h"
 #include "edgeperf/eval/evaluator.h"
 #include "edgeperf/onnx/onnx_io.h"

@@ -13,8 +13,6 @@ std::string describe(DType dtype, const Shape& shape) {
   return fmt::format("{}{}", dtype_name(dtype), shape_to_string(shape));
 }
 
-std::string describe_bytes(std::size_t bytes) { return bytes_text(bytes); }
-
 namespace {
 
 // Folding these would undo a deliberate compression of the weights (quantized or

@@ -14,7 +14,6 @@ namespace edgeperf::passes::detail {
 
 // "f32[64, 3, 3, 3]"
 std::string describe(DType dtype, const Shape& shape);
-std::string describe_bytes(std::size_t bytes);  // "1.5 MiB"
 
 // What is statically known about every value: descriptors and, where computable, values
 // (with, per node, whether it folded and why not).

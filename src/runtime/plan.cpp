@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 
 #include "edgeperf/core/clock.h"
@@ -11,8 +10,6 @@
 #include "edgeperf/runtime/reference.h"
 
 namespace edgeperf::runtime {
-namespace {}  // namespace
-
 namespace {
 
 // Folds everything it can, recording the folds the providers look behind.

@@ -9,8 +9,8 @@ namespace {
 
 // The node's inputs as known so far; false when some input's descriptor is unknown
 // (only in tolerant evaluations).
-bool context_for(const graph::Node& node, std::int64_t opset, const StaticEvaluation& known,
-                 PrepareContext& context, bool& all_constant) {
+bool context_for(const graph::Node& node, const StaticEvaluation& known, PrepareContext& context,
+                 bool& all_constant) {
   all_constant = true;
   for (const std::string& input : node.inputs) {
     if (input.empty()) {
@@ -25,7 +25,6 @@ bool context_for(const graph::Node& node, std::int64_t opset, const StaticEvalua
     context.constants.push_back(constant == known.constants.end() ? nullptr : &constant->second);
     all_constant = all_constant && constant != known.constants.end();
   }
-  context.opset = opset;
   return true;
 }
 
@@ -156,7 +155,7 @@ StaticEvaluation evaluate_static(const graph::Graph& graph,
     EP_CHECK(kernel != nullptr, "node {}: no kernel for {}", node.label(), registry_key(node));
     PrepareContext context{node, {}, {}, {}, {}, graph.opset};
     bool all_constant = false;
-    if (!context_for(node, graph.opset, known, context, all_constant)) {
+    if (!context_for(node, known, context, all_constant)) {
       EP_CHECK(options.tolerant, "node {}: an input has no known shape", node.label());
       continue;
     }

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/session.h"
 
 namespace edgeperf::bench {
@@ -94,11 +93,9 @@ ProfiledRuns profile_runs(runtime::Session& session, const std::map<std::string,
 // first run) on the session track, then every profiled step and part on the run track.
 struct TraceSpan {
   std::string name;
-  std::int64_t start_ns, end_ns;
+  std::int64_t start_ns, end_ns;  // monotonic_ns() stamps (core/clock.h)
 };
 nlohmann::json chrome_trace(const runtime::Session& session, const ProfileRecorder& recorder,
                             const std::vector<TraceSpan>& spans);
-
-using edgeperf::monotonic_ns;  // the clock TraceSpans are stamped with (core/clock.h)
 
 }  // namespace edgeperf::bench

@@ -2,7 +2,6 @@
 // Measurement, kept apart from reporting. The system under test and the runner meet
 // at one narrow interface (in the spirit of MLPerf LoadGen): the runner asks the SUT
 // to process one query and times it; it knows nothing about models.
-#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>

@@ -68,7 +68,6 @@ PackedConstant PackedConstantCache::pack(const dnnl::engine& engine,
     if (!(entry.key == key)) continue;
     if (std::shared_ptr<const void> owner = entry.owner.lock()) {
       ++stats_.reused;
-      stats_.reused_bytes += target.get_size();
       return PackedConstant{dnnl::memory(target, engine, entry.data), std::move(owner), true};
     }
   }

@@ -24,7 +24,6 @@ struct PackedConstant {
 struct PackedConstantStats {
   std::size_t packed = 0;  // packs done
   std::size_t reused = 0;  // packs answered from an earlier plan's copy
-  std::size_t reused_bytes = 0;
 };
 
 class PackedConstantCache {
