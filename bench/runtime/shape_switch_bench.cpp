@@ -3,8 +3,9 @@
 // that alternate between two batch sizes, with the plan cache (each shape planned once)
 // and without it (plan_cache_size 1: a re-plan on every switch, as sessions did before
 // plans were cached). Each timed query runs batch A then batch B. The plan for B shares
-// the weights A's plan packed, except where a primitive's weight layout depends on the
-// batch (Winograd convs); the table gives the packed megabytes reused and in all.
+// the weights A's plan packed; a Winograd conv, whose weight layout depends on the batch,
+// runs A's primitive over parts of B's batch when A divides B. The table gives the packed
+// megabytes reused and in all.
 //
 //   shape_switch_bench [--models mobilenet_v2,resnet18] [--threads 1] [--runs 30]
 //                      [--batches 1,2]

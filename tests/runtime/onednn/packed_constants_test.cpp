@@ -123,5 +123,52 @@ TEST(PackedConstantCache, ANewBatchSizeReusesTheSessionsPackedWeights) {
     ASSERT_EQ(got.values<float>()[i], want.values<float>()[i]) << i;
 }
 
+bool any_part_contains(const Session& session, const std::string& text) {
+  for (const StepInfo& step : session.steps()) {
+    for (const KernelPart& part : step.parts) {
+      if (part.implementation.find(text) != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
+// Winograd convs pack their weights in a layout that depends on the batch. A plan for
+// a batch that the first plan's divides runs the first plan's primitives over parts of the
+// batch, so it shares every packed weight, and computes what a session planned at that
+// batch computes.
+TEST(PackedConstantCache, WinogradConvsShareWeightsAcrossBatchSizes) {
+  testing::ModelBuilder model({1, 32, 14, 14});
+  const std::map<std::string, graph::AttrValue> same{
+      {"pads", std::vector<std::int64_t>{1, 1, 1, 1}}};
+  const std::string a = model.node("Relu", {model.conv(model.x, 32, 32, 3, same)});
+  const std::string b = model.conv(a, 32, 32, 3, same);
+  graph::Graph graph = model.finish(model.node("Relu", {model.node("Add", {b, a})}));
+  graph.inputs[0].dims[0] = graph::Dim::named("N");
+  SessionOptions options;
+  options.backend = BackendKind::onednn;
+  Session session(graph, options);
+  if (!any_part_contains(session, "wino")) GTEST_SKIP() << "no Winograd convs on this CPU";
+  bool ran_in_parts = false;  // some batch's layout differs from batch 1's (the case at issue)
+  for (const std::int64_t batch : {2, 4, 8}) {
+    const auto inputs = random_inputs(session, 7, batch);
+    const auto outputs = session.run(inputs);
+    const MemoryPlanInfo plan = session.memory_plan();
+    EXPECT_EQ(plan.reused_weight_bytes, plan.packed_weight_bytes) << "batch " << batch;
+    ran_in_parts = ran_in_parts || any_part_contains(session, "in parts of the batch");
+
+    SessionOptions fixed = options;
+    fixed.input_shapes[graph.inputs[0].name] = {batch, 32, 14, 14};
+    Session fresh(graph, fixed);
+    const Tensor& got = outputs.begin()->second;
+    const Tensor want = fresh.run(inputs).begin()->second;
+    ASSERT_EQ(got.shape(), want.shape());
+    for (std::int64_t i = 0; i < got.numel(); ++i) {
+      const float expected = want.values<float>()[i];
+      ASSERT_NEAR(got.values<float>()[i], expected, 1e-4f * (1.0f + std::abs(expected))) << i;
+    }
+  }
+  EXPECT_TRUE(ran_in_parts);
+}
+
 }  // namespace
 }  // namespace edgeperf::runtime::onednn

@@ -38,6 +38,23 @@ std::optional<memory::format_tag> activation_layout(const memory::desc& md) {
   return std::nullopt;
 }
 
+std::optional<memory::desc> with_batch(const memory::desc& md, memory::dim batch) {
+  dnnl_memory_desc_t raw = md.data;
+  if (raw.format_kind != dnnl_blocked || raw.ndims < 1 || raw.offset0 != 0 ||
+      raw.extra.flags != 0 || raw.padded_dims[0] != raw.dims[0] || raw.dims[0] <= 0) {
+    return std::nullopt;
+  }
+  const dnnl_blocking_desc_t& blocking = raw.format_desc.blocking;
+  for (int i = 0; i < blocking.inner_nblks; ++i) {
+    if (blocking.inner_idxs[i] == 0) return std::nullopt;
+  }
+  const auto elements =
+      static_cast<memory::dim>(md.get_size() / memory::data_type_size(type_of(md)));
+  if (blocking.strides[0] * raw.dims[0] != elements) return std::nullopt;
+  raw.dims[0] = raw.padded_dims[0] = batch;
+  return memory::desc(raw);
+}
+
 bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
 }

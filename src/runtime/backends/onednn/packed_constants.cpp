@@ -59,17 +59,38 @@ PackedConstant pack_constant(const dnnl::engine& engine, const dnnl::memory::des
   return PackedConstant{packed, std::move(buffer), false};
 }
 
+PackedConstantCache::Key PackedConstantCache::key_of(const dnnl::memory::desc& target,
+                                                     const dnnl::memory::desc& source,
+                                                     const void* data) {
+  Key key{target, source, {}};
+  hash_bytes_128(data, source.get_size(), key.hash);
+  return key;
+}
+
+std::vector<PackedConstantCache::Entry>::const_iterator PackedConstantCache::find(
+    const Key& key, std::shared_ptr<const void>& owner) const {
+  for (auto entry = entries_.begin(); entry != entries_.end(); ++entry) {
+    if (!(entry->key == key)) continue;
+    owner = entry->owner.lock();
+    if (owner) return entry;
+  }
+  return entries_.end();
+}
+
+bool PackedConstantCache::holds(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
+                                const void* data) const {
+  std::shared_ptr<const void> owner;
+  return find(key_of(target, source, data), owner) != entries_.end();
+}
+
 PackedConstant PackedConstantCache::pack(const dnnl::engine& engine,
                                          const dnnl::memory::desc& target,
                                          const dnnl::memory::desc& source, const void* data) {
-  Key key{target, source, {}};
-  hash_bytes_128(data, source.get_size(), key.hash);
-  for (const Entry& entry : entries_) {
-    if (!(entry.key == key)) continue;
-    if (std::shared_ptr<const void> owner = entry.owner.lock()) {
-      ++stats_.reused;
-      return PackedConstant{dnnl::memory(target, engine, entry.data), std::move(owner), true};
-    }
+  const Key key = key_of(target, source, data);
+  std::shared_ptr<const void> owner;
+  if (const auto entry = find(key, owner); entry != entries_.end()) {
+    ++stats_.reused;
+    return PackedConstant{dnnl::memory(target, engine, entry->data), std::move(owner), true};
   }
   drop_expired();
   PackedConstant packed = pack_constant(engine, target, source, data);

@@ -32,6 +32,10 @@ class PackedConstantCache {
   // exists, else packed now (and remembered).
   PackedConstant pack(const dnnl::engine& engine, const dnnl::memory::desc& target,
                       const dnnl::memory::desc& source, const void* data);
+  // A live copy of `data` (laid out as `source`) in layout `target` exists: pack would
+  // answer from it.
+  bool holds(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
+             const void* data) const;
   const PackedConstantStats& stats() const { return stats_; }
 
  private:
@@ -48,6 +52,10 @@ class PackedConstantCache {
     std::weak_ptr<const void> owner;
     void* data = nullptr;
   };
+  static Key key_of(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
+                    const void* data);
+  // The live entry for `key`, and its owner held; end() when there is none.
+  std::vector<Entry>::const_iterator find(const Key& key, std::shared_ptr<const void>& owner) const;
   void drop_expired();
 
   std::vector<Entry> entries_;

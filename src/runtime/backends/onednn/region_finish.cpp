@@ -24,10 +24,11 @@ struct CompiledOp {
 };
 
 // The primitive kind ("convolution", "reorder") and oneDNN's implementation name
-// ("brg:avx512_core", "jit:avx2"), or ours for a custom op.
+// ("brg:avx512_core", "jit:avx2"), or ours for a custom op. A custom op that runs a
+// primitive in parts of the batch is described by its primitive.
 KernelPart describe_op(const PendingOp& op) {
   KernelPart part;
-  if (op.custom) {
+  if (op.custom && !op.primitive) {
     part.kind = "custom";
     part.implementation = "edgeperf";
     return part;
@@ -38,6 +39,7 @@ KernelPart describe_op(const PendingOp& op) {
                                 &info) == dnnl_success &&
       info != nullptr) {
     part.implementation = info;
+    if (op.custom) part.implementation += " (in parts of the batch)";
   }
   const dnnl_memory_desc_t* src =
       dnnl_primitive_desc_query_md(op.primitive.get_primitive_desc(), dnnl_query_src_md, 0);

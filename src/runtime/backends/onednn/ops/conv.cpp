@@ -13,6 +13,21 @@ using dnnl::algorithm;
 using dnnl::memory;
 using ConvPd = dnnl::convolution_forward::primitive_desc;
 
+// A primitive, and how many parts of the batch it runs over (1: the whole batch).
+struct ConvChoice {
+  ConvPd pd;
+  memory::dim chunks = 1;
+};
+
+bool is_winograd(const ConvPd& pd) {
+  return pd.weights_desc().data.format_kind == dnnl_format_kind_wino;
+}
+
+Shape with_first_dim(Shape shape, std::int64_t first) {
+  shape[0] = first;
+  return shape;
+}
+
 Shape grouped_weight_dims(const ConvSpec& spec) {
   const Shape& w = spec.weights->shape();
   return spec.group == 1 ? w : Shape{spec.group, w[0] / spec.group, w[1], w[2], w[3]};
@@ -44,7 +59,9 @@ class ConvLowering {
     const std::size_t minimum = !links_.empty() && links_[0].fold_batch_norm ? 1 : 0;
     for (std::size_t count = links_.size() + 1; count-- > minimum;) {
       if (std::optional<ConvPd> pd = choose_pd(count)) {
-        add(*pd, count);
+        const std::optional<ConvChoice> shared =
+            is_winograd(*pd) ? shared_winograd(count, *pd) : std::nullopt;
+        add(shared.value_or(ConvChoice{*pd, 1}), count);
         return true;
       }
     }
@@ -103,14 +120,47 @@ class ConvLowering {
     return pd;
   }
 
-  void add(const ConvPd& pd, std::size_t count) {
+  // A Winograd conv's packed weight layout depends on the batch. When an earlier plan of
+  // the session packed these weights for a batch dividing this one, this plan runs that
+  // primitive over parts of the batch and shares them instead of packing its own.
+  std::optional<ConvChoice> shared_winograd(std::size_t count, const ConvPd& whole) const {
+    const PackedConstantCache* cache = context_.settings().packed_constants;
+    const memory::dim batch = y_shape_[0];
+    const memory::desc plain_weights = plain_desc(weight_dims_);
+    if (cache == nullptr || batch < 2 ||
+        cache->holds(whole.weights_desc(), plain_weights, packed_.weights.data())) {
+      return std::nullopt;
+    }
+    const ChainLink* sum = sum_link(links_, count);
+    const Shape& x_dims = context_.value(x_).md.dims();
+    for (memory::dim part = batch / 2; part >= 1; --part) {
+      if (batch % part != 0) continue;
+      const std::optional<memory::desc> dst =
+          sum ? with_batch(context_.value(sum->sum_operand).md, part)
+              : std::optional(any_desc(with_first_dim(y_shape_, part)));
+      if (!dst) continue;
+      std::optional<ConvPd> pd = optimized_pd(any_desc(with_first_dim(x_dims, part)), *dst, count,
+                                              algorithm::convolution_winograd);
+      if (pd && is_winograd(*pd) && with_batch(pd->src_desc(), batch) &&
+          with_batch(pd->dst_desc(), batch) &&
+          cache->holds(pd->weights_desc(), plain_weights, packed_.weights.data())) {
+        return ConvChoice{*pd, batch / part};
+      }
+    }
+    return std::nullopt;
+  }
+
+  void add(const ConvChoice& choice, std::size_t count) {
+    const ConvPd& pd = choice.pd;
     const WeightedOperands operands{x_, plain_desc(weight_dims_), packed_.weights.data(), bias_md_,
                                     packed_.bias.empty() ? nullptr : packed_.bias.data()};
     add_weighted_op<dnnl::convolution_forward>(
-        context_, pd, operands, {}, [&](const memory::desc& dst) {
+        context_, pd, operands, {},
+        [&](const memory::desc& dst) {
           context_.claim_links(links_, count);
           return context_.define_chain_output(links_, count, context_.output_of(index_), dst);
-        });
+        },
+        choice.chunks);
   }
 
   RegionContext& context_;

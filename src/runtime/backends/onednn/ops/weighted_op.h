@@ -1,6 +1,7 @@
 #pragma once
 // The common tail of a conv or inner product (f32 or int8): pack the weights and bias
 // once into the primitive's layout, define the output and add the op.
+#include "../batch_chunks.h"
 #include "../memory_descs.h"
 #include "ops.h"
 
@@ -15,11 +16,17 @@ struct WeightedOperands {
 };
 
 // `define_dst` defines the op's output (after the caller's claims) and returns its slot.
+// With `chunks` > 1, `pd` is made for a part of the batch and runs once per part
+// (run_in_batch_chunks); its src and dst layouts keep each sample contiguous.
 template <typename Primitive, typename PrimitiveDesc, typename DefineDst>
 void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
-                     const WeightedOperands& operands, OpArgs extra_args, DefineDst define_dst) {
+                     const WeightedOperands& operands, OpArgs extra_args, DefineDst define_dst,
+                     dnnl::memory::dim chunks = 1) {
+  const auto whole = [&](const dnnl::memory::desc& md) {
+    return chunks == 1 ? md : *with_batch(md, md.dims()[0] * chunks);
+  };
   OpArgs args = {
-      {DNNL_ARG_SRC, context.use_as(operands.src, pd.src_desc())},
+      {DNNL_ARG_SRC, context.use_as(operands.src, whole(pd.src_desc()))},
       {DNNL_ARG_WEIGHTS, context.constant_slot(context.pack(
                              pd.weights_desc(), operands.plain_weights, operands.weights))}};
   if (operands.bias != nullptr) {
@@ -27,8 +34,14 @@ void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
                                          pd.bias_desc(), operands.plain_bias, operands.bias)));
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  args.emplace_back(DNNL_ARG_DST, define_dst(pd.dst_desc()));
-  context.add_compute_op(Primitive(pd), std::move(args), pd.scratchpad_desc());
+  args.emplace_back(DNNL_ARG_DST, define_dst(whole(pd.dst_desc())));
+  Primitive primitive(pd);
+  CustomOp custom;
+  if (chunks > 1) {
+    custom = run_in_batch_chunks(primitive, context.engine(), pd.src_desc(), pd.dst_desc(), chunks);
+  }
+  context.add_compute_op(std::move(primitive), std::move(args), pd.scratchpad_desc(),
+                         std::move(custom));
 }
 
 }  // namespace edgeperf::runtime::onednn::ops
