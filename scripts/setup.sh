@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy
   chromium wrk
+  # qemu-x86_64 -cpu Haswell runs the default build on a CPU without AVX-512 (e2e test).
+  qemu-user
   # The model suite (bench/suite): torchvision exports and python3-onnx rewrites; `make
   # test` builds its CI subset.
   python3-torch python3-torchvision python3-onnx

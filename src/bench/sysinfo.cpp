@@ -1,15 +1,16 @@
 #include "edgeperf/bench/sysinfo.h"
 
+#include <fmt/format.h>
+#include <google/protobuf/stubs/common.h>
 #include <sys/utsname.h>
 
 #include <dnnl.hpp>
-#include <fmt/format.h>
 #include <fstream>
-#include <google/protobuf/stubs/common.h>
 #include <set>
 #include <sstream>
 
 #include "edgeperf/bench/probes.h"
+#include "edgeperf/core/cpu_features.h"
 
 namespace edgeperf::bench {
 namespace {
@@ -23,15 +24,17 @@ std::string after_colon(const std::string& line) {
 
 void read_cpuinfo(const std::filesystem::path& proc_root, SystemInfo& info) {
   static const std::set<std::string> kInteresting = {
-      "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
-      "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16", "neon", "asimd", "asimddp", "sve", "fphp"};
+      "sse4_2",   "avx",      "avx2",        "fma",      "f16c",        "avx512f",
+      "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8",
+      "amx_bf16", "neon",     "asimd",       "asimddp",  "sve",         "fphp"};
   std::ifstream cpuinfo(proc_root / "cpuinfo");
   std::set<std::pair<std::string, std::string>> cores;
   std::string line, physical_id = "0";
   bool flags_done = false;
   while (std::getline(cpuinfo, line)) {
     if (line.rfind("processor", 0) == 0) ++info.logical_cpus;
-    if ((line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) && info.cpu_model.empty()) {
+    if ((line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) &&
+        info.cpu_model.empty()) {
       info.cpu_model = after_colon(line);
     }
     if (line.rfind("physical id", 0) == 0) physical_id = after_colon(line);
@@ -67,6 +70,7 @@ SystemInfo collect_system_info(const std::filesystem::path& proc_root,
   SystemInfo info;
   read_cpuinfo(proc_root, info);
   read_meminfo(proc_root, info);
+  info.kernel_isa = CpuFeatures::host().best();
   utsname names{};
   if (::uname(&names) == 0) {
     info.kernel = fmt::format("{} {}", names.sysname, names.release);
@@ -87,25 +91,26 @@ SystemInfo collect_system_info(const std::filesystem::path& proc_root,
 }
 
 nlohmann::json to_json(const SystemInfo& info) {
-  return nlohmann::json{{"cpu_model", info.cpu_model},
-                        {"architecture", info.architecture},
-                        {"isa_extensions", info.isa_extensions},
-                        {"physical_cores", info.physical_cores},
-                        {"logical_cpus", info.logical_cpus},
-                        {"governor", info.governor.empty() ? "unavailable" : info.governor},
-                        {"cur_mhz", info.cur_mhz},
-                        {"memory_total_gib", info.memory_total_gib},
-                        {"memory_available_gib", info.memory_available_gib},
-                        {"kernel", info.kernel},
-                        {"compiler", info.compiler},
-                        {"onednn_version", info.onednn_version},
-                        {"protobuf_version", info.protobuf_version},
-                        {"thermal_zones", info.thermal_zones},
-                        {"energy_method", info.energy_method},
-                        {"virtualized", info.virtualized},
-                        {"clock_ghz_measured", info.measured_ghz > 0
-                                                   ? nlohmann::json(info.measured_ghz)
-                                                   : nlohmann::json(nullptr)}};
+  return nlohmann::json{
+      {"cpu_model", info.cpu_model},
+      {"architecture", info.architecture},
+      {"isa_extensions", info.isa_extensions},
+      {"kernel_isa", info.kernel_isa},
+      {"physical_cores", info.physical_cores},
+      {"logical_cpus", info.logical_cpus},
+      {"governor", info.governor.empty() ? "unavailable" : info.governor},
+      {"cur_mhz", info.cur_mhz},
+      {"memory_total_gib", info.memory_total_gib},
+      {"memory_available_gib", info.memory_available_gib},
+      {"kernel", info.kernel},
+      {"compiler", info.compiler},
+      {"onednn_version", info.onednn_version},
+      {"protobuf_version", info.protobuf_version},
+      {"thermal_zones", info.thermal_zones},
+      {"energy_method", info.energy_method},
+      {"virtualized", info.virtualized},
+      {"clock_ghz_measured",
+       info.measured_ghz > 0 ? nlohmann::json(info.measured_ghz) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace edgeperf::bench

@@ -14,6 +14,7 @@ void print_text(const bench::SystemInfo& info) {
              info.architecture, info.physical_cores, info.logical_cpus,
              info.virtualized ? ", virtualized" : "");
   fmt::print("isa            {}\n", fmt::join(info.isa_extensions, " "));
+  fmt::print("kernels        {} (edgeperf's own kernels, chosen at run time)\n", info.kernel_isa);
   fmt::print("frequency      {}\n", info.cur_mhz.empty()
                                         ? std::string("unavailable (no cpufreq)")
                                         : fmt::format("{:.0f} MHz", fmt::join(info.cur_mhz, ", ")));

@@ -1,11 +1,14 @@
 // Elementwise arithmetic on f32/f64 columns. The regular path is a plain loop that the
-// compiler vectorizes (-O3 -march=native); the streaming path writes with non-temporal
-// stores so the output is not read into the cache first (saves one of four memory streams).
+// compiler vectorizes, once per ISA (the CPU picks one at run time); the streaming path writes with
+// non-temporal stores so the output is not read into the cache first (saves one of four memory
+// streams).
 #include <cstdint>
 #include <cstring>
 
 #include "edgeperf/columnar/kernels.h"
+#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/isa_target.h"
 #include "kernel_util.h"
 
 #if defined(__x86_64__)
@@ -15,115 +18,57 @@
 namespace edgeperf::columnar {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr std::size_t kVectorBytes = 64;
-#elif defined(__AVX__)
-constexpr std::size_t kVectorBytes = 32;
-#else
-constexpr std::size_t kVectorBytes = 16;
-#endif
-
-template <typename T>
-struct VectorOf;
-template <>
-struct VectorOf<float> {
-  typedef float type __attribute__((vector_size(kVectorBytes)));
-};
-template <>
-struct VectorOf<double> {
-  typedef double type __attribute__((vector_size(kVectorBytes)));
-};
-template <typename T>
-using Vec = typename VectorOf<T>::type;
-
-template <typename T>
-constexpr std::size_t kLanes = kVectorBytes / sizeof(T);
-
 #if defined(__x86_64__)
+EP_TARGET_BEGIN(EP_ISA_AVX512)
+namespace avx512 {
+#define EP_VECTOR_BYTES 64
+#include "elementwise_body.inc"
+#undef EP_VECTOR_BYTES
+}  // namespace avx512
+EP_TARGET_END
+
+EP_TARGET_BEGIN(EP_ISA_AVX2)
+namespace avx2 {
+#define EP_VECTOR_BYTES 32
+#include "elementwise_body.inc"
+#undef EP_VECTOR_BYTES
+}  // namespace avx2
+EP_TARGET_END
+
 constexpr bool kHaveStreamingStores = true;
-inline void stream_store(float* p, Vec<float> v) {
-#if defined(__AVX512F__)
-  _mm512_stream_ps(p, reinterpret_cast<__m512>(v));
-#elif defined(__AVX__)
-  _mm256_stream_ps(p, reinterpret_cast<__m256>(v));
-#else
-  _mm_stream_ps(p, reinterpret_cast<__m128>(v));
-#endif
-}
-inline void stream_store(double* p, Vec<double> v) {
-#if defined(__AVX512F__)
-  _mm512_stream_pd(p, reinterpret_cast<__m512d>(v));
-#elif defined(__AVX__)
-  _mm256_stream_pd(p, reinterpret_cast<__m256d>(v));
-#else
-  _mm_stream_pd(p, reinterpret_cast<__m128d>(v));
-#endif
-}
-inline void store_fence() { _mm_sfence(); }
 #else
 constexpr bool kHaveStreamingStores = false;
-template <typename T>
-inline void stream_store(T* p, Vec<T> v) {
-  std::memcpy(p, &v, sizeof v);
-}
-inline void store_fence() {}
 #endif
 
-template <typename T>
-inline Vec<T> load(const T* p) {
-  Vec<T> v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+namespace portable {
+#define EP_VECTOR_BYTES 16
+#include "elementwise_body.inc"
+#undef EP_VECTOR_BYTES
+}  // namespace portable
 
-// Right-hand side: a column or a broadcast scalar.
-template <typename T>
-struct ColumnRhs {
-  const T* data;
-  T at(std::size_t i) const { return data[i]; }
-  Vec<T> vec(std::size_t i) const { return load(data + i); }
-};
-template <typename T>
-struct ScalarRhs {
-  T value;
-  T at(std::size_t) const { return value; }
-  Vec<T> vec(std::size_t) const { return Vec<T>{} + value; }
+template <BinaryOp op, typename T>
+struct RangeKernels {
+  decltype(&portable::column_range<op, T>) column;
+  decltype(&portable::scalar_range<op, T>) scalar;
+  std::size_t vector_bytes;
 };
 
-template <BinaryOp op, typename V>
-inline V apply(V x, V y) {
-  if constexpr (op == BinaryOp::add) return x + y;
-  if constexpr (op == BinaryOp::sub) return x - y;
-  if constexpr (op == BinaryOp::mul) return x * y;
-  if constexpr (op == BinaryOp::div) return x / y;
+template <BinaryOp op, typename T>
+RangeKernels<op, T> kernels_for(const CpuFeatures& cpu) {
+#if defined(__x86_64__)
+  if (cpu.avx512) return {avx512::column_range<op, T>, avx512::scalar_range<op, T>, 64};
+  if (cpu.avx2_fma) return {avx2::column_range<op, T>, avx2::scalar_range<op, T>, 32};
+#endif
+  (void)cpu;
+  return {portable::column_range<op, T>, portable::scalar_range<op, T>, 16};
 }
 
-template <BinaryOp op, typename T, typename Rhs>
-void run_regular(const T* a, Rhs b, T* out, std::size_t begin, std::size_t end) {
-  for (std::size_t i = begin; i < end; ++i) out[i] = apply<op>(a[i], b.at(i));
-}
-
-template <BinaryOp op, typename T, typename Rhs>
-void run_streaming(const T* a, Rhs b, T* out, std::size_t begin, std::size_t end) {
-  std::size_t i = begin;
-  while (i < end && reinterpret_cast<std::uintptr_t>(out + i) % kVectorBytes != 0) {
-    out[i] = apply<op>(a[i], b.at(i));
-    ++i;
-  }
-  constexpr std::size_t lanes = kLanes<T>;
-  for (; i + 4 * lanes <= end; i += 4 * lanes) {
-    const Vec<T> r0 = apply<op>(load(a + i), b.vec(i));
-    const Vec<T> r1 = apply<op>(load(a + i + lanes), b.vec(i + lanes));
-    const Vec<T> r2 = apply<op>(load(a + i + 2 * lanes), b.vec(i + 2 * lanes));
-    const Vec<T> r3 = apply<op>(load(a + i + 3 * lanes), b.vec(i + 3 * lanes));
-    stream_store(out + i, r0);
-    stream_store(out + i + lanes, r1);
-    stream_store(out + i + 2 * lanes, r2);
-    stream_store(out + i + 3 * lanes, r3);
-  }
-  for (; i < end; ++i) out[i] = apply<op>(a[i], b.at(i));
-  store_fence();
-}
+// The right-hand side: a column or a broadcast scalar.
+template <typename T>
+struct Rhs {
+  const T* column = nullptr;
+  T scalar{};
+};
 
 bool use_streaming(StorePolicy store, std::size_t out_bytes) {
   if (!kHaveStreamingStores) return false;
@@ -131,25 +76,26 @@ bool use_streaming(StorePolicy store, std::size_t out_bytes) {
   return store == StorePolicy::streaming;
 }
 
-template <BinaryOp op, typename T, typename Rhs>
-void run(const T* a, Rhs b, T* out, std::size_t n, int threads, bool streaming) {
+template <BinaryOp op, typename T>
+void run(const T* a, Rhs<T> b, T* out, std::size_t n, int threads, bool streaming) {
+  const RangeKernels<op, T> kernels = kernels_for<op, T>(CpuFeatures::host());
   // Below ~64K items a parallel region costs more than it saves.
   const int team = detail::threads_for(n, threads, std::size_t{1} << 16);
-  const std::size_t align = kVectorBytes / sizeof(T) * 16;
+  const std::size_t align = kernels.vector_bytes / sizeof(T) * 16;
 #pragma omp parallel num_threads(team) if (team > 1)
   {
     const auto [begin, end] =
         detail::split_range(n, omp_get_num_threads(), omp_get_thread_num(), align);
-    if (streaming) {
-      run_streaming<op>(a, b, out, begin, end);
+    if (b.column != nullptr) {
+      kernels.column(a, b.column, out, begin, end, streaming);
     } else {
-      run_regular<op>(a, b, out, begin, end);
+      kernels.scalar(a, b.scalar, out, begin, end, streaming);
     }
   }
 }
 
-template <typename T, typename Rhs>
-void dispatch(BinaryOp op, const T* a, Rhs b, T* out, std::size_t n, int threads,
+template <typename T>
+void dispatch(BinaryOp op, const T* a, Rhs<T> b, T* out, std::size_t n, int threads,
               StorePolicy store) {
   const bool streaming = use_streaming(store, n * sizeof(T));
   switch (op) {
@@ -171,7 +117,7 @@ void elementwise_columns(BinaryOp op, std::span<const T> a, std::span<const T> b
   EP_CHECK(a.size() == b.size() && a.size() == out.size(),
            "elementwise: column lengths differ (a {}, b {}, out {})", a.size(), b.size(),
            out.size());
-  dispatch(op, a.data(), ColumnRhs<T>{b.data()}, out.data(), a.size(), threads, store);
+  dispatch(op, a.data(), Rhs<T>{b.data(), T{}}, out.data(), a.size(), threads, store);
 }
 
 template <typename T>
@@ -179,7 +125,7 @@ void elementwise_with_scalar(BinaryOp op, std::span<const T> a, T scalar, std::s
                              int threads, StorePolicy store) {
   EP_CHECK(a.size() == out.size(), "elementwise: column lengths differ (a {}, out {})", a.size(),
            out.size());
-  dispatch(op, a.data(), ScalarRhs<T>{scalar}, out.data(), a.size(), threads, store);
+  dispatch(op, a.data(), Rhs<T>{nullptr, scalar}, out.data(), a.size(), threads, store);
 }
 
 }  // namespace

@@ -88,7 +88,7 @@ class DepthwiseU8Tester {
 class DepthwiseU8 : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!DepthwiseConvU8::available()) GTEST_SKIP() << "built without AVX-512 VNNI";
+    if (!DepthwiseConvU8::available()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
   }
 };
 

@@ -36,7 +36,7 @@ std::vector<float> random_image(const ImageQuantize& job, std::uint32_t seed) {
 class ImageQuantizeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_quantize_available()) GTEST_SKIP() << "built without AVX-512 VBMI";
+    if (!image_quantize_available()) GTEST_SKIP() << "this CPU has no AVX-512 VBMI";
   }
 };
 

@@ -1,5 +1,8 @@
 #include "byte_table.h"
 
+#include "edgeperf/core/cpu_features.h"
+#include "edgeperf/core/isa_target.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -10,10 +13,9 @@ namespace {
 #if defined(__x86_64__)
 // Bytes 0..127 index the first two 64-byte quarters of the table, 128..255 the last two;
 // bit 7 of each source byte picks between the two lookups.
-__attribute__((target("avx512f,avx512bw,avx512vbmi,bmi2"))) void apply_vbmi(const ByteTable& table,
-                                                                            const std::uint8_t* src,
-                                                                            std::uint8_t* dst,
-                                                                            std::size_t count) {
+EP_TARGET_BEGIN(EP_ISA_AVX512_VBMI ",bmi2")
+void apply_vbmi(const ByteTable& table, const std::uint8_t* src, std::uint8_t* dst,
+                std::size_t count) {
   const __m512i q0 = _mm512_loadu_si512(table.data());
   const __m512i q1 = _mm512_loadu_si512(table.data() + 64);
   const __m512i q2 = _mm512_loadu_si512(table.data() + 128);
@@ -32,11 +34,10 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,bmi2"))) void apply_vbmi(cons
     _mm512_mask_storeu_epi8(dst + i, tail, lookup(_mm512_maskz_loadu_epi8(tail, src + i)));
   }
 }
+EP_TARGET_END
 
-bool has_vbmi() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("bmi2");
-}
+// BMI2 (bzhi) comes with every AVX-512 CPU.
+bool has_vbmi() { return CpuFeatures::host().avx512_vbmi; }
 #endif
 
 }  // namespace
@@ -49,8 +50,7 @@ void apply_byte_table_scalar(const ByteTable& table, const std::uint8_t* src, st
 void apply_byte_table(const ByteTable& table, const std::uint8_t* src, std::uint8_t* dst,
                       std::size_t count) {
 #if defined(__x86_64__)
-  static const bool vbmi = has_vbmi();
-  if (vbmi) {
+  if (has_vbmi()) {
     apply_vbmi(table, src, dst, count);
     return;
   }

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/isa_target.h"
 
-#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+// The kernel is compiled for AVX-512 VNNI whatever the build's baseline, and runs only
+// where the CPU has it (available()).
+#if defined(__x86_64__)
 #include <immintrin.h>
 #define EP_DEPTHWISE_U8_VNNI 1
 #endif
@@ -31,7 +35,7 @@ std::uint8_t round_to_u8(float value) {
 
 bool DepthwiseConvU8::available() {
 #ifdef EP_DEPTHWISE_U8_VNNI
-  return true;
+  return CpuFeatures::host().avx512_vnni;
 #else
   return false;
 #endif
@@ -111,6 +115,7 @@ void DepthwiseConvU8::run(const std::uint8_t* src, std::uint8_t* dst, int thread
 
 #ifdef EP_DEPTHWISE_U8_VNNI
 
+EP_TARGET_BEGIN(EP_ISA_AVX512_VNNI)
 // GCC 12 flags the _mm512_undefined_* inside the conversion intrinsics (GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -223,6 +228,7 @@ void DepthwiseConvU8::run_row(const std::uint8_t* src, std::uint8_t* dst, std::i
 }
 
 #pragma GCC diagnostic pop
+EP_TARGET_END
 
 #else
 

@@ -49,7 +49,7 @@ struct DepthwiseU8Requant {
 
 class DepthwiseConvU8 {
  public:
-  // Built with AVX-512 BW and VNNI (the build targets the build machine's CPU).
+  // This CPU has AVX-512 BW and VNNI (CpuFeatures).
   static bool available();
   static bool supports(const DepthwiseU8Shape& shape);
 

@@ -4,9 +4,13 @@
 #include <array>
 #include <cmath>
 
+#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/isa_target.h"
 
-#if defined(__AVX512BW__) && defined(__AVX512VBMI__)
+// The kernel is compiled for AVX-512 VBMI whatever the build's baseline, and runs only
+// where the CPU has it (image_quantize_available()).
+#if defined(__x86_64__)
 #include <immintrin.h>
 #define EP_IMAGE_QUANTIZE_VBMI 1
 #endif
@@ -21,7 +25,7 @@ constexpr std::int64_t kChunk = 16;  // pixels per step: one zmm of f32 per chan
 
 bool image_quantize_available() {
 #ifdef EP_IMAGE_QUANTIZE_VBMI
-  return true;
+  return CpuFeatures::host().avx512_vbmi;
 #else
   return false;
 #endif
@@ -43,6 +47,7 @@ void quantize_rgb_to_nhwc_u8_scalar(const ImageQuantize& job, const float* src, 
 
 #ifdef EP_IMAGE_QUANTIZE_VBMI
 
+EP_TARGET_BEGIN(EP_ISA_AVX512_VBMI)
 // GCC 12 flags the _mm512_undefined_* inside the conversion intrinsics (GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -68,35 +73,48 @@ inline __m128i quantize_chunk(const float* plane, __mmask16 mask, __m512 inverse
   return _mm512_cvtusepi32_epi8(_mm512_max_epi32(q, _mm512_setzero_si512()));
 }
 
-}  // namespace
-
-void quantize_rgb_to_nhwc_u8(const ImageQuantize& job, const float* src, std::uint8_t* dst,
-                             int threads) {
+// Chunks [first, last) of one image. The parallel loop stays outside the ISA region
+// (clang does not carry the target into OpenMP's outlined body).
+void quantize_chunks(const ImageQuantize& job, const float* src, std::uint8_t* dst,
+                     std::int64_t image, std::int64_t first, std::int64_t last) {
   const __m512i index = interleave_index();
   const __m512 inverse_scale = _mm512_set1_ps(job.inverse_scale);
   const __m512i zero_point = _mm512_set1_epi32(job.zero_point);
-  const std::int64_t chunks = (job.pixels + kChunk - 1) / kChunk;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
-  for (std::int64_t image = 0; image < job.images; ++image) {
-    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const std::int64_t pixel = chunk * kChunk;
-      const std::int64_t count = std::min(kChunk, job.pixels - pixel);
-      const auto mask = static_cast<__mmask16>((1u << count) - 1);
-      const float* planes = src + image * kChannels * job.pixels + pixel;
-      __m512i packed =
-          _mm512_castsi128_si512(quantize_chunk(planes, mask, inverse_scale, zero_point));
-      packed = _mm512_inserti32x4(
-          packed, quantize_chunk(planes + job.pixels, mask, inverse_scale, zero_point), 1);
-      packed = _mm512_inserti32x4(
-          packed, quantize_chunk(planes + 2 * job.pixels, mask, inverse_scale, zero_point), 2);
-      const __mmask64 store = (__mmask64{1} << (kChannels * count)) - 1;
-      _mm512_mask_storeu_epi8(dst + (image * job.pixels + pixel) * kChannels, store,
-                              _mm512_permutexvar_epi8(index, packed));
-    }
+  for (std::int64_t chunk = first; chunk < last; ++chunk) {
+    const std::int64_t pixel = chunk * kChunk;
+    const std::int64_t count = std::min(kChunk, job.pixels - pixel);
+    const auto mask = static_cast<__mmask16>((1u << count) - 1);
+    const float* planes = src + image * kChannels * job.pixels + pixel;
+    __m512i packed =
+        _mm512_castsi128_si512(quantize_chunk(planes, mask, inverse_scale, zero_point));
+    packed = _mm512_inserti32x4(
+        packed, quantize_chunk(planes + job.pixels, mask, inverse_scale, zero_point), 1);
+    packed = _mm512_inserti32x4(
+        packed, quantize_chunk(planes + 2 * job.pixels, mask, inverse_scale, zero_point), 2);
+    const __mmask64 store = (__mmask64{1} << (kChannels * count)) - 1;
+    _mm512_mask_storeu_epi8(dst + (image * job.pixels + pixel) * kChannels, store,
+                            _mm512_permutexvar_epi8(index, packed));
   }
 }
 
+}  // namespace
+
 #pragma GCC diagnostic pop
+EP_TARGET_END
+
+void quantize_rgb_to_nhwc_u8(const ImageQuantize& job, const float* src, std::uint8_t* dst,
+                             int threads) {
+  constexpr std::int64_t kChunksPerTask = 64;
+  const std::int64_t chunks = (job.pixels + kChunk - 1) / kChunk;
+  const std::int64_t tasks = (chunks + kChunksPerTask - 1) / kChunksPerTask;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
+  for (std::int64_t image = 0; image < job.images; ++image) {
+    for (std::int64_t task = 0; task < tasks; ++task) {
+      const std::int64_t first = task * kChunksPerTask;
+      quantize_chunks(job, src, dst, image, first, std::min(chunks, first + kChunksPerTask));
+    }
+  }
+}
 
 #else
 

@@ -13,7 +13,7 @@ struct ImageQuantize {
   std::uint8_t zero_point = 0;
 };
 
-// Built with AVX-512 VBMI (the build targets the build machine's CPU).
+// This CPU has AVX-512 VBMI (CpuFeatures).
 bool image_quantize_available();
 
 // src: [images, 3, pixels] f32; dst: [images, pixels, 3] u8 with

@@ -4,13 +4,15 @@
 #include <cstring>
 #include <limits>
 
-#ifdef __AVX512F__
+#if defined(__x86_64__)
 #include <immintrin.h>
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized inside their own helpers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/isa_target.h"
 
 // Vec is passed by value between internal helpers only; GCC notes that its ABI differs
 // without AVX-512, which does not matter inside one translation unit.
@@ -19,149 +21,45 @@
 namespace edgeperf::runtime::sparse {
 namespace {
 
-// 16 floats: one AVX-512 register, two AVX2 registers, or four SSE registers; the
-// compiler picks the instructions for the target (-march=native when EP_NATIVE=ON).
-using Vec = float __attribute__((vector_size(64)));
 constexpr std::int64_t kLanes = 16;
 constexpr int kBlockVectors = 4;  // 64 pixels per block: 4 accumulators stay in registers
 constexpr std::int64_t kBlockPixels = kLanes * kBlockVectors;
-
-Vec load(const float* source) {
-  Vec vector;
-  std::memcpy(&vector, source, sizeof vector);
-  return vector;
-}
-
-void store(float* target, Vec vector) { std::memcpy(target, &vector, sizeof vector); }
-
-Vec broadcast(float scalar) { return Vec{} + scalar; }
-
-// The first `count` (< 16) lanes; the rest read as zero and are never written.
-class PartialVector {
- public:
-  explicit PartialVector(std::int64_t count) : count_(count) {
-#ifdef __AVX512F__
-    mask_ = static_cast<__mmask16>((1u << count) - 1u);
-#endif
-  }
-  Vec load(const float* source) const {
-#ifdef __AVX512F__
-    return reinterpret_cast<Vec>(_mm512_maskz_loadu_ps(mask_, source));
-#else
-    float lanes[kLanes] = {};
-    std::memcpy(lanes, source, static_cast<std::size_t>(count_) * sizeof(float));
-    return sparse::load(lanes);
-#endif
-  }
-  void store(float* target, Vec vector) const {
-#ifdef __AVX512F__
-    _mm512_mask_storeu_ps(target, mask_, reinterpret_cast<__m512>(vector));
-#else
-    float lanes[kLanes];
-    sparse::store(lanes, vector);
-    std::memcpy(target, lanes, static_cast<std::size_t>(count_) * sizeof(float));
-#endif
-  }
-
- private:
-  std::int64_t count_;
-#ifdef __AVX512F__
-  __mmask16 mask_;
-#endif
-};
-
-Vec activate(const CsrWeights& weights, Vec vector) {
-  return weights.relu ? (vector > 0 ? vector : Vec{}) : vector;
-}
-
-// `vectors` x 16 pixels plus `tail` (< 16) more of one output row, in one pass over the
-// row's nonzeros; `in`/`out` point at the first pixel.
-template <int vectors>
-void row_pixels(const CsrWeights& weights, std::int64_t row, const float* in, std::int64_t pixels,
-                float* out, std::int64_t tail) {
-  const PartialVector partial(tail);
-  Vec accumulator[vectors > 0 ? vectors : 1];
-  const Vec bias = broadcast(weights.bias[row]);
-  for (int v = 0; v < vectors; ++v) accumulator[v] = bias;
-  Vec tail_accumulator = bias;
-  for (std::uint32_t j = weights.row_begin[row]; j < weights.row_begin[row + 1]; ++j) {
-    const float* source = in + static_cast<std::int64_t>(weights.column[j]) * pixels;
-    const Vec scale = broadcast(weights.value[j]);
-    for (int v = 0; v < vectors; ++v) accumulator[v] += scale * load(source + v * kLanes);
-    if (tail > 0) tail_accumulator += scale * partial.load(source + vectors * kLanes);
-  }
-  for (int v = 0; v < vectors; ++v) store(out + v * kLanes, activate(weights, accumulator[v]));
-  if (tail > 0) partial.store(out + vectors * kLanes, activate(weights, tail_accumulator));
-}
-
-// Pixels [begin, begin + width) of one output row, width <= kBlockPixels.
-void row_block(const CsrWeights& weights, std::int64_t row, const float* image_in,
-               std::int64_t pixels, float* row_out, std::int64_t begin, std::int64_t width) {
-  const float* in = image_in + begin;
-  float* out = row_out + begin;
-  const std::int64_t tail = width % kLanes;
-  switch (width / kLanes) {
-    case 4:
-      return row_pixels<4>(weights, row, in, pixels, out, tail);
-    case 3:
-      return row_pixels<3>(weights, row, in, pixels, out, tail);
-    case 2:
-      return row_pixels<2>(weights, row, in, pixels, out, tail);
-    case 1:
-      return row_pixels<1>(weights, row, in, pixels, out, tail);
-    default:
-      return row_pixels<0>(weights, row, in, pixels, out, tail);
-  }
-}
-
 constexpr std::int64_t kWindow = 64;  // columns a group can reach: four registers of inputs
 
-float finish(const CsrWeights& weights, std::int64_t row, float sum) {
-  sum += weights.bias[row];
-  return weights.relu ? std::max(sum, 0.0f) : sum;
-}
+// One copy of the kernels per ISA; the CPU picks one at run time (CpuFeatures).
+#if defined(__x86_64__)
+EP_TARGET_BEGIN(EP_ISA_AVX512)
+#define EP_CSR_AVX512 1
+namespace avx512 {
+#include "csr_row_kernels.inc"
+}  // namespace avx512
+#undef EP_CSR_AVX512
+EP_TARGET_END
 
-#ifdef __AVX512F__
-float row_dot_groups(const CsrWeights& weights, std::int64_t row, const float* a);
+EP_TARGET_BEGIN(EP_ISA_AVX2)
+namespace avx2 {
+#include "csr_row_kernels.inc"
+}  // namespace avx2
+EP_TARGET_END
 #endif
 
-// One row against one zero-padded input vector (padded_columns() floats).
-float row_dot(const CsrWeights& weights, std::int64_t row, const float* a) {
-#ifdef __AVX512F__
-  if (weights.use_groups) return row_dot_groups(weights, row, a);
-#endif
-  float partial[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  std::uint32_t j = weights.row_begin[row];
-  const std::uint32_t end = weights.row_begin[row + 1];
-  for (; j + 4 <= end; j += 4) {
-    for (int lane = 0; lane < 4; ++lane) {
-      partial[lane] += weights.value[j + lane] * a[weights.column[j + lane]];
-    }
-  }
-  for (; j < end; ++j) partial[0] += weights.value[j] * a[weights.column[j]];
-  return finish(weights, row, (partial[0] + partial[1]) + (partial[2] + partial[3]));
-}
+namespace portable {
+#include "csr_row_kernels.inc"
+}  // namespace portable
 
-#ifdef __AVX512F__
-float row_dot_groups(const CsrWeights& weights, std::int64_t row, const float* a) {
-  __m512 accumulator = _mm512_setzero_ps();
-  const __m512i upper_half = _mm512_set1_epi32(32);
-  for (std::uint32_t g = weights.group_begin[row]; g < weights.group_begin[row + 1]; ++g) {
-    const float* window = a + static_cast<std::int64_t>(weights.group_window[g]) * kWindow;
-    const __m512i lane_column = _mm512_cvtepu8_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(&weights.group_lane_column[g * kLanes])));
-    // Columns 0-31 come from the first two registers, 32-63 from the last two.
-    const __m512 low =
-        _mm512_permutex2var_ps(_mm512_loadu_ps(window), lane_column, _mm512_loadu_ps(window + 16));
-    const __m512 high = _mm512_permutex2var_ps(_mm512_loadu_ps(window + 32), lane_column,
-                                               _mm512_loadu_ps(window + 48));
-    const __mmask16 from_high = _mm512_test_epi32_mask(lane_column, upper_half);
-    accumulator = _mm512_fmadd_ps(_mm512_loadu_ps(&weights.group_value[g * kLanes]),
-                                  _mm512_mask_blend_ps(from_high, low, high), accumulator);
-  }
-  return finish(weights, row, _mm512_reduce_add_ps(accumulator));
-}
+struct CsrKernels {
+  decltype(&portable::conv1x1_loop) conv1x1;
+  decltype(&portable::fully_connected_loop) fully_connected;
+};
+
+CsrKernels kernels_for(const CpuFeatures& cpu) {
+#if defined(__x86_64__)
+  if (cpu.avx512) return {avx512::conv1x1_loop, avx512::fully_connected_loop};
+  if (cpu.avx2_fma) return {avx2::conv1x1_loop, avx2::fully_connected_loop};
 #endif
+  (void)cpu;
+  return {portable::conv1x1_loop, portable::fully_connected_loop};
+}
 
 // Fills the group arrays from column/value.
 void build_groups(CsrWeights& weights) {
@@ -237,28 +135,11 @@ CsrWeights make_csr(std::span<const float> dense, std::int64_t rows, std::int64_
 
 void conv1x1_nchw(const CsrWeights& weights, const float* in, float* out, std::int64_t images,
                   std::int64_t pixels, int threads) {
-  const std::int64_t blocks = (pixels + kBlockPixels - 1) / kBlockPixels;
-  const std::int64_t rows = weights.rows;
-  const std::int64_t in_image = weights.columns * pixels;
-  const std::int64_t out_image = rows * pixels;
-  // Rows innermost: each thread reuses one block of input pixels (columns x 64 floats)
-  // across many output channels while it sits in L1/L2.
-#pragma omp parallel for collapse(3) schedule(static) num_threads(threads) if (threads > 1)
-  for (std::int64_t image = 0; image < images; ++image) {
-    for (std::int64_t block = 0; block < blocks; ++block) {
-      for (std::int64_t row = 0; row < rows; ++row) {
-        const std::int64_t begin = block * kBlockPixels;
-        const std::int64_t width = std::min(kBlockPixels, pixels - begin);
-        row_block(weights, row, in + image * in_image, pixels,
-                  out + image * out_image + row * pixels, begin, width);
-      }
-    }
-  }
+  kernels_for(CpuFeatures::host()).conv1x1(weights, in, out, images, pixels, threads);
 }
 
 void fully_connected(const CsrWeights& weights, const float* a, float* out, std::int64_t batch,
                      float* padded, int threads) {
-  const std::int64_t rows = weights.rows;
   const std::int64_t columns = weights.columns;
   const std::int64_t padded_columns = weights.padded_columns();
   for (std::int64_t m = 0; m < batch; ++m) {
@@ -266,12 +147,7 @@ void fully_connected(const CsrWeights& weights, const float* a, float* out, std:
                 static_cast<std::size_t>(columns) * sizeof(float));
     std::fill(padded + m * padded_columns + columns, padded + (m + 1) * padded_columns, 0.0f);
   }
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (std::int64_t row = 0; row < rows; ++row) {
-    for (std::int64_t m = 0; m < batch; ++m) {
-      out[m * rows + row] = row_dot(weights, row, padded + m * padded_columns);
-    }
-  }
+  kernels_for(CpuFeatures::host()).fully_connected(weights, padded, out, batch, threads);
 }
 
 void subsample(const float* in, float* out, std::int64_t planes, std::int64_t height,
