@@ -20,7 +20,24 @@ APT_PACKAGES=(
 )
 # Only for tools/ (training the fixtures in models/fixtures): `scripts/setup.sh --tools`.
 TOOLS_PACKAGES=(python3-sklearn)
-if [[ "${1:-}" == "--tools" ]]; then APT_PACKAGES+=("${TOOLS_PACKAGES[@]}"); fi
+# Cross-building for arm64 (`make build-arm64`, `scripts/setup.sh --arm64`): the cross
+# compiler, qemu, and the arm64 C/C++ runtime qemu-aarch64 runs the binaries with
+# (Multi-Arch: same, beside the amd64 one). The libraries edgeperf links go to a private
+# sysroot instead (scripts/arm64_sysroot.sh): some arm64 -dev packages conflict with amd64.
+ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+for arg in "$@"; do
+  case "$arg" in
+    --tools) APT_PACKAGES+=("${TOOLS_PACKAGES[@]}") ;;
+    --arm64)
+      APT_PACKAGES+=("${ARM64_PACKAGES[@]}")
+      if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        $SUDO dpkg --add-architecture arm64
+        $SUDO apt-get update -qq
+      fi ;;
+    *) echo "setup: unknown option '$arg' (expected --tools or --arm64)" >&2; exit 2 ;;
+  esac
+done
 
 # Node.js: Debian's nodejs + npm only where no node is installed (the machine image may
 # ship its own Node.js, whose bundled npm conflicts with Debian's npm package).
@@ -32,7 +49,6 @@ for pkg in "${APT_PACKAGES[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
