@@ -15,22 +15,16 @@ import argparse
 import json
 import platform
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import onnx_wire  # noqa: E402
+from quant_e2e import run  # noqa: E402
+
 QEMU_HASWELL = ["qemu-x86_64", "-cpu", "Haswell"]
-
-
-def run(command, **kwargs):
-    result = subprocess.run([str(part) for part in command], capture_output=True, text=True,
-                            timeout=900, **kwargs)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} exited {result.returncode}: "
-                           f"{result.stderr.strip().splitlines()[-1:] or result.stdout[-300:]}")
-    return result.stdout
 
 
 def outputs(prefix, edgeperf, model, inputs, out_dir):
@@ -40,14 +34,11 @@ def outputs(prefix, edgeperf, model, inputs, out_dir):
     return {path.stem: np.load(path).astype(np.float64) for path in sorted(out_dir.glob("*.npy"))}
 
 
-def input_shapes(edgeperf, model):
-    """Input name -> dims, symbolic dims as 1, from inspect's "name: f32[batch, 3, 8, 8]"."""
-    shapes = {}
-    for text in json.loads(run([edgeperf, "inspect", model, "--json"]))["inputs"]:
-        name, _, typed = text.partition(": ")
-        dims = typed[typed.index("[") + 1:typed.rindex("]")].split(",")
-        shapes[name] = [int(dim) if dim.strip().isdigit() else 1 for dim in dims]
-    return shapes
+def input_shapes(model):
+    """Input name -> dims, symbolic dims as 1."""
+    inputs, _ = onnx_wire.graph_io(Path(model).read_bytes())
+    return {name: [dim if isinstance(dim, int) and dim > 0 else 1 for dim in dims]
+            for name, _, dims in inputs}
 
 
 def kernel_isa(prefix, edgeperf):
@@ -88,7 +79,7 @@ def main():
               (work / "suite/mobilenet_v3_small_op17.onnx", 1e-4)]
     for model, tolerance in models:
         inputs = {}
-        for name, dims in input_shapes(edgeperf, model).items():
+        for name, dims in input_shapes(model).items():
             path = work / f"{model.stem}_{len(inputs)}.npy"
             np.save(path, rng.normal(0.0, 1.0, dims).astype(np.float32))
             inputs[name] = path
