@@ -59,12 +59,16 @@ PackedConstant pack_constant(const dnnl::engine& engine, const dnnl::memory::des
   return PackedConstant{packed, std::move(buffer), false};
 }
 
+PackedConstantCache::Content PackedConstantCache::content_of(const dnnl::memory::desc& source,
+                                                             const void* data) {
+  Content content{source, {}};
+  hash_bytes_128(data, source.get_size(), content.hash);
+  return content;
+}
+
 PackedConstantCache::Key PackedConstantCache::key_of(const dnnl::memory::desc& target,
-                                                     const dnnl::memory::desc& source,
-                                                     const void* data) {
-  Key key{target, source, {}};
-  hash_bytes_128(data, source.get_size(), key.hash);
-  return key;
+                                                     const Content& content) {
+  return Key{target, content.source, {content.hash[0], content.hash[1]}};
 }
 
 std::vector<PackedConstantCache::Entry>::const_iterator PackedConstantCache::find(
@@ -77,16 +81,15 @@ std::vector<PackedConstantCache::Entry>::const_iterator PackedConstantCache::fin
   return entries_.end();
 }
 
-bool PackedConstantCache::holds(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
-                                const void* data) const {
+bool PackedConstantCache::holds(const dnnl::memory::desc& target, const Content& content) const {
   std::shared_ptr<const void> owner;
-  return find(key_of(target, source, data), owner) != entries_.end();
+  return find(key_of(target, content), owner) != entries_.end();
 }
 
 PackedConstant PackedConstantCache::pack(const dnnl::engine& engine,
                                          const dnnl::memory::desc& target,
                                          const dnnl::memory::desc& source, const void* data) {
-  const Key key = key_of(target, source, data);
+  const Key key = key_of(target, content_of(source, data));
   std::shared_ptr<const void> owner;
   if (const auto entry = find(key, owner); entry != entries_.end()) {
     ++stats_.reused;

@@ -32,10 +32,15 @@ class PackedConstantCache {
   // exists, else packed now (and remembered).
   PackedConstant pack(const dnnl::engine& engine, const dnnl::memory::desc& target,
                       const dnnl::memory::desc& source, const void* data);
-  // A live copy of `data` (laid out as `source`) in layout `target` exists: pack would
-  // answer from it.
-  bool holds(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
-             const void* data) const;
+  // A constant's layout and the hash of its bytes, computed once for asking about
+  // several target layouts.
+  struct Content {
+    dnnl::memory::desc source;
+    std::uint64_t hash[2];
+  };
+  static Content content_of(const dnnl::memory::desc& source, const void* data);
+  // A live copy of the constant in layout `target` exists: pack would answer from it.
+  bool holds(const dnnl::memory::desc& target, const Content& content) const;
   const PackedConstantStats& stats() const { return stats_; }
 
  private:
@@ -52,8 +57,7 @@ class PackedConstantCache {
     std::weak_ptr<const void> owner;
     void* data = nullptr;
   };
-  static Key key_of(const dnnl::memory::desc& target, const dnnl::memory::desc& source,
-                    const void* data);
+  static Key key_of(const dnnl::memory::desc& target, const Content& content);
   // The live entry for `key`, and its owner held; end() when there is none.
   std::vector<Entry>::const_iterator find(const Key& key, std::shared_ptr<const void>& owner) const;
   void drop_expired();

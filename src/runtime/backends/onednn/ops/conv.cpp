@@ -126,11 +126,10 @@ class ConvLowering {
   std::optional<ConvChoice> shared_winograd(std::size_t count, const ConvPd& whole) const {
     const PackedConstantCache* cache = context_.settings().packed_constants;
     const memory::dim batch = y_shape_[0];
-    const memory::desc plain_weights = plain_desc(weight_dims_);
-    if (cache == nullptr || batch < 2 ||
-        cache->holds(whole.weights_desc(), plain_weights, packed_.weights.data())) {
-      return std::nullopt;
-    }
+    if (cache == nullptr || batch < 2) return std::nullopt;
+    const PackedConstantCache::Content weights =
+        PackedConstantCache::content_of(plain_desc(weight_dims_), packed_.weights.data());
+    if (cache->holds(whole.weights_desc(), weights)) return std::nullopt;
     const ChainLink* sum = sum_link(links_, count);
     const Shape& x_dims = context_.value(x_).md.dims();
     for (memory::dim part = batch / 2; part >= 1; --part) {
@@ -142,8 +141,7 @@ class ConvLowering {
       std::optional<ConvPd> pd = optimized_pd(any_desc(with_first_dim(x_dims, part)), *dst, count,
                                               algorithm::convolution_winograd);
       if (pd && is_winograd(*pd) && with_batch(pd->src_desc(), batch) &&
-          with_batch(pd->dst_desc(), batch) &&
-          cache->holds(pd->weights_desc(), plain_weights, packed_.weights.data())) {
+          with_batch(pd->dst_desc(), batch) && cache->holds(pd->weights_desc(), weights)) {
         return ConvChoice{*pd, batch / part};
       }
     }
