@@ -10,7 +10,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long suite-parity clean \
-	build-arm64 test-arm64 test-arm64-full
+	build-arm64 test-arm64 test-arm64-full package
 
 setup:
 	@bash scripts/setup.sh
@@ -98,3 +98,9 @@ test-arm64-full: build-arm64
 	  (cd $(ARM64) && QEMU_CPU=$$cpu ctest --output-on-failure -j$(JOBS) -LE "e2e|peers") || exit 1; \
 	  $(ARM64_PARITY) \
 	done
+
+# Debian packages of both builds: dist/edgeperf_<version>_amd64.deb and _arm64.deb, with
+# Depends from dpkg-shlibdeps (scripts/package.sh). `sudo apt-get install ./dist/...deb`.
+package: build build-arm64
+	@bash scripts/package.sh $(BUILD) $$(dpkg --print-architecture)
+	@bash scripts/package.sh $(ARM64) arm64 $(ARM64)/sysroot

@@ -19,7 +19,9 @@ INDEP=(nlohmann-json3-dev libcli11-dev)
 TOOLCHAIN='^(libc6|libc6-dev|libc-dev-bin|linux-libc-dev|libcrypt-dev|libcrypt1|libgcc-s1|libstdc\+\+6|gcc-12-base|rpcsvc-proto|libnsl-dev|libnsl2|libtirpc-dev|libtirpc3):'
 
 want="${PACKAGES[*]} ${INDEP[*]}"
-if [ -f "$root/.packages" ] && [ "$(cat "$root/.packages")" == "$want" ]; then exit 0; fi
+if [ -f "$root/.packages" ] && [ "$(cat "$root/.packages")" == "$want" ] && [ -f "$root/.shlibs" ]; then
+  exit 0
+fi
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO dpkg --add-architecture arm64
@@ -41,6 +43,18 @@ find "$root.tmp" -type l -lname '/*' | while read -r link; do
   target=$(readlink "$link")
   ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$root.tmp$target")" "$link"
 done
+# Which package each shared library belongs to, for dpkg-shlibdeps (scripts/package.sh):
+# the package's shlibs file, or else one line per library its symbols file names, with
+# the package's own version as the minimum.
+for deb in "$debs"/*.deb; do
+  if dpkg-deb -I "$deb" shlibs >/dev/null 2>&1; then
+    dpkg-deb -I "$deb" shlibs | grep -vE '^\s*(#|$)'
+  elif dpkg-deb -I "$deb" symbols >/dev/null 2>&1; then
+    package=$(dpkg-deb -f "$deb" Package)
+    upstream=$(dpkg-deb -f "$deb" Version | sed -E 's/^[0-9]+://; s/-[^-]*$//')
+    dpkg-deb -I "$deb" symbols | sed -nE "s/^([^ *|#][^ ]*)\.so\.([^ ]+) .*/\1 \2 $package (>= $upstream)/p"
+  fi
+done > "$root.tmp/.shlibs"
 echo "$want" > "$root.tmp/.packages"
 rm -rf "$root"
 mv "$root.tmp" "$root"

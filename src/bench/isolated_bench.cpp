@@ -34,7 +34,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Summary, n, mean, stddev, min, max, median, p
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Measurement, latencies_ms, warmup_runs_done, warmup_stabilized,
                                    wall_seconds, throughput_qps, throughput_sps)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BatchResult, batch, measurement, latency)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EnergyResult, method, joules_per_inference)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EnergyResult, method, joules_per_inference, mean_watts, note)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScenarioResult, scenario, metric, value, latency, achieved_qps,
                                    samples_per_query, max_qps_within_bound)
 }  // namespace bench

@@ -1,8 +1,11 @@
 #include "edgeperf/bench/model_bench.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
 
+#include "edgeperf/bench/power.h"
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/bench/profile.h"
 #include "edgeperf/bench/sysinfo.h"
@@ -73,6 +76,34 @@ eval::Dataset dataset_for(const runtime::Session& session, const std::filesystem
     load.input = input;
     return eval::load_dataset(data, load);
   });
+}
+
+// Joules per inference from a power sensor sampled during the latency runs.
+void record_sampled_energy(const PowerProbe& power, const std::optional<SampledEnergy>& sampled,
+                           double inferences, EnergyResult& energy) {
+  if (!sampled) {
+    energy.note = fmt::format(
+        "power sensor found, but fewer than 3 readings during the run (sampled every {} ms); "
+        "run longer (--runs, --min-secs) to measure energy",
+        power.sample_interval().count());
+    return;
+  }
+  energy.joules_per_inference = sampled->joules / inferences;
+  energy.mean_watts = sampled->mean_watts();
+  energy.note = fmt::format(
+      "power integrated over {:.2f} s from {} readings (every {} ms) of {}; includes idle and "
+      "background power",
+      sampled->seconds, sampled->samples, power.sample_interval().count(), power.coverage());
+}
+
+// The Raspberry Pi firmware saw throttling, capping or under-voltage during the run.
+bool firmware_throttled(const std::optional<ThrottleState>& before,
+                        const std::optional<ThrottleState>& after) {
+  if (!after) return false;
+  constexpr std::uint32_t kNowBits = 0xf;
+  constexpr std::uint32_t kSinceBootBits = 0xf0000;
+  const std::uint32_t before_since = before ? before->raw & kSinceBootBits : 0;
+  return (after->raw & kNowBits) != 0 || (after->raw & kSinceBootBits & ~before_since) != 0;
 }
 
 }  // namespace
@@ -146,28 +177,47 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   result.weight_bytes = stats.weight_bytes;
   result.macs = stats.macs;
 
-  const EnergyProbe energy;
-  result.energy.method = energy.method();
-  result.temperature_before_c = max_temperature(read_thermal_zones());
-  const FrequencyReading frequency_before = read_frequencies();
+  const MachinePaths& machine = options.machine;
+  const EnergyProbe energy(machine.sys);
+  const PowerProbe power(machine);
+  result.energy.method = energy.available() ? energy.method() : power.method();
+  result.temperature_before_c = max_temperature(read_thermal_zones(machine.sys));
+  const FrequencyReading frequency_before = read_frequencies(machine.sys);
+  const std::optional<ThrottleState> throttle_before = read_throttle_state(machine);
   for (std::int64_t batch : options.batches) {
     EP_CHECK(batch >= 1, "--batch values must be at least 1, got {}", batch);
     const std::int64_t measured_batch = batch_sweeps ? batch : given_batch(session);
     SessionSut sut(session, feeds_for(batch), measured_batch);
-    const auto energy_before = energy.read_microjoules();
-    BatchResult batch_result{measured_batch, measure(sut, options.run, progress), {}};
-    const auto energy_after = energy.read_microjoules();
+    const bool measure_energy = batch == options.batches.front();
+    std::optional<double> energy_before, energy_after;
+    std::optional<PowerSampler> sampler;
+    std::optional<SampledEnergy> sampled;
+    TimedPhaseHooks hooks;
+    if (measure_energy) {
+      const bool sample_power = !energy.available() && power.available();
+      hooks.on_start = [&] {
+        energy_before = energy.read_microjoules();
+        if (sample_power) sampler.emplace(power);
+      };
+      hooks.on_end = [&] {
+        energy_after = energy.read_microjoules();
+        if (sampler) sampled = sampler->stop();
+      };
+    }
+    BatchResult batch_result{measured_batch, measure(sut, options.run, progress, hooks), {}};
     batch_result.latency = summarize(batch_result.measurement.latencies_ms);
-    if (energy_before && energy_after && batch == options.batches.front()) {
-      const double inferences = static_cast<double>(batch_result.measurement.latencies_ms.size()) *
-                                static_cast<double>(measured_batch);
+    const double inferences = static_cast<double>(batch_result.measurement.latencies_ms.size()) *
+                              static_cast<double>(measured_batch);
+    if (energy_before && energy_after) {
       result.energy.joules_per_inference =
           energy.delta_microjoules(*energy_before, *energy_after) / 1e6 / inferences;
     }
+    if (sampler) record_sampled_energy(power, sampled, inferences, result.energy);
     result.batches.push_back(std::move(batch_result));
   }
-  result.throttled = throttled_between(frequency_before, read_frequencies());
-  result.temperature_after_c = max_temperature(read_thermal_zones());
+  result.throttled = throttled_between(frequency_before, read_frequencies(machine.sys)) ||
+                     firmware_throttled(throttle_before, read_throttle_state(machine));
+  result.temperature_after_c = max_temperature(read_thermal_zones(machine.sys));
   const runtime::MemoryPlanInfo memory = session.memory_plan();
   result.arena_bytes = memory.arena_bytes + memory.kernel_workspace_bytes;
   result.noisy = result.throttled || result.batches.front().latency.cv > 0.10;

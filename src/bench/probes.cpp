@@ -5,38 +5,17 @@
 #include <numeric>
 #include <regex>
 
+#include "sysfs_read.h"
+
 namespace edgeperf::bench {
 namespace fs = std::filesystem;
-namespace {
+using sysfs::read_line;
+using sysfs::read_number;
+using sysfs::sorted_entries;
 
-std::optional<std::string> read_line(const fs::path& file) {
-  std::ifstream stream(file);
-  std::string line;
-  if (!stream || !std::getline(stream, line)) return std::nullopt;
-  return line;
+MachinePaths MachinePaths::under(const fs::path& root) {
+  return MachinePaths{root / "proc", root / "sys", root / "usr/bin/vcgencmd"};
 }
-
-std::optional<double> read_number(const fs::path& file) {
-  const auto line = read_line(file);
-  if (!line) return std::nullopt;
-  try {
-    return std::stod(*line);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-std::vector<fs::path> sorted_entries(const fs::path& directory, const std::regex& pattern) {
-  std::vector<fs::path> entries;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(directory, error)) {
-    if (std::regex_match(entry.path().filename().string(), pattern)) entries.push_back(entry.path());
-  }
-  std::sort(entries.begin(), entries.end());
-  return entries;
-}
-
-}  // namespace
 
 EnergyProbe::EnergyProbe(fs::path sysfs_root) {
   // Package-level RAPL domains are intel-rapl:N (sub-domains intel-rapl:N:M are inside them).
@@ -51,10 +30,12 @@ EnergyProbe::EnergyProbe(fs::path sysfs_root) {
     kind_ = "rapl";
     return;
   }
-  for (const fs::path& hwmon : sorted_entries(sysfs_root / "class/hwmon", std::regex(R"(hwmon\d+)"))) {
+  for (const fs::path& hwmon :
+       sorted_entries(sysfs_root / "class/hwmon", std::regex(R"(hwmon\d+)"))) {
     for (const fs::path& input : sorted_entries(hwmon, std::regex(R"(energy\d+_input)"))) {
       if (!read_number(input)) continue;
-      counters_.push_back(Counter{input, 0, hwmon.filename().string() + "/" + input.filename().string()});
+      counters_.push_back(
+          Counter{input, 0, hwmon.filename().string() + "/" + input.filename().string()});
     }
   }
   if (!counters_.empty()) kind_ = "hwmon";
@@ -100,9 +81,9 @@ std::vector<ThermalReading> read_thermal_zones(const fs::path& sysfs_root) {
 
 std::optional<double> max_temperature(const std::vector<ThermalReading>& readings) {
   if (readings.empty()) return std::nullopt;
-  return std::max_element(readings.begin(), readings.end(), [](const auto& a, const auto& b) {
-           return a.celsius < b.celsius;
-         })->celsius;
+  return std::max_element(readings.begin(), readings.end(),
+                          [](const auto& a, const auto& b) { return a.celsius < b.celsius; })
+      ->celsius;
 }
 
 FrequencyReading read_frequencies(const fs::path& sysfs_root) {
@@ -137,5 +118,37 @@ bool throttled_between(const FrequencyReading& before, const FrequencyReading& a
   };
   return mean(after.current_mhz) < 0.95 * mean(before.current_mhz);
 }
+
+namespace sysfs {
+
+std::optional<std::string> read_line(const fs::path& file) {
+  std::ifstream stream(file);
+  std::string line;
+  if (!stream || !std::getline(stream, line)) return std::nullopt;
+  return line;
+}
+
+std::optional<double> read_number(const fs::path& file) {
+  const auto line = read_line(file);
+  if (!line) return std::nullopt;
+  try {
+    return std::stod(*line);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<fs::path> sorted_entries(const fs::path& directory, const std::regex& pattern) {
+  std::vector<fs::path> entries;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    if (std::regex_match(entry.path().filename().string(), pattern))
+      entries.push_back(entry.path());
+  }
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+}  // namespace sysfs
 
 }  // namespace edgeperf::bench

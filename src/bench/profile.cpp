@@ -150,12 +150,17 @@ double measure_cpu_ghz() {
   double best_ghz = 0;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::uint64_t x = 1;
+    // A register the compiler cannot see the value of: recent cores (Intel Golden Cove
+    // and later) fold chains of add-immediate at register rename, several per cycle, so
+    // the chain adds a register, not a constant.
+    std::uint64_t step = 1;
+    asm volatile("" : "+r"(step));
     const std::int64_t start = monotonic_ns();
     for (std::int64_t i = 0; i < kIterations; ++i) {
       // Eight dependent adds: one per cycle on every core we target; the barriers keep
       // the compiler from folding them.
       for (int k = 0; k < kAddsPerIteration; ++k) {
-        x += 1;
+        x += step;
         asm volatile("" : "+r"(x));
       }
     }

@@ -47,8 +47,12 @@ json model_json(const ModelResult& m) {
   }
   json energy{{"method", m.energy.method},
               {"joules_per_inference", optional_number(m.energy.joules_per_inference)}};
-  if (!m.energy.joules_per_inference) {
-    energy["note"] = "no readable RAPL or hwmon energy counter on this machine; not estimated";
+  if (m.energy.mean_watts) energy["mean_watts"] = *m.energy.mean_watts;
+  if (!m.energy.note.empty()) {
+    energy["note"] = m.energy.note;
+  } else if (!m.energy.joules_per_inference) {
+    energy["note"] =
+        "no readable RAPL or hwmon energy counter or power sensor on this machine; not estimated";
   }
   json out = json{{"label", m.label},
               {"path", m.path},

@@ -50,7 +50,8 @@ void validate(const RunConfig& config) {
 
 }  // namespace
 
-Measurement measure(SystemUnderTest& sut, const RunConfig& config, const ProgressFn& progress) {
+Measurement measure(SystemUnderTest& sut, const RunConfig& config, const ProgressFn& progress,
+                    const TimedPhaseHooks& hooks) {
   validate(config);
   Measurement result;
   if (config.warmup_seconds > 0) {
@@ -61,6 +62,7 @@ Measurement measure(SystemUnderTest& sut, const RunConfig& config, const Progres
     ++result.warmup_runs_done;
   }
   result.latencies_ms.reserve(config.runs);
+  if (hooks.on_start) hooks.on_start();
   const Stopwatch stopwatch;
   while (true) {
     const double elapsed = stopwatch.elapsed_seconds();
@@ -75,6 +77,7 @@ Measurement measure(SystemUnderTest& sut, const RunConfig& config, const Progres
     }
   }
   result.wall_seconds = stopwatch.elapsed_seconds();
+  if (hooks.on_end) hooks.on_end();
   const auto queries = static_cast<double>(result.latencies_ms.size());
   result.throughput_qps = queries / result.wall_seconds;
   result.throughput_sps = result.throughput_qps * static_cast<double>(sut.samples_per_query());

@@ -1,11 +1,14 @@
 #include "edgeperf/bench/sysinfo.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <google/protobuf/stubs/common.h>
 #include <sys/utsname.h>
 
+#include <cctype>
 #include <dnnl.hpp>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -33,10 +36,9 @@ void read_cpuinfo(const std::filesystem::path& proc_root, SystemInfo& info) {
   bool flags_done = false;
   while (std::getline(cpuinfo, line)) {
     if (line.rfind("processor", 0) == 0) ++info.logical_cpus;
-    if ((line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) &&
-        info.cpu_model.empty()) {
+    if (line.rfind("model name", 0) == 0 && info.cpu_model.empty())
       info.cpu_model = after_colon(line);
-    }
+    if (line.rfind("Model", 0) == 0) info.board = after_colon(line);  // Raspberry Pi kernels
     if (line.rfind("physical id", 0) == 0) physical_id = after_colon(line);
     if (line.rfind("core id", 0) == 0) cores.emplace(physical_id, after_colon(line));
     if (!flags_done && (line.rfind("flags", 0) == 0 || line.rfind("Features", 0) == 0)) {
@@ -63,13 +65,73 @@ void read_meminfo(const std::filesystem::path& proc_root, SystemInfo& info) {
   }
 }
 
+// The device tree's model string (NUL-terminated), which boards have and PCs do not.
+std::string read_board(const MachinePaths& paths) {
+  for (const auto& file :
+       {paths.sys / "firmware/devicetree/base/model", paths.proc / "device-tree/model"}) {
+    std::ifstream stream(file, std::ios::binary);
+    std::string model((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+    model = model.substr(0, model.find('\0'));
+    while (!model.empty() && std::isspace(static_cast<unsigned char>(model.back())))
+      model.pop_back();
+    if (!model.empty()) return model;
+  }
+  return "";
+}
+
+std::string describe_clusters(const std::vector<CpuCluster>& clusters) {
+  std::vector<std::string> parts;
+  for (const CpuCluster& cluster : clusters) {
+    parts.push_back(fmt::format("{}x {}", cluster.cpus.size(), cluster.core));
+  }
+  return fmt::format("{}", fmt::join(parts, " + "));
+}
+
+void read_power(const MachinePaths& paths, SystemInfo& info) {
+  const PowerProbe power(paths);
+  info.power_method = power.method();
+  info.power_coverage = power.coverage();
+  if (const auto rails = power.read_rails()) info.power_rails = *rails;
+}
+
+nlohmann::json rails_json(const std::vector<PowerRail>& rails) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PowerRail& rail : rails) {
+    out.push_back({{"name", rail.name}, {"watts", rail.watts}, {"in_total", rail.in_total}});
+  }
+  return out;
+}
+
+nlohmann::json clusters_json(const std::vector<CpuCluster>& clusters) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const CpuCluster& cluster : clusters) {
+    out.push_back({{"core", cluster.core},
+                   {"midr", cluster.part},
+                   {"cpus", cluster.cpus},
+                   {"max_mhz", cluster.max_mhz > 0 ? nlohmann::json(cluster.max_mhz)
+                                                   : nlohmann::json(nullptr)}});
+  }
+  return out;
+}
+
+nlohmann::json throttling_json(const std::optional<ThrottleState>& state) {
+  if (!state) return "unavailable";
+  return {{"raw", fmt::format("{:#x}", state->raw)},
+          {"now", state->now},
+          {"since_boot", state->since_boot}};
+}
+
 }  // namespace
 
-SystemInfo collect_system_info(const std::filesystem::path& proc_root,
-                               const std::filesystem::path& sysfs_root) {
+SystemInfo collect_system_info(const MachinePaths& paths) {
+  const std::filesystem::path& proc_root = paths.proc;
+  const std::filesystem::path& sysfs_root = paths.sys;
   SystemInfo info;
   read_cpuinfo(proc_root, info);
   read_meminfo(proc_root, info);
+  if (std::string board = read_board(paths); !board.empty()) info.board = board;
+  info.clusters = read_cpu_clusters(paths);
+  if (info.cpu_model.empty()) info.cpu_model = describe_clusters(info.clusters);
   info.kernel_isa = CpuFeatures::host().best();
   utsname names{};
   if (::uname(&names) == 0) {
@@ -87,12 +149,16 @@ SystemInfo collect_system_info(const std::filesystem::path& proc_root,
     info.thermal_zones.push_back(fmt::format("{}: {:.1f} C", zone.zone, zone.celsius));
   }
   info.energy_method = EnergyProbe(sysfs_root).method();
+  read_power(paths, info);
+  info.throttling = read_throttle_state(paths);
   return info;
 }
 
 nlohmann::json to_json(const SystemInfo& info) {
   return nlohmann::json{
       {"cpu_model", info.cpu_model},
+      {"board", info.board.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.board)},
+      {"cpu_clusters", clusters_json(info.clusters)},
       {"architecture", info.architecture},
       {"isa_extensions", info.isa_extensions},
       {"kernel_isa", info.kernel_isa},
@@ -108,6 +174,10 @@ nlohmann::json to_json(const SystemInfo& info) {
       {"protobuf_version", info.protobuf_version},
       {"thermal_zones", info.thermal_zones},
       {"energy_method", info.energy_method},
+      {"power_method", info.power_method},
+      {"power_coverage", info.power_coverage},
+      {"power_rails", rails_json(info.power_rails)},
+      {"throttling", throttling_json(info.throttling)},
       {"virtualized", info.virtualized},
       {"clock_ghz_measured",
        info.measured_ghz > 0 ? nlohmann::json(info.measured_ghz) : nlohmann::json(nullptr)}};

@@ -29,6 +29,7 @@ constexpr AddCommand kCommands[] = {
 int main(int argc, char** argv) {
   CLI::App app{
       "edgeperf: run, optimize and honestly measure ML models and sensor pipelines on edge CPUs"};
+  app.set_version_flag("--version", "edgeperf " EP_VERSION);
   app.require_subcommand(1);
   for (AddCommand add : kCommands) add(app);
   try {

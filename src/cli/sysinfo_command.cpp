@@ -9,10 +9,36 @@
 namespace edgeperf::cli {
 namespace {
 
+void print_power(const bench::SystemInfo& info) {
+  if (info.power_method == "unavailable") {
+    fmt::print("power          unavailable (no INA3221, Pi 5 PMIC or hwmon power sensor)\n");
+    return;
+  }
+  double total = 0;
+  for (const bench::PowerRail& rail : info.power_rails) total += rail.in_total ? rail.watts : 0;
+  fmt::print("power          {:.2f} W now: {}\n", total, info.power_coverage);
+  for (const bench::PowerRail& rail : info.power_rails) {
+    fmt::print("  rail         {:<16} {:7.3f} W{}\n", rail.name, rail.watts,
+               rail.in_total ? "" : " (part of the input rail)");
+  }
+}
+
+std::string energy_cell(const bench::SystemInfo& info) {
+  if (info.energy_method != "unavailable") return "measurable: " + info.energy_method;
+  if (info.power_method != "unavailable") return "measurable (power sampled): " + info.power_method;
+  return "not measurable here (no energy counter or power sensor)";
+}
+
 void print_text(const bench::SystemInfo& info) {
   fmt::print("cpu            {} ({}, {} physical cores, {} logical CPUs{})\n", info.cpu_model,
              info.architecture, info.physical_cores, info.logical_cpus,
              info.virtualized ? ", virtualized" : "");
+  if (!info.board.empty()) fmt::print("board          {}\n", info.board);
+  for (const bench::CpuCluster& cluster : info.clusters) {
+    fmt::print("cluster        {} x {} (MIDR {}, CPUs {}{})\n", cluster.cpus.size(), cluster.core,
+               cluster.part, fmt::join(cluster.cpus, ","),
+               cluster.max_mhz > 0 ? fmt::format(", up to {:.0f} MHz", cluster.max_mhz) : "");
+  }
   fmt::print("isa            {}\n", fmt::join(info.isa_extensions, " "));
   fmt::print("kernels        {} (edgeperf's own kernels, chosen at run time)\n", info.kernel_isa);
   fmt::print("frequency      {}\n", info.cur_mhz.empty()
@@ -28,6 +54,16 @@ void print_text(const bench::SystemInfo& info) {
                                         ? std::string("unavailable (no thermal zones)")
                                         : fmt::format("{}", fmt::join(info.thermal_zones, "; ")));
   fmt::print("energy         {}\n", info.energy_method);
+  print_power(info);
+  if (info.throttling) {
+    fmt::print("throttling     {:#x}: now {}; since boot {}\n", info.throttling->raw,
+               info.throttling->now.empty()
+                   ? "none"
+                   : fmt::format("{}", fmt::join(info.throttling->now, ", ")),
+               info.throttling->since_boot.empty()
+                   ? "none"
+                   : fmt::format("{}", fmt::join(info.throttling->since_boot, ", ")));
+  }
   const double ghz = bench::measure_cpu_ghz();
   fmt::print("clock          {:.2f} GHz measured (a chain of dependent adds, one per cycle)\n",
              ghz);
@@ -42,10 +78,7 @@ void print_text(const bench::SystemInfo& info) {
       "| {} ({} cores) | {} | {} | {} | {} | {:.1f} GiB total | {} | {} | {} | {} | {:.2f} GHz | "
       "{} |\n",
       info.cpu_model, info.physical_cores, kPerModel, kPerModel, kPerModel, kPerModel,
-      info.memory_total_gib,
-      info.energy_method == "unavailable" ? "not measurable here (no energy counter)"
-                                          : "measurable: " + info.energy_method,
-      kPerModel,
+      info.memory_total_gib, energy_cell(info), kPerModel,
       info.thermal_zones.empty() ? "not measurable here (no thermal zone)"
                                  : info.thermal_zones.front(),
       kPerModel, ghz, kPerModel);
@@ -55,11 +88,17 @@ void print_text(const bench::SystemInfo& info) {
 
 void add_sysinfo_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
+  auto root = std::make_shared<std::string>("/");
   CLI::App* command = app.add_subcommand(
       "sysinfo", "CPU, ISA, frequencies, memory, versions, thermal and energy sources");
   command->add_flag("--json", *json, "Print JSON");
-  command->callback([json] {
-    const bench::SystemInfo info = bench::collect_system_info();
+  command
+      ->add_option("--root", *root,
+                   "Read proc/, sys/ and usr/bin/vcgencmd under this directory instead of / "
+                   "(a tree captured from a board, or a test's fake one)")
+      ->check(CLI::ExistingDirectory);
+  command->callback([json, root] {
+    const bench::SystemInfo info = bench::collect_system_info(bench::MachinePaths::under(*root));
     if (*json) {
       fmt::print("{}\n", bench::to_json(info).dump(2));
     } else {

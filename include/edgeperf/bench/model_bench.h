@@ -3,12 +3,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
-
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "edgeperf/bench/probes.h"
 #include "edgeperf/bench/runner.h"
 #include "edgeperf/bench/scenarios.h"
 #include "edgeperf/bench/stats.h"
@@ -32,6 +32,8 @@ struct ModelBenchOptions {
   // Per-node profile (and the Chrome trace of the profiled runs), measured after the
   // latency runs so that they are not slowed by it.
   bool profile = false;
+  // Where energy, power, thermal and frequency sensors are read (a fake tree in tests).
+  MachinePaths machine;
   bool trace = false;
 };
 
@@ -42,15 +44,19 @@ struct BatchResult {
 };
 
 struct EnergyResult {
-  std::string method = "unavailable";  // "rapl:...", "hwmon:..." or "unavailable"
+  // "rapl:...", "hwmon:..." (energy counters), "ina3221:...", "pi5-pmic:...",
+  // "hwmon-power:..." (power sensors, sampled and integrated) or "unavailable".
+  std::string method = "unavailable";
   std::optional<double> joules_per_inference;
+  std::optional<double> mean_watts;  // power sensors only
+  std::string note;                  // how it was measured, or why it was not
 };
 
 struct ModelResult {
   std::string label, path, backend;
   int threads = 0;
   std::map<std::string, Shape> input_shapes;  // as measured (batch sweeps change the first dim)
-  std::vector<std::string> shape_notes;        // dims that took a default, e.g. the batch
+  std::vector<std::string> shape_notes;       // dims that took a default, e.g. the batch
 
   std::size_t file_bytes = 0, weight_bytes = 0;
   std::int64_t parameters = 0, macs = 0;
@@ -78,7 +84,6 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
 // depend on the models measured before. The caller must not have started OpenMP
 // threads (the child forks from it). Errors come back as the child's one-line error.
 ModelResult bench_model_isolated(const std::filesystem::path& model,
-                                 const ModelBenchOptions& options,
-                                 const ProgressFn& progress = {});
+                                 const ModelBenchOptions& options, const ProgressFn& progress = {});
 
 }  // namespace edgeperf::bench

@@ -10,6 +10,16 @@
 
 namespace edgeperf::bench {
 
+// Where a machine's facts are read from: / on a real machine, a fake tree in tests (or a
+// tree captured from a board).
+struct MachinePaths {
+  std::filesystem::path proc = "/proc";
+  std::filesystem::path sys = "/sys";
+  std::filesystem::path vcgencmd = "/usr/bin/vcgencmd";  // Raspberry Pi firmware tool
+  // root/proc, root/sys and root/usr/bin/vcgencmd.
+  static MachinePaths under(const std::filesystem::path& root);
+};
+
 // Cumulative energy counters: powercap RAPL (intel-rapl, also used by AMD) or hwmon
 // energy*_input. Wrap-around is handled with max_energy_range_uj.
 class EnergyProbe {
@@ -41,8 +51,8 @@ std::vector<ThermalReading> read_thermal_zones(const std::filesystem::path& sysf
 std::optional<double> max_temperature(const std::vector<ThermalReading>& readings);
 
 struct FrequencyReading {
-  std::vector<double> current_mhz;  // per CPU, empty when cpufreq is absent
-  std::string governor;             // "" when unknown
+  std::vector<double> current_mhz;             // per CPU, empty when cpufreq is absent
+  std::string governor;                        // "" when unknown
   std::optional<std::int64_t> throttle_count;  // summed thermal_throttle counters if present
 };
 FrequencyReading read_frequencies(const std::filesystem::path& sysfs_root = "/sys");

@@ -44,8 +44,15 @@ using Stopwatch = edgeperf::Stopwatch;
 // Called with (done, total) now and then, for progress bars.
 using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 
+// Called just before the first timed query and just after the last: energy and power
+// readings bracket the timed phase, not the warm-up.
+struct TimedPhaseHooks {
+  std::function<void()> on_start, on_end;
+};
+
 // Throws Error on an invalid config (zero runs and zero min_seconds, negative times).
-Measurement measure(SystemUnderTest& sut, const RunConfig& config, const ProgressFn& progress = {});
+Measurement measure(SystemUnderTest& sut, const RunConfig& config, const ProgressFn& progress = {},
+                    const TimedPhaseHooks& hooks = {});
 
 // Times `query` (one call per query) like any other system under test.
 Measurement measure(const std::function<void()>& query, const RunConfig& config);
