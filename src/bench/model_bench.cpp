@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "edgeperf/bench/affinity.h"
 #include "edgeperf/bench/power.h"
 #include "edgeperf/bench/probes.h"
 #include "edgeperf/bench/profile.h"
@@ -148,6 +149,11 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   const std::int64_t plan_end_ns = monotonic_ns();
   result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
+  if (!options.pin_cores.empty()) {
+    pin_threads_to_cores(options.pin_cores, session.threads());
+    result.pinned_cores.assign(options.pin_cores.begin(),
+                               options.pin_cores.begin() + session.threads());
+  }
   if (options.data) dataset = dataset_for(session, *options.data, std::move(dataset), result.path);
 
   // A model whose leading dim is fixed (a detector taking [3, H, W], a classifier exported

@@ -58,6 +58,7 @@ json model_json(const ModelResult& m) {
               {"path", m.path},
               {"backend", m.backend},
               {"threads", m.threads},
+              {"pinned_cores", m.pinned_cores},
               {"input_shapes", input_shapes_json(m.input_shapes)},
               {"shape_notes", m.shape_notes},
               {"file_bytes", m.file_bytes},

@@ -24,6 +24,7 @@ struct BenchCommandOptions {
   std::vector<std::string> models;
   bench::RunConfig run;
   std::vector<int> threads;
+  std::vector<int> pin_cores;
   std::vector<std::int64_t> batches = {1};
   runtime::SessionOptions session;  // threads come from `threads`, one run per count
   std::vector<std::string> inputs;  // NAME=FILE.npy
@@ -169,6 +170,7 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.run = options.run;
       model_options.session = options.session;
       model_options.session.threads = threads;
+      model_options.pin_cores = options.pin_cores;
       model_options.batches = options.batches;
       model_options.seed = options.seed;
       model_options.inputs = given_inputs;
@@ -233,6 +235,12 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--batch", options->batches, "Batch sizes, e.g. 1,8")
       ->delimiter(',')
       ->check(CLI::Range(1, 65536));
+  command
+      ->add_option("--pin-cores", options->pin_cores,
+                   "Pin thread i to the i-th CPU listed, e.g. 4,5,6,7 (a Pi's cores, or one "
+                   "big.LITTLE cluster: see `edgeperf sysinfo`); one CPU per thread")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 4095));
   add_session_flags(*command, options->session, {.threads = false});
   command->add_option("--input", options->inputs,
                       "NAME=FILE.npy (repeatable): run on these inputs; the others get seeded "

@@ -104,6 +104,12 @@ def main() -> int:
     measured = json.loads(report.read_text())["models"][0]
     p50 = measured["batches"][0]["latency_ms"]["p50"]
     check(p50 > 0, f"packaged edgeperf benches the zoo MobileNetV2: p50 {p50:.2f} ms", failures)
+    models = root / "usr/share/edgeperf/models"
+    labeled = work / "digits.json"
+    run([str(edgeperf), "bench", str(models / "digits_cnn.onnx"), "--data", str(models / "digits_eval"),
+         "--runs", "5", "--threads", "1", "--json", str(labeled)])
+    top1 = json.loads(labeled.read_text())["models"][0]["accuracy"]["top1"]
+    check(top1 > 0.9, f"packaged fixture and labels: digits_cnn top-1 {top1:.3f}", failures)
     serve_dashboard(edgeperf, failures)
 
     if failures:

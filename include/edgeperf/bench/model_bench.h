@@ -32,6 +32,8 @@ struct ModelBenchOptions {
   // Per-node profile (and the Chrome trace of the profiled runs), measured after the
   // latency runs so that they are not slowed by it.
   bool profile = false;
+  // Pin the session's threads, thread i to pin_cores[i] (empty: the OS places them).
+  std::vector<int> pin_cores;
   // Where energy, power, thermal and frequency sensors are read (a fake tree in tests).
   MachinePaths machine;
   bool trace = false;
@@ -55,6 +57,7 @@ struct EnergyResult {
 struct ModelResult {
   std::string label, path, backend;
   int threads = 0;
+  std::vector<int> pinned_cores;  // thread i ran on pinned_cores[i]; empty when not pinned
   std::map<std::string, Shape> input_shapes;  // as measured (batch sweeps change the first dim)
   std::vector<std::string> shape_notes;       // dims that took a default, e.g. the batch
 
