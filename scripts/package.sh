@@ -10,7 +10,7 @@ build=$(realpath "$1")
 dist=$(realpath -m "${EP_DIST_DIR:-$(dirname "$0")/../dist}")
 cd "$(dirname "$0")/.."
 arch=$2
-sysroot=${3:-}
+sysroot=${3:+$(realpath "$3")}
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
 [ -n "$version" ] || { echo "package: no project version in $build/CMakeCache.txt" >&2; exit 1; }
 [ -x "$build/edgeperf" ] || { echo "package: $build/edgeperf is not built" >&2; exit 1; }

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   cmake g++ make ccache pkg-config clang libclang-rt-14-dev
+  # dpkg-shlibdeps and dpkg-architecture for `make package` (scripts/package.sh).
+  dpkg-dev
   libonnx-dev protobuf-compiler libprotobuf-dev
   libdnnl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libzstd-dev libsnappy-dev zlib1g-dev libthrift-dev libstb-dev

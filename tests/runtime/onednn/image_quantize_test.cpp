@@ -1,4 +1,5 @@
-// The AVX-512 planar-RGB-to-NHWC quantizer against its plain C++ oracle: same
+// The AVX-512 (x86) and NEON (arm64) planar-RGB-to-NHWC quantizers against their plain
+// C++ oracle: same
 // multiply, same ties-to-even rounding, so bytes match exactly.
 #include "image_quantize.h"
 
@@ -36,12 +37,13 @@ std::vector<float> random_image(const ImageQuantize& job, std::uint32_t seed) {
 class ImageQuantizeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_quantize_available()) GTEST_SKIP() << "this CPU has no AVX-512 VBMI";
+    if (!image_quantize_available())
+      GTEST_SKIP() << "no vector kernel here (x86 without AVX-512 VBMI)";
   }
 };
 
 TEST_F(ImageQuantizeTest, PixelCountsAroundTheVectorWidth) {
-  for (std::int64_t pixels : {1, 15, 16, 17, 33, 224 * 224}) {
+  for (std::int64_t pixels : {1, 7, 8, 9, 15, 16, 17, 33, 224 * 224}) {
     SCOPED_TRACE(pixels);
     const ImageQuantize job{1, pixels, 255.0f / 6.0f, 128};
     expect_matches_oracle(job, random_image(job, static_cast<std::uint32_t>(pixels)), 1);
@@ -70,6 +72,7 @@ TEST_F(ImageQuantizeTest, NanBecomesZero) {
   const ImageQuantize job{1, 4, 2.0f, 100};
   std::vector<float> planes(12, 1.0f);
   planes[5] = std::nanf("");
+  planes[9] = -std::nanf("");
   expect_matches_oracle(job, planes, 1);
 }
 

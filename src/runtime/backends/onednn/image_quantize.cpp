@@ -8,11 +8,15 @@
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/isa_target.h"
 
-// The kernel is compiled for AVX-512 VBMI whatever the build's baseline, and runs only
-// where the CPU has it (image_quantize_available()).
+// On x86 the kernel is compiled for AVX-512 VBMI whatever the build's baseline, and runs
+// only where the CPU has it (image_quantize_available()). On arm64 it is NEON, which
+// every ARMv8-A CPU has.
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define EP_IMAGE_QUANTIZE_VBMI 1
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#define EP_IMAGE_QUANTIZE_NEON 1
 #endif
 
 namespace edgeperf::runtime::onednn {
@@ -24,12 +28,24 @@ constexpr std::int64_t kChunk = 16;  // pixels per step: one zmm of f32 per chan
 }  // namespace
 
 bool image_quantize_available() {
-#ifdef EP_IMAGE_QUANTIZE_VBMI
+#if defined(EP_IMAGE_QUANTIZE_VBMI)
   return CpuFeatures::host().avx512_vbmi;
+#elif defined(EP_IMAGE_QUANTIZE_NEON)
+  return true;
 #else
   return false;
 #endif
 }
+
+namespace {
+
+std::uint8_t quantize_one(float value, const ImageQuantize& job) {
+  const float q = std::nearbyint(value * job.inverse_scale) + job.zero_point;
+  // !(q >= 0): NaN becomes 0, as the vector conversion's integer indefinite does.
+  return !(q >= 0.0f) ? 0 : static_cast<std::uint8_t>(std::min(q, 255.0f));
+}
+
+}  // namespace
 
 void quantize_rgb_to_nhwc_u8_scalar(const ImageQuantize& job, const float* src, std::uint8_t* dst) {
   for (std::int64_t image = 0; image < job.images; ++image) {
@@ -37,9 +53,7 @@ void quantize_rgb_to_nhwc_u8_scalar(const ImageQuantize& job, const float* src, 
       const float* plane = src + (image * kChannels + channel) * job.pixels;
       std::uint8_t* out = dst + image * kChannels * job.pixels + channel;
       for (std::int64_t pixel = 0; pixel < job.pixels; ++pixel) {
-        const float q = std::nearbyint(plane[pixel] * job.inverse_scale) + job.zero_point;
-        // !(q >= 0): NaN becomes 0, as the vector conversion's integer indefinite does.
-        out[pixel * kChannels] = !(q >= 0.0f) ? 0 : static_cast<std::uint8_t>(std::min(q, 255.0f));
+        out[pixel * kChannels] = quantize_one(plane[pixel], job);
       }
     }
   }
@@ -102,6 +116,51 @@ void quantize_chunks(const ImageQuantize& job, const float* src, std::uint8_t* d
 #pragma GCC diagnostic pop
 EP_TARGET_END
 
+#elif defined(EP_IMAGE_QUANTIZE_NEON)
+
+namespace {
+
+// Eight pixels of one plane: round half to even (FCVTNS), add the zero point with
+// saturation, narrow with saturation to u8; NaN lanes become 0 as in the oracle.
+inline uint8x8_t quantize_eight(const float* plane, float32x4_t inverse_scale,
+                                int32x4_t zero_point) {
+  const auto quarter = [&](const float* values) {
+    const float32x4_t x = vld1q_f32(values);
+    const int32x4_t q = vqaddq_s32(vcvtnq_s32_f32(vmulq_f32(x, inverse_scale)), zero_point);
+    return vqmovun_s32(vandq_s32(q, vreinterpretq_s32_u32(vceqq_f32(x, x))));
+  };
+  return vqmovn_u16(vcombine_u16(quarter(plane), quarter(plane + 4)));
+}
+
+void quantize_chunks(const ImageQuantize& job, const float* src, std::uint8_t* dst,
+                     std::int64_t image, std::int64_t first, std::int64_t last) {
+  const float32x4_t inverse_scale = vdupq_n_f32(job.inverse_scale);
+  const int32x4_t zero_point = vdupq_n_s32(job.zero_point);
+  const float* planes = src + image * kChannels * job.pixels;
+  std::uint8_t* out = dst + image * kChannels * job.pixels;
+  const std::int64_t end = std::min(last * kChunk, job.pixels);
+  std::int64_t pixel = first * kChunk;
+  for (; pixel + 8 <= end; pixel += 8) {
+    // vst3 interleaves the three planes' bytes: R G B R G B ...
+    const uint8x8x3_t rgb = {
+        quantize_eight(planes + pixel, inverse_scale, zero_point),
+        quantize_eight(planes + job.pixels + pixel, inverse_scale, zero_point),
+        quantize_eight(planes + 2 * job.pixels + pixel, inverse_scale, zero_point)};
+    vst3_u8(out + pixel * kChannels, rgb);
+  }
+  for (; pixel < end; ++pixel) {
+    for (std::int64_t channel = 0; channel < kChannels; ++channel) {
+      out[pixel * kChannels + channel] = quantize_one(planes[channel * job.pixels + pixel], job);
+    }
+  }
+}
+
+}  // namespace
+
+#endif
+
+#if defined(EP_IMAGE_QUANTIZE_VBMI) || defined(EP_IMAGE_QUANTIZE_NEON)
+
 void quantize_rgb_to_nhwc_u8(const ImageQuantize& job, const float* src, std::uint8_t* dst,
                              int threads) {
   constexpr std::int64_t kChunksPerTask = 64;
@@ -119,7 +178,7 @@ void quantize_rgb_to_nhwc_u8(const ImageQuantize& job, const float* src, std::ui
 #else
 
 void quantize_rgb_to_nhwc_u8(const ImageQuantize&, const float*, std::uint8_t*, int) {
-  fail("image quantize: built without AVX-512 VBMI");
+  fail("image quantize: built without AVX-512 VBMI or NEON");
 }
 
 #endif

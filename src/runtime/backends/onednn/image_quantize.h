@@ -13,7 +13,7 @@ struct ImageQuantize {
   std::uint8_t zero_point = 0;
 };
 
-// This CPU has AVX-512 VBMI (CpuFeatures).
+// A vector kernel runs here: AVX-512 VBMI on x86 (CpuFeatures), NEON on arm64.
 bool image_quantize_available();
 
 // src: [images, 3, pixels] f32; dst: [images, pixels, 3] u8 with
