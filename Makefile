@@ -70,7 +70,7 @@ build-arm64:
 # outputs (FP32) and the int8 MobileNetV2 against the reference backend. Part of
 # `make test`; `make test-arm64-full` runs every unit test instead of this subset.
 ARM64_CPUS ?= cortex-a72 cortex-a76
-ARM64_TESTS ?= core_test kernels_test sparse_test byte_table_test image_quantize_test onednn_int8_test reference_test
+ARM64_TESTS ?= core_test kernels_test sparse_test byte_table_test image_quantize_test depthwise_u8_test onednn_int8_test reference_test
 test-arm64: build-arm64
 	@cmake --build $(ARM64) -j$(JOBS) --target $(ARM64_TESTS)
 	@for cpu in $(ARM64_CPUS); do \

@@ -88,7 +88,8 @@ class DepthwiseU8Tester {
 class DepthwiseU8 : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!DepthwiseConvU8::available()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+    if (!DepthwiseConvU8::available())
+      GTEST_SKIP() << "no vector kernel here (x86 without AVX-512 VNNI)";
   }
 };
 

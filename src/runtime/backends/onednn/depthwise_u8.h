@@ -49,7 +49,9 @@ struct DepthwiseU8Requant {
 
 class DepthwiseConvU8 {
  public:
-  // This CPU has AVX-512 BW and VNNI (CpuFeatures).
+  // A vector kernel runs here (CpuFeatures): AVX-512 BW and VNNI on x86; on arm64 NEON,
+  // with SDOT where the CPU has dotprod (Cortex-A76 and later) and widening multiply-adds
+  // where it does not (Cortex-A72).
   static bool available();
   static bool supports(const DepthwiseU8Shape& shape);
 
@@ -66,6 +68,11 @@ class DepthwiseConvU8 {
  private:
   void run_row(const std::uint8_t* src, std::uint8_t* dst, std::int64_t out_row,
                std::int64_t block) const;
+  void pack_for_neon(std::span<const std::int8_t> weights, const DepthwiseU8Requant& requant);
+  void run_group_neon(const std::uint8_t* const rows[3], std::uint8_t* out, std::int64_t group,
+                      std::int64_t count) const;
+  void run_group_dotprod(const std::uint8_t* const rows[3], std::uint8_t* out, std::int64_t group,
+                         std::int64_t count) const;
 
   DepthwiseU8Shape shape_;
   std::uint8_t input_zero_point_;
@@ -76,6 +83,10 @@ class DepthwiseConvU8 {
   std::vector<float> scale_;           // per block: [quarter][16], lanes as the accumulators
   std::vector<float> offset_;          // same order
   std::vector<std::uint8_t> pad_row_;  // one input row of zero points, for rows outside
+  // arm64 with dotprod: SDOT multiplies signed bytes, so inputs run as x - 128 and each
+  // channel's accumulator starts at 128 * sum(w) to compensate.
+  bool dotprod_ = false;
+  std::vector<std::int32_t> compensation_;
 };
 
 // The same arithmetic in plain C++: the oracle for the kernel's tests.
