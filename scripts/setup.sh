@@ -55,13 +55,35 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+NPM_FLAGS=(--ignore-scripts --no-audit --no-fund --loglevel=error)
+
+# On an arm64 board (Raspberry Pi OS, Jetson): package.json pins the linux-x64 builds of
+# the native peers, because their parents list every platform's build as optional and npm
+# skips those on Node 20 (they ask for Node 22). npm refuses x64 packages on arm64, so
+# there DuckDB's linux-arm64 build takes their place and Polars is left out (0.26.1 has no
+# linux-arm64 build; the Polars peer reports itself skipped). onnxruntime-node ships
+# linux/arm64 binaries. package-lock.json stays the x64 one.
+npm_install_arm64() {
+  local tmp
+  tmp=$(mktemp -d)
+  sed -e 's#"@duckdb/node-bindings-linux-x64"#"@duckdb/node-bindings-linux-arm64"#' \
+      -e '/"nodejs-polars-linux-x64-gnu"/d' package.json > "$tmp/package.json"
+  npm install --prefix "$tmp" --no-package-lock "${NPM_FLAGS[@]}"
+  rm -rf node_modules
+  mv "$tmp/node_modules" node_modules
+  rm -rf "$tmp"
+}
+
 # Node peers (parity tests, benchmarks, browser tests). --ignore-scripts: the
 # onnxruntime-node install script tries to download GPU binaries.
 if [ -f package.json ]; then
   stamp=node_modules/.edgeperf-stamp
   if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ]; then
     echo "setup: npm install"
-    npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+    case "$(uname -m)" in
+      aarch64) npm_install_arm64 ;;
+      *) npm install "${NPM_FLAGS[@]}" ;;
+    esac
     touch "$stamp"
   fi
 fi
