@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libdnnl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libzstd-dev libsnappy-dev zlib1g-dev libthrift-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # edgeperf vision: video files through FFmpeg; the ffmpeg command makes the test videos.
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
   python3 python3-numpy
   chromium wrk
   # qemu-x86_64 -cpu Haswell runs the default build on a CPU without AVX-512 (e2e test).

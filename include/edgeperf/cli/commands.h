@@ -24,5 +24,7 @@ void add_analyze_command(CLI::App& app);
 void add_vecbench_command(CLI::App& app);
 void add_dashboard_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+// Vision track.
+void add_vision_command(CLI::App& app);
 
 }  // namespace edgeperf::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Frame to model input: crop or letterbox to the model's aspect ratio, bilinear resize
+// (half-pixel centres, as torchvision and OpenCV's INTER_LINEAR), per-channel
+// normalization, and the model's layout, in one pass.
+#include <array>
+#include <string>
+
+#include "edgeperf/vision/source.h"
+
+namespace edgeperf::vision {
+
+enum class Fit {
+  crop,       // the largest centred region with the model's aspect ratio, resized
+  stretch,    // the whole frame, resized to the model's size
+  letterbox,  // the whole frame scaled to fit, centred, the rest filled with pad_value
+};
+Fit parse_fit(const std::string& name);  // throws Error naming the accepted values
+
+struct PreprocessConfig {
+  int width = 224, height = 224;  // the model input's
+  bool nchw = true;               // false: NHWC
+  Fit fit = Fit::crop;
+  // y = (pixel / 255 - mean[c]) / std[c]
+  std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
+  std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
+  float pad_value = 114;  // letterbox fill, in pixel units (0-255)
+};
+
+// Writes height * width * 3 floats to `out`.
+void preprocess(const Frame& frame, const PreprocessConfig& config, float* out);
+
+}  // namespace edgeperf::vision

@@ -1,0 +1,113 @@
+#include "edgeperf/vision/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "edgeperf/core/error.h"
+#include "edgeperf/zoo/zoo.h"
+
+namespace edgeperf::vision {
+namespace {
+
+TEST(TopK, SoftmaxOfLogitsBestFirst) {
+  const std::vector<float> logits = {1.0f, 3.0f, 2.0f, 3.0f};
+  const std::vector<ClassScore> top = top_k(logits.data(), logits.size(), 3);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].index, 1);  // ties: the lower index first
+  EXPECT_EQ(top[1].index, 3);
+  EXPECT_EQ(top[2].index, 2);
+  const double denominator = std::exp(-2.0) + 2 + std::exp(-1.0);
+  EXPECT_NEAR(top[0].probability, 1 / denominator, 1e-6);
+  const std::vector<float> probabilities = {0.1f, 0.7f, 0.2f};
+  EXPECT_NEAR(top_k(probabilities.data(), 3, 1)[0].probability, 0.7f, 1e-6);  // kept as given
+}
+
+TEST(Sources, SpecsAndTheirErrors) {
+  auto synthetic = open_source("synthetic:64x48@15");
+  EXPECT_DOUBLE_EQ(synthetic->nominal_fps(), 15);
+  const Frame first = *synthetic->next();
+  const Frame second = *synthetic->next();
+  EXPECT_EQ(first.width, 64);
+  EXPECT_EQ(first.height, 48);
+  EXPECT_NE(first.rgb, second.rgb);  // the pattern moves
+  ASSERT_TRUE(synthetic->rewind());
+  EXPECT_EQ(synthetic->next()->rgb, first.rgb);
+  EXPECT_THROW(open_source("synthetic:64"), Error);
+  EXPECT_THROW(open_source("synthetic:4x4"), Error);
+  EXPECT_THROW(open_source("camera:0"), Error);
+  EXPECT_THROW(open_source("images:/nonexistent-edgeperf-dir"), Error);
+  EXPECT_THROW(open_source("file:/nonexistent-edgeperf.mp4"), Error);
+}
+
+class Pipeline : public ::testing::Test {
+ protected:
+  Pipeline() : session_(zoo::build_zoo_model("mobilenet_v2", 0), options()) {}
+  static runtime::SessionOptions options() {
+    runtime::SessionOptions o;
+    o.threads = 1;
+    return o;
+  }
+  runtime::Session session_;
+};
+
+TEST_F(Pipeline, EveryFrameThroughEveryStageWhenUnpaced) {
+  auto source = open_source("synthetic:320x240@30");
+  PipelineOptions options;
+  options.max_frames = 12;
+  options.pace = false;
+  const PipelineResult result =
+      run_pipeline(*source, session_, input_config(session_, {}), options);
+  EXPECT_EQ(result.captured, 12);
+  EXPECT_EQ(result.processed, 12);
+  EXPECT_EQ(result.dropped, 0);
+  for (const char* stage : {"capture", "preprocess", "infer", "render"}) {
+    EXPECT_EQ(result.stages.at(stage).ms.size(), 12u) << stage;
+  }
+  ASSERT_EQ(result.end_to_end_ms.size(), 12u);
+  // A frame's end-to-end latency covers at least its own inference.
+  EXPECT_GE(
+      *std::max_element(result.end_to_end_ms.begin(), result.end_to_end_ms.end()),
+      *std::min_element(result.stages.at("infer").ms.begin(), result.stages.at("infer").ms.end()));
+  EXPECT_EQ(result.last_top.size(), 5u);
+  const nlohmann::json json = to_json(result);
+  EXPECT_EQ(json["frames_processed"], 12);
+  EXPECT_TRUE(json["stages_ms"]["preprocess"].contains("p99"));
+}
+
+// A camera faster than the model: frames are dropped, counted, and captured = processed +
+// dropped (none is lost silently).
+TEST_F(Pipeline, PacedFasterThanInferenceDropsAndCounts) {
+  auto source = open_source("synthetic:320x240@1000");
+  PipelineOptions options;
+  options.max_frames = 200;
+  const PipelineResult result =
+      run_pipeline(*source, session_, input_config(session_, {}), options);
+  EXPECT_EQ(result.captured, 200);
+  EXPECT_GT(result.dropped, 0);
+  // The last frame may still wait in no queue: every captured frame is processed or dropped.
+  EXPECT_EQ(result.processed + result.dropped, result.captured);
+}
+
+TEST_F(Pipeline, WritesAnnotatedFrames) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("edgeperf-vision-out-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto source = open_source("synthetic:64x48@30");
+  PipelineOptions options;
+  options.max_frames = 3;
+  options.pace = false;
+  options.out = dir;
+  run_pipeline(*source, session_, input_config(session_, {}), options);
+  std::size_t jpegs = 0, temporaries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    jpegs += entry.path().extension() == ".jpg";
+    temporaries += entry.path().extension() == ".tmp";
+  }
+  EXPECT_EQ(jpegs, 3u);
+  EXPECT_EQ(temporaries, 0u);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace edgeperf::vision
