@@ -199,8 +199,9 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     std::optional<PowerSampler> sampler;
     std::optional<SampledEnergy> sampled;
     TimedPhaseHooks hooks;
+    // Outlives the hooks, which read it when measure() calls them.
+    const bool sample_power = !energy.available() && power.available();
     if (measure_energy) {
-      const bool sample_power = !energy.available() && power.available();
       hooks.on_start = [&] {
         energy_before = energy.read_microjoules();
         if (sample_power) sampler.emplace(power);

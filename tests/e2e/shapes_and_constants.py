@@ -170,8 +170,10 @@ def check_mobilenet_macs(runner, work):
     model = work / "mobilenet_v2.onnx"
     runner.run(["zoo", "mobilenet_v2", "-o", model])
     float_macs = inspect_json(runner, model).get("macs")
-    for name, flags in {"dynamic": ["--mode", "dynamic", "--allow-slower"],
-                        "int4": ["--mode", "int4-weight"]}.items():
+    # MACs, not speed: the speed check (which refuses a result 1.5x slower at every thread
+    # count) is skipped, so a loaded machine cannot decide this test.
+    for name, flags in {"dynamic": ["--mode", "dynamic", "--no-speed-check"],
+                        "int4": ["--mode", "int4-weight", "--no-speed-check"]}.items():
         out = work / f"mobilenet_v2_{name}.onnx"
         proc = runner.run(["quantize", model, "-o", out, *flags])
         report = inspect_json(runner, out) if proc.returncode == 0 else {}
