@@ -2,6 +2,8 @@
 // preprocess, infer, render) with per-stage timing.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <memory>
 
@@ -38,6 +40,8 @@ std::array<float, 3> three(const std::vector<float>& values, const char* flag,
                            std::array<float, 3> fallback) {
   if (values.empty()) return fallback;
   EP_CHECK(values.size() == 3, "{} takes three values (R,G,B), got {}", flag, values.size());
+  EP_CHECK(std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); }),
+           "{} values must be finite", flag);
   return {values[0], values[1], values[2]};
 }
 
@@ -76,6 +80,9 @@ void run_vision(const VisionOptions& options) {
   base.fit = vision::parse_fit(options.fit);
   base.mean = three(options.mean, "--mean", base.mean);
   base.std = three(options.std, "--std", base.std);
+  EP_CHECK(std::all_of(base.std.begin(), base.std.end(), [](float v) { return v > 0; }),
+           "--std values must be positive (they divide), got {},{},{}", base.std[0], base.std[1],
+           base.std[2]);
   const vision::PreprocessConfig preprocess =
       with_error_context(options.model, [&] { return vision::input_config(session, base); });
   std::unique_ptr<vision::FrameSource> source = vision::open_source(options.source);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "edgeperf/bench/stats.h"
 #include "edgeperf/core/clock.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
@@ -93,8 +94,8 @@ double ms_since(std::int64_t start_ns) {
 class StageThreads {
  public:
   template <typename Body>
-  void start(const std::string& stage, StageStats& stats, Body body) {
-    threads_.emplace_back([this, stage, &stats, body]() mutable {
+  void start(StageStats& stats, Body body) {
+    threads_.emplace_back([this, &stats, body]() mutable {
       const double cpu_start = thread_cpu_seconds();
       try {
         body();
@@ -231,7 +232,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
   StageStats& infer_stats = result.stages["infer"];
   StageStats& render_stats = result.stages["render"];
 
-  threads.start("capture", capture_stats, [&] {
+  threads.start(capture_stats, [&] {
     const double period = options.pace && source.nominal_fps() > 0 ? 1e9 / source.nominal_fps() : 0;
     const std::int64_t start_ns = monotonic_ns();
     first_capture_ns = start_ns;
@@ -261,7 +262,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
     }
     captured.close();
   });
-  threads.start("preprocess", preprocess_stats, [&] {
+  threads.start(preprocess_stats, [&] {
     while (std::optional<Frame> frame = captured.pop()) {
       const std::int64_t begin = monotonic_ns();
       Tensor tensor(DType::f32, input_shape);
@@ -271,7 +272,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
     }
     prepared.close();
   });
-  threads.start("infer", infer_stats, [&] {
+  threads.start(infer_stats, [&] {
     while (std::optional<Prepared> item = prepared.pop()) {
       const std::int64_t begin = monotonic_ns();
       std::map<std::string, Tensor> outputs = session.run({{input_name, std::move(item->input)}});
@@ -283,7 +284,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
     }
     inferred.close();
   });
-  threads.start("render", render_stats, [&] {
+  threads.start(render_stats, [&] {
     while (std::optional<Inferred> item = inferred.pop()) {
       const std::int64_t begin = monotonic_ns();
       result.last_top = top_k(item->scores.data(), item->scores.size(), options.top);
@@ -313,22 +314,16 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
 
 namespace {
 
-nlohmann::json distribution(std::vector<double> values) {
+// The stage's times summarized as every bench report is (bench/stats.h: type-7
+// percentiles).
+nlohmann::json distribution(const std::vector<double>& values) {
   if (values.empty()) return nullptr;
-  std::sort(values.begin(), values.end());
-  const auto at = [&](double q) {
-    const double rank = q * static_cast<double>(values.size() - 1);
-    const auto low = static_cast<std::size_t>(rank);
-    const std::size_t high = std::min(low + 1, values.size() - 1);
-    return values[low] + (rank - static_cast<double>(low)) * (values[high] - values[low]);
-  };
-  double total = 0;
-  for (double v : values) total += v;
-  return {{"count", values.size()},
-          {"p50", at(0.5)},
-          {"p99", at(0.99)},
-          {"max", values.back()},
-          {"mean", total / static_cast<double>(values.size())}};
+  const bench::Summary summary = bench::summarize(values);
+  return {{"count", summary.n},
+          {"p50", summary.p50},
+          {"p99", summary.p99},
+          {"max", summary.max},
+          {"mean", summary.mean}};
 }
 
 }  // namespace

@@ -102,6 +102,7 @@ def main():
         "folder without images": ["--model", model, "--source", f"images:{empty_dir}"],
         "bad synthetic size": ["--model", model, "--source", "synthetic:10x"],
         "unknown task": ["--model", model, "--task", "pose", "--frames", "1"],
+        "zero standard deviation": ["--model", model, "--std", "0,1,1", "--frames", "1"],
     }
     for what, flags in bad.items():
         done = run([edgeperf, "vision", *flags], expect_ok=False)
