@@ -70,23 +70,25 @@ std::vector<CpuCluster> read_cpu_clusters(const MachinePaths& paths) {
   std::vector<CpuCluster> clusters;
   std::map<std::pair<unsigned, unsigned>, std::size_t> by_part;
   int cpu = -1;
-  std::optional<unsigned> implementer;
+  // -1: this processor's block has no implementer line (yet).
+  std::int64_t implementer = -1;
   std::string line;
   while (std::getline(cpuinfo, line)) {
     if (line.rfind("processor", 0) == 0) {
       cpu = static_cast<int>(hex_field(line).value_or(0));
-      implementer.reset();
+      implementer = -1;
     } else if (line.rfind("CPU implementer", 0) == 0) {
-      implementer = hex_field(line);
-    } else if (line.rfind("CPU part", 0) == 0 && implementer && cpu >= 0) {
+      const auto value = hex_field(line);
+      implementer = value ? std::int64_t{*value} : -1;
+    } else if (line.rfind("CPU part", 0) == 0 && implementer >= 0 && cpu >= 0) {
       const auto part = hex_field(line);
       if (!part) continue;
-      const auto key = std::make_pair(*implementer, *part);
+      const auto key = std::make_pair(static_cast<unsigned>(implementer), *part);
       auto found = by_part.find(key);
       if (found == by_part.end()) {
         found = by_part.emplace(key, clusters.size()).first;
-        clusters.push_back(CpuCluster{arm_core_name(*implementer, *part),
-                                      fmt::format("{:#04x}:{:#05x}", *implementer, *part),
+        clusters.push_back(CpuCluster{arm_core_name(key.first, *part),
+                                      fmt::format("{:#04x}:{:#05x}", key.first, *part),
                                       {},
                                       0});
       }

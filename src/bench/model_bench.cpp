@@ -97,14 +97,16 @@ void record_sampled_energy(const PowerProbe& power, const std::optional<SampledE
       sampled->seconds, sampled->samples, power.sample_interval().count(), power.coverage());
 }
 
-// The Raspberry Pi firmware saw throttling, capping or under-voltage during the run.
+// The Raspberry Pi firmware saw throttling, capping or under-voltage during the run: a
+// condition active after it, or one first seen since boot during it.
 bool firmware_throttled(const std::optional<ThrottleState>& before,
                         const std::optional<ThrottleState>& after) {
   if (!after) return false;
-  constexpr std::uint32_t kNowBits = 0xf;
-  constexpr std::uint32_t kSinceBootBits = 0xf0000;
-  const std::uint32_t before_since = before ? before->raw & kSinceBootBits : 0;
-  return (after->raw & kNowBits) != 0 || (after->raw & kSinceBootBits & ~before_since) != 0;
+  if (!after->now.empty()) return true;
+  return std::any_of(after->since_boot.begin(), after->since_boot.end(), [&](const std::string& c) {
+    return !before || std::find(before->since_boot.begin(), before->since_boot.end(), c) ==
+                          before->since_boot.end();
+  });
 }
 
 }  // namespace

@@ -118,6 +118,12 @@ std::optional<std::string> run_program(const fs::path& program,
   return text;
 }
 
+double total_watts(const std::vector<PowerRail>& rails) {
+  double total = 0;
+  for (const PowerRail& rail : rails) total += rail.in_total ? rail.watts : 0;
+  return total;
+}
+
 std::vector<PowerRail> parse_pmic_adc(const std::string& text) {
   static const std::regex kLine(
       R"(^\s*([A-Za-z0-9_]+)_([AV])\s+(current|volt)\(\d+\)=([-0-9.eE+]+)[AV]\s*$)");
@@ -303,9 +309,7 @@ std::optional<std::vector<PowerRail>> PowerProbe::read_rails() const {
 std::optional<double> PowerProbe::read_total_watts() const {
   const auto rails = read_rails();
   if (!rails) return std::nullopt;
-  double total = 0;
-  for (const PowerRail& rail : *rails) total += rail.in_total ? rail.watts : 0;
-  return total;
+  return total_watts(*rails);
 }
 
 PowerSampler::PowerSampler(const PowerProbe& probe)

@@ -14,9 +14,8 @@ void print_power(const bench::SystemInfo& info) {
     fmt::print("power          unavailable (no INA3221, Pi 5 PMIC or hwmon power sensor)\n");
     return;
   }
-  double total = 0;
-  for (const bench::PowerRail& rail : info.power_rails) total += rail.in_total ? rail.watts : 0;
-  fmt::print("power          {:.2f} W now: {}\n", total, info.power_coverage);
+  fmt::print("power          {:.2f} W now: {}\n", bench::total_watts(info.power_rails),
+             info.power_coverage);
   for (const bench::PowerRail& rail : info.power_rails) {
     fmt::print("  rail         {:<16} {:7.3f} W{}\n", rail.name, rail.watts,
                rail.in_total ? "" : " (part of the input rail)");

@@ -246,5 +246,33 @@ TEST_F(FakeBoard, BenchIntegratesSampledPowerOverTheTimedRuns) {
   EXPECT_NE(result.energy.note.find("readings"), std::string::npos);
 }
 
+// The Pi firmware's flags mark a run throttled when a condition is first seen during it;
+// one seen since boot before the run does not.
+TEST_F(FakeBoard, BenchMarksThrottlingTheFirmwareSawDuringTheRun) {
+  write("calls", "");
+  // get_throttled answers `before` on its first call and `after` from then on.
+  const auto fake_vcgencmd = [&](const std::string& before, const std::string& after) {
+    write("usr/bin/vcgencmd",
+          "#!/bin/sh\n[ \"$1\" = get_throttled ] || exit 1\n"
+          "if [ -s '" +
+              (root_ / "calls").string() + "' ]; then echo throttled=" + after +
+              "; else echo x > '" + (root_ / "calls").string() + "'; echo throttled=" + before +
+              "; fi");
+    fs::permissions(root_ / "usr/bin/vcgencmd", fs::perms::owner_all);
+    fs::resize_file(root_ / "calls", 0);
+  };
+  ModelBenchOptions options;
+  options.machine = paths();
+  options.run.runs = 5;
+  options.run.warmup_runs = 1;
+  const fs::path model = fs::path(EP_SOURCE_DIR) / "models/fixtures/digits_mlp.onnx";
+  fake_vcgencmd("0x0", "0x40000");
+  EXPECT_TRUE(bench_model(model, options).throttled);
+  fake_vcgencmd("0x40000", "0x40000");
+  EXPECT_FALSE(bench_model(model, options).throttled);
+  fake_vcgencmd("0x0", "0x4");  // throttled now
+  EXPECT_TRUE(bench_model(model, options).throttled);
+}
+
 }  // namespace
 }  // namespace edgeperf::bench

@@ -28,6 +28,9 @@ struct PowerRail {
   bool in_total = true;  // counted in the total (false for a rail that is part of another)
 };
 
+// The sum of the rails counted in the total.
+double total_watts(const std::vector<PowerRail>& rails);
+
 // Rails of `vcgencmd pmic_read_adc`: each NAME_A current(i)=xA paired with NAME_V
 // volt(j)=yV; rails with only a voltage (EXT5V_V, BATT_V) are left out.
 std::vector<PowerRail> parse_pmic_adc(const std::string& text);
