@@ -78,8 +78,15 @@ DepthwiseConvU8::DepthwiseConvU8(const DepthwiseU8Shape& shape,
                   requant.input_zero_point);
 #ifdef EP_DEPTHWISE_U8_NEON
   pack_for_neon(weights, requant);
-  return;
+#else
+  pack_for_vnni(weights, requant);
 #endif
+}
+
+// Per block: [kw][quarter][64 bytes], each channel's column taps as [w0, w1, w2, 0], in the
+// channel order of the AVX-512 byte unpacks (channel_of).
+void DepthwiseConvU8::pack_for_vnni(std::span<const std::int8_t> weights,
+                                    const DepthwiseU8Requant& requant) {
   weights_.assign(static_cast<std::size_t>(blocks_ * kTaps * kQuarters * kBlock), 0);
   scale_.assign(static_cast<std::size_t>(blocks_ * kQuarters * 16), 0.0f);
   offset_.assign(scale_.size(), 0.0f);
@@ -87,7 +94,7 @@ DepthwiseConvU8::DepthwiseConvU8(const DepthwiseU8Shape& shape,
     for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
       for (std::int64_t dword = 0; dword < 16; ++dword) {
         const std::int64_t channel = block * kBlock + channel_of(quarter, dword);
-        if (channel >= shape.channels) continue;
+        if (channel >= shape_.channels) continue;
         const auto c = static_cast<std::size_t>(channel);
         const auto lane = static_cast<std::size_t>((block * kQuarters + quarter) * 16 + dword);
         scale_[lane] = requant.scale[c];
@@ -291,8 +298,9 @@ void DepthwiseConvU8::pack_for_neon(std::span<const std::int8_t> weights,
                                     const DepthwiseU8Requant& requant) {
   dotprod_ = CpuFeatures::host().dotprod;
   const std::int64_t groups = blocks_ * kGroupsPerBlock;
-  weights_.assign(
-      static_cast<std::size_t>(groups * kTaps * kTaps * kGroup + groups * kTaps * kGroup), 0);
+  // SDOT: [kw][quarter][16] per group (a zero byte per channel and column); otherwise 9 taps.
+  const std::int64_t per_group = dotprod_ ? kTaps * 4 * kGroup : kTaps * kTaps * kGroup;
+  weights_.assign(static_cast<std::size_t>(groups * per_group), 0);
   scale_.assign(static_cast<std::size_t>(groups * kGroup), 0.0f);
   offset_.assign(scale_.size(), 0.0f);
   compensation_.assign(scale_.size(), 0);

@@ -68,6 +68,7 @@ class DepthwiseConvU8 {
  private:
   void run_row(const std::uint8_t* src, std::uint8_t* dst, std::int64_t out_row,
                std::int64_t block) const;
+  void pack_for_vnni(std::span<const std::int8_t> weights, const DepthwiseU8Requant& requant);
   void pack_for_neon(std::span<const std::int8_t> weights, const DepthwiseU8Requant& requant);
   void run_group_neon(const std::uint8_t* const rows[3], std::uint8_t* out, std::int64_t group,
                       std::int64_t count) const;
@@ -78,7 +79,7 @@ class DepthwiseConvU8 {
   std::uint8_t input_zero_point_;
   std::uint8_t min_, max_;
   std::int64_t blocks_;  // 64-channel blocks
-  // Per block: [kw][quarter][64 bytes], each channel's column taps as [w0, w1, w2, 0].
+  // Packed by pack_for_vnni or pack_for_neon, in the layout its kernel reads (see there).
   AlignedBytes weights_;
   std::vector<float> scale_;           // per block: [quarter][16], lanes as the accumulators
   std::vector<float> offset_;          // same order
