@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 
@@ -18,7 +19,10 @@ namespace edgeperf::cli {
 namespace {
 
 struct VisionOptions {
-  std::string model, source = "synthetic", task = "classify", fit = "crop", labels, json, out;
+  std::string model, source = "synthetic", task = "auto", fit, labels, json, out, record, dump,
+                     input_size, detect_format, box_order = "xyxy";
+  float score = 0.25f, iou = -1;
+  std::size_t max_detections = 100;
   runtime::SessionOptions session;
   std::int64_t frames = 0;
   double duration = 0;
@@ -50,12 +54,14 @@ void print_summary(const vision::PipelineResult& result, const nlohmann::json& j
              result.source, result.captured, result.processed, result.dropped, result.wall_seconds,
              result.fps());
   fmt::print("{:<12} {:>9} {:>9} {:>9} {:>7}\n", "stage", "p50 ms", "p99 ms", "max ms", "CPU %");
-  for (const char* stage : {"capture", "preprocess", "infer", "render"}) {
+  for (const char* stage : {"capture", "preprocess", "infer", "postprocess", "render"}) {
     const nlohmann::json& s = json["stages_ms"][stage];
     if (!s.contains("p50")) continue;
-    fmt::print("{:<12} {:>9.3f} {:>9.3f} {:>9.3f} {:>7.1f}\n", stage, s["p50"].get<double>(),
-               s["p99"].get<double>(), s["max"].get<double>(),
-               s["cpu_percent_of_wall"].get<double>());
+    const std::string cpu = s.contains("cpu_percent_of_wall")
+                                ? fmt::format("{:>7.1f}", s["cpu_percent_of_wall"].get<double>())
+                                : fmt::format("{:>7}", "(render)");
+    fmt::print("{:<12} {:>9.3f} {:>9.3f} {:>9.3f} {}\n", stage, s["p50"].get<double>(),
+               s["p99"].get<double>(), s["max"].get<double>(), cpu);
   }
   if (!json["end_to_end_ms"].is_null()) {
     const nlohmann::json& e = json["end_to_end_ms"];
@@ -65,21 +71,72 @@ void print_summary(const vision::PipelineResult& result, const nlohmann::json& j
   if (!result.last_top.empty()) {
     fmt::print("last frame: {} ({:.1f}%)\n", result.last_label,
                100.0 * result.last_top.front().probability);
+  } else if (!result.last_detections.empty()) {
+    fmt::print("last frame: {} boxes, best {} ({:.2f})\n", result.last_detections.size(),
+               result.last_label, result.last_detections.front().score);
   }
+  if (result.record_files > 0) fmt::print("recorded {} Parquet file(s)\n", result.record_files);
+}
+
+std::optional<std::pair<int, int>> parse_size(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  int width = 0, height = 0;
+  char x = 0, extra = 0;
+  EP_CHECK(std::sscanf(text.c_str(), "%d%c%d%c", &width, &x, &height, &extra) == 3 && x == 'x' &&
+               width >= 8 && height >= 8 && width <= 8192 && height <= 8192,
+           "--input-size {}: expected WxH between 8x8 and 8192x8192, e.g. 320x320", text);
+  return std::make_pair(width, height);
+}
+
+vision::Task choose_task(const std::string& flag, const runtime::Session& session) {
+  if (flag != "auto") return vision::parse_task(flag);
+  std::map<std::string, Shape> outputs;  // a dynamic dimension as -1
+  for (const graph::ValueInfo& output : session.outputs()) {
+    Shape& shape = outputs[output.name];
+    for (const graph::Dim& dim : output.dims) shape.push_back(dim.is_static() ? dim.size : -1);
+  }
+  return vision::infer_task(outputs);
+}
+
+vision::DetectOptions detect_options(const VisionOptions& options) {
+  vision::DetectOptions detect;
+  if (!options.detect_format.empty())
+    detect.format = vision::parse_detect_format(options.detect_format);
+  EP_CHECK(options.box_order == "xyxy" || options.box_order == "yxyx",
+           "--box-order {}: expected xyxy or yxyx", options.box_order);
+  detect.yxyx = options.box_order == "yxyx";
+  detect.score_threshold = options.score;
+  if (options.iou >= 0) detect.nms_iou = options.iou;
+  detect.max_detections = options.max_detections;
+  return detect;
 }
 
 void run_vision(const VisionOptions& options) {
-  EP_CHECK(options.task == "classify",
-           "--task {}: only classify is implemented so far (detect and segment are not)",
-           options.task);
   EP_CHECK(options.frames > 0 || options.duration > 0 || !options.loop,
            "--loop needs --frames or --duration, or it never ends");
   graph::Graph graph = onnx_io::load_model(options.model);
-  runtime::Session session(std::move(graph), options.session);
+  runtime::SessionOptions session_options = options.session;
+  if (graph.inputs.size() == 1) {
+    session_options.input_shapes[graph.inputs.front().name] =
+        with_error_context(options.model, [&] {
+          return vision::bind_image_input(graph.inputs.front(), parse_size(options.input_size));
+        });
+  }
+  runtime::Session session(std::move(graph), session_options);
+  const vision::Task task =
+      with_error_context(options.model, [&] { return choose_task(options.task, session); });
   vision::PreprocessConfig base;
-  base.fit = vision::parse_fit(options.fit);
-  base.mean = three(options.mean, "--mean", base.mean);
-  base.std = three(options.std, "--std", base.std);
+  // A classifier looks at the centre; a detector or segmenter must see the whole frame.
+  base.fit = vision::parse_fit(!options.fit.empty()             ? options.fit
+                               : task == vision::Task::classify ? "crop"
+                                                                : "stretch");
+  // torchvision's detectors ([3, H, W] input) normalize inside the model: pixels in 0-1.
+  const bool normalizes_inside =
+      session.inputs().size() == 1 && session.inputs().front().dims.size() == 3;
+  base.mean =
+      three(options.mean, "--mean", normalizes_inside ? std::array<float, 3>{0, 0, 0} : base.mean);
+  base.std =
+      three(options.std, "--std", normalizes_inside ? std::array<float, 3>{1, 1, 1} : base.std);
   EP_CHECK(std::all_of(base.std.begin(), base.std.end(), [](float v) { return v > 0; }),
            "--std values must be positive (they divide), got {},{},{}", base.std[0], base.std[1],
            base.std[2]);
@@ -94,12 +151,17 @@ void run_vision(const VisionOptions& options) {
   pipeline.top = options.top;
   pipeline.labels = read_labels(options.labels);
   if (!options.out.empty()) pipeline.out = options.out;
+  if (!options.record.empty()) pipeline.record = options.record;
+  if (!options.dump.empty()) pipeline.dump = options.dump;
+  pipeline.task = task;
+  pipeline.detect = detect_options(options);
   const vision::PipelineResult result =
       vision::run_pipeline(*source, session, preprocess, pipeline);
   EP_CHECK(result.processed > 0, "--source {}: no frames", options.source);
   nlohmann::json json = vision::to_json(result);
   json["model"] = options.model;
   json["threads"] = session.threads();
+  json["task"] = vision::task_name(task);
   print_summary(result, json);
   if (!options.json.empty()) write_file_atomic(options.json, json.dump(2) + "\n");
 }
@@ -110,10 +172,27 @@ void add_vision_command(CLI::App& app) {
   auto options = std::make_shared<VisionOptions>();
   CLI::App* command = app.add_subcommand(
       "vision", "Real-time camera/video loop: capture, preprocess, infer, render, timed per stage");
-  command->add_option("--model", options->model, "ONNX image classifier")->required();
+  command->add_option("--model", options->model, "ONNX image classifier, detector or segmenter")
+      ->required();
   command->add_option("--source", options->source,
                       "synthetic[:WxH[@FPS]] | images:DIR | file:PATH (any video FFmpeg decodes)");
-  command->add_option("--task", options->task, "classify (detect and segment: not yet)");
+  command->add_option("--task", options->task,
+                      "classify | detect | segment | auto (from the output shapes)");
+  command->add_option("--input-size", options->input_size,
+                      "WxH for a model whose input height and width are dynamic");
+  command->add_option("--detect-format", options->detect_format,
+                      "ssd | yolov5 | yolov8 (default: recognised from the outputs)");
+  command->add_option("--score", options->score, "detect: lowest box score kept")
+      ->check(CLI::Range(0.0, 1.0));
+  command
+      ->add_option("--iou", options->iou,
+                   "detect: NMS overlap limit (default 0.45 for YOLO, none for ssd outputs, "
+                   "which come suppressed)")
+      ->check(CLI::Range(0.0, 1.0));
+  command->add_option("--max-det", options->max_detections, "detect: boxes kept per frame")
+      ->check(CLI::Range(1, 10000));
+  command->add_option("--box-order", options->box_order,
+                      "ssd boxes as xyxy (torchvision) or yxyx (TensorFlow)");
   command->add_option("--labels", options->labels, "class names, one per line");
   command->add_option("--frames", options->frames, "stop after this many frames")
       ->check(CLI::Range(0, 100000000));
@@ -122,7 +201,8 @@ void add_vision_command(CLI::App& app) {
   command->add_flag("--loop", options->loop, "start a file or folder again at its end");
   command->add_flag("--no-pace", options->no_pace,
                     "read the source as fast as the pipeline takes it, not at its frame rate");
-  command->add_option("--fit", options->fit, "crop | stretch | letterbox");
+  command->add_option("--fit", options->fit,
+                      "crop | stretch | letterbox (default: crop to classify, stretch otherwise)");
   command->add_option("--mean", options->mean, "R,G,B means of pixel/255 (default ImageNet)")
       ->delimiter(',');
   command->add_option("--std", options->std, "R,G,B standard deviations (default ImageNet)")
@@ -132,6 +212,10 @@ void add_vision_command(CLI::App& app) {
   command->add_option("--json", options->json, "write the stage statistics as JSON");
   command->add_option("--out", options->out,
                       "write each rendered frame as a JPEG into this directory");
+  command->add_option("--record", options->record,
+                      "write one row per captured frame (processed or dropped) as Parquet here");
+  command->add_option("--dump", options->dump,
+                      "write each frame's raw outputs (.npy) and results (.json) here");
   add_session_flags(*command, options->session, {.shapes = false});
   command->callback([options] { run_vision(*options); });
 }

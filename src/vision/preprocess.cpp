@@ -9,35 +9,6 @@
 namespace edgeperf::vision {
 namespace {
 
-// Where the model's pixels come from: the region of the frame that is resized into the
-// region of the output; outside it (letterbox) the output is padding.
-struct Placement {
-  double src_x = 0, src_y = 0, src_w = 0, src_h = 0;
-  int dst_x = 0, dst_y = 0, dst_w = 0, dst_h = 0;
-};
-
-Placement place(const Frame& frame, const PreprocessConfig& config) {
-  const double fw = frame.width, fh = frame.height;
-  Placement p{0, 0, fw, fh, 0, 0, config.width, config.height};
-  const double model_aspect = static_cast<double>(config.width) / config.height;
-  if (config.fit == Fit::crop) {
-    if (fw / fh > model_aspect) {
-      p.src_w = fh * model_aspect;
-      p.src_x = (fw - p.src_w) / 2;
-    } else {
-      p.src_h = fw / model_aspect;
-      p.src_y = (fh - p.src_h) / 2;
-    }
-  } else if (config.fit == Fit::letterbox) {
-    const double scale = std::min(config.width / fw, config.height / fh);
-    p.dst_w = std::max(1, static_cast<int>(std::lround(fw * scale)));
-    p.dst_h = std::max(1, static_cast<int>(std::lround(fh * scale)));
-    p.dst_x = (config.width - p.dst_w) / 2;
-    p.dst_y = (config.height - p.dst_h) / 2;
-  }
-  return p;
-}
-
 // Bilinear taps along one axis, half-pixel centres, clamped at the edges.
 struct Taps {
   std::vector<int> first;  // index of the first tap (the second is first + step)
@@ -64,6 +35,28 @@ Taps taps(int count, double src_start, double src_size, int limit) {
 
 }  // namespace
 
+Placement place(int frame_width, int frame_height, const PreprocessConfig& config) {
+  const double fw = frame_width, fh = frame_height;
+  Placement p{0, 0, fw, fh, 0, 0, config.width, config.height};
+  const double model_aspect = static_cast<double>(config.width) / config.height;
+  if (config.fit == Fit::crop) {
+    if (fw / fh > model_aspect) {
+      p.src_w = fh * model_aspect;
+      p.src_x = (fw - p.src_w) / 2;
+    } else {
+      p.src_h = fw / model_aspect;
+      p.src_y = (fh - p.src_h) / 2;
+    }
+  } else if (config.fit == Fit::letterbox) {
+    const double scale = std::min(config.width / fw, config.height / fh);
+    p.dst_w = std::max(1, static_cast<int>(std::lround(fw * scale)));
+    p.dst_h = std::max(1, static_cast<int>(std::lround(fh * scale)));
+    p.dst_x = (config.width - p.dst_w) / 2;
+    p.dst_y = (config.height - p.dst_h) / 2;
+  }
+  return p;
+}
+
 Fit parse_fit(const std::string& name) {
   if (name == "crop") return Fit::crop;
   if (name == "stretch") return Fit::stretch;
@@ -76,7 +69,7 @@ void preprocess(const Frame& frame, const PreprocessConfig& config, float* out) 
                frame.rgb.size() == static_cast<std::size_t>(frame.width) * frame.height * 3,
            "frame {}: {}x{} with {} bytes", frame.index, frame.width, frame.height,
            frame.rgb.size());
-  const Placement p = place(frame, config);
+  const Placement p = place(frame.width, frame.height, config);
   // y = pixel * gain[c] + bias[c], the normalization folded into one multiply-add.
   float gain[3], bias[3];
   for (int c = 0; c < 3; ++c) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "edgeperf/columnar/parquet.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/zoo/zoo.h"
 
@@ -87,6 +88,47 @@ TEST_F(Pipeline, PacedFasterThanInferenceDropsAndCounts) {
   EXPECT_GT(result.dropped, 0);
   // The last frame may still wait in no queue: every captured frame is processed or dropped.
   EXPECT_EQ(result.processed + result.dropped, result.captured);
+}
+
+// --record: one row per captured frame, dropped ones included, across chunk files.
+TEST_F(Pipeline, RecordsEveryCapturedFrameAsParquet) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("edgeperf-vision-record-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto source = open_source("synthetic:320x240@1000");
+  PipelineOptions options;
+  options.max_frames = 120;
+  options.record = dir;
+  options.record_chunk_rows = 16;
+  const PipelineResult result =
+      run_pipeline(*source, session_, input_config(session_, {}), options);
+  ASSERT_GT(result.dropped, 0);
+  std::vector<std::int64_t> frames;
+  std::int64_t dropped_rows = 0, files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    ASSERT_EQ(entry.path().extension(), ".parquet") << entry.path();
+    ++files;
+    const columnar::Table table = columnar::ParquetReader(entry.path()).read_all();
+    const auto& index =
+        std::get<std::vector<std::int64_t>>(table.columns[table.column_index("frame")]);
+    const auto& dropped =
+        std::get<std::vector<std::int32_t>>(table.columns[table.column_index("dropped")]);
+    const auto& infer =
+        std::get<std::vector<double>>(table.columns[table.column_index("infer_ms")]);
+    for (std::size_t row = 0; row < index.size(); ++row) {
+      frames.push_back(index[row]);
+      dropped_rows += dropped[row];
+      EXPECT_EQ(std::isnan(infer[row]), dropped[row] == 1) << "frame " << index[row];
+    }
+  }
+  EXPECT_EQ(files, result.record_files);
+  EXPECT_GT(files, 1);
+  std::sort(frames.begin(), frames.end());
+  ASSERT_EQ(static_cast<std::int64_t>(frames.size()), result.captured);
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    EXPECT_EQ(frames[i], static_cast<std::int64_t>(i));
+  EXPECT_EQ(dropped_rows, result.dropped);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(Pipeline, WritesAnnotatedFrames) {

@@ -3,8 +3,10 @@
 // bounded queues. Capture drops the oldest waiting frame when preprocessing is behind
 // (a camera does not wait); every drop is counted. Each stage times its own work per
 // frame; end-to-end latency runs from the capture stamp to the end of render.
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,17 +14,33 @@
 #include <vector>
 
 #include "edgeperf/runtime/session.h"
+#include "edgeperf/vision/postprocess.h"
 #include "edgeperf/vision/preprocess.h"
 #include "edgeperf/vision/source.h"
 
 namespace edgeperf::vision {
 
-struct ClassScore {
-  int index = 0;
-  float probability = 0;
+// One captured frame's fate: its stage times (NaN where it did not get to a stage) and
+// the result it rendered. --record writes these rows as Parquet.
+struct FrameRecord {
+  std::int64_t index = 0;
+  std::int64_t capture_ns = 0;  // monotonic clock
+  bool dropped = false;
+  double capture_ms = NAN, preprocess_ms = NAN, infer_ms = NAN, render_ms = NAN,
+         end_to_end_ms = NAN;
+  int top_class = -1;     // classify: best class; detect: best box's; segment: largest non-0
+  float top_score = NAN;  // its probability, box score, or share of the mask's pixels
+  int detections = 0;     // detect: boxes kept
 };
-// Softmax of `logits` (left as is when they already are probabilities), best k first.
-std::vector<ClassScore> top_k(const float* logits, std::size_t count, std::size_t k);
+
+// What the render stage hands to a viewer (--serve): the annotated frame and its results.
+struct RenderedFrame {
+  const Frame& frame;  // with the overlay drawn in
+  Task task;
+  const std::vector<ClassScore>& top;
+  const std::vector<Detection>& detections;  // in frame pixels
+  const FrameRecord& record;
+};
 
 struct PipelineOptions {
   std::int64_t max_frames = 0;  // stop after this many captured frames; 0: no limit
@@ -32,6 +50,12 @@ struct PipelineOptions {
   std::size_t top = 5;
   std::vector<std::string> labels;           // class names; "class N" beyond them
   std::optional<std::filesystem::path> out;  // annotated JPEG per rendered frame
+  Task task = Task::classify;
+  DetectOptions detect;
+  std::optional<std::filesystem::path> record;          // per-frame Parquet (frames-NNNNNN.parquet)
+  std::int64_t record_chunk_rows = 1800;                // rows per Parquet file
+  std::optional<std::filesystem::path> dump;            // per frame: raw outputs (.npy) and results
+  std::function<void(const RenderedFrame&)> on_render;  // called by the render thread
 };
 
 struct StageStats {
@@ -47,14 +71,21 @@ struct PipelineResult {
   std::map<std::string, StageStats> stages;  // capture, preprocess, infer, render
   std::vector<double> end_to_end_ms;
   std::vector<ClassScore> last_top;  // of the last rendered frame
+  std::vector<Detection> last_detections;
   std::string last_label;
+  std::int64_t record_files = 0;  // Parquet files written by --record
   double fps() const {
     return wall_seconds > 0 ? static_cast<double>(processed) / wall_seconds : 0;
   }
 };
 
-// The model input the pipeline feeds: one image input, [N, 3, H, W] or [N, H, W, 3].
-// Throws Error naming the input and its shape otherwise.
+// The pipeline feeds one f32 image input: [1, 3, H, W], [1, H, W, 3] or [3, H, W]
+// (torchvision's detectors). bind_image_input gives the shape to plan the session for:
+// the model's own, a dynamic batch set to 1 and a dynamic H and W to `size` (width,
+// height), which is then required. Both throw Error naming the input and its shape when
+// it is not such an image.
+Shape bind_image_input(const graph::ValueInfo& input,
+                       std::optional<std::pair<int, int>> size = std::nullopt);
 PreprocessConfig input_config(const runtime::Session& session, PreprocessConfig base);
 
 PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,

@@ -19,12 +19,21 @@ Fit parse_fit(const std::string& name);  // throws Error naming the accepted val
 struct PreprocessConfig {
   int width = 224, height = 224;  // the model input's
   bool nchw = true;               // false: NHWC
+  bool batched = true;            // false: [3, H, W] with no batch axis
   Fit fit = Fit::crop;
   // y = (pixel / 255 - mean[c]) / std[c]
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
   float pad_value = 114;  // letterbox fill, in pixel units (0-255)
 };
+
+// Where the model's pixels come from: the region of the frame (src) that is resized into
+// the region of the model input (dst); outside dst (letterbox) the input is padding.
+struct Placement {
+  double src_x = 0, src_y = 0, src_w = 0, src_h = 0;
+  int dst_x = 0, dst_y = 0, dst_w = 0, dst_h = 0;
+};
+Placement place(int frame_width, int frame_height, const PreprocessConfig& config);
 
 // Writes height * width * 3 floats to `out`.
 void preprocess(const Frame& frame, const PreprocessConfig& config, float* out);
