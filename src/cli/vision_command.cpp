@@ -88,14 +88,20 @@ std::optional<std::pair<int, int>> parse_size(const std::string& text) {
   return std::make_pair(width, height);
 }
 
-vision::Task choose_task(const std::string& flag, const runtime::Session& session) {
-  if (flag != "auto") return vision::parse_task(flag);
+// The task from --task or the output shapes; a detector's output form is checked here,
+// before any frame, so a wrong model fails at once.
+vision::Task choose_task(const VisionOptions& options, const runtime::Session& session) {
   std::map<std::string, Shape> outputs;  // a dynamic dimension as -1
   for (const graph::ValueInfo& output : session.outputs()) {
     Shape& shape = outputs[output.name];
     for (const graph::Dim& dim : output.dims) shape.push_back(dim.is_static() ? dim.size : -1);
   }
-  return vision::infer_task(outputs);
+  const vision::Task task =
+      options.task == "auto" ? vision::infer_task(outputs) : vision::parse_task(options.task);
+  if (task == vision::Task::detect && options.detect_format.empty()) {
+    vision::recognise_detect_format(outputs);
+  }
+  return task;
 }
 
 vision::DetectOptions detect_options(const VisionOptions& options) {
@@ -124,7 +130,7 @@ void run_vision(const VisionOptions& options) {
   }
   runtime::Session session(std::move(graph), session_options);
   const vision::Task task =
-      with_error_context(options.model, [&] { return choose_task(options.task, session); });
+      with_error_context(options.model, [&] { return choose_task(options, session); });
   vision::PreprocessConfig base;
   // A classifier looks at the centre; a detector or segmenter must see the whole frame.
   base.fit = vision::parse_fit(!options.fit.empty()             ? options.fit

@@ -244,7 +244,8 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
   StageStats& render_stats = result.stages["render"];
 
   threads.start(capture_stats, [&] {
-    const double period = options.pace && source.nominal_fps() > 0 ? 1e9 / source.nominal_fps() : 0;
+    const double period =
+        options.pace && !source.live() && source.nominal_fps() > 0 ? 1e9 / source.nominal_fps() : 0;
     const std::int64_t start_ns = monotonic_ns();
     first_capture_ns = start_ns;
     for (std::int64_t count = 0; !stop; ++count) {
@@ -266,9 +267,9 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
       frame->capture_ns = record.capture_ns = monotonic_ns();
       ++result.captured;
       Captured item{std::move(*frame), record};
-      // Paced like a camera, a frame waiting when the next arrives is dropped; unpaced (a
-      // file read as fast as the pipeline goes), capture waits instead.
-      if (period > 0) {
+      // From a camera, or paced like one, a frame waiting when the next arrives is dropped;
+      // unpaced (a file read as fast as the pipeline goes), capture waits instead.
+      if (period > 0 || source.live()) {
         if (std::optional<Captured> lost = captured.push_latest(std::move(item))) {
           ++dropped;
           lost->record.dropped = true;

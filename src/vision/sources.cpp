@@ -8,6 +8,7 @@
 
 #include "edgeperf/core/error.h"
 #include "edgeperf/vision/source.h"
+#include "edgeperf/vision/v4l2.h"
 
 namespace edgeperf::vision {
 namespace fs = std::filesystem;
@@ -129,8 +130,11 @@ std::unique_ptr<FrameSource> open_source(const std::string& spec) {
     return open_synthetic(std::stoi(match[1]), std::stoi(match[2]),
                           match[3].matched ? std::stod(match[3]) : 30.0);
   }
-  EP_CHECK(!rest.empty() && (kind == "images" || kind == "file"),
-           "--source {}: expected synthetic[:WxH@FPS], images:DIR or file:PATH", spec);
+  EP_CHECK(!rest.empty() && (kind == "images" || kind == "file" || kind == "v4l2"),
+           "--source {}: expected synthetic[:WxH@FPS], images:DIR, file:PATH or "
+           "v4l2:/dev/videoN[:WxH[@FPS]][:yuyv|mjpeg]",
+           spec);
+  if (kind == "v4l2") return open_v4l2(parse_v4l2_spec(rest), system_v4l2_io());
   if (kind == "images") return open_image_folder(rest);
   return open_video_file(rest);
 }

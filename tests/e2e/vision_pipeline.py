@@ -102,6 +102,10 @@ def main():
         "folder without images": ["--model", model, "--source", f"images:{empty_dir}"],
         "bad synthetic size": ["--model", model, "--source", "synthetic:10x"],
         "unknown task": ["--model", model, "--task", "pose", "--frames", "1"],
+        "missing camera": ["--model", model, "--source", "v4l2:/dev/edgeperf-no-such-video"],
+        "not a camera": ["--model", model, "--source", "v4l2:/dev/null"],
+        "bad camera spec": ["--model", model, "--source", "v4l2:/dev/video0:640x"],
+        "classifier asked to detect": ["--model", model, "--task", "detect", "--frames", "1"],
         "zero standard deviation": ["--model", model, "--std", "0,1,1", "--frames", "1"],
     }
     for what, flags in bad.items():

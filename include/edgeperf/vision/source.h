@@ -4,6 +4,7 @@
 //   synthetic[:WxH[@FPS]]   a moving test pattern (default 640x480@30)
 //   images:DIR              the folder's .jpg/.jpeg/.png/.bmp files, sorted by name
 //   file:PATH               any video FFmpeg decodes
+//   v4l2:/dev/videoN[:WxH[@FPS]][:yuyv|mjpeg]   a camera (vision/v4l2.h)
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,6 +28,9 @@ class FrameSource {
   virtual std::optional<Frame> next() = 0;
   // The rate the source delivers at (a camera's or video's frame rate); 0 when unknown.
   virtual double nominal_fps() const = 0;
+  // A camera: next() waits for the device's own clock, and frames not taken in time are
+  // lost, so the pipeline neither paces nor blocks capture.
+  virtual bool live() const { return false; }
   // Starts again from the first frame (--loop); false when the source cannot.
   virtual bool rewind() = 0;
   virtual std::string describe() const = 0;
