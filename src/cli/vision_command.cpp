@@ -1,8 +1,10 @@
 // edgeperf vision --model M --source SRC: the real-time classification loop (capture,
 // preprocess, infer, render) with per-stage timing.
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -13,16 +15,21 @@
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
+#include "edgeperf/vision/model_hints.h"
 #include "edgeperf/vision/pipeline.h"
+#include "edgeperf/web/vision_view.h"
+#include "stop_on_signals.h"
 
 namespace edgeperf::cli {
 namespace {
 
 struct VisionOptions {
   std::string model, source = "synthetic", task = "auto", fit, labels, json, out, record, dump,
-                     input_size, detect_format, box_order = "xyxy";
+                     input_size, detect_format, box_order = "xyxy", resize = "bilinear";
   float score = 0.25f, iou = -1;
   std::size_t max_detections = 100;
+  int serve = -1;
+  std::string bind = "127.0.0.1", assets;
   runtime::SessionOptions session;
   std::int64_t frames = 0;
   double duration = 0;
@@ -90,14 +97,16 @@ std::optional<std::pair<int, int>> parse_size(const std::string& text) {
 
 // The task from --task or the output shapes; a detector's output form is checked here,
 // before any frame, so a wrong model fails at once.
-vision::Task choose_task(const VisionOptions& options, const runtime::Session& session) {
+vision::Task choose_task(const VisionOptions& options, std::optional<vision::Task> from_metadata,
+                         const runtime::Session& session) {
   std::map<std::string, Shape> outputs;  // a dynamic dimension as -1
   for (const graph::ValueInfo& output : session.outputs()) {
     Shape& shape = outputs[output.name];
     for (const graph::Dim& dim : output.dims) shape.push_back(dim.is_static() ? dim.size : -1);
   }
-  const vision::Task task =
-      options.task == "auto" ? vision::infer_task(outputs) : vision::parse_task(options.task);
+  const vision::Task task = options.task != "auto" ? vision::parse_task(options.task)
+                            : from_metadata        ? *from_metadata
+                                                   : vision::infer_task(outputs);
   if (task == vision::Task::detect && options.detect_format.empty()) {
     vision::recognise_detect_format(outputs);
   }
@@ -117,10 +126,40 @@ vision::DetectOptions detect_options(const VisionOptions& options) {
   return detect;
 }
 
+// Flags first, then the model's metadata, then what suits the model's form: a classifier
+// looks at the centre, a detector or segmenter sees the whole frame; torchvision's
+// detectors ([3, H, W] input) normalize inside the model, so pixels go in as 0-1.
+vision::PreprocessConfig preprocess_settings(const VisionOptions& options,
+                                             const vision::ModelHints& hints, vision::Task task,
+                                             const runtime::Session& session) {
+  vision::PreprocessConfig base;
+  base.fit = !options.fit.empty()             ? vision::parse_fit(options.fit)
+             : hints.fit                      ? *hints.fit
+             : task == vision::Task::classify ? vision::Fit::crop
+                                              : vision::Fit::stretch;
+  base.resize = vision::parse_resize(options.resize);
+  const bool normalizes_inside =
+      session.inputs().size() == 1 && session.inputs().front().dims.size() == 3;
+  const std::array<float, 3> zero{0, 0, 0}, one{1, 1, 1};
+  base.mean =
+      three(options.mean, "--mean", hints.mean.value_or(normalizes_inside ? zero : base.mean));
+  base.std = three(options.std, "--std", hints.std.value_or(normalizes_inside ? one : base.std));
+  EP_CHECK(std::all_of(base.std.begin(), base.std.end(), [](float v) { return v > 0; }),
+           "--std values must be positive (they divide), got {},{},{}", base.std[0], base.std[1],
+           base.std[2]);
+  return base;
+}
+
 void run_vision(const VisionOptions& options) {
-  EP_CHECK(options.frames > 0 || options.duration > 0 || !options.loop,
-           "--loop needs --frames or --duration, or it never ends");
+  EP_CHECK(options.frames > 0 || options.duration > 0 || !options.loop || options.serve >= 0,
+           "--loop needs --frames, --duration or --serve (stopped by Ctrl-C), or it never ends");
+  // Before any thread exists (OpenMP's included): every thread inherits the blocked mask,
+  // so SIGINT/SIGTERM end the run through the flag, with statistics written.
+  std::atomic<bool> stop{false};
+  StopOnSignals stop_on_signals(stop, SIGPIPE);
   graph::Graph graph = onnx_io::load_model(options.model);
+  const vision::ModelHints hints = with_error_context(
+      options.model, [&] { return vision::hints_from_metadata(graph.metadata); });
   runtime::SessionOptions session_options = options.session;
   if (graph.inputs.size() == 1) {
     session_options.input_shapes[graph.inputs.front().name] =
@@ -130,24 +169,12 @@ void run_vision(const VisionOptions& options) {
   }
   runtime::Session session(std::move(graph), session_options);
   const vision::Task task =
-      with_error_context(options.model, [&] { return choose_task(options, session); });
-  vision::PreprocessConfig base;
-  // A classifier looks at the centre; a detector or segmenter must see the whole frame.
-  base.fit = vision::parse_fit(!options.fit.empty()             ? options.fit
-                               : task == vision::Task::classify ? "crop"
-                                                                : "stretch");
-  // torchvision's detectors ([3, H, W] input) normalize inside the model: pixels in 0-1.
-  const bool normalizes_inside =
-      session.inputs().size() == 1 && session.inputs().front().dims.size() == 3;
-  base.mean =
-      three(options.mean, "--mean", normalizes_inside ? std::array<float, 3>{0, 0, 0} : base.mean);
-  base.std =
-      three(options.std, "--std", normalizes_inside ? std::array<float, 3>{1, 1, 1} : base.std);
-  EP_CHECK(std::all_of(base.std.begin(), base.std.end(), [](float v) { return v > 0; }),
-           "--std values must be positive (they divide), got {},{},{}", base.std[0], base.std[1],
-           base.std[2]);
+      with_error_context(options.model, [&] { return choose_task(options, hints.task, session); });
+  const vision::PreprocessConfig base = preprocess_settings(options, hints, task, session);
   const vision::PreprocessConfig preprocess =
       with_error_context(options.model, [&] { return vision::input_config(session, base); });
+  EP_CHECK(!preprocess.uint8 || (options.mean.empty() && options.std.empty()),
+           "{}: the model takes uint8 pixels; --mean and --std do not apply", options.model);
   std::unique_ptr<vision::FrameSource> source = vision::open_source(options.source);
   vision::PipelineOptions pipeline;
   pipeline.max_frames = options.frames;
@@ -155,12 +182,29 @@ void run_vision(const VisionOptions& options) {
   pipeline.loop = options.loop;
   pipeline.pace = !options.no_pace;
   pipeline.top = options.top;
-  pipeline.labels = read_labels(options.labels);
+  pipeline.labels = options.labels.empty() ? hints.labels : read_labels(options.labels);
+  if (!hints.source.empty()) {
+    fmt::print("model metadata ({}): {} labels{}\n", hints.source, hints.labels.size(),
+               hints.task ? fmt::format(", task {}", vision::task_name(*hints.task)) : "");
+  }
   if (!options.out.empty()) pipeline.out = options.out;
   if (!options.record.empty()) pipeline.record = options.record;
   if (!options.dump.empty()) pipeline.dump = options.dump;
   pipeline.task = task;
   pipeline.detect = detect_options(options);
+  pipeline.stop = &stop;
+  std::optional<web::LiveView> view;
+  if (options.serve >= 0) {
+    web::LiveViewOptions live;
+    live.port = options.serve;
+    live.bind = options.bind;
+    live.assets_dir = options.assets;
+    live.labels = pipeline.labels;
+    view.emplace(live);
+    pipeline.on_render = [&view](const vision::RenderedFrame& frame) { view->publish(frame); };
+    fmt::print("edgeperf vision: live view at {} (Ctrl-C stops)\n", view->url());
+    std::fflush(stdout);
+  }
   const vision::PipelineResult result =
       vision::run_pipeline(*source, session, preprocess, pipeline);
   EP_CHECK(result.processed > 0, "--source {}: no frames", options.source);
@@ -168,6 +212,7 @@ void run_vision(const VisionOptions& options) {
   json["model"] = options.model;
   json["threads"] = session.threads();
   json["task"] = vision::task_name(task);
+  if (view) view->finish(json);
   print_summary(result, json);
   if (!options.json.empty()) write_file_atomic(options.json, json.dump(2) + "\n");
 }
@@ -209,6 +254,9 @@ void add_vision_command(CLI::App& app) {
                     "read the source as fast as the pipeline takes it, not at its frame rate");
   command->add_option("--fit", options->fit,
                       "crop | stretch | letterbox (default: crop to classify, stretch otherwise)");
+  command->add_option("--resize", options->resize,
+                      "bilinear | area (the mean of the covered pixels: no aliasing when "
+                      "shrinking a large frame)");
   command->add_option("--mean", options->mean, "R,G,B means of pixel/255 (default ImageNet)")
       ->delimiter(',');
   command->add_option("--std", options->std, "R,G,B standard deviations (default ImageNet)")
@@ -222,6 +270,14 @@ void add_vision_command(CLI::App& app) {
                       "write one row per captured frame (processed or dropped) as Parquet here");
   command->add_option("--dump", options->dump,
                       "write each frame's raw outputs (.npy) and results (.json) here");
+  command
+      ->add_option("--serve", options->serve,
+                   "serve the live view (frames, overlay, stage chart) on this port; 0 picks "
+                   "one")
+      ->check(CLI::Range(0, 65535));
+  command->add_option("--bind", options->bind, "address for --serve (default 127.0.0.1)");
+  command->add_option("--assets", options->assets,
+                      "directory holding web/ and node_modules/ (default: found automatically)");
   add_session_flags(*command, options->session, {.shapes = false});
   command->callback([options] { run_vision(*options); });
 }

@@ -180,6 +180,11 @@ onnx::ModelProto model_to_proto(const Graph& graph) {
   model.set_ir_version(ir_version_for(graph.opset));
   model.set_producer_name("edgeperf");
   add_opset_imports(graph, model);
+  for (const auto& [key, value] : graph.metadata) {
+    onnx::StringStringEntryProto* entry = model.add_metadata_props();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
   graph_body_to_proto(graph, model.mutable_graph());
   return model;
 }

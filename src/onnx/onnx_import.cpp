@@ -288,6 +288,9 @@ Graph graph_from_proto(onnx::ModelProto& model, std::int64_t opset,
   take_initializers(*model.mutable_graph(), graph, external);
   add_graph_body(model.graph(), graph, opset, external, 0);
   graph.producer = model.producer_name();
+  for (const onnx::StringStringEntryProto& entry : model.metadata_props()) {
+    graph.metadata[entry.key()] = entry.value();
+  }
   return graph;
 }
 

@@ -163,9 +163,10 @@ ImageLayout image_layout(const graph::ValueInfo& input) {
   layout.nchw = dims.size() == 4 && is(1, 3);
   layout.nhwc = dims.size() == 4 && is(3, 3) && !layout.nchw;
   const bool batch_one = dims.size() != 4 || !dims[0].is_static() || dims[0].size == 1;
-  EP_CHECK(input.has_shape && input.dtype == DType::f32 &&
+  EP_CHECK(input.has_shape && (input.dtype == DType::f32 || input.dtype == DType::u8) &&
                (layout.chw || layout.nchw || layout.nhwc) && batch_one,
-           "vision: the model's input {} is not an image; the pipeline needs one f32 image, "
+           "vision: the model's input {} is not an image; the pipeline needs one f32 or uint8 "
+           "image, "
            "[1, 3, H, W], [1, H, W, 3] or [3, H, W]",
            input.to_string());
   layout.height_axis = layout.nchw ? 2 : 1;
@@ -204,6 +205,7 @@ PreprocessConfig input_config(const runtime::Session& session, PreprocessConfig 
   base.width = static_cast<int>(shape[layout.height_axis + 1]);
   base.nchw = !layout.nhwc;
   base.batched = !layout.chw;
+  base.uint8 = input.dtype == DType::u8;
   return base;
 }
 
@@ -235,7 +237,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
     }
   });
   std::int64_t first_capture_ns = 0, last_render_ns = 0;
-  std::atomic<std::int64_t> dropped{0};
+  std::atomic<std::int64_t> captured_count{0}, dropped{0};
   // Made before any thread starts: the threads only touch their own entry.
   StageStats& capture_stats = result.stages["capture"];
   StageStats& preprocess_stats = result.stages["preprocess"];
@@ -248,7 +250,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
         options.pace && !source.live() && source.nominal_fps() > 0 ? 1e9 / source.nominal_fps() : 0;
     const std::int64_t start_ns = monotonic_ns();
     first_capture_ns = start_ns;
-    for (std::int64_t count = 0; !stop; ++count) {
+    for (std::int64_t count = 0; !stop && !(options.stop && options.stop->load()); ++count) {
       if (options.max_frames > 0 && count >= options.max_frames) break;
       if (options.max_seconds > 0 && ms_since(start_ns) >= options.max_seconds * 1e3) break;
       if (period > 0) {
@@ -265,7 +267,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
       capture_stats.ms.push_back(record.capture_ms);
       frame->index = record.index = count;
       frame->capture_ns = record.capture_ns = monotonic_ns();
-      ++result.captured;
+      ++captured_count;
       Captured item{std::move(*frame), record};
       // From a camera, or paced like one, a frame waiting when the next arrives is dropped;
       // unpaced (a file read as fast as the pipeline goes), capture waits instead.
@@ -284,8 +286,12 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
   threads.start(preprocess_stats, [&] {
     while (std::optional<Captured> item = captured.pop()) {
       const std::int64_t begin = monotonic_ns();
-      Tensor tensor(DType::f32, input_shape);
-      preprocess(item->frame, preprocess_config, tensor.data<float>());
+      Tensor tensor(preprocess_config.uint8 ? DType::u8 : DType::f32, input_shape);
+      if (preprocess_config.uint8) {
+        preprocess_u8(item->frame, preprocess_config, tensor.data<std::uint8_t>());
+      } else {
+        preprocess(item->frame, preprocess_config, tensor.data<float>());
+      }
       item->record.preprocess_ms = ms_since(begin);
       preprocess_stats.ms.push_back(item->record.preprocess_ms);
       prepared.push(Prepared{std::move(item->frame), item->record, std::move(tensor)});
@@ -318,8 +324,8 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
       }
       if (options.dump) dump_frame(*options.dump, *item, results, options.task);
       if (options.on_render) {
-        options.on_render(
-            RenderedFrame{item->frame, options.task, results.top, results.detections, record});
+        options.on_render(RenderedFrame{item->frame, options.task, results.top, results.detections,
+                                        record, captured_count.load(), dropped.load()});
       }
       last_render_ns = monotonic_ns();
       record.render_ms = static_cast<double>(last_render_ns - begin) / 1e6;
@@ -342,6 +348,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
     result.record_files = recorder->files();
   }
   result.dropped = dropped;
+  result.captured = captured_count;
   result.wall_seconds =
       result.processed > 0 ? static_cast<double>(last_render_ns - first_capture_ns) / 1e9 : 0;
   return result;

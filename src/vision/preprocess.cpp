@@ -9,28 +9,110 @@
 namespace edgeperf::vision {
 namespace {
 
-// Bilinear taps along one axis, half-pixel centres, clamped at the edges.
+// The source pixels (and weights) that make each output pixel along one axis.
 struct Taps {
-  std::vector<int> first;  // index of the first tap (the second is first + step)
-  std::vector<int> second;
-  std::vector<float> weight;  // of the second tap
+  std::vector<int> begin;     // per output index: its first entry in index/weight
+  std::vector<int> index;     // source pixel
+  std::vector<float> weight;  // its weight; an output's weights sum to 1
+  int taps(std::size_t output) const { return begin[output + 1] - begin[output]; }
 };
 
-Taps taps(int count, double src_start, double src_size, int limit) {
+// Bilinear: half-pixel centres, clamped at the edges.
+void add_bilinear(Taps& t, double centre, int limit) {
+  const double at = std::clamp(centre, 0.0, limit - 1.0);
+  const int lo = static_cast<int>(std::floor(at));
+  const auto upper = static_cast<float>(at - lo);
+  t.index.push_back(lo);
+  t.weight.push_back(1.0f - upper);
+  t.index.push_back(std::min(lo + 1, limit - 1));
+  t.weight.push_back(upper);
+}
+
+// Area: the mean of the source pixels the output pixel covers, partial ones weighted by
+// the part covered (OpenCV's INTER_AREA when shrinking).
+void add_area(Taps& t, double from, double to, int limit) {
+  const double span = to - from;
+  for (int i = static_cast<int>(std::floor(from)); i < static_cast<int>(std::ceil(to)); ++i) {
+    const double covered = std::min<double>(i + 1, to) - std::max<double>(i, from);
+    if (covered <= 0) continue;
+    t.index.push_back(std::clamp(i, 0, limit - 1));
+    t.weight.push_back(static_cast<float>(covered / span));
+  }
+}
+
+Taps taps(int count, double src_start, double src_size, int limit, Resize resize) {
   Taps t;
-  t.first.resize(static_cast<std::size_t>(count));
-  t.second.resize(t.first.size());
-  t.weight.resize(t.first.size());
   const double step = src_size / count;
+  t.begin.push_back(0);
   for (int i = 0; i < count; ++i) {
-    const double at = std::clamp(src_start + (i + 0.5) * step - 0.5, 0.0, limit - 1.0);
-    const int lo = static_cast<int>(std::floor(at));
-    const auto k = static_cast<std::size_t>(i);
-    t.first[k] = lo;
-    t.second[k] = std::min(lo + 1, limit - 1);
-    t.weight[k] = static_cast<float>(at - lo);
+    if (resize == Resize::area && step > 1) {
+      add_area(t, src_start + i * step, src_start + (i + 1) * step, limit);
+    } else {  // area only shrinks; enlarging is bilinear, as in OpenCV
+      add_bilinear(t, src_start + (i + 0.5) * step - 0.5, limit);
+    }
+    t.begin.push_back(static_cast<int>(t.index.size()));
   }
   return t;
+}
+
+// Resizes the placed region of the frame and hands each output pixel's three channel
+// values (0-255 scale) to store(x, y, channel, value).
+template <typename Store>
+void resample(const Frame& frame, const PreprocessConfig& config, const Placement& p, Store store) {
+  const Taps across = taps(p.dst_w, p.src_x, p.src_w, frame.width, config.resize);
+  const Taps down = taps(p.dst_h, p.src_y, p.src_h, frame.height, config.resize);
+  const std::uint8_t* rgb = frame.rgb.data();
+  const std::size_t stride = static_cast<std::size_t>(frame.width) * 3;
+  std::vector<float> row(stride);
+  for (int y = 0; y < p.dst_h; ++y) {
+    const auto ky = static_cast<std::size_t>(y);
+    // Vertical pass over the whole source row (vectorizes), then horizontal taps.
+    std::fill(row.begin(), row.end(), 0.0f);
+    for (int k = down.begin[ky]; k < down.begin[ky + 1]; ++k) {
+      const std::uint8_t* source = rgb + static_cast<std::size_t>(down.index[k]) * stride;
+      const float w = down.weight[static_cast<std::size_t>(k)];
+      for (std::size_t i = 0; i < row.size(); ++i) row[i] += w * static_cast<float>(source[i]);
+    }
+    for (int x = 0; x < p.dst_w; ++x) {
+      const auto kx = static_cast<std::size_t>(x);
+      float value[3] = {0, 0, 0};
+      for (int k = across.begin[kx]; k < across.begin[kx + 1]; ++k) {
+        const float* source = row.data() + static_cast<std::size_t>(across.index[k]) * 3;
+        const float w = across.weight[static_cast<std::size_t>(k)];
+        for (int c = 0; c < 3; ++c) value[c] += w * source[c];
+      }
+      for (int c = 0; c < 3; ++c) store(p.dst_x + x, p.dst_y + y, c, value[c]);
+    }
+  }
+}
+
+void check_frame(const Frame& frame) {
+  EP_CHECK(frame.width > 0 && frame.height > 0 &&
+               frame.rgb.size() == static_cast<std::size_t>(frame.width) * frame.height * 3,
+           "frame {}: {}x{} with {} bytes", frame.index, frame.width, frame.height,
+           frame.rgb.size());
+}
+
+// Writes into the model's layout; fills the whole input with padding first when the
+// frame does not cover it (letterbox).
+template <typename T, typename Convert>
+void write_input(const Frame& frame, const PreprocessConfig& config, T* out, Convert convert) {
+  check_frame(frame);
+  const Placement p = place(frame.width, frame.height, config);
+  const std::size_t plane = static_cast<std::size_t>(config.width) * config.height;
+  const auto store = [&](int x, int y, int c, float value) {
+    const std::size_t pixel = static_cast<std::size_t>(y) * config.width + x;
+    out[config.nchw ? c * plane + pixel : pixel * 3 + static_cast<std::size_t>(c)] =
+        convert(c, value);
+  };
+  if (p.dst_w != config.width || p.dst_h != config.height) {
+    for (int y = 0; y < config.height; ++y) {
+      for (int x = 0; x < config.width; ++x) {
+        for (int c = 0; c < 3; ++c) store(x, y, c, config.pad_value);
+      }
+    }
+  }
+  resample(frame, config, p, store);
 }
 
 }  // namespace
@@ -64,56 +146,26 @@ Fit parse_fit(const std::string& name) {
   fail("--fit {}: expected crop, stretch or letterbox", name);
 }
 
+Resize parse_resize(const std::string& name) {
+  if (name == "bilinear") return Resize::bilinear;
+  if (name == "area") return Resize::area;
+  fail("--resize {}: expected bilinear or area", name);
+}
+
 void preprocess(const Frame& frame, const PreprocessConfig& config, float* out) {
-  EP_CHECK(frame.width > 0 && frame.height > 0 &&
-               frame.rgb.size() == static_cast<std::size_t>(frame.width) * frame.height * 3,
-           "frame {}: {}x{} with {} bytes", frame.index, frame.width, frame.height,
-           frame.rgb.size());
-  const Placement p = place(frame.width, frame.height, config);
   // y = pixel * gain[c] + bias[c], the normalization folded into one multiply-add.
   float gain[3], bias[3];
-  for (int c = 0; c < 3; ++c) {
-    gain[c] = 1.0f / (255.0f * config.std[static_cast<std::size_t>(c)]);
-    bias[c] = -config.mean[static_cast<std::size_t>(c)] / config.std[static_cast<std::size_t>(c)];
+  for (std::size_t c = 0; c < 3; ++c) {
+    gain[c] = 1.0f / (255.0f * config.std[c]);
+    bias[c] = -config.mean[c] / config.std[c];
   }
-  const std::size_t plane = static_cast<std::size_t>(config.width) * config.height;
-  const auto store = [&](int x, int y, int c, float value) {
-    const std::size_t pixel = static_cast<std::size_t>(y) * config.width + x;
-    out[config.nchw ? c * plane + pixel : pixel * 3 + static_cast<std::size_t>(c)] = value;
-  };
-  if (p.dst_w != config.width || p.dst_h != config.height) {
-    for (int y = 0; y < config.height; ++y) {
-      for (int x = 0; x < config.width; ++x) {
-        for (int c = 0; c < 3; ++c) store(x, y, c, config.pad_value * gain[c] + bias[c]);
-      }
-    }
-  }
-  const Taps across = taps(p.dst_w, p.src_x, p.src_w, frame.width);
-  const Taps down = taps(p.dst_h, p.src_y, p.src_h, frame.height);
-  const std::uint8_t* rgb = frame.rgb.data();
-  const std::size_t stride = static_cast<std::size_t>(frame.width) * 3;
-  std::vector<float> row(static_cast<std::size_t>(frame.width) * 3);
-  for (int y = 0; y < p.dst_h; ++y) {
-    const auto ky = static_cast<std::size_t>(y);
-    const std::uint8_t* top = rgb + static_cast<std::size_t>(down.first[ky]) * stride;
-    const std::uint8_t* bottom = rgb + static_cast<std::size_t>(down.second[ky]) * stride;
-    const float wy = down.weight[ky];
-    // Vertical pass over the whole source row (vectorizes), then horizontal taps.
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      row[i] = static_cast<float>(top[i]) +
-               wy * (static_cast<float>(bottom[i]) - static_cast<float>(top[i]));
-    }
-    for (int x = 0; x < p.dst_w; ++x) {
-      const auto kx = static_cast<std::size_t>(x);
-      const float* left = row.data() + static_cast<std::size_t>(across.first[kx]) * 3;
-      const float* right = row.data() + static_cast<std::size_t>(across.second[kx]) * 3;
-      const float wx = across.weight[kx];
-      for (int c = 0; c < 3; ++c) {
-        const float value = left[c] + wx * (right[c] - left[c]);
-        store(p.dst_x + x, p.dst_y + y, c, value * gain[c] + bias[c]);
-      }
-    }
-  }
+  write_input(frame, config, out, [&](int c, float value) { return value * gain[c] + bias[c]; });
+}
+
+void preprocess_u8(const Frame& frame, const PreprocessConfig& config, std::uint8_t* out) {
+  write_input(frame, config, out, [](int, float value) {
+    return static_cast<std::uint8_t>(std::clamp(std::lround(value), 0L, 255L));
+  });
 }
 
 }  // namespace edgeperf::vision

@@ -14,6 +14,7 @@
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/web/dashboard.h"
+#include "http_files.h"
 
 namespace edgeperf::web {
 namespace {
@@ -122,32 +123,6 @@ long long proc_status_field(const std::string& name) {
     if (line.rfind(name, 0) == 0) return std::stoll(line.substr(name.size()));
   }
   return -1;
-}
-
-std::string content_type_for(const fs::path& file) {
-  const std::string ext = file.extension().string();
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs" || ext == ".cjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".json" || ext == ".map") return "application/json";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".png") return "image/png";
-  return "application/octet-stream";
-}
-
-void not_found(httplib::Response& res) {
-  res.status = 404;
-  res.set_content("not found\n", "text/plain");
-}
-
-void serve_file(const fs::path& root, const std::string& relative, httplib::Response& res) {
-  std::optional<fs::path> file = resolve_asset(root, relative);
-  if (!file) return not_found(res);
-  try {
-    res.set_content(read_file(*file), content_type_for(*file));
-  } catch (const Error&) {
-    not_found(res);
-  }
 }
 
 struct Server {

@@ -136,7 +136,7 @@ def compare_dump(dump, decode, fit, model_size, iou_limit, max_det, what, failur
 
 # --- small YOLO-style models ---------------------------------------------------------------
 
-def yolo_model(path, version, classes=3, size=64, stride=8):
+def yolo_model(path, version, classes=3, size=64, stride=8, metadata=None):
     """Conv (stride 8) -> per-cell cx, cy, w, h[, objectness], class scores, through a
     sigmoid and scaled to pixels: random boxes that overlap, so NMS has work."""
     rng = np.random.default_rng(version)
@@ -169,6 +169,9 @@ def yolo_model(path, version, classes=3, size=64, stride=8):
          numpy_helper.from_array(np.array([1, fields, cells], np.int64), "shape"), scale_init])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
+    for key, value in (metadata or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.save(model, str(path))
 
 
@@ -237,6 +240,23 @@ def main():
              "--dump", dump, "--json", stats])
         compare_dump(dump, lambda o, v=version: decode_yolo(o["y"], v, 0.2), "letterbox", (64, 64),
                      0.45, 100, f"yolov{version} letterbox", failures)
+
+    # An Ultralytics-style export: task, class names and letterboxing come from its
+    # metadata_props, with no flag given.
+    model = work / "yolo_ultralytics.onnx"
+    names = {0: "cat", 1: "dog", 2: "bird"}
+    yolo_model(model, 8, metadata={"author": "Ultralytics", "stride": "8", "task": "detect",
+                                   "imgsz": "[64, 64]", "names": str(names)})
+    dump = work / "yolo_ultralytics"
+    stats = work / "yolo_ultralytics.json"
+    done = run([edgeperf, "vision", "--model", model, "--source", f"images:{frames}", "--dump", dump,
+                "--json", stats])
+    s = json.loads(stats.read_text())
+    check("model metadata (Ultralytics): 3 labels, task detect" in done.stdout and
+          s["last_label"] in names.values(),
+          f"Ultralytics metadata: task, names ({s['last_label']}) and letterbox taken from the model", failures)
+    compare_dump(dump, lambda o: decode_yolo(o["y"], 8, 0.25), "letterbox", (64, 64), 0.45, 100,
+                 "yolov8 with Ultralytics metadata", failures)
 
     # --record, read back by DuckDB: a camera-paced source faster than the model drops frames.
     record = work / "record"

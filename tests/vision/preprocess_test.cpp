@@ -113,6 +113,62 @@ TEST(Preprocess, UpscalesSmallFramesAndNormalizes) {
   expect_close(random_frame(9, 7, 3), config);
 }
 
+// Area resize, from its definition: each output pixel is the mean of the source area it
+// covers, partly covered pixels weighted by the part covered.
+TEST(Preprocess, AreaResizeIsTheMeanOfTheCoveredPixels) {
+  const Frame frame = random_frame(640, 480, 11);
+  PreprocessConfig config;
+  config.width = 160;
+  config.height = 128;
+  config.resize = Resize::area;
+  config.fit = Fit::stretch;
+  config.mean = {0, 0, 0};
+  config.std = {1, 1, 1};
+  std::vector<float> actual(160 * 128 * 3);
+  preprocess(frame, config, actual.data());
+  const double sx = 640.0 / 160, sy = 480.0 / 128;
+  const auto coverage = [](int pixel, double from, double to) {
+    return std::max(0.0, std::min<double>(pixel + 1, to) - std::max<double>(pixel, from));
+  };
+  for (int y = 0; y < 128; y += 7) {
+    for (int x = 0; x < 160; x += 5) {
+      for (int c = 0; c < 3; ++c) {
+        double sum = 0;
+        for (int j = static_cast<int>(y * sy); j < static_cast<int>(std::ceil((y + 1) * sy)); ++j) {
+          for (int i = static_cast<int>(x * sx); i < static_cast<int>(std::ceil((x + 1) * sx));
+               ++i) {
+            sum += pixel(frame, i, j, c) * coverage(i, x * sx, (x + 1) * sx) *
+                   coverage(j, y * sy, (y + 1) * sy);
+          }
+        }
+        const double want = sum / (sx * sy) / 255.0;
+        ASSERT_NEAR(actual[static_cast<std::size_t>(c) * 160 * 128 + y * 160 + x], want, 1e-4)
+            << x << "," << y << " channel " << c;
+      }
+    }
+  }
+}
+
+// A uint8 model input: the same resampling, rounded, not normalized.
+TEST(Preprocess, Uint8InputIsTheRoundedResample) {
+  const Frame frame = random_frame(97, 61, 5);
+  PreprocessConfig config;
+  config.width = 64;
+  config.height = 48;
+  config.fit = Fit::letterbox;
+  config.nchw = false;
+  std::vector<std::uint8_t> actual(64 * 48 * 3);
+  preprocess_u8(frame, config, actual.data());
+  PreprocessConfig identity = config;
+  identity.mean = {0, 0, 0};
+  identity.std = {1.0f / 255, 1.0f / 255, 1.0f / 255};  // (v / 255 - 0) / (1 / 255) = v
+  const std::vector<double> want = expected(frame, identity);
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    ASSERT_LE(std::abs(actual[i] - want[i]), 0.5 + 1e-3) << "element " << i;
+  }
+  EXPECT_THROW(parse_resize("bicubic"), Error);
+}
+
 TEST(Preprocess, RejectsAFrameWhoseBytesDoNotMatchItsSize) {
   Frame frame = random_frame(8, 8, 1);
   frame.rgb.resize(10);

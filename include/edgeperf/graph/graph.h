@@ -85,6 +85,9 @@ struct Graph {
   std::string name = "graph";
   std::int64_t opset = 13;
   std::string producer = "edgeperf";
+  // The model's metadata_props (exporters put class names, task, input size there);
+  // kept through every pass and written back on export.
+  std::map<std::string, std::string> metadata;
   std::vector<ValueInfo> inputs;  // runtime inputs only (never initializers)
   std::vector<ValueInfo> outputs;
   std::vector<ValueInfo> value_info;  // optional shape hints for intermediates

@@ -3,6 +3,7 @@
 // bounded queues. Capture drops the oldest waiting frame when preprocessing is behind
 // (a camera does not wait); every drop is counted. Each stage times its own work per
 // frame; end-to-end latency runs from the capture stamp to the end of render.
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +41,7 @@ struct RenderedFrame {
   const std::vector<ClassScore>& top;
   const std::vector<Detection>& detections;  // in frame pixels
   const FrameRecord& record;
+  std::int64_t captured = 0, dropped = 0;  // so far
 };
 
 struct PipelineOptions {
@@ -56,6 +58,7 @@ struct PipelineOptions {
   std::int64_t record_chunk_rows = 1800;                // rows per Parquet file
   std::optional<std::filesystem::path> dump;            // per frame: raw outputs (.npy) and results
   std::function<void(const RenderedFrame&)> on_render;  // called by the render thread
+  const std::atomic<bool>* stop = nullptr;  // set (by a signal, say) to end capture early
 };
 
 struct StageStats {

@@ -3,6 +3,7 @@
 // (half-pixel centres, as torchvision and OpenCV's INTER_LINEAR), per-channel
 // normalization, and the model's layout, in one pass.
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include "edgeperf/vision/source.h"
@@ -16,11 +17,19 @@ enum class Fit {
 };
 Fit parse_fit(const std::string& name);  // throws Error naming the accepted values
 
+enum class Resize {
+  bilinear,  // half-pixel centres, as torchvision and OpenCV's INTER_LINEAR
+  area,      // the mean of the covered source pixels when shrinking (INTER_AREA); no aliasing
+};
+Resize parse_resize(const std::string& name);
+
 struct PreprocessConfig {
   int width = 224, height = 224;  // the model input's
   bool nchw = true;               // false: NHWC
   bool batched = true;            // false: [3, H, W] with no batch axis
+  bool uint8 = false;             // the model takes uint8 pixels, not normalized floats
   Fit fit = Fit::crop;
+  Resize resize = Resize::bilinear;
   // y = (pixel / 255 - mean[c]) / std[c]
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
@@ -37,5 +46,8 @@ Placement place(int frame_width, int frame_height, const PreprocessConfig& confi
 
 // Writes height * width * 3 floats to `out`.
 void preprocess(const Frame& frame, const PreprocessConfig& config, float* out);
+// For a model that takes uint8 pixels (TensorFlow's image_tensor, say): resized and
+// placed the same way, rounded, not normalized; letterbox padding is pad_value.
+void preprocess_u8(const Frame& frame, const PreprocessConfig& config, std::uint8_t* out);
 
 }  // namespace edgeperf::vision

@@ -1,0 +1,38 @@
+#include "http_files.h"
+
+#include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
+#include "edgeperf/web/dashboard.h"
+
+namespace edgeperf::web {
+
+namespace fs = std::filesystem;
+
+std::string content_type_for(const fs::path& file) {
+  const std::string ext = file.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs" || ext == ".cjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json" || ext == ".map") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+  return "application/octet-stream";
+}
+
+void not_found(httplib::Response& res) {
+  res.status = 404;
+  res.set_content("not found\n", "text/plain");
+}
+
+void serve_file(const fs::path& root, const std::string& relative, httplib::Response& res) {
+  std::optional<fs::path> file = resolve_asset(root, relative);
+  if (!file) return not_found(res);
+  try {
+    res.set_content(read_file(*file), content_type_for(*file));
+  } catch (const Error&) {
+    not_found(res);
+  }
+}
+
+}  // namespace edgeperf::web
