@@ -21,6 +21,8 @@ APT_PACKAGES=(
   # The model suite (bench/suite): torchvision exports and python3-onnx rewrites; `make
   # test` builds its CI subset.
   python3-torch python3-torchvision python3-onnx
+  # Keyword-spotting audio made locally (tools/make_kws_data.py) and checked (e2e).
+  espeak-ng sox
 )
 # Only for tools/ (training the fixtures in models/fixtures): `scripts/setup.sh --tools`.
 TOOLS_PACKAGES=(python3-sklearn)

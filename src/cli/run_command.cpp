@@ -72,6 +72,9 @@ std::string output_file_name(const std::string& name) {
 
 void run(const RunOptions& options) {
   std::map<std::string, Tensor> feeds = load_input_files(options.inputs);
+  const std::int64_t load_start_ns = monotonic_ns();
+  graph::Graph graph = onnx_io::load_model(options.model);
+  shape_audio_features(options.inputs, graph, feeds);
   runtime::SessionOptions session_options = options.session;
   for (const auto& [name, tensor] : feeds) {
     const auto [given, inserted] = session_options.input_shapes.emplace(name, tensor.shape());
@@ -79,9 +82,6 @@ void run(const RunOptions& options) {
              "--shape {}={} contradicts --input '{}', which has shape {}", name,
              shape_to_string(given->second), name, shape_to_string(tensor.shape()));
   }
-
-  const std::int64_t load_start_ns = monotonic_ns();
-  graph::Graph graph = onnx_io::load_model(options.model);
   const std::int64_t plan_start_ns = monotonic_ns();
   runtime::Session session(std::move(graph), session_options);
   const std::int64_t plan_end_ns = monotonic_ns();
@@ -153,7 +153,8 @@ void add_run_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("run", "Run a model and write its outputs as .npy");
   command->add_option("model", options->model, "ONNX model file")->required();
   command->add_option("--input", options->inputs,
-                      "NAME=FILE.npy (repeatable); missing inputs get seeded random data");
+                      "NAME=FILE.npy or NAME=FILE.wav (16 kHz audio as MFCC features, 49x10 per "
+                      "second; repeatable); missing inputs get seeded random data");
   command->add_option("--output-dir", options->output_dir,
                       "Write each output as DIR/<output name>.npy");
   add_session_flags(*command, options->session);

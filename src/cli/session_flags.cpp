@@ -1,5 +1,6 @@
 #include "edgeperf/cli/session_flags.h"
 
+#include "edgeperf/audio/mfcc.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/npy.h"
 #include "edgeperf/runtime/input_shapes.h"
@@ -52,6 +53,29 @@ void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
   }
 }
 
+namespace {
+
+bool is_wav(const std::string& file) {
+  return file.size() > 4 && (file.ends_with(".wav") || file.ends_with(".WAV"));
+}
+
+// One second of 16 kHz audio (cut or padded with silence) as MLPerf Tiny's KWS features.
+Tensor wav_features(const std::string& file) {
+  audio::Audio sound = audio::read_wav(file);
+  const audio::MfccConfig config;
+  EP_CHECK(sound.sample_rate == config.sample_rate,
+           "{}: {} Hz audio; the MFCC front end takes {} Hz (resample it, e.g. sox IN -r {} OUT)",
+           file, sound.sample_rate, config.sample_rate, config.sample_rate);
+  const std::vector<float> features =
+      audio::mfcc(audio::fit_length(std::move(sound.samples), config.sample_rate), config);
+  const auto frames = static_cast<std::int64_t>(features.size()) / config.coefficients;
+  Tensor tensor(DType::f32, {frames, config.coefficients});
+  std::copy(features.begin(), features.end(), tensor.data<float>());
+  return tensor;
+}
+
+}  // namespace
+
 std::map<std::string, Tensor> load_input_files(const std::vector<std::string>& specs) {
   std::map<std::string, Tensor> feeds;
   for (const std::string& spec : specs) {
@@ -60,9 +84,28 @@ std::map<std::string, Tensor> load_input_files(const std::vector<std::string>& s
              "--input '{}' is not NAME=FILE.npy", spec);
     const std::string name = spec.substr(0, equals);
     EP_CHECK(!feeds.count(name), "--input '{}' is given twice", name);
-    feeds[name] = read_npy(spec.substr(equals + 1));
+    const std::string file = spec.substr(equals + 1);
+    feeds[name] = is_wav(file) ? wav_features(file) : read_npy(file);
   }
   return feeds;
+}
+
+void shape_audio_features(const std::vector<std::string>& specs, const graph::Graph& graph,
+                          std::map<std::string, Tensor>& feeds) {
+  for (const std::string& spec : specs) {
+    const auto equals = spec.find('=');
+    const std::string name = spec.substr(0, equals);
+    if (!is_wav(spec.substr(equals + 1))) continue;
+    const graph::ValueInfo* input = graph.find_input(name);
+    EP_CHECK(input != nullptr, "--input {}: the model has no input '{}'", spec, name);
+    const Shape shape = input->resolved_shape(1);
+    Tensor& features = feeds.at(name);
+    EP_CHECK(element_count(shape) == features.numel(),
+             "--input {}: the audio gives {} MFCC features ({}), the input {} holds {}", spec,
+             features.numel(), shape_to_string(features.shape()), input->to_string(),
+             element_count(shape));
+    features = features.reshaped(shape);
+  }
 }
 
 void add_seed_flag(CLI::App& command, std::uint64_t& seed, const std::string& help) {
