@@ -9,7 +9,7 @@ FUZZ_SECS ?= 60
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long suite-parity clean \
+.PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long suite-parity kws-data kws-fixtures clean \
 	build-arm64 test-arm64 test-arm64-full package
 
 setup:
@@ -45,6 +45,15 @@ suite-parity: build
 	@/usr/bin/python3 bench/suite/build_suite.py --out $(BUILD)/suite
 	@/usr/bin/python3 bench/suite/parity.py --suite $(BUILD)/suite --edgeperf $(BUILD)/edgeperf \
 	  --json $(BUILD)/suite/parity.json
+
+# Keyword-spotting data made locally (espeak-ng voices, sox noise and shifts): the training
+# split is regenerated here, never committed; `kws-fixtures` also retrains the committed
+# DS-CNN fixture (models/fixtures/KWS.md).
+kws-data: setup
+	@/usr/bin/python3 tools/make_kws_data.py --out $(BUILD)/kws --seed 0
+
+kws-fixtures: kws-data
+	@/usr/bin/python3 tools/train_kws.py --data $(BUILD)/kws --out models/fixtures
 
 fuzz-long:
 	@$(MAKE) test-fuzz FUZZ_SECS=3600

@@ -18,6 +18,10 @@ install(FILES ${CMAKE_SOURCE_DIR}/models/fixtures/digits_cnn.onnx
               ${CMAKE_SOURCE_DIR}/models/fixtures/digits_mlp.onnx
               ${CMAKE_SOURCE_DIR}/models/fixtures/digits_eval_inputs.npy
               ${CMAKE_SOURCE_DIR}/models/fixtures/digits_eval_labels.npy
+              ${CMAKE_SOURCE_DIR}/models/fixtures/kws_dscnn.onnx
+              ${CMAKE_SOURCE_DIR}/models/fixtures/kws_eval_inputs.npy
+              ${CMAKE_SOURCE_DIR}/models/fixtures/kws_eval_labels.npy
+              ${CMAKE_SOURCE_DIR}/models/fixtures/kws_labels.txt
         DESTINATION ${EP_SHARE}/models)
 
 set(EP_DOC ${CMAKE_INSTALL_DATADIR}/doc/edgeperf)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Accuracy on the trained fixture: `edgeperf bench --data` counts exactly the correct
-predictions ONNX Runtime makes over the same eval set."""
+"""Accuracy on the trained fixtures (digits_cnn; the keyword-spotting DS-CNN, whose eval
+set is held-out speakers): `edgeperf bench --data` and `edgeperf tinyperf --task kws`
+count exactly the correct predictions ONNX Runtime makes over the same eval set."""
 import argparse
 import json
 import pathlib
@@ -23,23 +24,37 @@ def main() -> int:
         print("SKIP: node_modules/onnxruntime-node is absent (run scripts/setup.sh)")
         return 77
     fixtures = source / "models/fixtures"
-    labels = np.load(fixtures / "digits_eval_labels.npy")
     failures = 0
-    for model, inputs in [("digits_cnn", "digits_eval_inputs.npy")]:
+    checks = 0
+    for model, prefix in [("digits_cnn", "digits_eval"), ("kws_dscnn", "kws_eval")]:
+        checks += 1
+        inputs = f"{prefix}_inputs.npy"
+        labels = np.load(fixtures / f"{prefix}_labels.npy")
         subprocess.run([args.node, str(source / "bench/peers/ort_run.js"), str(fixtures / f"{model}.onnx"),
                         "--input", f"input={fixtures / inputs}", "--output-dir", str(work / f"ort_{model}"),
                         "--threads", "1"], check=True, capture_output=True)
         logits = np.load(work / f"ort_{model}" / "logits.npy")
         ort_correct = int((logits.argmax(axis=1) == labels).sum())
         subprocess.run([args.edgeperf, "bench", str(fixtures / f"{model}.onnx"), "--runs", "10", "--warmup", "1",
-                        "--data", str(fixtures / "digits_eval"), "--json", str(work / f"{model}.json")],
+                        "--data", str(fixtures / prefix), "--json", str(work / f"{model}.json")],
                        check=True, capture_output=True)
         accuracy = json.load(open(work / f"{model}.json"))["models"][0]["accuracy"]
         ok = accuracy["top1_correct"] == ort_correct and accuracy["samples"] == len(labels)
         failures += not ok
         print(f"{model}: edgeperf {accuracy['top1_correct']}/{accuracy['samples']} correct, "
               f"ONNX Runtime {ort_correct}/{len(labels)}: {'ok' if ok else 'FAIL'}")
-    print(f"{1 - failures} passed, {failures} failed")
+    # tinyperf reports the same count for the KWS task, and the task's 90% target.
+    checks += 1
+    subprocess.run([args.edgeperf, "tinyperf", "--task", "kws", str(fixtures / "kws_dscnn.onnx"),
+                    "--data", str(fixtures / "kws_eval"), "--runs", "20", "--json", str(work / "kws.json")],
+                   check=True, capture_output=True)
+    report = json.loads((work / "kws.json").read_text())
+    measured = report["measured"]
+    ok = (measured["samples"] == len(labels) and report["verdicts"]["accuracy"] == "pass" and
+          abs(measured["accuracy_pct"] - 100.0 * ort_correct / len(labels)) < 1e-9)
+    failures += not ok
+    print(f"tinyperf --task kws: {'ok' if ok else 'FAIL'} (ONNX Runtime {ort_correct} correct)")
+    print(f"{checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """`edgeperf run MODEL --input x=FILE.wav`: the C++ MFCC front end against numpy.
 
-The reference is computed here from the definitions (numpy's rfft, a mel filterbank built
-from the HTK mel formula, an explicit DCT-II matrix), not from the product's code: 30 ms
+The reference (tools/kws_features.py, which the KWS training data uses too) is computed
+from the definitions (numpy's rfft, a mel filterbank built from the HTK mel formula, an
+explicit DCT-II matrix), not from the product's code: 30 ms
 periodic-Hann frames every 20 ms, |FFT| over 512 points, 40 mel filters from 20 Hz to 4 kHz,
 ln(x + 1e-6), the first 10 DCT-II coefficients scaled by sqrt(2/40). One second of audio,
 cut or padded with silence, gives 49 x 10 features, fed to an Identity model whose output
@@ -20,30 +21,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-RATE, WINDOW, STRIDE, FFT, MELS, COEFFS = 16000, 480, 320, 512, 40, 10
-
-
-def reference_mfcc(samples):
-    x = np.zeros(RATE)
-    x[:min(len(samples), RATE)] = samples[:RATE]
-    frames = 1 + (RATE - WINDOW) // STRIDE
-    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WINDOW) / WINDOW)
-    mel = lambda f: 1127.0 * np.log(1.0 + f / 700.0)
-    edges = np.linspace(mel(20.0), mel(4000.0), MELS + 2)
-    bin_mel = mel(np.arange(FFT // 2 + 1) * RATE / FFT)
-    weights = np.zeros((FFT // 2 + 1, MELS))
-    for m in range(MELS):
-        left, centre, right = edges[m], edges[m + 1], edges[m + 2]
-        weights[:, m] = np.maximum(0, np.minimum((bin_mel - left) / (centre - left),
-                                                 (right - bin_mel) / (right - centre)))
-    weights[0, :] = 0
-    n = np.arange(MELS)
-    dct = np.sqrt(2.0 / MELS) * np.cos(np.pi * np.outer(np.arange(COEFFS), n + 0.5) / MELS)
-    out = np.zeros((frames, COEFFS))
-    for f in range(frames):
-        spectrum = np.abs(np.fft.rfft(x[f * STRIDE:f * STRIDE + WINDOW] * hann, FFT))
-        out[f] = dct @ np.log(spectrum @ weights + 1e-6)
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from kws_features import RATE, mfcc as reference_mfcc  # noqa: E402
 
 
 def write_wav(path, samples, rate=RATE, channels=1, encoding="pcm16"):
