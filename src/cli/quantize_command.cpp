@@ -33,6 +33,7 @@ struct QuantizeCliOptions {
   std::string method = "minmax";
   bool per_channel = false;
   bool reduce_range = false;
+  int weight_bits = 8;
   std::string weights = "int8-sym";
   std::string activations = "uint8-asym";
   std::string format = "qdq";
@@ -71,12 +72,18 @@ quant::QuantizeOptions library_options(const QuantizeCliOptions& cli) {
   options.per_channel = cli.per_channel;
   options.weights = quant::parse_quant_type(cli.weights);
   options.reduce_range = cli.reduce_range;
+  options.weight_bits = cli.weight_bits;
   const bool int8_mode =
       options.mode == quant::QuantMode::static_int8 || options.mode == quant::QuantMode::dynamic;
   EP_CHECK(!cli.reduce_range || (int8_mode && options.weights == quant::QuantType::int8_sym),
            "--reduce-range needs --mode static or dynamic and --weights int8-sym (got --mode {}, "
            "--weights {})",
            cli.mode, cli.weights);
+  EP_CHECK(cli.weight_bits == 8 ||
+               (int8_mode && options.weights == quant::QuantType::int8_sym && !cli.reduce_range),
+           "--weight-bits {} needs --mode static or dynamic, --weights int8-sym and no "
+           "--reduce-range (got --mode {})",
+           cli.weight_bits, cli.mode);
   options.activations = quant::parse_quant_type(cli.activations);
   options.method = quant::parse_method(cli.method);
   options.calibration.max_samples = cli.calib_samples;
@@ -284,6 +291,11 @@ void add_quantize_command(CLI::App& app) {
   command->add_flag("--reduce-range", cli->reduce_range,
                     "7-bit weights [-63, 63]: exact in u8 x s8 kernels of CPUs without VNNI "
                     "(ONNX Runtime and oneDNN on AVX2)");
+  command
+      ->add_option("--weight-bits", cli->weight_bits,
+                   "2..8: weights on a grid of that many bits ([-7, 7] for 4), held in int8 "
+                   "QDQ (what a w4a8 model costs in accuracy; storage stays 8-bit)")
+      ->check(CLI::Range(2, 8));
   command->add_option("--activations", cli->activations, "uint8-asym | int8-sym");
   command->add_option("--format", cli->format, "qdq | qoperator");
   command->add_option("--exclude", cli->exclude, "Keep these nodes in float")->expected(1, -1);

@@ -80,7 +80,8 @@ class DynamicRewriter {
     const Tensor stored_weight = target.weight_is_k_by_n || conv ? weight : transpose_2d(weight);
     // Per-channel axis of the stored weight: 0 for Conv [C, ...], 1 for [K, N].
     const std::int64_t axis = options_.per_channel ? (conv ? 0 : 1) : -1;
-    const QuantParams params = weight_params(stored_weight, axis, options_.weights, options_.reduce_range);
+    const QuantParams params =
+        weight_params(stored_weight, axis, options_.weights, weight_bits_of(options_));
     const std::string id = node_id(node);
     const DynamicInput& input = quantized_input(node.inputs[0]);
     const std::string weight_q = add_initializer(quantize_tensor(stored_weight, params));

@@ -200,7 +200,7 @@ class QdqEmitter {
     const Tensor& weight = model_.initializers.at(target.weight);
     const QuantParams weight_params_ =
         weight_params(weight, options_.per_channel ? target.channel_axis : -1, options_.weights,
-                      options_.reduce_range);
+                      weight_bits_of(options_));
     node.inputs[0] = dequantized_name(current_name(input));
     Tensor weight_q = quantize_tensor(weight, weight_params_);
     if (!target.bias.empty()) {

@@ -96,7 +96,8 @@ class QOperatorEmitter {
     const Tensor& weight = model_.initializers.at(target.weight);
     const Tensor stored = conv || target.weight_is_k_by_n ? weight : transpose_2d(weight);
     const std::int64_t axis = options_.per_channel ? (conv ? 0 : 1) : -1;
-    const QuantParams weight_params_ = weight_params(stored, axis, options_.weights, options_.reduce_range);
+    const QuantParams weight_params_ =
+        weight_params(stored, axis, options_.weights, weight_bits_of(options_));
     const std::string weight_q =
         add_initializer(target.weight + "_quantized", quantize_tensor(stored, weight_params_));
     const ParamNames weight_names = param_names(target.weight, weight_params_);

@@ -123,14 +123,14 @@ QuantParams params_for_range(Range range, QuantType type) {
   return params;
 }
 
-QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type,
-                          bool reduce_range) {
+QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type, int bits) {
   EP_CHECK(weight.dtype() == DType::f32, "weight_params: weight has dtype {}, expected f32",
            dtype_name(weight.dtype()));
-  EP_CHECK(!reduce_range || type == QuantType::int8_sym,
-           "reduce_range needs symmetric int8 weights, not {}", quant_type_name(type));
-  // Widening the range by 127/63 makes the int8_sym scale magnitude / 63.
-  const float widen = reduce_range ? 127.0F / 63.0F : 1.0F;
+  EP_CHECK(bits >= 2 && bits <= 8, "weight_params: {} weight bits (2 to 8)", bits);
+  EP_CHECK(bits == 8 || type == QuantType::int8_sym,
+           "{}-bit weights need symmetric int8 weights, not {}", bits, quant_type_name(type));
+  // Widening the range by 127/L (L = 2^(bits-1) - 1) makes the int8_sym scale magnitude / L.
+  const float widen = 127.0F / static_cast<float>((1 << (bits - 1)) - 1);
   const ChannelLayout layout = channel_layout(weight.shape(), axis, "weight_params");
   const std::span<const float> values = weight.values<float>();
   std::vector<Range> ranges(static_cast<std::size_t>(layout.channels));

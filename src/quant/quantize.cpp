@@ -162,6 +162,9 @@ QuantizeResult quantize_model(const graph::Graph& model, const QuantizeOptions& 
       options.mode == QuantMode::static_int8 || options.mode == QuantMode::dynamic;
   EP_CHECK(!options.reduce_range || integer_mode,
            "reduce_range applies to the int8 modes (static, dynamic) only");
+  EP_CHECK(options.weight_bits == 8 || (integer_mode && !options.reduce_range),
+           "{}-bit weights apply to the int8 modes (static, dynamic), without reduce_range",
+           options.weight_bits);
   if (options.equalize && integer_mode) {
     const EqualizationReport equalized = equalize_cross_layer(working);
     for (const EqualizedPair& pair : equalized.pairs) {

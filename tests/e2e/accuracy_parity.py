@@ -54,6 +54,26 @@ def main() -> int:
           abs(measured["accuracy_pct"] - 100.0 * ort_correct / len(labels)) < 1e-9)
     failures += not ok
     print(f"tinyperf --task kws: {'ok' if ok else 'FAIL'} (ONNX Runtime {ort_correct} correct)")
+    # A w4a8 model (--weight-bits 4: a 4-bit weight grid held in int8 QDQ) and a w3a8 one:
+    # edgeperf's int8 run and ONNX Runtime count the same correct predictions.
+    for bits in (4, 3):
+        checks += 1
+        quantized = work / f"kws_w{bits}a8.onnx"
+        subprocess.run([args.edgeperf, "quantize", str(fixtures / "kws_dscnn.onnx"), "-o", str(quantized),
+                        "--mode", "static", "--per-channel", "--weight-bits", str(bits),
+                        "--calib", str(fixtures / "kws_calib_inputs.npy")], check=True, capture_output=True)
+        subprocess.run([args.node, str(source / "bench/peers/ort_run.js"), str(quantized), "--input",
+                        f"input={fixtures / 'kws_eval_inputs.npy'}", "--output-dir", str(work / f"ort_w{bits}"),
+                        "--threads", "1"], check=True, capture_output=True)
+        ort_correct = int((np.load(work / f"ort_w{bits}" / "logits.npy").argmax(axis=1) == labels).sum())
+        subprocess.run([args.edgeperf, "bench", str(quantized), "--runs", "10", "--warmup", "1", "--data",
+                        str(fixtures / "kws_eval"), "--json", str(work / f"w{bits}.json")],
+                       check=True, capture_output=True)
+        accuracy = json.load(open(work / f"w{bits}.json"))["models"][0]["accuracy"]
+        ok = accuracy["top1_correct"] == ort_correct
+        failures += not ok
+        print(f"kws_dscnn w{bits}a8: edgeperf {accuracy['top1_correct']}, ONNX Runtime {ort_correct} "
+              f"of {len(labels)}: {'ok' if ok else 'FAIL'}")
     print(f"{checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 

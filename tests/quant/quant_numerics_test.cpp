@@ -262,7 +262,7 @@ TEST(QuantParams, PerChannelWeightsWithAnAllZeroChannelHaveNoNaN) {
 TEST(QuantParams, ReducedRangeWeightsStayWithinSevenBits) {
   const Tensor w = random_tensor(DType::f32, {8, 3, 3, 3}, 5, -2.0, 2.0);
   for (std::int64_t axis : {-1, 0}) {
-    const QuantParams params = weight_params(w, axis, QuantType::int8_sym, true);
+    const QuantParams params = weight_params(w, axis, QuantType::int8_sym, 7);
     const Tensor q = quantize_tensor(w, params);
     int largest = 0;
     for (std::int8_t value : q.values<std::int8_t>())
@@ -271,7 +271,17 @@ TEST(QuantParams, ReducedRangeWeightsStayWithinSevenBits) {
     const QuantParams full = weight_params(w, axis, QuantType::int8_sym);
     EXPECT_NEAR(params.scale[0], full.scale[0] * 127.0F / 63.0F, full.scale[0] * 1e-5F);
   }
-  EXPECT_THROW(weight_params(w, 0, QuantType::uint8_asym, true), Error);
+  EXPECT_THROW(weight_params(w, 0, QuantType::uint8_asym, 7), Error);
+  // 4-bit weights: the grid [-7, 7], each channel's largest magnitude at 7.
+  for (std::int64_t axis : {std::int64_t{-1}, std::int64_t{0}}) {
+    const QuantParams four = weight_params(w, axis, QuantType::int8_sym, 4);
+    const Tensor q = quantize_tensor(w, four);
+    const auto values = q.values<std::int8_t>();
+    for (std::int8_t v : values) EXPECT_LE(std::abs(v), 7);
+    EXPECT_TRUE(
+        std::any_of(values.begin(), values.end(), [](std::int8_t v) { return std::abs(v) == 7; }));
+  }
+  EXPECT_THROW(weight_params(w, 0, QuantType::int8_sym, 1), Error);
 }
 
 TEST(QuantParams, BiasIsInt32AtInputTimesWeightScale) {

@@ -20,11 +20,11 @@ struct QuantParams {
 // positive scale, never 0 or NaN.
 QuantParams params_for_range(Range range, QuantType type);
 // Weight parameters, per tensor (axis = -1) or per channel along `axis`. An all-zero
-// channel gets a positive scale. `reduce_range` (int8_sym only) maps the range onto
-// [-63, 63]: 7-bit weights, which u8 x s8 kernels without VNNI (ONNX Runtime's and
-// oneDNN's on AVX2) multiply without saturating their int16 pair sums.
-QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type,
-                          bool reduce_range = false);
+// channel gets a positive scale. `bits` below 8 (int8_sym only) maps the range onto
+// [-(2^(bits-1) - 1), 2^(bits-1) - 1] held in int8: 7 bits ([-63, 63]) is --reduce-range,
+// which u8 x s8 kernels without VNNI (ONNX Runtime's and oneDNN's on AVX2) multiply
+// without saturating their int16 pair sums; 4 bits ([-7, 7]) is --weight-bits 4.
+QuantParams weight_params(const Tensor& weight, std::int64_t axis, QuantType type, int bits = 8);
 
 Tensor quantize_tensor(const Tensor& x, const QuantParams& params);    // f32 -> i8/u8
 Tensor dequantize_tensor(const Tensor& q, const QuantParams& params);  // i8/u8 -> f32

@@ -24,6 +24,9 @@ struct QuantizeOptions {
   // 7-bit weights ([-63, 63]): exact in u8 x s8 kernels without VNNI (ONNX Runtime's and
   // oneDNN's on AVX2), at half the weight resolution.
   bool reduce_range = false;
+  // Weights at fewer bits, held in int8 ([-7, 7] for 4): standard QDQ that ONNX Runtime and
+  // the int8 kernels run, to measure what a 4-bit weight grid costs in accuracy.
+  int weight_bits = 8;
   QuantType activations = QuantType::uint8_asym;
   MethodSpec method;
   CalibrationOptions calibration;
@@ -32,6 +35,11 @@ struct QuantizeOptions {
   bool equalize = true;      // cross-layer equalization for depthwise-separable pairs
   int int4_group_size = 64;  // MatMulNBits keeps f32 scales: 1/group of the FP32 size
 };
+
+// The weight grid's bits: 7 with reduce_range, else weight_bits.
+inline int weight_bits_of(const QuantizeOptions& options) {
+  return options.reduce_range ? 7 : options.weight_bits;
+}
 
 // One row of the per-layer report.
 struct LayerReport {
