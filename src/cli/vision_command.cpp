@@ -17,6 +17,7 @@
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/vision/model_hints.h"
 #include "edgeperf/vision/pipeline.h"
+#include "edgeperf/vision/quantized_input.h"
 #include "edgeperf/web/vision_view.h"
 #include "stop_on_signals.h"
 
@@ -33,7 +34,7 @@ struct VisionOptions {
   runtime::SessionOptions session;
   std::int64_t frames = 0;
   double duration = 0;
-  bool loop = false, no_pace = false;
+  bool loop = false, no_pace = false, float_input = false;
   std::size_t top = 5;
   std::vector<float> mean, std;
 };
@@ -158,6 +159,8 @@ void run_vision(const VisionOptions& options) {
   std::atomic<bool> stop{false};
   StopOnSignals stop_on_signals(stop, SIGPIPE);
   graph::Graph graph = onnx_io::load_model(options.model);
+  const std::optional<vision::InputQuantization> input_quantization =
+      options.float_input ? std::nullopt : vision::take_input_quantization(graph);
   const vision::ModelHints hints = with_error_context(
       options.model, [&] { return vision::hints_from_metadata(graph.metadata); });
   runtime::SessionOptions session_options = options.session;
@@ -170,7 +173,17 @@ void run_vision(const VisionOptions& options) {
   runtime::Session session(std::move(graph), session_options);
   const vision::Task task =
       with_error_context(options.model, [&] { return choose_task(options, hints.task, session); });
-  const vision::PreprocessConfig base = preprocess_settings(options, hints, task, session);
+  vision::PreprocessConfig base = preprocess_settings(options, hints, task, session);
+  if (input_quantization) {
+    base.quantized = true;
+    base.quant_scale = input_quantization->scale;
+    base.quant_zero_point = input_quantization->zero_point;
+    base.quant_signed = input_quantization->is_signed;
+    fmt::print(
+        "input fed quantized ({}, scale {:g}, zero point {}): preprocessing writes it and "
+        "the model's QuantizeLinear is skipped\n",
+        base.quant_signed ? "int8" : "uint8", base.quant_scale, base.quant_zero_point);
+  }
   const vision::PreprocessConfig preprocess =
       with_error_context(options.model, [&] { return vision::input_config(session, base); });
   EP_CHECK(!preprocess.uint8 || (options.mean.empty() && options.std.empty()),
@@ -250,6 +263,9 @@ void add_vision_command(CLI::App& app) {
   command->add_option("--duration", options->duration, "stop after this many seconds")
       ->check(CLI::Range(0.0, 86400.0));
   command->add_flag("--loop", options->loop, "start a file or folder again at its end");
+  command->add_flag("--float-input", options->float_input,
+                    "feed an int8 model's input as f32 and let its QuantizeLinear quantize it "
+                    "(default: preprocessing writes the quantized input)");
   command->add_flag("--no-pace", options->no_pace,
                     "read the source as fast as the pipeline takes it, not at its frame rate");
   command->add_option("--fit", options->fit,

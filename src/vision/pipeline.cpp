@@ -163,12 +163,14 @@ ImageLayout image_layout(const graph::ValueInfo& input) {
   layout.nchw = dims.size() == 4 && is(1, 3);
   layout.nhwc = dims.size() == 4 && is(3, 3) && !layout.nchw;
   const bool batch_one = dims.size() != 4 || !dims[0].is_static() || dims[0].size == 1;
-  EP_CHECK(input.has_shape && (input.dtype == DType::f32 || input.dtype == DType::u8) &&
-               (layout.chw || layout.nchw || layout.nhwc) && batch_one,
-           "vision: the model's input {} is not an image; the pipeline needs one f32 or uint8 "
-           "image, "
-           "[1, 3, H, W], [1, H, W, 3] or [3, H, W]",
-           input.to_string());
+  EP_CHECK(
+      input.has_shape &&
+          (input.dtype == DType::f32 || input.dtype == DType::u8 || input.dtype == DType::i8) &&
+          (layout.chw || layout.nchw || layout.nhwc) && batch_one,
+      "vision: the model's input {} is not an image; the pipeline needs one f32 or uint8 "
+      "image, "
+      "[1, 3, H, W], [1, H, W, 3] or [3, H, W]",
+      input.to_string());
   layout.height_axis = layout.nchw ? 2 : 1;
   return layout;
 }
@@ -205,7 +207,11 @@ PreprocessConfig input_config(const runtime::Session& session, PreprocessConfig 
   base.width = static_cast<int>(shape[layout.height_axis + 1]);
   base.nchw = !layout.nhwc;
   base.batched = !layout.chw;
-  base.uint8 = input.dtype == DType::u8;
+  base.uint8 = input.dtype == DType::u8 && !base.quantized;
+  EP_CHECK(input.dtype != DType::i8 || base.quantized,
+           "vision: the model's input {} is int8; the pipeline feeds int8 only to a model whose "
+           "input quantization it knows",
+           input.to_string());
   return base;
 }
 
@@ -286,8 +292,13 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
   threads.start(preprocess_stats, [&] {
     while (std::optional<Captured> item = captured.pop()) {
       const std::int64_t begin = monotonic_ns();
-      Tensor tensor(preprocess_config.uint8 ? DType::u8 : DType::f32, input_shape);
-      if (preprocess_config.uint8) {
+      const DType dtype = preprocess_config.quantized
+                              ? (preprocess_config.quant_signed ? DType::i8 : DType::u8)
+                              : (preprocess_config.uint8 ? DType::u8 : DType::f32);
+      Tensor tensor(dtype, input_shape);
+      if (preprocess_config.quantized) {
+        preprocess_quantized(item->frame, preprocess_config, tensor.raw());
+      } else if (preprocess_config.uint8) {
         preprocess_u8(item->frame, preprocess_config, tensor.data<std::uint8_t>());
       } else {
         preprocess(item->frame, preprocess_config, tensor.data<float>());

@@ -162,6 +162,31 @@ void preprocess(const Frame& frame, const PreprocessConfig& config, float* out) 
   write_input(frame, config, out, [&](int c, float value) { return value * gain[c] + bias[c]; });
 }
 
+void preprocess_quantized(const Frame& frame, const PreprocessConfig& config, void* out) {
+  float gain[3], bias[3];
+  const float inverse = 1.0f / config.quant_scale;
+  for (std::size_t c = 0; c < 3; ++c) {
+    gain[c] = 1.0f / (255.0f * config.std[c]);
+    bias[c] = -config.mean[c] / config.std[c];
+  }
+  const auto quantize = [&](int c, float value, float low, float high) {
+    const float normalized = value * gain[c] + bias[c];
+    // nearbyint rounds half to even under the default rounding mode, as ONNX specifies.
+    return std::clamp(
+        std::nearbyint(normalized * inverse) + static_cast<float>(config.quant_zero_point), low,
+        high);
+  };
+  if (config.quant_signed) {
+    write_input(frame, config, static_cast<std::int8_t*>(out), [&](int c, float value) {
+      return static_cast<std::int8_t>(quantize(c, value, -128.0f, 127.0f));
+    });
+  } else {
+    write_input(frame, config, static_cast<std::uint8_t*>(out), [&](int c, float value) {
+      return static_cast<std::uint8_t>(quantize(c, value, 0.0f, 255.0f));
+    });
+  }
+}
+
 void preprocess_u8(const Frame& frame, const PreprocessConfig& config, std::uint8_t* out) {
   write_input(frame, config, out, [](int, float value) {
     return static_cast<std::uint8_t>(std::clamp(std::lround(value), 0L, 255L));

@@ -14,9 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 
-def run(command, expect_ok=True):
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600)
+
+def run(command, expect_ok=True, cwd=None):
+    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, cwd=cwd)
     if expect_ok and done.returncode != 0:
         sys.exit(f"FAIL {' '.join(map(str, command))}: exit {done.returncode}\n{done.stderr}")
     return done
@@ -93,6 +95,31 @@ def main():
     truncated.write_bytes(clip.read_bytes()[:4000])
     empty_dir = work / "empty"
     empty_dir.mkdir()
+    # An int8 (static QDQ) model: preprocessing writes the quantized input itself; its
+    # predictions agree with feeding f32 through the model's own QuantizeLinear.
+    calib = work / "calib.npy"
+    np.save(calib, np.random.default_rng(0).standard_normal((8, 3, 224, 224)).astype(np.float32))
+    int8_model = work / "mobilenet_v2_int8.onnx"
+    run([edgeperf, "quantize", model, "-o", int8_model, "--mode", "static", "--per-channel", "--calib", calib,
+         "--no-speed-check"])
+    tops = {}
+    for flag in ("", "--float-input"):
+        record = work / f"record{flag}"
+        done = run([edgeperf, "vision", "--model", int8_model, "--source", f"file:{clip}", "--no-pace",
+                    "--frames", "30", "--record", record, *([flag] if flag else [])])
+        if not flag:
+            check("input fed quantized (uint8" in done.stdout, "int8 model: input quantized in preprocessing", failures)
+        tops[flag] = record
+    agree = run(["node", "--input-type=module", "-e",
+                 "import { DuckDBInstance } from '@duckdb/node-api';"
+                 "const db = await DuckDBInstance.create(':memory:'); const c = await db.connect();"
+                 f"const r = await c.runAndReadAll(\"SELECT count(*)::INTEGER AS n, sum((a.top_class = b.top_class)::INTEGER)::INTEGER AS same "
+                 f"FROM read_parquet('{tops['']}/*.parquet') a JOIN read_parquet('{tops['--float-input']}/*.parquet') b USING (frame)\");"
+                 "console.log(JSON.stringify(r.getRowObjects()[0]));"], cwd=args.source_dir)
+    counts = json.loads(agree.stdout)
+    check(counts["n"] == 30 and counts["same"] >= 27,
+          f"int8 model: quantized-input and f32-input runs agree on top-1 in {counts['same']}/{counts['n']} frames", failures)
+
     bad = {
         "missing file": ["--model", model, "--source", f"file:{work / 'nope.mp4'}"],
         "truncated mp4 (no index)": ["--model", model, "--source", f"file:{truncated}"],

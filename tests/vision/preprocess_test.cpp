@@ -169,6 +169,33 @@ TEST(Preprocess, Uint8InputIsTheRoundedResample) {
   EXPECT_THROW(parse_resize("bicubic"), Error);
 }
 
+// A quantized model input: the normalized value, then round_half_even(x / scale) + zero
+// point, saturated (ONNX QuantizeLinear), for uint8 and int8.
+TEST(Preprocess, QuantizedInputIsTheQuantizedNormalizedValue) {
+  const Frame frame = random_frame(120, 90, 9);
+  for (bool is_signed : {false, true}) {
+    PreprocessConfig config;
+    config.width = 48;
+    config.height = 40;
+    config.quantized = true;
+    config.quant_scale = 0.02f;
+    config.quant_zero_point = is_signed ? -3 : 120;
+    config.quant_signed = is_signed;
+    std::vector<std::uint8_t> bytes(48 * 40 * 3);
+    preprocess_quantized(frame, config, bytes.data());
+    const std::vector<double> want = expected(frame, config);
+    int off_by_one = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const double q = std::clamp(std::nearbyint(want[i] / 0.02) + config.quant_zero_point,
+                                  is_signed ? -128.0 : 0.0, is_signed ? 127.0 : 255.0);
+      const int got = is_signed ? static_cast<std::int8_t>(bytes[i]) : bytes[i];
+      ASSERT_LE(std::abs(got - q), 1) << "element " << i;
+      off_by_one += got != q;  // a value within float rounding of a .5 boundary
+    }
+    EXPECT_LT(off_by_one, static_cast<int>(want.size() / 100));
+  }
+}
+
 TEST(Preprocess, RejectsAFrameWhoseBytesDoNotMatchItsSize) {
   Frame frame = random_frame(8, 8, 1);
   frame.rgb.resize(10);

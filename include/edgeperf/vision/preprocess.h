@@ -28,6 +28,12 @@ struct PreprocessConfig {
   bool nchw = true;               // false: NHWC
   bool batched = true;            // false: [3, H, W] with no batch axis
   bool uint8 = false;             // the model takes uint8 pixels, not normalized floats
+  // The model takes its input quantized (vision/quantized_input.h): normalized values
+  // written as round_half_even(x / scale) + zero_point, saturated to int8 or uint8.
+  bool quantized = false;
+  float quant_scale = 1;
+  int quant_zero_point = 0;
+  bool quant_signed = false;
   Fit fit = Fit::crop;
   Resize resize = Resize::bilinear;
   // y = (pixel / 255 - mean[c]) / std[c]
@@ -49,5 +55,7 @@ void preprocess(const Frame& frame, const PreprocessConfig& config, float* out);
 // For a model that takes uint8 pixels (TensorFlow's image_tensor, say): resized and
 // placed the same way, rounded, not normalized; letterbox padding is pad_value.
 void preprocess_u8(const Frame& frame, const PreprocessConfig& config, std::uint8_t* out);
+// For config.quantized: normalized, then quantized; `out` holds int8 or uint8 values.
+void preprocess_quantized(const Frame& frame, const PreprocessConfig& config, void* out);
 
 }  // namespace edgeperf::vision
