@@ -1,5 +1,9 @@
 #include "http_files.h"
 
+#include <sys/socket.h>
+
+#include <memory>
+
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/file_io.h"
 #include "edgeperf/web/dashboard.h"
@@ -33,6 +37,20 @@ void serve_file(const fs::path& root, const std::string& relative, httplib::Resp
   } catch (const Error&) {
     not_found(res);
   }
+}
+
+int bind_for_bursts(httplib::Server& http, const std::string& bind, int port) {
+  // Shared, not a reference to this frame: httplib keeps the callback.
+  auto listen_fd = std::make_shared<int>(-1);
+  http.set_socket_options([listen_fd](int fd) {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listen_fd = fd;
+  });
+  const int bound =
+      port == 0 ? http.bind_to_any_port(bind) : (http.bind_to_port(bind, port) ? port : -1);
+  if (bound > 0 && *listen_fd >= 0) ::listen(*listen_fd, SOMAXCONN);
+  return bound;
 }
 
 }  // namespace edgeperf::web

@@ -13,4 +13,10 @@ void not_found(httplib::Response& res);
 void serve_file(const std::filesystem::path& root, const std::string& relative,
                 httplib::Response& res);
 
+// Binds `http` to bind:port (0: any free port) and returns the port, or -1 when the
+// address cannot be bound. Sets SO_REUSEADDR, and listens with the system's maximum
+// backlog: httplib's 5 would drop the SYNs of a burst of clients (dozens of stream
+// viewers connecting at once), to be retried seconds later. Call before listen_after_bind.
+int bind_for_bursts(httplib::Server& http, const std::string& bind, int port);
+
 }  // namespace edgeperf::web

@@ -1,7 +1,6 @@
 // HTTP server of `edgeperf dashboard`: routes, SSE stream, acquisition thread.
 #include <fmt/format.h>
 #include <httplib.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -439,22 +438,10 @@ void run_dashboard(const DashboardOptions& options, const std::atomic<bool>& sto
   server.http.set_keep_alive_max_count(1'000'000);
   server.http.set_keep_alive_timeout(2);
   server.http.set_tcp_nodelay(true);
-  // httplib listens with a backlog of 5, so a burst of connections (200 stream clients
-  // at once) would have SYNs dropped and retried seconds later; the listening socket
-  // is captured here and listen() called again with the system maximum.
-  int listen_fd = -1;
-  server.http.set_socket_options([&listen_fd](int fd) {
-    int yes = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    listen_fd = fd;
-  });
   server.add_routes();
-  const int port = options.port == 0
-                       ? server.http.bind_to_any_port(options.bind)
-                       : (server.http.bind_to_port(options.bind, options.port) ? options.port : -1);
+  const int port = bind_for_bursts(server.http, options.bind, options.port);
   EP_CHECK(port > 0, "cannot listen on {}:{} (address in use or not available)", options.bind,
            options.port);
-  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
 
   std::thread acquisition;
   if (source) {

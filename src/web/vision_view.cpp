@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <stb/stb_image_write.h>
-#include <sys/socket.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -170,22 +169,10 @@ LiveView::LiveView(LiveViewOptions options) : state_(std::make_unique<State>(std
   s.http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   s.http.set_keep_alive_timeout(2);
   s.http.set_tcp_nodelay(true);
-  // httplib listens with a backlog of 5: a burst of viewers connecting at once would have
-  // SYNs dropped and retried seconds later. The socket is listened on again with the
-  // system maximum once bound.
-  int listen_fd = -1;
-  s.http.set_socket_options([&listen_fd](int fd) {
-    int yes = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    listen_fd = fd;
-  });
   s.add_routes();
-  s.port = s.options.port == 0
-               ? s.http.bind_to_any_port(s.options.bind)
-               : (s.http.bind_to_port(s.options.bind, s.options.port) ? s.options.port : -1);
+  s.port = bind_for_bursts(s.http, s.options.bind, s.options.port);
   EP_CHECK(s.port > 0, "--serve: cannot listen on {}:{} (address in use or not available)",
            s.options.bind, s.options.port);
-  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   s.listener = std::thread([&s] { s.http.listen_after_bind(); });
 }
 
