@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,19 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-
-def run(command, expect_ok=True, **kwargs):
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=900,
-                          **kwargs)
-    if expect_ok and done.returncode != 0:
-        sys.exit(f"FAIL {' '.join(map(str, command))}: exit {done.returncode}\n{done.stderr}")
-    return done
-
-
-def check(condition, what, failures):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
+from e2e_checks import check, run
 
 
 # --- the reference postprocessing, written from the formats' definitions -------------------

@@ -10,24 +10,12 @@ bench/vision/pipeline_fps.py.
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-
-def run(command, expect_ok=True, cwd=None):
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, cwd=cwd)
-    if expect_ok and done.returncode != 0:
-        sys.exit(f"FAIL {' '.join(map(str, command))}: exit {done.returncode}\n{done.stderr}")
-    return done
-
-
-def check(condition, what, failures):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
+from e2e_checks import check, run
 
 
 def video(path, size, seconds, *extra):
