@@ -39,6 +39,10 @@ void serve_file(const fs::path& root, const std::string& relative, httplib::Resp
   }
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 int bind_for_bursts(httplib::Server& http, const std::string& bind, int port) {
   // Shared, not a reference to this frame: httplib keeps the callback.
   auto listen_fd = std::make_shared<int>(-1);

@@ -13,6 +13,9 @@ void not_found(httplib::Response& res);
 void serve_file(const std::filesystem::path& root, const std::string& relative,
                 httplib::Response& res);
 
+// 127.x.x.x, localhost or ::1: a server bound there is not reachable from other machines.
+bool is_loopback(const std::string& host);
+
 // Binds `http` to bind:port (0: any free port) and returns the port, or -1 when the
 // address cannot be bound. Sets SO_REUSEADDR, and listens with the system's maximum
 // backlog: httplib's 5 would drop the SYNs of a burst of clients (dozens of stream

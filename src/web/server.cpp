@@ -363,10 +363,6 @@ void Server::add_routes() {
   });
 }
 
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 }  // namespace
 
 fs::path locate_assets(const fs::path& hint) {

@@ -162,6 +162,12 @@ LiveView::LiveView(LiveViewOptions options) : state_(std::make_unique<State>(std
   State& s = *state_;
   EP_CHECK(s.options.port >= 0 && s.options.port <= 65535, "--serve {}: not a port number",
            s.options.port);
+  if (!is_loopback(s.options.bind)) {
+    fmt::print(stderr,
+               "edgeperf: warning: live view bound to {} is reachable from other machines; it "
+               "has no authentication\n",
+               s.options.bind);
+  }
   const fs::path assets = locate_assets(s.options.assets_dir);
   s.web_dir = assets / "web";
   s.uplot_dir = assets / "node_modules" / "uplot" / "dist";
