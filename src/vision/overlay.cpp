@@ -1,9 +1,12 @@
 // Overlays burned into rendered frames (--out, --serve): text needs a font this does not
 // carry, so labels are left to the browser view, which gets them as data.
+#include <stb/stb_image_write.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 
+#include "edgeperf/core/error.h"
 #include "stages.h"
 
 namespace edgeperf::vision {
@@ -45,6 +48,18 @@ std::array<std::uint8_t, 3> class_colour(int label) {
   return {static_cast<std::uint8_t>(55 + 200 * rgb[0]),
           static_cast<std::uint8_t>(55 + 200 * rgb[1]),
           static_cast<std::uint8_t>(55 + 200 * rgb[2])};
+}
+
+std::string encode_jpeg(const Frame& frame, int quality) {
+  std::string bytes;
+  const auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data),
+                                               static_cast<std::size_t>(size));
+  };
+  EP_CHECK(stbi_write_jpg_to_func(append, &bytes, frame.width, frame.height, 3, frame.rgb.data(),
+                                  quality) != 0,
+           "frame {}: cannot encode it as JPEG ({}x{})", frame.index, frame.width, frame.height);
+  return bytes;
 }
 
 void draw_confidence(Frame& frame, float probability) {

@@ -1,7 +1,6 @@
 #include "edgeperf/vision/pipeline.h"
 
 #include <fmt/format.h>
-#include <stb/stb_image_write.h>
 
 #include <algorithm>
 #include <cmath>
@@ -33,18 +32,6 @@ struct Inferred {
 
 double ms_since(std::int64_t start_ns) {
   return static_cast<double>(monotonic_ns() - start_ns) / 1e6;
-}
-
-void write_jpeg_atomically(const std::filesystem::path& path, const Frame& frame) {
-  std::string bytes;
-  const auto append = [](void* context, void* data, int size) {
-    static_cast<std::string*>(context)->append(static_cast<const char*>(data),
-                                               static_cast<std::size_t>(size));
-  };
-  EP_CHECK(stbi_write_jpg_to_func(append, &bytes, frame.width, frame.height, 3, frame.rgb.data(),
-                                  85) != 0,
-           "--out: cannot encode frame {}", frame.index);
-  write_file_atomic(path, bytes);
 }
 
 Shape model_input_shape(const PreprocessConfig& config) {
@@ -102,20 +89,27 @@ void summarize_into(const Results& results, FrameRecord& record) {
   }
 }
 
+nlohmann::json top_json(const std::vector<ClassScore>& top) {
+  nlohmann::json json = nlohmann::json::array();
+  for (const ClassScore& s : top)
+    json.push_back({{"index", s.index}, {"probability", s.probability}});
+  return json;
+}
+
+nlohmann::json detections_json(const std::vector<Detection>& detections) {
+  nlohmann::json json = nlohmann::json::array();
+  for (const Detection& d : detections) {
+    json.push_back({{"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}},
+                    {"score", d.score},
+                    {"label", d.label}});
+  }
+  return json;
+}
+
 nlohmann::json results_json(const Results& results) {
   nlohmann::json json = nlohmann::json::object();
-  if (!results.top.empty()) {
-    json["top"] = nlohmann::json::array();
-    for (const ClassScore& s : results.top) {
-      json["top"].push_back({{"index", s.index}, {"probability", s.probability}});
-    }
-  }
-  json["detections"] = nlohmann::json::array();
-  for (const Detection& d : results.detections) {
-    json["detections"].push_back({{"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}},
-                                  {"score", d.score},
-                                  {"label", d.label}});
-  }
+  if (!results.top.empty()) json["top"] = top_json(results.top);
+  json["detections"] = detections_json(results.detections);
   return json;
 }
 
@@ -136,12 +130,6 @@ void dump_frame(const std::filesystem::path& directory, const Inferred& item,
   json["height"] = item.frame.height;
   json["task"] = task_name(task);
   write_file_atomic(directory / (stem + ".json"), json.dump() + "\n");
-}
-
-std::string label_of(int index, const std::vector<std::string>& labels) {
-  return index >= 0 && static_cast<std::size_t>(index) < labels.size()
-             ? labels[static_cast<std::size_t>(index)]
-             : fmt::format("class {}", index);
 }
 
 }  // namespace
@@ -330,8 +318,8 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
       draw_boxes(item->frame, results.detections);
       if (!results.top.empty()) draw_confidence(item->frame, results.top.front().probability);
       if (options.out) {
-        write_jpeg_atomically(*options.out / fmt::format("frame_{:06d}.jpg", item->frame.index),
-                              item->frame);
+        write_file_atomic(*options.out / fmt::format("frame_{:06d}.jpg", item->frame.index),
+                          encode_jpeg(item->frame, 85));
       }
       if (options.dump) dump_frame(*options.dump, *item, results, options.task);
       if (options.on_render) {
@@ -345,7 +333,7 @@ PipelineResult run_pipeline(FrameSource& source, runtime::Session& session,
       result.end_to_end_ms.push_back(record.end_to_end_ms);
       result.last_top = results.top;
       result.last_detections = results.detections;
-      result.last_label = label_of(record.top_class, options.labels);
+      result.last_label = class_name(record.top_class, options.labels);
       ++result.processed;
       if (recorder) {
         recorder->add(record);
@@ -395,16 +383,6 @@ nlohmann::json to_json(const PipelineResult& result) {
     }
     stages[name] = stage;
   }
-  nlohmann::json top = nlohmann::json::array();
-  for (const ClassScore& score : result.last_top) {
-    top.push_back({{"index", score.index}, {"probability", score.probability}});
-  }
-  nlohmann::json boxes = nlohmann::json::array();
-  for (const Detection& d : result.last_detections) {
-    boxes.push_back({{"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}},
-                     {"score", d.score},
-                     {"label", d.label}});
-  }
   const nlohmann::json& infer = stages["infer"];
   const double infer_p50 = infer.contains("p50") ? infer["p50"].get<double>() : 0;
   return {{"schema", "edgeperf.vision/1"},
@@ -418,8 +396,8 @@ nlohmann::json to_json(const PipelineResult& result) {
           {"infer_bound_fps", infer_p50 > 0 ? 1000.0 / infer_p50 : 0.0},
           {"stages_ms", stages},
           {"end_to_end_ms", distribution(result.end_to_end_ms)},
-          {"last_top", top},
-          {"last_detections", boxes},
+          {"last_top", top_json(result.last_top)},
+          {"last_detections", detections_json(result.last_detections)},
           {"last_label", result.last_label},
           {"record_files", result.record_files}};
 }

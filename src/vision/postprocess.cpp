@@ -229,6 +229,12 @@ std::vector<ClassScore> top_k(const float* logits, std::size_t count, std::size_
   return scores;
 }
 
+std::string class_name(int index, const std::vector<std::string>& labels) {
+  return index >= 0 && static_cast<std::size_t>(index) < labels.size()
+             ? labels[static_cast<std::size_t>(index)]
+             : "class " + std::to_string(index);
+}
+
 float Box::area() const { return std::max(0.0f, x2 - x1) * std::max(0.0f, y2 - y1); }
 
 float iou(const Box& a, const Box& b) {

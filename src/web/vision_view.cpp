@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
-#include <stb/stb_image_write.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -23,24 +22,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr char kBoundary[] = "edgeperf-frame";
-
-std::string encode_jpeg(const vision::Frame& frame, int quality) {
-  std::string bytes;
-  const auto append = [](void* context, void* data, int size) {
-    static_cast<std::string*>(context)->append(static_cast<const char*>(data),
-                                               static_cast<std::size_t>(size));
-  };
-  EP_CHECK(stbi_write_jpg_to_func(append, &bytes, frame.width, frame.height, 3, frame.rgb.data(),
-                                  quality) != 0,
-           "--serve: cannot encode frame {}", frame.index);
-  return bytes;
-}
-
-std::string label_name(int index, const std::vector<std::string>& labels) {
-  return index >= 0 && static_cast<std::size_t>(index) < labels.size()
-             ? labels[static_cast<std::size_t>(index)]
-             : fmt::format("class {}", index);
-}
 
 json finite_or_null(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
@@ -204,21 +185,22 @@ void LiveView::publish(const vision::RenderedFrame& rendered) {
   State& s = *state_;
   std::shared_ptr<const std::string> jpeg;
   if (s.limiter.active() > 0) {
-    jpeg = std::make_shared<const std::string>(encode_jpeg(rendered.frame, s.options.jpeg_quality));
+    jpeg = std::make_shared<const std::string>(
+        vision::encode_jpeg(rendered.frame, s.options.jpeg_quality));
   }
   const vision::FrameRecord& r = rendered.record;
   const std::int64_t now = monotonic_ns();
   json top = json::array();
   for (const vision::ClassScore& score : rendered.top) {
     top.push_back({{"index", score.index},
-                   {"label", label_name(score.index, s.options.labels)},
+                   {"label", vision::class_name(score.index, s.options.labels)},
                    {"probability", score.probability}});
   }
   json boxes = json::array();
   for (const vision::Detection& d : rendered.detections) {
     boxes.push_back({{"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}},
                      {"score", d.score},
-                     {"label", label_name(d.label, s.options.labels)}});
+                     {"label", vision::class_name(d.label, s.options.labels)}});
   }
   json event = {{"frame", rendered.frame.index},
                 {"width", rendered.frame.width},

@@ -82,6 +82,9 @@ struct PipelineResult {
   }
 };
 
+// The frame as JPEG bytes (quality 1-100): what --out writes and --serve streams.
+std::string encode_jpeg(const Frame& frame, int quality);
+
 // The pipeline feeds one f32 image input: [1, 3, H, W], [1, H, W, 3] or [3, H, W]
 // (torchvision's detectors). bind_image_input gives the shape to plan the session for:
 // the model's own, a dynamic batch set to 1 and a dynamic H and W to `size` (width,

@@ -32,6 +32,9 @@ struct ClassScore {
 // Softmax of `logits` (left as is when they already are probabilities), best k first.
 std::vector<ClassScore> top_k(const float* logits, std::size_t count, std::size_t k);
 
+// labels[index], or "class N" when the labels do not name it.
+std::string class_name(int index, const std::vector<std::string>& labels);
+
 struct Box {
   float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
   float area() const;
