@@ -152,25 +152,31 @@ Resize parse_resize(const std::string& name) {
   fail("--resize {}: expected bilinear or area", name);
 }
 
-void preprocess(const Frame& frame, const PreprocessConfig& config, float* out) {
-  // y = pixel * gain[c] + bias[c], the normalization folded into one multiply-add.
-  float gain[3], bias[3];
-  for (std::size_t c = 0; c < 3; ++c) {
-    gain[c] = 1.0f / (255.0f * config.std[c]);
-    bias[c] = -config.mean[c] / config.std[c];
+namespace {
+
+// (pixel / 255 - mean[c]) / std[c] folded into one multiply-add: pixel * gain[c] + bias[c].
+struct Normalize {
+  explicit Normalize(const PreprocessConfig& config) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      gain[c] = 1.0f / (255.0f * config.std[c]);
+      bias[c] = -config.mean[c] / config.std[c];
+    }
   }
-  write_input(frame, config, out, [&](int c, float value) { return value * gain[c] + bias[c]; });
+  float operator()(int c, float pixel) const { return pixel * gain[c] + bias[c]; }
+  float gain[3], bias[3];
+};
+
+}  // namespace
+
+void preprocess(const Frame& frame, const PreprocessConfig& config, float* out) {
+  write_input(frame, config, out, Normalize(config));
 }
 
 void preprocess_quantized(const Frame& frame, const PreprocessConfig& config, void* out) {
-  float gain[3], bias[3];
+  const Normalize normalize(config);
   const float inverse = 1.0f / config.quant_scale;
-  for (std::size_t c = 0; c < 3; ++c) {
-    gain[c] = 1.0f / (255.0f * config.std[c]);
-    bias[c] = -config.mean[c] / config.std[c];
-  }
   const auto quantize = [&](int c, float value, float low, float high) {
-    const float normalized = value * gain[c] + bias[c];
+    const float normalized = normalize(c, value);
     // nearbyint rounds half to even under the default rounding mode, as ONNX specifies.
     return std::clamp(
         std::nearbyint(normalized * inverse) + static_cast<float>(config.quant_zero_point), low,
