@@ -323,6 +323,24 @@ Box to_frame(const Box& box, const PreprocessConfig& input, int frame_width, int
   return {x(box.x1), y(box.y1), x(box.x2), y(box.y2)};
 }
 
+namespace {
+
+template <typename T>
+void argmax_channels(const T* values, std::size_t plane, ClassMask& mask) {
+  std::vector<T> best(values, values + plane);
+  for (int c = 1; c < mask.classes; ++c) {
+    const T* channel = values + static_cast<std::size_t>(c) * plane;
+    for (std::size_t i = 0; i < plane; ++i) {
+      if (channel[i] > best[i]) {
+        best[i] = channel[i];
+        mask.labels[i] = static_cast<std::uint8_t>(std::min(c, 255));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 ClassMask argmax_mask(const Tensor& scores) {
   const Shape& shape = scores.shape();
   const bool batched = shape.size() == 4 && shape[0] == 1;
@@ -335,16 +353,11 @@ ClassMask argmax_mask(const Tensor& scores) {
   mask.width = static_cast<int>(shape[offset + 2]);
   const std::size_t plane = static_cast<std::size_t>(mask.width) * mask.height;
   mask.labels.assign(plane, 0);
-  const std::vector<double> values = scores.to_doubles();
-  std::vector<double> best(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(plane));
-  for (int c = 1; c < mask.classes; ++c) {
-    const double* channel = values.data() + static_cast<std::size_t>(c) * plane;
-    for (std::size_t i = 0; i < plane; ++i) {
-      if (channel[i] > best[i]) {
-        best[i] = channel[i];
-        mask.labels[i] = static_cast<std::uint8_t>(std::min(c, 255));
-      }
-    }
+  // f32 scores (the usual case) are read in place: no per-frame copy of the whole tensor.
+  if (scores.dtype() == DType::f32) {
+    argmax_channels(scores.data<float>(), plane, mask);
+  } else {
+    argmax_channels(scores.to_doubles().data(), plane, mask);
   }
   return mask;
 }
