@@ -17,7 +17,6 @@ Writes to --out (atomically, each file via a temporary name):
 """
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from atomic_file import save_atomic  # noqa: E402
 from kws_features import RATE, mfcc  # noqa: E402
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
@@ -74,14 +74,8 @@ def utterance(word, voice, rng, tmp):
     return read_pcm16(shaped)
 
 
-def save_atomic(path, array):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
-    os.close(fd)
-    np.save(tmp, array)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)  # mkstemp makes it private
-    os.replace(tmp, path)
+def save_array(path, array):
+    save_atomic(path, lambda tmp: np.save(tmp, array))
 
 
 def main():
@@ -115,11 +109,12 @@ def main():
                             (tmp / "shaped.wav").replace(target)
                         inputs.append(mfcc(samples).astype(np.float32)[None])
                         labels.append(label)
-            save_atomic(args.out / f"{split}_inputs.npy", np.stack(inputs))
-            save_atomic(args.out / f"{split}_labels.npy", np.array(labels, dtype=np.int64))
+            save_array(args.out / f"{split}_inputs.npy", np.stack(inputs))
+            save_array(args.out / f"{split}_labels.npy", np.array(labels, dtype=np.int64))
             manifest[f"{split}_count"] = len(labels)
             print(f"{split}: {len(labels)} utterances from {len(voices)} speakers", flush=True)
-    (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    text = json.dumps(manifest, indent=1) + "\n"
+    save_atomic(args.out / "manifest.json", lambda tmp: Path(tmp).write_text(text))
     return 0
 
 

@@ -14,14 +14,15 @@ Usage: tools/train_kws.py --data DIR (make_kws_data.py's output) [--out models/f
 """
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from atomic_file import save_atomic  # noqa: E402
 
 TORCH_SEED = 0
 EPOCHS = 30
@@ -48,16 +49,6 @@ class DsCnn(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-
-
-def save_atomic(path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp" + path.suffix)
-    os.close(fd)
-    write(tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)  # mkstemp makes it private
-    os.replace(tmp, path)
 
 
 def accuracy(model, x, y):
