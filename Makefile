@@ -29,13 +29,13 @@ test-unit: build
 
 # Bad-input tests under ASan+UBSan.
 test-asan: setup
-	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEP_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEP_SANITIZE=ON -DEP_TRAIN=OFF >/dev/null
 	@cmake --build $(BUILD)-asan -j$(JOBS)
 	@cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) -L asan
 
 # libFuzzer smoke run of the model loader (FUZZ_SECS seconds; `make fuzz-long` for longer).
 test-fuzz: setup
-	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEP_FUZZ=ON -DEP_TESTS=OFF -DEP_NATIVE=OFF >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEP_FUZZ=ON -DEP_TESTS=OFF -DEP_NATIVE=OFF -DEP_TRAIN=OFF >/dev/null
 	@cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzz_model_loader
 	@bash tests/fuzz/run_fuzz.sh $(BUILD)-fuzz $(FUZZ_SECS)
 

@@ -24,6 +24,8 @@ APT_PACKAGES=(
   # Keyword-spotting audio made locally (tools/make_kws_data.py) and checked (e2e).
   espeak-ng sox
 )
+# The training engine (edgeperf qat / finetune: libtorch) is built on x86-64 only.
+[ "$(dpkg --print-architecture)" = amd64 ] && APT_PACKAGES+=(libtorch-dev)
 # Only for tools/ (training the fixtures in models/fixtures): `scripts/setup.sh --tools`.
 TOOLS_PACKAGES=(python3-sklearn)
 # Cross-building for arm64 (`make build-arm64`, `scripts/setup.sh --arm64`): the cross

@@ -22,6 +22,7 @@ constexpr AddCommand kCommands[] = {
     edgeperf::cli::add_log_command,      edgeperf::cli::add_analyze_command,
     edgeperf::cli::add_vecbench_command, edgeperf::cli::add_dashboard_command,
     edgeperf::cli::add_report_command,   edgeperf::cli::add_vision_command,
+    edgeperf::cli::add_train_commands,
 };
 
 }  // namespace

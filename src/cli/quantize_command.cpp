@@ -206,19 +206,6 @@ void check_options(const QuantizeCliOptions& cli, const quant::QuantizeOptions& 
   EP_CHECK(fs::is_regular_file(cli.model), "model '{}' does not exist", cli.model);
 }
 
-// The graph passes that keep every op quantizable (no activation fusion into
-// com.microsoft.FusedConv/FusedGemm): BatchNorm folded into Conv/Gemm, constants folded,
-// Identity/Dropout and dead code removed.
-graph::Graph optimized_for_quantization(graph::Graph model, std::vector<std::string>& log) {
-  passes::OptimizeOptions options;
-  options.passes = {"fold-constants", "remove-identity", "fold-batchnorm", "dce"};
-  passes::OptimizeResult optimized = passes::optimize(std::move(model), options);
-  for (const passes::LogEntry& entry : optimized.log) {
-    if (entry.changed) log.push_back(fmt::format("[{}] {}", entry.pass, entry.message));
-  }
-  return std::move(optimized.graph);
-}
-
 // QuantizeLinear and DequantizeLinear exist from opset 10, their per-channel `axis` from
 // opset 13: an older model is first converted to opset 13 (ONNX's version converter).
 graph::Graph at_int8_opset(graph::Graph model, const quant::QuantizeOptions& options,
@@ -255,7 +242,7 @@ void quantize(const QuantizeCliOptions& cli) {
   const graph::Graph input = onnx_io::load_model(cli.model);
   graph::Graph model = at_int8_opset(input, options, pass_log);
   shaped_for_data(model, cli);  // a bad --shape fails before any work
-  if (!cli.no_optimize) model = optimized_for_quantization(std::move(model), pass_log);
+  if (!cli.no_optimize) model = passes::optimized_for_quantization(std::move(model), pass_log);
   quant::QuantizeResult result = run_quantize(model, cli, options);
   std::optional<quant::AccuracyBudgetResult> mixed;
   if (cli.accuracy_budget >= 0) mixed = apply_mixed_precision(model, cli, options, result);

@@ -67,7 +67,8 @@ Tensor conform_to_input(const Tensor& data, const graph::ValueInfo& input,
   const Shape stored = single || data.rank() == 0
                            ? data.shape()
                            : Shape(data.shape().begin() + 1, data.shape().end());
-  EP_CHECK(rows > 0 && data.numel() == rows * sample_size,
+  EP_CHECK(rows > 0, "data '{}' has no samples (its first dimension is 0)", file);
+  EP_CHECK(data.numel() == rows * sample_size,
            "data '{}' holds samples of {} {} but model input '{}' takes {} {} per sample", file,
            dtype_name(data.dtype()), shape_to_string(stored), input.name, dtype_name(input.dtype),
            shape_to_string(sample));

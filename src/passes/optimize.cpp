@@ -88,4 +88,14 @@ std::string format_report(const OptimizeResult& result) {
   return text;
 }
 
+graph::Graph optimized_for_quantization(graph::Graph model, std::vector<std::string>& log) {
+  OptimizeOptions options;
+  options.passes = {"fold-constants", "remove-identity", "fold-batchnorm", "dce"};
+  OptimizeResult optimized = optimize(std::move(model), options);
+  for (const LogEntry& entry : optimized.log) {
+    if (entry.changed) log.push_back(fmt::format("[{}] {}", entry.pass, entry.message));
+  }
+  return std::move(optimized.graph);
+}
+
 }  // namespace edgeperf::passes

@@ -183,7 +183,8 @@ QuantizeResult quantize_model(const graph::Graph& model, const QuantizeOptions& 
   if (recorder && options.mode != QuantMode::static_int8) recorder->fill();
   if (recorder) measure_sqnr(working, output, recorder->recorded(), output.layers);
   log.insert(log.end(), output.log.begin(), output.log.end());
-  return QuantizeResult{std::move(output.model), std::move(output.layers), std::move(log)};
+  return QuantizeResult{std::move(output.model), std::move(output.layers), std::move(log),
+                        std::move(working)};
 }
 
 }  // namespace edgeperf::quant

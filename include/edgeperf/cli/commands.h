@@ -26,5 +26,7 @@ void add_dashboard_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 // Vision track.
 void add_vision_command(CLI::App& app);
+// Training: `qat` and `finetune`, run by the edgeperf-train program.
+void add_train_commands(CLI::App& app);
 
 }  // namespace edgeperf::cli

@@ -88,6 +88,12 @@ struct OptimizeResult {
 // Validates the graph, runs the passes and validates the result.
 OptimizeResult optimize(graph::Graph graph, const OptimizeOptions& options = {});
 
+// The passes that keep every op quantizable (no activation fusion into
+// com.microsoft.FusedConv/FusedGemm): constants folded, Identity/Dropout removed, BatchNorm
+// folded into Conv/Gemm, dead code removed. What `quantize` and `qat` run first; each
+// change is appended to `log` as "[pass] message".
+graph::Graph optimized_for_quantization(graph::Graph model, std::vector<std::string>& log);
+
 // The log, one line per entry ("[pass] message"), then the summary.
 std::string format_report(const OptimizeResult& result);
 

@@ -54,6 +54,9 @@ struct QuantizeResult {
   graph::Graph model;
   std::vector<LayerReport> layers;
   std::vector<std::string> log;  // one line per change made
+  // The float model the rewrite quantized (after cross-layer equalization): the weights
+  // quantization-aware training starts from.
+  graph::Graph prepared;
 };
 
 // Throws Error for an already quantized model, unknown --exclude names, a missing

@@ -1,0 +1,52 @@
+// edgeperf finetune: trains a float (pruned) model's weights while its zeros stay zero.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "edgeperf/core/error.h"
+#include "edgeperf/onnx/onnx_io.h"
+#include "train_commands.h"
+#include "train_flags.h"
+
+namespace edgeperf::cli::training {
+namespace {
+
+std::int64_t zero_weights(const graph::Graph& model) {
+  std::int64_t zeros = 0;
+  for (const auto& [name, tensor] : model.initializers) {
+    if (tensor.dtype() != DType::f32) continue;
+    for (float value : tensor.values<float>()) zeros += value == 0.0F ? 1 : 0;
+  }
+  return zeros;
+}
+
+void finetune(const CommonFlags& flags) {
+  EP_CHECK(!flags.train.empty(), "finetune needs training data: --train DATA");
+  const graph::Graph model = load_for_training(flags.model);
+  EP_CHECK(model.inputs.size() == 1, "training needs a model with one input; this one has {}",
+           model.inputs.size());
+  const eval::Dataset train = load_for(flags.train, model, false, "--train");
+  const std::optional<graph::Graph> teacher = teacher_for(flags);
+  const std::optional<eval::Dataset> held_out = held_out_for(flags, model);
+  train::TrainResult result = train::finetune_masked(
+      model, train::TrainInputs{&train, teacher ? &*teacher : nullptr, held_out ? &*held_out : nullptr},
+      flags.options, progress_printer());
+  onnx_io::save_model(result.model, flags.output);
+  fmt::print("{} training samples{}{}; zero weights: {} before, {} after\n", train.size(),
+             train.labeled() ? " with labels" : "", teacher ? ", teacher --teacher" : "",
+             zero_weights(model), zero_weights(result.model));
+  print_result(result, flags.output);
+}
+
+}  // namespace
+
+void add_finetune_command(CLI::App& app) {
+  auto flags = std::make_shared<CommonFlags>();
+  CLI::App* command = app.add_subcommand(
+      "finetune", "Fine-tune a float (pruned) model; every zero weight stays zero");
+  command->add_option("model", flags->model, "Float ONNX model")->required();
+  add_common_flags(*command, *flags);
+  command->callback([flags] { finetune(*flags); });
+}
+
+}  // namespace edgeperf::cli::training
