@@ -9,7 +9,7 @@ FUZZ_SECS ?= 60
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long suite-parity kws-data kws-fixtures clean \
+.PHONY: setup build demo test test-unit test-asan test-fuzz fuzz-long suite-parity kws-data digits-data kws-fixtures clean \
 	build-arm64 test-arm64 test-arm64-full package
 
 setup:
@@ -51,6 +51,11 @@ suite-parity: build
 # DS-CNN fixture (models/fixtures/KWS.md).
 kws-data: setup
 	@/usr/bin/python3 tools/make_kws_data.py --out $(BUILD)/kws --seed 0
+
+# The digits training split (for `edgeperf qat --train`; needs python3-sklearn).
+digits-data:
+	@bash scripts/setup.sh --tools
+	@/usr/bin/python3 tools/make_digits_calib.py --out models/fixtures --train-dir $(BUILD)/digits
 
 kws-fixtures: kws-data
 	@/usr/bin/python3 tools/train_kws.py --data $(BUILD)/kws --out models/fixtures
