@@ -9,7 +9,9 @@ For the keyword-spotting DS-CNN and digits_cnn (models/fixtures):
   - every QAT model's top-1 agreement between ONNX Runtime and edgeperf's int8 run, and its
     edgeperf p50 against the PTQ file of the same layout (1 thread, interleaved rounds);
   - pruning on KWS (70% unstructured, 30% channels): alone, `edgeperf finetune` with
-    labels, and with the FP32 teacher; the zeros kept.
+    labels, and with the FP32 teacher; the zeros kept;
+  - what the FP32 teacher adds (--teacher), over several seeds: KWS QAT w4a8 and w2a8, and
+    the 70%-pruned fine-tune, with labels alone and with labels + teacher.
 One recipe per model for every setting (no per-setting tuning). Writes JSON and prints
 Markdown tables. Needs the training splits: `make kws-data digits-data`.
 
@@ -31,10 +33,10 @@ FIXTURES = ROOT / "models/fixtures"
 
 MODELS = {
     "kws_dscnn": {"calib": "kws_calib_inputs.npy", "eval": "kws_eval", "train": "build/kws/train",
-                  "distill": ["--epochs", "30", "--lr", "1e-3"],
+                  "distill": ["--epochs", "30", "--lr", "3e-4"],
                   "labeled": ["--epochs", "8", "--lr", "1e-3"]},
     "digits_cnn": {"calib": "digits_calib_inputs.npy", "eval": "digits_eval", "train": "build/digits/train",
-                   "distill": ["--epochs", "30", "--lr", "1e-3"],
+                   "distill": ["--epochs", "30", "--lr", "3e-4"],
                    "labeled": ["--epochs", "20", "--lr", "1e-3"]},
 }
 SETTINGS = [("w8a8 per-channel", ["--weight-bits", "8", "--per-channel"]),
@@ -141,7 +143,31 @@ def pruning_rows(judge, work, edgeperf):
     return rows
 
 
-def markdown(quant, prune):
+def distillation_rows(judge, work, edgeperf, seeds):
+    name, spec = "kws_dscnn", MODELS["kws_dscnn"]
+    model = FIXTURES / f"{name}.onnx"
+    train = ROOT / spec["train"]
+    pruned = work / f"{name}_70unst.onnx"
+    if not pruned.exists():
+        run(edgeperf, "prune", model, "-o", pruned, "--no-speed-check", *PRUNINGS[0][1])
+    jobs = [("QAT w4a8 per-channel", ["qat", model, "--calib", FIXTURES / spec["calib"], *SETTINGS[1][1], *spec["labeled"]]),
+            ("QAT w2a8 per-channel", ["qat", model, "--calib", FIXTURES / spec["calib"], *SETTINGS[3][1], *spec["labeled"]]),
+            ("finetune 70% unstructured", ["finetune", pruned, *FINETUNE])]
+    rows = []
+    for job, command in jobs:
+        for teacher in (False, True):
+            scores = []
+            for seed in range(seeds):
+                out = work / f"distill_{len(rows)}_{seed}.onnx"
+                extra = ["--teacher", model] if teacher else []
+                run(edgeperf, *command, "-o", out, "--train", train, "--seed", seed, *extra)
+                scores.append(judge.score(out, spec["eval"])["ort_accuracy"])
+            rows.append({"job": job, "teacher": teacher, "seeds": seeds, "ort_accuracy": scores})
+            print(f"{job} teacher={teacher}: {scores}", file=sys.stderr, flush=True)
+    return rows
+
+
+def markdown(quant, prune, distill):
     lines = ["| model | setting | method | ORT accuracy | edgeperf accuracy | ORT/edgeperf agreement | train s | p50 vs PTQ |",
              "|---|---|---|---|---|---|---|---|"]
     for r in quant:
@@ -153,6 +179,12 @@ def markdown(quant, prune):
     for r in prune:
         kept = f"{r['zeros']} {'all kept' if r['zeros_kept'] else 'LOST'}" if "zeros" in r else "-"
         lines.append(f"| {r['pruning']} | {r['method']} | {100 * r['ort_accuracy']:.2f} ({r['ort_correct']}/{r['samples']}) | {kept} |")
+    if distill:
+        lines += ["", "| KWS, labels | FP32 teacher | ORT accuracy per seed | mean |", "|---|---|---|---|"]
+        for r in distill:
+            scores = ", ".join(f"{100 * x:.2f}" for x in r["ort_accuracy"])
+            lines.append(f"| {r['job']} | {'yes' if r['teacher'] else 'no'} | {scores} | "
+                         f"{100 * float(np.mean(r['ort_accuracy'])):.2f} |")
     return "\n".join(lines)
 
 
@@ -164,14 +196,19 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "build/qat_accuracy.json"))
     parser.add_argument("--models", default="kws_dscnn,digits_cnn")
     parser.add_argument("--no-pruning", action="store_true")
+    parser.add_argument("--no-quantization", action="store_true")
+    parser.add_argument("--distill-seeds", type=int, default=3, help="0: skip the teacher study")
     args = parser.parse_args()
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     judge = Judge(args.edgeperf, args.node, work)
-    quant = [row for name in args.models.split(",") for row in quantize_rows(judge, name, MODELS[name], work, args.edgeperf)]
+    quant = [] if args.no_quantization else [
+        row for name in args.models.split(",") for row in quantize_rows(judge, name, MODELS[name], work, args.edgeperf)]
     prune = [] if args.no_pruning else pruning_rows(judge, work, args.edgeperf)
-    Path(args.out).write_text(json.dumps({"quantization": quant, "pruning": prune}, indent=2) + "\n")
-    print(markdown(quant, prune))
+    distill = distillation_rows(judge, work, args.edgeperf, args.distill_seeds) if args.distill_seeds else []
+    Path(args.out).write_text(json.dumps({"quantization": quant, "pruning": prune, "distillation": distill},
+                                         indent=2) + "\n")
+    print(markdown(quant, prune, distill))
 
 
 if __name__ == "__main__":

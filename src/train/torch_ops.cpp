@@ -19,13 +19,20 @@ using OpFn = std::function<at::Tensor(const graph::Node&, const Inputs&)>;
 
 at::ScalarType torch_type(DType dtype) {
   switch (dtype) {
-    case DType::f32: return at::kFloat;
-    case DType::f16: return at::kHalf;
-    case DType::i8: return at::kChar;
-    case DType::u8: return at::kByte;
-    case DType::i32: return at::kInt;
-    case DType::i64: return at::kLong;
-    case DType::boolean: return at::kBool;
+    case DType::f32:
+      return at::kFloat;
+    case DType::f16:
+      return at::kHalf;
+    case DType::i8:
+      return at::kChar;
+    case DType::u8:
+      return at::kByte;
+    case DType::i32:
+      return at::kInt;
+    case DType::i64:
+      return at::kLong;
+    case DType::boolean:
+      return at::kBool;
   }
   fail("unknown dtype");
 }
@@ -87,8 +94,7 @@ struct Window {
   std::vector<std::int64_t> kernel, strides, dilations, pads;
 };
 
-Window window_of(const graph::Node& node, const at::Tensor& x,
-                 std::vector<std::int64_t> kernel) {
+Window window_of(const graph::Node& node, const at::Tensor& x, std::vector<std::int64_t> kernel) {
   const std::size_t spatial = kernel.size();
   Window window;
   window.kernel = std::move(kernel);
@@ -100,8 +106,9 @@ Window window_of(const graph::Node& node, const at::Tensor& x,
   } else {
     EP_CHECK(auto_pad == "NOTSET" || auto_pad == "VALID", "node {}: auto_pad '{}' is not supported",
              node.label(), auto_pad);
-    window.pads = auto_pad == "VALID" ? std::vector<std::int64_t>(2 * spatial, 0)
-                                      : node.attr_ints("pads", std::vector<std::int64_t>(2 * spatial, 0));
+    window.pads = auto_pad == "VALID"
+                      ? std::vector<std::int64_t>(2 * spatial, 0)
+                      : node.attr_ints("pads", std::vector<std::int64_t>(2 * spatial, 0));
   }
   EP_CHECK(window.strides.size() == spatial && window.dilations.size() == spatial &&
                window.pads.size() == 2 * spatial,
@@ -116,9 +123,11 @@ std::pair<at::Tensor, std::vector<std::int64_t>> split_pads(const at::Tensor& x,
   const std::size_t spatial = pads.size() / 2;
   if (std::equal(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(spatial),
                  pads.begin() + static_cast<std::ptrdiff_t>(spatial))) {
-    return {x, std::vector<std::int64_t>(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(spatial))};
+    return {x, std::vector<std::int64_t>(pads.begin(),
+                                         pads.begin() + static_cast<std::ptrdiff_t>(spatial))};
   }
-  return {at::constant_pad_nd(x, torch_pad_list(pads), fill), std::vector<std::int64_t>(spatial, 0)};
+  return {at::constant_pad_nd(x, torch_pad_list(pads), fill),
+          std::vector<std::int64_t>(spatial, 0)};
 }
 
 at::Tensor conv(const graph::Node& node, const Inputs& inputs) {
@@ -152,20 +161,23 @@ at::Tensor pool(const graph::Node& node, const Inputs& inputs, bool max) {
            spatial);
   if (max) {
     auto [padded, pads] = split_pads(x, window.pads, -std::numeric_limits<double>::infinity());
-    if (spatial == 1) return at::max_pool1d(padded, window.kernel, window.strides, pads, window.dilations, ceil);
-    if (spatial == 2) return at::max_pool2d(padded, window.kernel, window.strides, pads, window.dilations, ceil);
+    if (spatial == 1)
+      return at::max_pool1d(padded, window.kernel, window.strides, pads, window.dilations, ceil);
+    if (spatial == 2)
+      return at::max_pool2d(padded, window.kernel, window.strides, pads, window.dilations, ceil);
     return at::max_pool3d(padded, window.kernel, window.strides, pads, window.dilations, ceil);
   }
   const bool include_pad = node.attr_int("count_include_pad", 0) != 0;
-  const bool symmetric_fits = std::all_of(window.pads.begin(), window.pads.end(), [&](std::int64_t p) {
-    return p == window.pads[0];
-  });
+  const bool symmetric_fits = std::all_of(window.pads.begin(), window.pads.end(),
+                                          [&](std::int64_t p) { return p == window.pads[0]; });
   EP_CHECK(symmetric_fits || include_pad,
            "node {}: AveragePool with asymmetric pads excluded from the count is not supported",
            node.label());
   auto [padded, pads] = split_pads(x, window.pads, 0.0);
-  if (spatial == 1) return at::avg_pool1d(padded, window.kernel, window.strides, pads, ceil, include_pad);
-  if (spatial == 2) return at::avg_pool2d(padded, window.kernel, window.strides, pads, ceil, include_pad);
+  if (spatial == 1)
+    return at::avg_pool1d(padded, window.kernel, window.strides, pads, ceil, include_pad);
+  if (spatial == 2)
+    return at::avg_pool2d(padded, window.kernel, window.strides, pads, ceil, include_pad);
   return at::avg_pool3d(padded, window.kernel, window.strides, pads, ceil, include_pad);
 }
 
@@ -279,7 +291,8 @@ at::Tensor slice(const graph::Node& node, const Inputs& inputs) {
   at::Tensor x = input(node, inputs, 0);
   const std::vector<std::int64_t> starts = int_values(input(node, inputs, 1));
   const std::vector<std::int64_t> ends = int_values(input(node, inputs, 2));
-  std::vector<std::int64_t> axes = has(inputs, 3) ? int_values(inputs[3]) : std::vector<std::int64_t>{};
+  std::vector<std::int64_t> axes =
+      has(inputs, 3) ? int_values(inputs[3]) : std::vector<std::int64_t>{};
   if (axes.empty()) {
     for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
   }
@@ -309,8 +322,9 @@ at::Tensor cast(const graph::Node& node, const Inputs& inputs) {
   const at::Tensor& x = input(node, inputs, 0);
   const std::int64_t to = node.attr_int("to");
   // ONNX TensorProto: FLOAT 1, UINT8 2, INT8 3, INT32 6, INT64 7, BOOL 9.
-  static const std::map<std::int64_t, at::ScalarType> kTypes = {
-      {1, at::kFloat}, {2, at::kByte}, {3, at::kChar}, {6, at::kInt}, {7, at::kLong}, {9, at::kBool}};
+  static const std::map<std::int64_t, at::ScalarType> kTypes = {{1, at::kFloat}, {2, at::kByte},
+                                                                {3, at::kChar},  {6, at::kInt},
+                                                                {7, at::kLong},  {9, at::kBool}};
   const auto type = kTypes.find(to);
   EP_CHECK(type != kTypes.end(), "node {}: Cast to type {} is not supported", node.label(), to);
   return x.to(type->second);

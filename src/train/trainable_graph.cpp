@@ -78,11 +78,16 @@ std::pair<std::int64_t, std::int64_t> type_range(const at::Tensor& typed) {
 
 DType dtype_of_torch(const at::Tensor& tensor) {
   switch (tensor.scalar_type()) {
-    case at::kChar: return DType::i8;
-    case at::kByte: return DType::u8;
-    case at::kInt: return DType::i32;
-    case at::kLong: return DType::i64;
-    default: return DType::f32;
+    case at::kChar:
+      return DType::i8;
+    case at::kByte:
+      return DType::u8;
+    case at::kInt:
+      return DType::i32;
+    case at::kLong:
+      return DType::i64;
+    default:
+      return DType::f32;
   }
 }
 
@@ -104,8 +109,7 @@ TrainableGraph::TrainableGraph(const graph::Graph& graph, const GraphConfig& con
     }
     const bool qdq = node.op_type == "QuantizeLinear" || node.op_type == "DequantizeLinear";
     EP_CHECK(qdq || supports_op(node.op_type),
-             "node {}: op {} is not supported by the training engine", node.label(),
-             node.op_type);
+             "node {}: op {} is not supported by the training engine", node.label(), node.op_type);
     for (std::size_t output = 1; output < node.outputs.size(); ++output) {
       EP_CHECK(node.outputs[output].empty() || consumers.count(node.outputs[output]) == 0 ||
                    node.op_type == "Dropout",
@@ -207,8 +211,9 @@ void TrainableGraph::add_weight_quant(const graph::Node& dq, const graph::Node& 
              "node {}: {} scales for axis {} of a {}-d weight", dq.label(), scale.numel(), axis,
              rank);
   }
-  quant.offset = quant.zero_point.empty() ? at::zeros_like(scale)
-                                          : constants_.at(quant.zero_point).to(at::kFloat).flatten();
+  quant.offset = quant.zero_point.empty()
+                     ? at::zeros_like(scale)
+                     : constants_.at(quant.zero_point).to(at::kFloat).flatten();
   if (integers.scalar_type() == at::kByte) {
     std::tie(quant.qmin, quant.qmax) = type_range(integers);
   } else {
@@ -218,7 +223,8 @@ void TrainableGraph::add_weight_quant(const graph::Node& dq, const graph::Node& 
   const at::Tensor dequantized =
       (integers.to(at::kFloat) - along_axis(quant.offset, quant.axis, rank)) *
       along_axis(scale, quant.axis, rank);
-  quant.master = float_master(consumer, slot, dequantized).clone().requires_grad_(config_.trainable);
+  quant.master =
+      float_master(consumer, slot, dequantized).clone().requires_grad_(config_.trainable);
   quant.step = scale.clone().requires_grad_(config_.trainable);
   if (config_.trainable && (quant.master == 0).any().item<bool>()) {
     masks_[quant.integers] = (quant.master != 0).to(at::kFloat);
@@ -257,8 +263,9 @@ void TrainableGraph::add_float_parameters(const graph::Node& node) {
 at::Tensor TrainableGraph::fake_quant_weight(const WeightQuant& quant) const {
   const std::int64_t rank = quant.master.dim();
   const double per_scale = static_cast<double>(quant.master.numel() / quant.step.numel());
-  const at::Tensor scale = gradient_scaled(along_axis(quant.step, quant.axis, rank),
-                                           1.0 / std::sqrt(per_scale * static_cast<double>(quant.qmax)));
+  const at::Tensor scale =
+      gradient_scaled(along_axis(quant.step, quant.axis, rank),
+                      1.0 / std::sqrt(per_scale * static_cast<double>(quant.qmax)));
   return fake_quant(quant.master, scale, along_axis(quant.offset, quant.axis, rank), quant.qmin,
                     quant.qmax);
 }
@@ -266,8 +273,8 @@ at::Tensor TrainableGraph::fake_quant_weight(const WeightQuant& quant) const {
 at::Tensor TrainableGraph::fake_quant_activation(const at::Tensor& x,
                                                  const ActivationQuant& quant) const {
   const double per_sample = static_cast<double>(x.numel() / std::max<std::int64_t>(1, x.size(0)));
-  const at::Tensor scale = gradient_scaled(scales_.at(quant.scale),
-                                           1.0 / std::sqrt(per_sample * static_cast<double>(quant.qmax)));
+  const at::Tensor scale = gradient_scaled(
+      scales_.at(quant.scale), 1.0 / std::sqrt(per_sample * static_cast<double>(quant.qmax)));
   return fake_quant(x, scale, quant.offset, quant.qmin, quant.qmax);
 }
 
@@ -305,8 +312,8 @@ at::Tensor TrainableGraph::forward(const at::Tensor& input) const {
         const std::int64_t rank = integers.dim();
         const std::int64_t axis = node.attr_int("axis", 1);
         const std::int64_t normalized = axis < 0 ? axis + rank : axis;
-        values[out] = (integers - along_axis(offset, normalized, rank)) *
-                      along_axis(scale, normalized, rank);
+        values[out] =
+            (integers - along_axis(offset, normalized, rank)) * along_axis(scale, normalized, rank);
       }
       continue;
     }
@@ -357,9 +364,8 @@ graph::Graph TrainableGraph::exported() const {
   graph::Graph out = graph_;
   const auto store = [&](const std::string& name, const at::Tensor& value, DType dtype) {
     const Shape shape = graph_.initializers.at(name).shape();
-    out.initializers[name] = from_torch(value.detach().reshape(std::vector<std::int64_t>(
-                                            shape.begin(), shape.end())),
-                                        dtype);
+    out.initializers[name] = from_torch(
+        value.detach().reshape(std::vector<std::int64_t>(shape.begin(), shape.end())), dtype);
   };
   for (const auto& [name, value] : floats_) store(name, value, DType::f32);
   for (const auto& [name, scale] : scales_) store(name, scale, DType::f32);
@@ -379,9 +385,8 @@ graph::Graph TrainableGraph::exported() const {
     const auto weight = weight_scales.find(quant.weight_dq);
     if (weight == weight_scales.end()) continue;  // weight not trained: bias left as it was
     const std::int64_t count = quant.value.numel();
-    const at::Tensor scale = (scale_value(quant.input_scale).reshape({}) * weight->second)
-                                 .expand({count})
-                                 .contiguous();
+    const at::Tensor scale =
+        (scale_value(quant.input_scale).reshape({}) * weight->second).expand({count}).contiguous();
     const double limit = static_cast<double>(std::numeric_limits<std::int32_t>::max());
     const at::Tensor integers = at::clamp((quant.value.detach() / scale).round(), -limit, limit);
     store(quant.integers, integers, DType::i32);
@@ -406,12 +411,12 @@ std::vector<std::string> TrainableGraph::describe() const {
         weights_.size(), weight_values, config_.weight_bits, biases_.size(), scales_.size()));
   }
   if (!floats_.empty()) {
-    lines.push_back(fmt::format("float parameters: {} tensors ({} values)", floats_.size(),
-                                float_values));
+    lines.push_back(
+        fmt::format("float parameters: {} tensors ({} values)", floats_.size(), float_values));
   }
   if (!masks_.empty()) {
-    lines.push_back(fmt::format("masks: {} weight tensors keep their {} zeros", masks_.size(),
-                                held_zeros));
+    lines.push_back(
+        fmt::format("masks: {} weight tensors keep their {} zeros", masks_.size(), held_zeros));
   }
   return lines;
 }

@@ -78,13 +78,13 @@ class TrainableGraph {
 
   graph::Graph graph_;
   GraphConfig config_;
-  std::map<std::string, at::Tensor> constants_;  // initializers, as torch tensors
-  std::map<std::string, at::Tensor> floats_;     // trainable float initializers
-  std::map<std::string, at::Tensor> masks_;      // of float weights with zeros
-  std::map<std::string, WeightQuant> weights_;   // by weight DequantizeLinear output
-  std::map<std::string, BiasQuant> biases_;      // by bias DequantizeLinear output
+  std::map<std::string, at::Tensor> constants_;         // initializers, as torch tensors
+  std::map<std::string, at::Tensor> floats_;            // trainable float initializers
+  std::map<std::string, at::Tensor> masks_;             // of float weights with zeros
+  std::map<std::string, WeightQuant> weights_;          // by weight DequantizeLinear output
+  std::map<std::string, BiasQuant> biases_;             // by bias DequantizeLinear output
   std::map<std::string, ActivationQuant> activations_;  // by QuantizeLinear output
-  std::map<std::string, at::Tensor> scales_;     // learnable activation scales by initializer
+  std::map<std::string, at::Tensor> scales_;  // learnable activation scales by initializer
 };
 
 }  // namespace edgeperf::train::detail

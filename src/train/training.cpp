@@ -42,8 +42,7 @@ void check_options(const TrainOptions& options) {
   EP_CHECK(options.batch >= 1, "--batch must be at least 1 (got {})", options.batch);
   EP_CHECK(options.lr > 0 && std::isfinite(options.lr), "--lr must be positive (got {})",
            options.lr);
-  EP_CHECK(options.temperature > 0, "--temperature must be positive (got {})",
-           options.temperature);
+  EP_CHECK(options.temperature > 0, "--temperature must be positive (got {})", options.temperature);
   EP_CHECK(options.alpha >= 0 && options.alpha <= 1, "--alpha must be in [0, 1] (got {})",
            options.alpha);
 }
@@ -108,8 +107,10 @@ Batches prepare_data(const TrainableGraph& student, const TrainInputs& inputs,
     const at::NoGradGuard no_grad;
     return student.forward(batches.inputs.slice(0, 0, 1));
   }();
-  EP_CHECK(probe.dim() == 2, "the model's output {} is not [samples, classes]: training needs "
-           "a classifier's logits", shape_text(probe));
+  EP_CHECK(probe.dim() == 2,
+           "the model's output {} is not [samples, classes]: training needs "
+           "a classifier's logits",
+           shape_text(probe));
   const std::int64_t classes = probe.size(1);
   if (train.labeled()) {
     EP_CHECK(static_cast<std::int64_t>(train.labels.size()) == train.size(),
@@ -166,7 +167,8 @@ at::Tensor batch_loss(const at::Tensor& logits, const Batches& data, const at::T
 // Cosine decay from `peak` at the first step to 0 after the last.
 double cosine_rate(double peak, std::int64_t step, std::int64_t total) {
   constexpr double kPi = 3.14159265358979323846;
-  return 0.5 * peak * (1.0 + std::cos(kPi * static_cast<double>(step) / static_cast<double>(total)));
+  return 0.5 * peak *
+         (1.0 + std::cos(kPi * static_cast<double>(step) / static_cast<double>(total)));
 }
 
 void set_learning_rate(torch::optim::Adam& optimizer, double rate) {
@@ -219,7 +221,8 @@ std::vector<EpochReport> fit(TrainableGraph& student, const Batches& data,
     report.epochs = options.epochs;
     report.loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, steps));
     if (inputs.held_out != nullptr) report.held_out = accuracy(student, *inputs.held_out);
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (progress.on_epoch) progress.on_epoch(report);
     epochs.push_back(report);
   }
@@ -278,7 +281,8 @@ double engine_accuracy(const graph::Graph& model, const eval::Dataset& data, int
   const bool quantized = std::any_of(model.nodes.begin(), model.nodes.end(), [](const auto& node) {
     return node.op_type == "QuantizeLinear" || node.op_type == "DequantizeLinear";
   });
-  const TrainableGraph graph(model, detail::GraphConfig{.trainable = false, .quantized = quantized});
+  const TrainableGraph graph(model,
+                             detail::GraphConfig{.trainable = false, .quantized = quantized});
   return accuracy(graph, data);
 }
 

@@ -1,5 +1,7 @@
 // The training engine: its forward pass against edgeperf's runtime, QAT starting exactly
 // at the PTQ model, masks that hold, bad input, and reproducibility.
+#include "edgeperf/train/train.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,7 +16,6 @@
 #include "edgeperf/prune/prune.h"
 #include "edgeperf/quant/dataset_source.h"
 #include "edgeperf/quant/quantize.h"
-#include "edgeperf/train/train.h"
 
 namespace edgeperf::train {
 namespace {
@@ -88,8 +89,8 @@ TEST(Qat, ZeroEpochsWriteThePtqModel) {
   const graph::Graph model = load("kws_dscnn");
   const quant::QuantizeResult quantized = ptq(model, 4, true);
   const eval::Dataset calib = data(model, "kws_calib_inputs.npy", false);
-  const TrainResult result =
-      quantization_aware(quantized.model, &quantized.prepared, TrainInputs{&calib, &model}, quick(0));
+  const TrainResult result = quantization_aware(quantized.model, &quantized.prepared,
+                                                TrainInputs{&calib, &model}, quick(0));
   ASSERT_EQ(result.model.initializers.size(), quantized.model.initializers.size());
   for (const auto& [name, tensor] : quantized.model.initializers) {
     const Tensor& trained = result.model.initializers.at(name);
@@ -107,8 +108,8 @@ TEST(Qat, DistillationRecoversA3BitPerTensorModel) {
   const eval::Dataset calib = data(model, "kws_calib_inputs.npy", false);
   TrainOptions options = quick(8);
   options.weight_bits = 3;
-  const TrainResult result =
-      quantization_aware(quantized.model, &quantized.prepared, TrainInputs{&calib, &model}, options);
+  const TrainResult result = quantization_aware(quantized.model, &quantized.prepared,
+                                                TrainInputs{&calib, &model}, options);
   ASSERT_EQ(result.epochs.size(), 8U);
   const double before = runtime_accuracy(quantized.model, held_out);
   const double after = runtime_accuracy(result.model, held_out);
@@ -133,9 +134,9 @@ TEST(Qat, SameSeedSameBytes) {
     TrainOptions options = quick(2);
     options.seed = seed;
     options.weight_bits = 4;
-    return onnx_io::serialize_model(
-        quantization_aware(quantized.model, &quantized.prepared, TrainInputs{&calib, &model}, options)
-            .model);
+    return onnx_io::serialize_model(quantization_aware(quantized.model, &quantized.prepared,
+                                                       TrainInputs{&calib, &model}, options)
+                                        .model);
   };
   const std::string first = run(7);
   EXPECT_EQ(first, run(7));
@@ -187,13 +188,15 @@ TEST(TrainBadInput, LabelsOutOfRangeOrMiscounted) {
   const graph::Graph model = load("kws_dscnn");
   eval::Dataset train = data(model, "kws_eval", true);
   train.labels[5] = 12;
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train}, quick(1)); })
-                .find("training label 12 at row 5 is out of range for the model's 12 classes"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train}, quick(1));
+            }).find("training label 12 at row 5 is out of range for the model's 12 classes"),
             std::string::npos);
   train.labels.pop_back();
   train.labels[5] = 1;
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train}, quick(1)); })
-                .find("444 inputs but 443 labels"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train}, quick(1));
+            }).find("444 inputs but 443 labels"),
             std::string::npos);
 }
 
@@ -201,8 +204,9 @@ TEST(TrainBadInput, EmptyTrainingSet) {
   const graph::Graph model = load("kws_dscnn");
   eval::Dataset train;
   train.inputs = Tensor(DType::f32, {0, 1, 49, 10});
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train, &model}, quick(1)); })
-                .find("the training set has no samples"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train, &model}, quick(1));
+            }).find("the training set has no samples"),
             std::string::npos);
 }
 
@@ -211,20 +215,23 @@ TEST(TrainBadInput, NonFiniteLossStops) {
   const eval::Dataset train = data(model, "digits_eval", true);
   TrainOptions options = quick(3);
   options.lr = 1e30;
-  const std::string message = error_of([&] { finetune_masked(model, TrainInputs{&train}, options); });
+  const std::string message =
+      error_of([&] { finetune_masked(model, TrainInputs{&train}, options); });
   EXPECT_NE(message.find("training stopped and nothing was written"), std::string::npos) << message;
 }
 
 TEST(TrainBadInput, NoTrainableLayers) {
   graph::Graph model;
-  model.inputs.push_back(graph::ValueInfo{"x", DType::f32, {graph::Dim::named("n"), graph::Dim::fixed(4)}, true});
+  model.inputs.push_back(
+      graph::ValueInfo{"x", DType::f32, {graph::Dim::named("n"), graph::Dim::fixed(4)}, true});
   model.outputs.push_back(graph::ValueInfo{"y", DType::f32, {}, false});
   model.nodes.push_back(graph::Node{"relu", "Relu", "", {"x"}, {"y"}, {}});
   eval::Dataset train;
   train.inputs = Tensor(DType::f32, {3, 4});
   train.labels = {0, 1, 2};
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train}, quick(1)); })
-                .find("no trainable layers"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train}, quick(1));
+            }).find("no trainable layers"),
             std::string::npos);
 }
 
@@ -244,20 +251,23 @@ TEST(TrainBadInput, TeacherWithOtherOutputs) {
     teacher.initializers[node.inputs[2]] = smaller_bias;
   }
   const eval::Dataset train = data(model, "kws_calib_inputs.npy", false);
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train, &teacher}, quick(1)); })
-                .find("the teacher's output [1, 11] does not match the student's [1, 12]"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train, &teacher}, quick(1));
+            }).find("the teacher's output [1, 11] does not match the student's [1, 12]"),
             std::string::npos);
   const graph::Graph other = load("digits_cnn");
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train, &other}, quick(1)); })
-                .find("teacher"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train, &other}, quick(1));
+            }).find("teacher"),
             std::string::npos);
 }
 
 TEST(TrainBadInput, UnlabeledWithoutTeacher) {
   const graph::Graph model = load("kws_dscnn");
   const eval::Dataset train = data(model, "kws_calib_inputs.npy", false);
-  EXPECT_NE(error_of([&] { finetune_masked(model, TrainInputs{&train}, quick(1)); })
-                .find("no labels and there is no teacher"),
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train}, quick(1));
+            }).find("no labels and there is no teacher"),
             std::string::npos);
 }
 

@@ -35,8 +35,8 @@ struct TrainOptions {
 struct EpochReport {
   int epoch = 0;  // 1-based
   int epochs = 0;
-  double loss = 0.0;                     // mean over the epoch's batches
-  std::optional<double> held_out;        // accuracy in [0, 1] of the trained graph on --data
+  double loss = 0.0;               // mean over the epoch's batches
+  std::optional<double> held_out;  // accuracy in [0, 1] of the trained graph on --data
   double seconds = 0.0;
 };
 

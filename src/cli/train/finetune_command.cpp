@@ -29,7 +29,8 @@ void finetune(const CommonFlags& flags) {
   const std::optional<graph::Graph> teacher = teacher_for(flags);
   const std::optional<eval::Dataset> held_out = held_out_for(flags, model);
   train::TrainResult result = train::finetune_masked(
-      model, train::TrainInputs{&train, teacher ? &*teacher : nullptr, held_out ? &*held_out : nullptr},
+      model,
+      train::TrainInputs{&train, teacher ? &*teacher : nullptr, held_out ? &*held_out : nullptr},
       flags.options, progress_printer());
   onnx_io::save_model(result.model, flags.output);
   fmt::print("{} training samples{}{}; zero weights: {} before, {} after\n", train.size(),

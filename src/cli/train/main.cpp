@@ -1,10 +1,10 @@
 // edgeperf-train: the training engine's program (libtorch). `edgeperf qat` and `edgeperf
 // finetune` run it, so the edgeperf command itself never loads libtorch (0.4 s and
 // 160 MB at every start; docs/training.md).
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <c10/util/Exception.h>
 #include <cstdio>
 #include <exception>
 #include <new>

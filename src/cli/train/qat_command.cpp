@@ -79,8 +79,9 @@ void qat(const QatFlags& flags) {
   fmt::print("start: static PTQ ({}, {}-bit weights, {}), {} training samples{}{}\n",
              flags.per_channel ? "per-channel" : "per-tensor", flags.weight_bits, flags.method,
              train.size(), train.labeled() ? " with labels" : "",
-             teacher != nullptr ? (given_teacher ? ", teacher --teacher" : ", teacher: the float model")
-                                : "");
+             teacher != nullptr
+                 ? (given_teacher ? ", teacher --teacher" : ", teacher: the float model")
+                 : "");
   print_result(result, flags.common.output);
 }
 
@@ -89,14 +90,16 @@ void qat(const QatFlags& flags) {
 void add_qat_command(CLI::App& app) {
   auto flags = std::make_shared<QatFlags>();
   CLI::App* command = app.add_subcommand(
-      "qat", "Quantization-aware training: static QDQ quantization, then fine-tuning with fake "
-             "quantization (learned scales); writes standard QDQ ONNX");
+      "qat",
+      "Quantization-aware training: static QDQ quantization, then fine-tuning with fake "
+      "quantization (learned scales); writes standard QDQ ONNX");
   command->add_option("model", flags->common.model, "Float ONNX model")->required();
   command->add_option("--calib", flags->calib,
                       "Calibration data (as quantize --calib); without --train, also the "
                       "inputs the student learns the float model's outputs on");
   command->add_option("--calib-samples", flags->calib_samples, "Use at most N samples (0: all)");
-  command->add_option("--method", flags->method, "Calibration: minmax | percentile:P | entropy | mse");
+  command->add_option("--method", flags->method,
+                      "Calibration: minmax | percentile:P | entropy | mse");
   command->add_flag("--per-channel", flags->per_channel, "Per-channel weight scales");
   command->add_option("--weight-bits", flags->weight_bits, "2..8: the weight grid");
   command->add_option("--activation-bits", flags->activation_bits, "8 (uint8 activations)");

@@ -23,7 +23,8 @@ void add_common_flags(CLI::App& command, CommonFlags& flags) {
   command.add_option("--teacher", flags.teacher,
                      "Float ONNX model to distill from (KL on softened logits)");
   command.add_option("--epochs", flags.options.epochs, "Passes over the training data");
-  command.add_option("--lr", flags.options.lr, "Adam learning rate at the start (cosine decay to 0 at the end)");
+  command.add_option("--lr", flags.options.lr,
+                     "Adam learning rate at the start (cosine decay to 0 at the end)");
   command.add_option("--batch", flags.options.batch, "Samples per step");
   command.add_option("--seed", flags.options.seed, "Seed: the same seed gives the same file");
   command.add_option("--threads", flags.options.threads,
