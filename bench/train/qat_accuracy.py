@@ -8,6 +8,7 @@ For the keyword-spotting DS-CNN and digits_cnn (models/fixtures):
     model's logits), labels (--train), labels plus the FP32 teacher (--teacher);
   - every QAT model's top-1 agreement between ONNX Runtime and edgeperf's int8 run, and its
     edgeperf p50 against the PTQ file of the same layout (1 thread, interleaved rounds);
+  - a QAT MobileNetV2 against the PTQ file of the same layout, p50 at 1 and 2 threads;
   - pruning on KWS (70% unstructured, 30% channels): alone, `edgeperf finetune` with
     labels, and with the FP32 teacher; the zeros kept;
   - what the FP32 teacher adds (--teacher), over several seeds: KWS QAT w4a8 and w2a8, and
@@ -167,7 +168,31 @@ def distillation_rows(judge, work, edgeperf, seeds):
     return rows
 
 
-def markdown(quant, prune, distill):
+def speed_rows(judge, work, edgeperf, rounds=3):
+    """A QAT model runs at the speed of the PTQ model of the same layout: the zoo's
+    MobileNetV2 (untrained; 16 random calibration images, one epoch of distillation)."""
+    model = work / "mnv2.onnx"
+    calib = work / "mnv2_calib.npy"
+    run(edgeperf, "zoo", "mobilenet_v2", "-o", model)
+    np.save(calib, np.random.default_rng(0).random((16, 3, 224, 224), dtype=np.float32))
+    ptq, qat = work / "mnv2_ptq.onnx", work / "mnv2_qat.onnx"
+    run(edgeperf, "quantize", model, "-o", ptq, "--mode", "static", "--per-channel", "--calib", calib,
+        "--no-speed-check")
+    run(edgeperf, "qat", model, "-o", qat, "--per-channel", "--calib", calib, "--epochs", "1", "--batch", "8")
+    rows = []
+    for threads in (1, 2):
+        for round_ in range(rounds):
+            p50 = {}
+            for path in (ptq, qat):
+                report = work / "speed.json"
+                run(edgeperf, "bench", path, "--threads", threads, "--runs", 300, "--json", report)
+                p50[path.stem] = json.loads(report.read_text())["models"][0]["batches"][0]["latency_ms"]["p50"]
+            rows.append({"threads": threads, "round": round_ + 1, "ptq_p50_ms": p50["mnv2_ptq"],
+                         "qat_p50_ms": p50["mnv2_qat"], "ratio": p50["mnv2_qat"] / p50["mnv2_ptq"]})
+    return rows
+
+
+def markdown(quant, prune, distill, speed):
     lines = ["| model | setting | method | ORT accuracy | edgeperf accuracy | ORT/edgeperf agreement | train s | p50 vs PTQ |",
              "|---|---|---|---|---|---|---|---|"]
     for r in quant:
@@ -185,6 +210,11 @@ def markdown(quant, prune, distill):
             scores = ", ".join(f"{100 * x:.2f}" for x in r["ort_accuracy"])
             lines.append(f"| {r['job']} | {'yes' if r['teacher'] else 'no'} | {scores} | "
                          f"{100 * float(np.mean(r['ort_accuracy'])):.2f} |")
+    if speed:
+        lines += ["", "| MobileNetV2 int8 | round | PTQ p50 ms | QAT p50 ms | QAT / PTQ |", "|---|---|---|---|---|"]
+        for r in speed:
+            lines.append(f"| {r['threads']} thread(s) | {r['round']} | {r['ptq_p50_ms']:.3f} | "
+                         f"{r['qat_p50_ms']:.3f} | {r['ratio']:.3f} |")
     return "\n".join(lines)
 
 
@@ -197,6 +227,7 @@ def main():
     parser.add_argument("--models", default="kws_dscnn,digits_cnn")
     parser.add_argument("--no-pruning", action="store_true")
     parser.add_argument("--no-quantization", action="store_true")
+    parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--distill-seeds", type=int, default=3, help="0: skip the teacher study")
     args = parser.parse_args()
     work = Path(args.work_dir)
@@ -206,9 +237,10 @@ def main():
         row for name in args.models.split(",") for row in quantize_rows(judge, name, MODELS[name], work, args.edgeperf)]
     prune = [] if args.no_pruning else pruning_rows(judge, work, args.edgeperf)
     distill = distillation_rows(judge, work, args.edgeperf, args.distill_seeds) if args.distill_seeds else []
-    Path(args.out).write_text(json.dumps({"quantization": quant, "pruning": prune, "distillation": distill},
-                                         indent=2) + "\n")
-    print(markdown(quant, prune, distill))
+    speed = [] if args.no_speed else speed_rows(judge, work, args.edgeperf)
+    Path(args.out).write_text(json.dumps({"quantization": quant, "pruning": prune, "distillation": distill,
+                                          "speed": speed}, indent=2) + "\n")
+    print(markdown(quant, prune, distill, speed))
 
 
 if __name__ == "__main__":

@@ -262,7 +262,8 @@ void TrainableGraph::add_float_parameters(const graph::Node& node) {
 
 at::Tensor TrainableGraph::fake_quant_weight(const WeightQuant& quant) const {
   const std::int64_t rank = quant.master.dim();
-  const double per_scale = static_cast<double>(quant.master.numel() / quant.step.numel());
+  const double per_scale =
+      static_cast<double>(quant.master.numel()) / static_cast<double>(quant.step.numel());
   const at::Tensor scale =
       gradient_scaled(along_axis(quant.step, quant.axis, rank),
                       1.0 / std::sqrt(per_scale * static_cast<double>(quant.qmax)));
@@ -272,7 +273,8 @@ at::Tensor TrainableGraph::fake_quant_weight(const WeightQuant& quant) const {
 
 at::Tensor TrainableGraph::fake_quant_activation(const at::Tensor& x,
                                                  const ActivationQuant& quant) const {
-  const double per_sample = static_cast<double>(x.numel() / std::max<std::int64_t>(1, x.size(0)));
+  const double per_sample =
+      static_cast<double>(x.numel()) / static_cast<double>(std::max<std::int64_t>(1, x.size(0)));
   const at::Tensor scale = gradient_scaled(
       scales_.at(quant.scale), 1.0 / std::sqrt(per_sample * static_cast<double>(quant.qmax)));
   return fake_quant(x, scale, quant.offset, quant.qmin, quant.qmax);
