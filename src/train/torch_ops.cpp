@@ -431,6 +431,14 @@ at::Tensor to_torch(const Tensor& tensor) {
   return out;
 }
 
+at::Tensor view_torch(const Tensor& tensor) {
+  EP_CHECK(tensor.dtype() == DType::f32, "training data must be f32 (got {})",
+           dtype_name(tensor.dtype()));
+  const std::vector<std::int64_t> sizes(tensor.shape().begin(), tensor.shape().end());
+  // from_blob takes a mutable pointer; nothing writes through this view.
+  return at::from_blob(const_cast<void*>(tensor.raw()), sizes, at::kFloat);
+}
+
 Tensor from_torch(const at::Tensor& tensor, DType dtype) {
   const at::Tensor source = tensor.detach().to(torch_type(dtype)).contiguous();
   Tensor out(dtype, Shape(source.sizes().begin(), source.sizes().end()));

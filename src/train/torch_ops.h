@@ -12,6 +12,9 @@
 namespace edgeperf::train::detail {
 
 at::Tensor to_torch(const Tensor& tensor);  // a copy
+// A read-only view of a float tensor's memory (no copy: datasets may be large); valid
+// while `tensor` lives.
+at::Tensor view_torch(const Tensor& tensor);
 Tensor from_torch(const at::Tensor& tensor, DType dtype);
 
 // Runs `node` on `inputs` (one per node input; undefined for an absent optional input).

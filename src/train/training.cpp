@@ -62,7 +62,7 @@ at::Tensor predict(const TrainableGraph& graph, const at::Tensor& inputs) {
 }
 
 double accuracy(const TrainableGraph& graph, const eval::Dataset& data) {
-  const at::Tensor logits = predict(graph, detail::to_torch(data.inputs));
+  const at::Tensor logits = predict(graph, detail::view_torch(data.inputs));
   EP_CHECK(logits.dim() == 2, "the model's output {} is not [samples, classes]",
            shape_text(logits));
   const at::Tensor predicted = logits.argmax(1);
@@ -99,7 +99,7 @@ Batches prepare_data(const TrainableGraph& student, const TrainInputs& inputs,
   const eval::Dataset& train = *inputs.train;
   EP_CHECK(train.size() > 0, "the training set has no samples");
   Batches batches;
-  batches.inputs = detail::to_torch(train.inputs);
+  batches.inputs = detail::view_torch(train.inputs);
   EP_CHECK(std::all_of(train.inputs.shape().begin(), train.inputs.shape().end(),
                        [](std::int64_t d) { return d > 0; }),
            "the training set has an empty sample shape");
