@@ -11,6 +11,7 @@
 Without edgeperf-train beside it (EP_TRAIN=OFF, arm64), `edgeperf qat` says so in one
 line; the rest is then skipped (77)."""
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -184,7 +185,13 @@ def main(argv):
     run(args.edgeperf, "prune", str(kws), "-o", str(work / "pruned.onnx"), "--method", "magnitude",
         "--sparsity", "0.7", "--format", "dense", "--no-speed-check")
     run(args.edgeperf, "finetune", str(work / "pruned.onnx"), "-o", str(work / "tuned.onnx"), "--train",
-        str(work / "train"), "--epochs", "1", "--lr", "1e-2")
+        str(work / "train"), "--epochs", "2", "--lr", "1e-2", "--data", str(fixtures / "kws_eval"),
+        "--report", str(work / "tuned.json"))
+    tuned = json.loads((work / "tuned.json").read_text())
+    report("finetune --report: every epoch with loss and held-out accuracy, zeros before = after",
+           [] if (len(tuned["epochs"]) == 2 and all(0 <= e["held_out_accuracy"] <= 1 for e in tuned["epochs"])
+                  and tuned["zero_weights"]["before"] == tuned["zero_weights"]["after"] > 10000
+                  and tuned["labeled"] and tuned["training_samples"] == 444) else [f"report: {tuned}"])
     before = {i.name: numpy_helper.to_array(i) for i in onnx.load(work / "pruned.onnx").graph.initializer}
     after = {i.name: numpy_helper.to_array(i) for i in onnx.load(work / "tuned.onnx").graph.initializer}
     problems = [name for name, values in before.items()

@@ -37,6 +37,9 @@ void finetune(const CommonFlags& flags) {
              train.labeled() ? " with labels" : "", teacher ? ", teacher --teacher" : "",
              zero_weights(model), zero_weights(result.model));
   print_result(result, flags.output);
+  write_report(
+      flags, "finetune", result, train.size(), train.labeled(),
+      {{"zero_weights", {{"before", zero_weights(model)}, {"after", zero_weights(result.model)}}}});
 }
 
 }  // namespace

@@ -83,6 +83,14 @@ void qat(const QatFlags& flags) {
                  ? (given_teacher ? ", teacher --teacher" : ", teacher: the float model")
                  : "");
   print_result(result, flags.common.output);
+  write_report(flags.common, "qat", result, train.size(), train.labeled(),
+               {{"start",
+                 {{"per_channel", flags.per_channel},
+                  {"weight_bits", flags.weight_bits},
+                  {"activation_bits", flags.activation_bits},
+                  {"method", flags.method},
+                  {"calib", flags.calib},
+                  {"log", log}}}});
 }
 
 }  // namespace

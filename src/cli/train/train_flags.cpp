@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
 #include "edgeperf/onnx/onnx_io.h"
 #include "edgeperf/passes/passes.h"
 
@@ -33,6 +34,9 @@ void add_common_flags(CLI::App& command, CommonFlags& flags) {
   command.add_option("--temperature", flags.options.temperature, "Distillation temperature");
   command.add_option("--alpha", flags.options.alpha,
                      "Weight of the distillation term when labels are given (0..1)");
+  command.add_option("--report", flags.report,
+                     "Write a JSON report: options, what was trained, loss and held-out "
+                     "accuracy per epoch");
 }
 
 eval::Dataset load_for(const std::string& spec, const graph::Graph& model, bool labels,
@@ -53,6 +57,42 @@ std::optional<eval::Dataset> held_out_for(const CommonFlags& flags, const graph:
 std::optional<graph::Graph> teacher_for(const CommonFlags& flags) {
   if (flags.teacher.empty()) return std::nullopt;
   return with_error_context("--teacher", [&] { return load_for_training(flags.teacher); });
+}
+
+void write_report(const CommonFlags& flags, const std::string& command,
+                  const train::TrainResult& result, std::int64_t samples, bool labeled,
+                  nlohmann::json extra) {
+  if (flags.report.empty()) return;
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const train::EpochReport& epoch : result.epochs) {
+    epochs.push_back({{"epoch", epoch.epoch},
+                      {"loss", epoch.loss},
+                      {"held_out_accuracy",
+                       epoch.held_out ? nlohmann::json(*epoch.held_out) : nlohmann::json(nullptr)},
+                      {"seconds", epoch.seconds}});
+  }
+  const train::TrainOptions& options = flags.options;
+  nlohmann::json report = {
+      {"command", command},
+      {"model", flags.model},
+      {"output", flags.output},
+      {"train", flags.train.empty() ? nlohmann::json(nullptr) : nlohmann::json(flags.train)},
+      {"teacher", flags.teacher.empty() ? nlohmann::json(nullptr) : nlohmann::json(flags.teacher)},
+      {"held_out", flags.data.empty() ? nlohmann::json(nullptr) : nlohmann::json(flags.data)},
+      {"training_samples", samples},
+      {"labeled", labeled},
+      {"options",
+       {{"epochs", options.epochs},
+        {"lr", options.lr},
+        {"batch", options.batch},
+        {"seed", options.seed},
+        {"threads", options.threads},
+        {"temperature", options.temperature},
+        {"alpha", options.alpha}}},
+      {"trained", result.log},
+      {"epochs", epochs}};
+  report.update(extra);
+  write_file_atomic(flags.report, report.dump(2) + "\n");
 }
 
 graph::Graph load_for_training(const std::string& path) {

@@ -2,6 +2,7 @@
 // Flags and output shared by `edgeperf qat` and `edgeperf finetune` (the edgeperf-train
 // program, which holds the libtorch training engine).
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -12,7 +13,7 @@
 namespace edgeperf::cli::training {
 
 struct CommonFlags {
-  std::string model, output, train, data, teacher;
+  std::string model, output, train, data, teacher, report;
   train::TrainOptions options;
 };
 
@@ -28,6 +29,12 @@ std::optional<graph::Graph> teacher_for(const CommonFlags& flags);
 train::Progress progress_printer();
 // The epoch table and the file written (stdout).
 void print_result(const train::TrainResult& result, const std::string& output);
+
+// The JSON report (--report): the command, its options, what was trained, every epoch.
+// `extra` holds the command's own fields. Written atomically.
+void write_report(const CommonFlags& flags, const std::string& command,
+                  const train::TrainResult& result, std::int64_t samples, bool labeled,
+                  nlohmann::json extra);
 
 // Models as training reads them: constants folded, Identity and dead code removed.
 graph::Graph load_for_training(const std::string& path);
