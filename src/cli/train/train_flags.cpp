@@ -23,10 +23,13 @@ void add_common_flags(CLI::App& command, CommonFlags& flags) {
   command.add_option("--data", flags.data, "Labeled held-out data: accuracy after every epoch");
   command.add_option("--teacher", flags.teacher,
                      "Float ONNX model to distill from (KL on softened logits)");
-  command.add_option("--epochs", flags.options.epochs, "Passes over the training data");
-  command.add_option("--lr", flags.options.lr,
-                     "Adam learning rate at the start (cosine decay to 0 at the end)");
-  command.add_option("--batch", flags.options.batch, "Samples per step");
+  command.add_option("--epochs", flags.options.epochs, "Passes over the training data")
+      ->capture_default_str();
+  command
+      .add_option("--lr", flags.options.lr,
+                  "Adam learning rate at the start (cosine decay to 0 at the end)")
+      ->capture_default_str();
+  command.add_option("--batch", flags.options.batch, "Samples per step")->capture_default_str();
   command.add_option("--seed", flags.options.seed, "Seed: the same seed gives the same file");
   command.add_option("--threads", flags.options.threads,
                      "Training threads (results depend on it: the same seed and threads give "
