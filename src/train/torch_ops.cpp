@@ -361,7 +361,6 @@ const std::map<std::string, OpFn>& registry() {
       {"Neg", unary([](const at::Tensor& x) { return at::neg(x); })},
       {"Abs", unary([](const at::Tensor& x) { return at::abs(x); })},
       {"Erf", unary([](const at::Tensor& x) { return at::erf(x); })},
-      {"Softplus", unary([](const at::Tensor& x) { return at::softplus(x); })},
       {"Identity", unary([](const at::Tensor& x) { return x; })},
       {"Dropout", unary([](const at::Tensor& x) { return x; })},
       {"LeakyRelu",
