@@ -330,6 +330,23 @@ at::Tensor cast(const graph::Node& node, const Inputs& inputs) {
   return x.to(type->second);
 }
 
+// Split's sizes: the `split` input (opset 13) or attribute, else equal parts (the last
+// smaller, as opset 18's num_outputs).
+std::vector<at::Tensor> split(const graph::Node& node, const Inputs& inputs) {
+  const at::Tensor& x = input(node, inputs, 0);
+  const std::int64_t axis = normalized_axis(node, node.attr_int("axis", 0), x.dim());
+  std::vector<std::int64_t> sizes =
+      has(inputs, 1) ? int_values(inputs[1]) : node.attr_ints("split", {});
+  if (sizes.empty()) {
+    const auto parts = node.attr_int("num_outputs", static_cast<std::int64_t>(node.outputs.size()));
+    const std::int64_t chunk = (x.size(axis) + parts - 1) / parts;
+    for (std::int64_t part = 0; part < parts; ++part) {
+      sizes.push_back(std::min(chunk, x.size(axis) - part * chunk));
+    }
+  }
+  return x.split_with_sizes(sizes, axis);
+}
+
 template <typename Fn>
 OpFn unary(Fn fn) {
   return [fn](const graph::Node& node, const Inputs& inputs) { return fn(input(node, inputs, 0)); };
@@ -445,22 +462,30 @@ Tensor from_torch(const at::Tensor& tensor, DType dtype) {
   return out;
 }
 
-at::Tensor run_op(const graph::Node& node, const std::vector<at::Tensor>& inputs) {
+std::vector<at::Tensor> run_op(const graph::Node& node, const std::vector<at::Tensor>& inputs) {
   EP_CHECK(node.domain.empty() || node.domain == "ai.onnx",
            "node {}: domain '{}' is not supported by the training engine", node.label(),
            node.domain);
   const auto op = registry().find(node.op_type);
-  EP_CHECK(op != registry().end(), "node {}: op {} is not supported by the training engine",
-           node.label(), node.op_type);
+  EP_CHECK(op != registry().end() || node.op_type == "Split",
+           "node {}: op {} is not supported by the training engine", node.label(), node.op_type);
   try {
-    return op->second(node, inputs);
+    if (node.op_type == "Split") return split(node, inputs);
+    return {op->second(node, inputs)};
+  } catch (const Error&) {
+    throw;
   } catch (const c10::Error& error) {
     // torch's message spans many lines; its first line says what was wrong.
     const std::string what = error.what_without_backtrace();
     fail("node {}: {}", node.label(), what.substr(0, what.find('\n')));
+  } catch (const std::exception& error) {  // some torch checks throw std::runtime_error
+    const std::string what = error.what();
+    fail("node {}: {}", node.label(), what.substr(0, what.find('\n')));
   }
 }
 
-bool supports_op(const std::string& op_type) { return registry().count(op_type) != 0; }
+bool supports_op(const std::string& op_type) {
+  return registry().count(op_type) != 0 || op_type == "Split";
+}
 
 }  // namespace edgeperf::train::detail

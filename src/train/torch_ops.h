@@ -18,9 +18,9 @@ at::Tensor view_torch(const Tensor& tensor);
 Tensor from_torch(const at::Tensor& tensor, DType dtype);
 
 // Runs `node` on `inputs` (one per node input; undefined for an absent optional input).
-// Returns its first output. Throws Error naming the node for an op or attribute the
-// training engine does not support.
-at::Tensor run_op(const graph::Node& node, const std::vector<at::Tensor>& inputs);
+// Returns its outputs: one, or one per output for Split. Throws Error naming the node for
+// an op or attribute the training engine does not support.
+std::vector<at::Tensor> run_op(const graph::Node& node, const std::vector<at::Tensor>& inputs);
 
 // True when run_op knows `op_type`.
 bool supports_op(const std::string& op_type);

@@ -112,7 +112,7 @@ TrainableGraph::TrainableGraph(const graph::Graph& graph, const GraphConfig& con
              "node {}: op {} is not supported by the training engine", node.label(), node.op_type);
     for (std::size_t output = 1; output < node.outputs.size(); ++output) {
       EP_CHECK(node.outputs[output].empty() || consumers.count(node.outputs[output]) == 0 ||
-                   node.op_type == "Dropout",
+                   node.op_type == "Dropout" || node.op_type == "Split",
                "node {}: output {} is read, and the training engine computes only the first",
                node.label(), output);
     }
@@ -324,9 +324,19 @@ at::Tensor TrainableGraph::forward(const at::Tensor& input) const {
     std::vector<at::Tensor> inputs;
     inputs.reserve(node.inputs.size());
     for (const std::string& name : node.inputs) inputs.push_back(lookup(values, name));
-    values[out] = run_op(node, inputs);
+    std::vector<at::Tensor> outputs = run_op(node, inputs);
+    for (std::size_t index = 0; index < outputs.size() && index < node.outputs.size(); ++index) {
+      if (!node.outputs[index].empty()) values[node.outputs[index]] = std::move(outputs[index]);
+    }
   }
   return lookup(values, graph_.outputs.front().name);
+}
+
+std::optional<std::int64_t> TrainableGraph::fixed_batch() const {
+  const graph::ValueInfo& input = graph_.inputs.front();
+  if (!input.has_shape || input.dims.empty() || !input.dims.front().is_static())
+    return std::nullopt;
+  return input.dims.front().size;
 }
 
 std::vector<at::Tensor> TrainableGraph::parameters() const {

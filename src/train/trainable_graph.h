@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ class TrainableGraph {
   // One line per kind of parameter, for the command's log.
   std::vector<std::string> describe() const;
   const graph::Graph& graph() const { return graph_; }
+  // The input's batch dimension when the model fixes it (an export with batch 1).
+  std::optional<std::int64_t> fixed_batch() const;
 
  private:
   struct WeightQuant {

@@ -54,9 +54,10 @@ std::string shape_text(const at::Tensor& tensor) {
 // Runs `graph` over every sample of `inputs` in batches, without gradients.
 at::Tensor predict(const TrainableGraph& graph, const at::Tensor& inputs) {
   const at::NoGradGuard no_grad;
+  const std::int64_t batch = graph.fixed_batch().value_or(kEvalBatch);
   std::vector<at::Tensor> parts;
-  for (std::int64_t first = 0; first < inputs.size(0); first += kEvalBatch) {
-    parts.push_back(graph.forward(inputs.slice(0, first, first + kEvalBatch)).detach());
+  for (std::int64_t first = 0; first < inputs.size(0); first += batch) {
+    parts.push_back(graph.forward(inputs.slice(0, first, first + batch)).detach());
   }
   return at::cat(parts, 0);
 }
@@ -235,10 +236,29 @@ void check_held_out(const TrainInputs& inputs) {
   EP_CHECK(inputs.held_out->size() > 0, "the held-out data (--data) has no samples");
 }
 
+// A model exported with a fixed batch of 1 (its Reshapes say 1 too) trains one sample a step.
+TrainOptions with_model_batch(const TrainableGraph& student, TrainOptions options,
+                              std::vector<std::string>& log) {
+  const std::optional<std::int64_t> fixed = student.fixed_batch();
+  if (!fixed || *fixed == options.batch) return options;
+  EP_CHECK(*fixed == 1,
+           "the model's input {} has a fixed batch of {}: training needs a symbolic batch "
+           "dimension or a batch of 1",
+           student.graph().inputs.front().to_string(), *fixed);
+  log.push_back(
+      fmt::format("the model's input {} has a fixed batch of 1: one sample per step "
+                  "(--batch {} not used)",
+                  student.graph().inputs.front().to_string(), options.batch));
+  options.batch = 1;
+  return options;
+}
+
 TrainResult train_graph(TrainableGraph& student, const TrainInputs& inputs,
-                        const TrainOptions& options, const Progress& progress) {
+                        const TrainOptions& requested, const Progress& progress) {
   EP_CHECK(inputs.train != nullptr, "no training data");
-  check_options(options);
+  check_options(requested);
+  std::vector<std::string> batch_log;
+  const TrainOptions options = with_model_batch(student, requested, batch_log);
   check_held_out(inputs);
   configure_engine(options);
   std::optional<TrainableGraph> teacher;
@@ -250,6 +270,7 @@ TrainResult train_graph(TrainableGraph& student, const TrainInputs& inputs,
   const Batches data = prepare_data(student, inputs, teacher ? &*teacher : nullptr);
   TrainResult result;
   result.log = student.describe();
+  result.log.insert(result.log.end(), batch_log.begin(), batch_log.end());
   result.epochs = fit(student, data, inputs, options, progress);
   result.model = student.exported();
   return result;

@@ -204,6 +204,35 @@ TEST(TorchOps, BatchNormalizationWithFrozenStatistics) {
   for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], e[i], 1e-4) << "element " << i;
 }
 
+// Every part of a Split reaches its readers: the parts concatenated in another order.
+TEST(TorchOps, SplitGivesEveryPart) {
+  for (const bool sizes_given : {true, false}) {
+    graph::GraphBuilder builder("split", 13);
+    const std::string x = builder.input(
+        "x", DType::f32,
+        {graph::Dim::fixed(2), graph::Dim::fixed(6), graph::Dim::fixed(3), graph::Dim::fixed(2)});
+    std::vector<std::string> inputs = {x};
+    if (sizes_given) inputs.push_back(builder.initializer("sizes", int_tensor({1, 3, 2})));
+    const std::vector<std::string> parts =
+        builder.node_multi("Split", inputs, 3, {{"axis", std::int64_t{1}}}, "split");
+    builder.output(
+        builder.node("Concat", {parts[2], parts[0], parts[1]}, {{"axis", std::int64_t{1}}}),
+        DType::f32, {});
+    const graph::Graph model = builder.build();
+    const Tensor input = random_tensor({2, 6, 3, 2}, 9);
+    runtime::SessionOptions options;
+    options.backend = runtime::BackendKind::reference;
+    const Tensor expected = eval::first_output(model, {{"x", input}}, options);
+    const Tensor actual =
+        from_torch(TrainableGraph(model, GraphConfig{.trainable = false}).forward(to_torch(input)),
+                   DType::f32);
+    ASSERT_EQ(actual.shape(), expected.shape());
+    const auto a = actual.values<float>();
+    const auto e = expected.values<float>();
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], e[i]) << "element " << i;
+  }
+}
+
 TEST(TorchOps, UnsupportedOpsAndAttributesNameTheNode) {
   const auto message = [](const Case& c) {
     try {

@@ -184,6 +184,23 @@ TEST(Finetune, EveryZeroStaysZero) {
   }
 }
 
+TEST(Finetune, AModelWithAFixedBatchOfOneTrainsASampleAStep) {
+  graph::Graph model = load("digits_cnn");
+  model.inputs.front().dims.front() = graph::Dim::fixed(1);
+  const eval::Dataset train = data(model, "digits_eval", true);
+  const TrainResult result = finetune_masked(model, TrainInputs{&train}, quick(1));
+  const bool logged =
+      std::any_of(result.log.begin(), result.log.end(), [](const std::string& line) {
+        return line.find("fixed batch of 1: one sample per step") != std::string::npos;
+      });
+  EXPECT_TRUE(logged);
+  model.inputs.front().dims.front() = graph::Dim::fixed(2);
+  EXPECT_NE(error_of([&] {
+              finetune_masked(model, TrainInputs{&train}, quick(1));
+            }).find("has a fixed batch of 2"),
+            std::string::npos);
+}
+
 TEST(TrainBadInput, LabelsOutOfRangeOrMiscounted) {
   const graph::Graph model = load("kws_dscnn");
   eval::Dataset train = data(model, "kws_eval", true);
