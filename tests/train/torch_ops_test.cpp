@@ -64,11 +64,8 @@ graph::Graph single_op_graph(const Case& c) {
   return builder.build();
 }
 
-void expect_same(const Case& c) {
-  SCOPED_TRACE(c.name);
-  const graph::Graph model = single_op_graph(c);
-  const Tensor x =
-      c.positive_input ? random_tensor(c.input, 7, 0.1F, 3.0F) : random_tensor(c.input, 7);
+// The engine's output for `x` against the reference backend's, within float rounding.
+void expect_engine_matches(const graph::Graph& model, const Tensor& x) {
   runtime::SessionOptions options;
   options.backend = runtime::BackendKind::reference;
   const Tensor expected = eval::first_output(model, {{"x", x}}, options);
@@ -80,6 +77,13 @@ void expect_same(const Case& c) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     ASSERT_NEAR(a[i], e[i], 1e-4 * (1.0 + std::abs(e[i]))) << "element " << i;
   }
+}
+
+void expect_same(const Case& c) {
+  SCOPED_TRACE(c.name);
+  const Tensor x =
+      c.positive_input ? random_tensor(c.input, 7, 0.1F, 3.0F) : random_tensor(c.input, 7);
+  expect_engine_matches(single_op_graph(c), x);
 }
 
 std::vector<Case> cases() {
@@ -192,16 +196,7 @@ TEST(TorchOps, BatchNormalizationWithFrozenStatistics) {
   builder.output(
       builder.node("BatchNormalization", {x, scale, bias, mean, var}, {{"epsilon", 1e-3F}}, "bn"),
       DType::f32, {});
-  const graph::Graph model = builder.build();
-  const Tensor input = random_tensor({2, 4, 9, 8}, 7);
-  runtime::SessionOptions options;
-  options.backend = runtime::BackendKind::reference;
-  const Tensor expected = eval::first_output(model, {{"x", input}}, options);
-  const Tensor actual = from_torch(
-      TrainableGraph(model, GraphConfig{.trainable = false}).forward(to_torch(input)), DType::f32);
-  const auto a = actual.values<float>();
-  const auto e = expected.values<float>();
-  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], e[i], 1e-4) << "element " << i;
+  expect_engine_matches(builder.build(), random_tensor({2, 4, 9, 8}, 7));
 }
 
 // Every part of a Split reaches its readers: the parts concatenated in another order.
@@ -218,18 +213,7 @@ TEST(TorchOps, SplitGivesEveryPart) {
     builder.output(
         builder.node("Concat", {parts[2], parts[0], parts[1]}, {{"axis", std::int64_t{1}}}),
         DType::f32, {});
-    const graph::Graph model = builder.build();
-    const Tensor input = random_tensor({2, 6, 3, 2}, 9);
-    runtime::SessionOptions options;
-    options.backend = runtime::BackendKind::reference;
-    const Tensor expected = eval::first_output(model, {{"x", input}}, options);
-    const Tensor actual =
-        from_torch(TrainableGraph(model, GraphConfig{.trainable = false}).forward(to_torch(input)),
-                   DType::f32);
-    ASSERT_EQ(actual.shape(), expected.shape());
-    const auto a = actual.values<float>();
-    const auto e = expected.values<float>();
-    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], e[i]) << "element " << i;
+    expect_engine_matches(builder.build(), random_tensor({2, 6, 3, 2}, 9));
   }
 }
 
