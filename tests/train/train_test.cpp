@@ -126,6 +126,41 @@ TEST(Qat, DistillationRecoversA3BitPerTensorModel) {
   }
 }
 
+// Prune, then QAT: the pruned zeros stay zero in the int8 weights.
+TEST(Qat, APrunedModelKeepsItsZeros) {
+  const graph::Graph model = load("kws_dscnn");
+  prune::PruneOptions pruning;
+  pruning.sparsity = 0.7;
+  const graph::Graph pruned = prune::prune_model(model, pruning).model;
+  const quant::QuantizeResult quantized = ptq(pruned, 4, true);
+  const eval::Dataset calib = data(model, "kws_calib_inputs.npy", false);
+  TrainOptions options = quick(2);
+  options.lr = 1e-2;  // large steps: a zero without its mask would move off the grid's 0
+  options.weight_bits = 4;
+  const TrainResult result = quantization_aware(quantized.model, &quantized.prepared,
+                                                TrainInputs{&calib, &pruned}, options);
+  // Each layer's pruned float weight against its trained int8 weight (same node names).
+  std::int64_t zeros = 0;
+  for (const graph::Node& node : quantized.prepared.nodes) {
+    if (node.op_type != "Conv" && node.op_type != "Gemm") continue;
+    const auto pruned_weight = quantized.prepared.initializers.at(node.inputs[1]).values<float>();
+    const auto quantized_node =
+        std::find_if(result.model.nodes.begin(), result.model.nodes.end(),
+                     [&](const graph::Node& other) { return other.name == node.name; });
+    ASSERT_NE(quantized_node, result.model.nodes.end()) << node.name;
+    const graph::Node* dq = result.model.producer_of(quantized_node->inputs[1]);
+    ASSERT_NE(dq, nullptr);
+    const auto after = result.model.initializers.at(dq->inputs[0]).values<std::int8_t>();
+    ASSERT_EQ(after.size(), pruned_weight.size());
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      if (pruned_weight[i] != 0.0F) continue;
+      ++zeros;
+      ASSERT_EQ(after[i], 0) << node.name << " element " << i;
+    }
+  }
+  EXPECT_GT(zeros, 10000);
+}
+
 TEST(Qat, SameSeedSameBytes) {
   const graph::Graph model = load("kws_dscnn");
   const quant::QuantizeResult quantized = ptq(model, 4, true);
