@@ -76,21 +76,6 @@ std::pair<std::int64_t, std::int64_t> type_range(const at::Tensor& typed) {
   return {-128, 127};
 }
 
-DType dtype_of_torch(const at::Tensor& tensor) {
-  switch (tensor.scalar_type()) {
-    case at::kChar:
-      return DType::i8;
-    case at::kByte:
-      return DType::u8;
-    case at::kInt:
-      return DType::i32;
-    case at::kLong:
-      return DType::i64;
-    default:
-      return DType::f32;
-  }
-}
-
 }  // namespace
 
 TrainableGraph::TrainableGraph(const graph::Graph& graph, const GraphConfig& config)
@@ -112,22 +97,24 @@ TrainableGraph::TrainableGraph(const graph::Graph& graph, const GraphConfig& con
              "node {}: op {} is not supported by the training engine", node.label(), node.op_type);
     for (std::size_t output = 1; output < node.outputs.size(); ++output) {
       EP_CHECK(node.outputs[output].empty() || consumers.count(node.outputs[output]) == 0 ||
-                   node.op_type == "Dropout" || node.op_type == "Split",
+                   node.op_type == "Split",
                "node {}: output {} is read, and the training engine computes only the first",
                node.label(), output);
     }
   }
-  if (config_.quantized) classify_quantized_nodes();
+  if (config_.quantized) classify_quantized_nodes(consumers);
   if (config_.trainable) {
     for (const graph::Node& node : graph_.nodes) add_float_parameters(node);
   }
 }
 
-void TrainableGraph::classify_quantized_nodes() {
-  const auto consumers = graph::consumers_of(graph_);
+void TrainableGraph::classify_quantized_nodes(
+    const std::map<std::string, std::vector<std::size_t>>& consumers) {
   for (const graph::Node& node : graph_.nodes) {
     if (node.op_type == "QuantizeLinear") {
-      add_activation_quant(node);
+      const auto readers = consumers.find(node.outputs[0]);
+      add_activation_quant(
+          node, readers == consumers.end() ? std::vector<std::size_t>{} : readers->second);
       continue;
     }
     if (node.op_type != "DequantizeLinear" || constants_.count(node.inputs[0]) == 0 ||
@@ -149,7 +136,8 @@ void TrainableGraph::classify_quantized_nodes() {
   }
 }
 
-void TrainableGraph::add_activation_quant(const graph::Node& q) {
+void TrainableGraph::add_activation_quant(const graph::Node& q,
+                                          const std::vector<std::size_t>& readers) {
   EP_CHECK(q.has_input(1) && constants_.count(q.inputs[1]) != 0,
            "node {}: QuantizeLinear needs its scale as an initializer", q.label());
   ActivationQuant quant;
@@ -164,14 +152,12 @@ void TrainableGraph::add_activation_quant(const graph::Node& q) {
   } else {
     quant.offset = at::zeros({}, at::kFloat);  // uint8, zero point 0
   }
-  for (const graph::Node& reader : graph_.nodes) {
-    for (const std::string& value : reader.inputs) {
-      if (value != q.outputs[0]) continue;
-      EP_CHECK(reader.op_type == "DequantizeLinear" && reader.inputs[1] == quant.scale,
-               "node {}: its output is read by {}, not by a DequantizeLinear with the same "
-               "scale: only QDQ models train (not QOperator)",
-               q.label(), reader.label());
-    }
+  for (std::size_t index : readers) {
+    const graph::Node& reader = graph_.nodes[index];
+    EP_CHECK(reader.op_type == "DequantizeLinear" && reader.inputs[1] == quant.scale,
+             "node {}: its output is read by {}, not by a DequantizeLinear with the same "
+             "scale: only QDQ models train (not QOperator)",
+             q.label(), reader.label());
   }
   if (scales_.count(quant.scale) == 0) {
     scales_[quant.scale] = scale.clone().reshape({}).requires_grad_(config_.trainable);
@@ -233,13 +219,22 @@ void TrainableGraph::add_weight_quant(const graph::Node& dq, const graph::Node& 
 }
 
 void TrainableGraph::add_bias_quant(const graph::Node& dq, const graph::Node& consumer) {
-  const graph::Node* reader = graph_.producer_of(consumer.inputs[0]);
-  if (reader == nullptr || reader->op_type != "DequantizeLinear" || !reader->has_input(1)) return;
+  const auto dequantized_scale = [&](const std::string& value) -> const std::string* {
+    const graph::Node* producer = graph_.producer_of(value);
+    if (producer == nullptr || producer->op_type != "DequantizeLinear" || !producer->has_input(1) ||
+        constants_.count(producer->inputs[1]) == 0) {
+      return nullptr;
+    }
+    return &producer->inputs[1];
+  };
+  const std::string* input_scale = dequantized_scale(consumer.inputs[0]);
+  const std::string* weight_scale = dequantized_scale(consumer.inputs[1]);
+  if (input_scale == nullptr || weight_scale == nullptr) return;  // stays a constant
   BiasQuant quant;
   quant.integers = dq.inputs[0];
   quant.scale = dq.inputs[1];
-  quant.weight_dq = consumer.inputs[1];
-  quant.input_scale = reader->inputs[1];
+  quant.weight_scale = *weight_scale;
+  quant.input_scale = *input_scale;
   const at::Tensor scale = constants_.at(quant.scale).to(at::kFloat).flatten();
   quant.value = (constants_.at(quant.integers).to(at::kFloat).flatten() * scale)
                     .clone()
@@ -381,7 +376,7 @@ graph::Graph TrainableGraph::exported() const {
   };
   for (const auto& [name, value] : floats_) store(name, value, DType::f32);
   for (const auto& [name, scale] : scales_) store(name, scale, DType::f32);
-  std::map<std::string, at::Tensor> weight_scales;
+  std::map<std::string, at::Tensor> weight_scales;  // trained, by scale initializer
   for (const auto& [output, quant] : weights_) {
     const std::int64_t rank = quant.master.dim();
     const at::Tensor scale = along_axis(quant.step.detach(), quant.axis, rank);
@@ -389,16 +384,18 @@ graph::Graph TrainableGraph::exported() const {
     const at::Tensor integers =
         at::clamp((quant.master.detach() / scale).round() + offset, static_cast<double>(quant.qmin),
                   static_cast<double>(quant.qmax));
-    store(quant.integers, integers, dtype_of_torch(constants_.at(quant.integers)));
+    store(quant.integers, integers, graph_.initializers.at(quant.integers).dtype());
     store(quant.scale, quant.step, DType::f32);
-    weight_scales[output] = quant.step.detach();
+    weight_scales[quant.scale] = quant.step.detach();
   }
   for (const auto& [output, quant] : biases_) {
-    const auto weight = weight_scales.find(quant.weight_dq);
-    if (weight == weight_scales.end()) continue;  // weight not trained: bias left as it was
+    const auto trained = weight_scales.find(quant.weight_scale);
+    const at::Tensor weight_scale =
+        trained != weight_scales.end() ? trained->second
+                                       : constants_.at(quant.weight_scale).to(at::kFloat).flatten();
     const std::int64_t count = quant.value.numel();
     const at::Tensor scale =
-        (scale_value(quant.input_scale).reshape({}) * weight->second).expand({count}).contiguous();
+        (scale_value(quant.input_scale).reshape({}) * weight_scale).expand({count}).contiguous();
     const double limit = static_cast<double>(std::numeric_limits<std::int32_t>::max());
     const at::Tensor integers = at::clamp((quant.value.detach() / scale).round(), -limit, limit);
     store(quant.integers, integers, DType::i32);

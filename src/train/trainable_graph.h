@@ -56,7 +56,7 @@ class TrainableGraph {
   };
   struct BiasQuant {
     std::string integers, scale;  // initializer names
-    std::string weight_dq;        // the weight DequantizeLinear output of the same node
+    std::string weight_scale;     // scale initializer of the node's weight DequantizeLinear
     std::string input_scale;      // scale initializer of the activation the node reads
     at::Tensor value;             // float bias
   };
@@ -69,8 +69,8 @@ class TrainableGraph {
   void add_float_parameters(const graph::Node& node);
   void add_weight_quant(const graph::Node& dq, const graph::Node& consumer, std::size_t slot);
   void add_bias_quant(const graph::Node& dq, const graph::Node& consumer);
-  void add_activation_quant(const graph::Node& q);
-  void classify_quantized_nodes();
+  void add_activation_quant(const graph::Node& q, const std::vector<std::size_t>& readers);
+  void classify_quantized_nodes(const std::map<std::string, std::vector<std::size_t>>& consumers);
   at::Tensor float_master(const graph::Node& consumer, std::size_t slot,
                           const at::Tensor& dequantized) const;
   at::Tensor constant(const std::string& name) const;
