@@ -116,13 +116,18 @@ Window window_of(const graph::Node& node, const at::Tensor& x, std::vector<std::
   return window;
 }
 
+// Each axis padded as much at its end as at its begin (what torch's primitives take).
+bool symmetric_pads(const std::vector<std::int64_t>& pads) {
+  const auto spatial = static_cast<std::ptrdiff_t>(pads.size() / 2);
+  return std::equal(pads.begin(), pads.begin() + spatial, pads.begin() + spatial);
+}
+
 // Symmetric pads go to the primitive; asymmetric ones are applied first with `fill`.
 std::pair<at::Tensor, std::vector<std::int64_t>> split_pads(const at::Tensor& x,
                                                             const std::vector<std::int64_t>& pads,
                                                             double fill) {
   const std::size_t spatial = pads.size() / 2;
-  if (std::equal(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(spatial),
-                 pads.begin() + static_cast<std::ptrdiff_t>(spatial))) {
+  if (symmetric_pads(pads)) {
     return {x, std::vector<std::int64_t>(pads.begin(),
                                          pads.begin() + static_cast<std::ptrdiff_t>(spatial))};
   }
@@ -168,9 +173,8 @@ at::Tensor pool(const graph::Node& node, const Inputs& inputs, bool max) {
     return at::max_pool3d(padded, window.kernel, window.strides, pads, window.dilations, ceil);
   }
   const bool include_pad = node.attr_int("count_include_pad", 0) != 0;
-  const bool symmetric_fits = std::all_of(window.pads.begin(), window.pads.end(),
-                                          [&](std::int64_t p) { return p == window.pads[0]; });
-  EP_CHECK(symmetric_fits || include_pad,
+  // Pads applied before the pooling would count as samples.
+  EP_CHECK(symmetric_pads(window.pads) || include_pad,
            "node {}: AveragePool with asymmetric pads excluded from the count is not supported",
            node.label());
   auto [padded, pads] = split_pads(x, window.pads, 0.0);
