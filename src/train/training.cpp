@@ -31,7 +31,6 @@ std::vector<std::int64_t> shuffled(std::int64_t count, std::mt19937_64& rng) {
 }
 
 void configure_engine(const TrainOptions& options) {
-  EP_CHECK(options.threads >= 1, "--threads must be at least 1 (got {})", options.threads);
   at::set_num_threads(options.threads);
   at::globalContext().setDeterministicAlgorithms(true, false);
   torch::manual_seed(options.seed);
@@ -40,6 +39,7 @@ void configure_engine(const TrainOptions& options) {
 void check_options(const TrainOptions& options) {
   EP_CHECK(options.epochs >= 0, "--epochs must be 0 or more (got {})", options.epochs);
   EP_CHECK(options.batch >= 1, "--batch must be at least 1 (got {})", options.batch);
+  EP_CHECK(options.threads >= 1, "--threads must be at least 1 (got {})", options.threads);
   EP_CHECK(options.lr > 0 && std::isfinite(options.lr), "--lr must be positive (got {})",
            options.lr);
   EP_CHECK(options.temperature > 0, "--temperature must be positive (got {})", options.temperature);
