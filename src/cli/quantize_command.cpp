@@ -206,19 +206,13 @@ void check_options(const QuantizeCliOptions& cli, const quant::QuantizeOptions& 
   EP_CHECK(fs::is_regular_file(cli.model), "model '{}' does not exist", cli.model);
 }
 
-// QuantizeLinear and DequantizeLinear exist from opset 10, their per-channel `axis` from
-// opset 13: an older model is first converted to opset 13 (ONNX's version converter).
+// Int8 modes write QDQ at quant::kQdqOpset or newer.
 graph::Graph at_int8_opset(graph::Graph model, const quant::QuantizeOptions& options,
                            std::vector<std::string>& log) {
-  constexpr std::int64_t kInt8Opset = 13;
   const bool int8 =
       options.mode == quant::QuantMode::static_int8 || options.mode == quant::QuantMode::dynamic;
-  if (!int8 || model.opset >= kInt8Opset) return model;
-  log.push_back(
-      fmt::format("[opset] {} -> {} (ONNX version converter): int8 quantization "
-                  "needs QuantizeLinear/DequantizeLinear with axis",
-                  model.opset, kInt8Opset));
-  return onnx_io::convert_opset(model, kInt8Opset);
+  if (!int8) return model;
+  return onnx_io::at_least_opset(std::move(model), quant::kQdqOpset, quant::kQdqOpsetReason, log);
 }
 
 // The session the speed check runs both models in: symbolic dims bound by --shape.

@@ -233,6 +233,14 @@ graph::Graph convert_opset(const graph::Graph& graph, std::int64_t opset) {
   return result;
 }
 
+graph::Graph at_least_opset(graph::Graph graph, std::int64_t opset, const std::string& why,
+                            std::vector<std::string>& log) {
+  if (graph.opset >= opset) return graph;
+  log.push_back(
+      fmt::format("[opset] {} -> {} (ONNX version converter): {}", graph.opset, opset, why));
+  return convert_opset(graph, opset);
+}
+
 void save_model(const graph::Graph& graph, const std::filesystem::path& path) {
   write_file_atomic(path, serialize_model(graph));
 }

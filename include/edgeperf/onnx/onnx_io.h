@@ -4,6 +4,7 @@
 // Every failure is an edgeperf::Error naming the source and the part at fault.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "edgeperf/graph/graph.h"
 
@@ -21,6 +22,10 @@ std::string serialize_model(const graph::Graph& graph);
 // The graph at default-domain `opset` (>= its own), by ONNX's version converter, whose
 // adapters rewrite the ops whose semantics changed. Fails naming what it cannot convert.
 graph::Graph convert_opset(const graph::Graph& graph, std::int64_t opset);
+// The graph as it is when its opset is `opset` or newer, else convert_opset; a conversion
+// is logged as "[opset] A -> B (ONNX version converter): <why>".
+graph::Graph at_least_opset(graph::Graph graph, std::int64_t opset, const std::string& why,
+                            std::vector<std::string>& log);
 // serialize_model + atomic write (temp name, fsync, rename).
 void save_model(const graph::Graph& graph, const std::filesystem::path& path);
 

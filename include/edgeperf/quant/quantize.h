@@ -11,6 +11,12 @@
 
 namespace edgeperf::quant {
 
+// QuantizeLinear and DequantizeLinear exist from opset 10, their per-channel `axis` from
+// opset 13: the opset int8 models are written at (older models are converted first).
+inline constexpr std::int64_t kQdqOpset = 13;
+inline constexpr const char* kQdqOpsetReason =
+    "int8 quantization needs QuantizeLinear/DequantizeLinear with axis";
+
 enum class QuantMode { dynamic, static_int8, fp16, int4_weight };
 enum class QuantFormat { qdq, qoperator };
 QuantMode parse_mode(std::string_view text);      // "dynamic" | "static" | "fp16" | "int4-weight"

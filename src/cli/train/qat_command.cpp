@@ -24,14 +24,6 @@ struct QatFlags {
   int activation_bits = 8;
 };
 
-// QuantizeLinear's per-channel axis exists from opset 13.
-graph::Graph at_qdq_opset(graph::Graph model, std::vector<std::string>& log) {
-  constexpr std::int64_t kQdqOpset = 13;
-  if (model.opset >= kQdqOpset) return model;
-  log.push_back(fmt::format("[opset] {} -> {} (ONNX version converter)", model.opset, kQdqOpset));
-  return onnx_io::convert_opset(model, kQdqOpset);
-}
-
 quant::QuantizeOptions ptq_options(const QatFlags& flags) {
   quant::QuantizeOptions options;
   options.mode = quant::QuantMode::static_int8;
@@ -53,7 +45,8 @@ void check_flags(const QatFlags& flags) {
 void qat(const QatFlags& flags) {
   check_flags(flags);
   std::vector<std::string> log;
-  graph::Graph model = at_qdq_opset(load_for_training(flags.common.model), log);
+  graph::Graph model = onnx_io::at_least_opset(load_for_training(flags.common.model),
+                                               quant::kQdqOpset, quant::kQdqOpsetReason, log);
   model = passes::optimized_for_quantization(std::move(model), log);
   const quant::QuantizeOptions options = ptq_options(flags);
   quant::QuantizeResult ptq = with_error_context("--calib", [&] {
