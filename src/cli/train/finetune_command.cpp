@@ -5,17 +5,18 @@
 
 #include "edgeperf/core/error.h"
 #include "edgeperf/onnx/onnx_io.h"
+#include "edgeperf/prune/prune.h"
 #include "train_commands.h"
 #include "train_flags.h"
 
 namespace edgeperf::cli::training {
 namespace {
 
+// Zeros in the weights of the Conv, Gemm and MatMul layers, read from the model itself.
 std::int64_t zero_weights(const graph::Graph& model) {
   std::int64_t zeros = 0;
-  for (const auto& [name, tensor] : model.initializers) {
-    if (tensor.dtype() != DType::f32) continue;
-    for (float value : tensor.values<float>()) zeros += value == 0.0F ? 1 : 0;
+  for (const prune::PrunableLayer& layer : prune::find_prunable_layers(model)) {
+    zeros += prune::count_zeros(model.initializers.at(layer.weight));
   }
   return zeros;
 }
