@@ -111,9 +111,10 @@ def quantize_rows(judge, name, spec, work, edgeperf):
             run(edgeperf, "qat", model, "-o", out, "--calib", calib, *flags, *recipe, *extra)
             row = {"model": name, "setting": setting, "method": method,
                    "train_seconds": round(time.monotonic() - start, 1), **judge.score(out, spec["eval"])}
+            if method == "QAT distill":
+                row["speed_vs_ptq"] = judge.p50_ratio(out, ptq)
             rows.append(row)
             print(f"{name} {setting} {method}: ORT {row['ort_accuracy']:.4f}", file=sys.stderr, flush=True)
-        rows[-3]["speed_vs_ptq"] = judge.p50_ratio(work / f"{name}_{tag}_QAT_distill.onnx", ptq)
     return rows
 
 
