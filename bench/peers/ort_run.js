@@ -5,14 +5,17 @@
 // with --repeat, the same timings JSON fields.
 //
 //   node bench/peers/ort_run.js MODEL --input NAME=FILE.npy ... --output-dir DIR
-//        --threads N [--repeat N --warmup W --timings-json F]
+//        --threads N [--repeat N --warmup W --timings-json F] [--profile PREFIX]
+//
+// --profile writes ORT's own per-node profile (its Chrome-trace JSON) to PREFIX*.json;
+// bench/peers/ort_profile.py summarizes it next to `edgeperf run --profile`.
 
 const fs = require('fs');
 const path = require('path');
 const npy = require('./npy.js');
 
 const USAGE = 'usage: ort_run.js MODEL --input NAME=FILE.npy ... [--output-dir DIR] ' +
-    '[--threads N] [--repeat N] [--warmup W] [--timings-json F]';
+    '[--threads N] [--repeat N] [--warmup W] [--timings-json F] [--profile PREFIX]';
 
 class UsageError extends Error {}
 
@@ -25,7 +28,7 @@ function parsePositiveInt(flag, text, minimum) {
 
 function parseArgs(argv) {
   const opts = {model: null, inputs: [], outputDir: null, threads: 1, repeat: 0, warmup: 0,
-                timingsJson: null};
+                timingsJson: null, profile: null};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -49,6 +52,8 @@ function parseArgs(argv) {
       opts.warmup = parsePositiveInt(arg, value(), 0);
     } else if (arg === '--timings-json') {
       opts.timingsJson = value();
+    } else if (arg === '--profile') {
+      opts.profile = value();
     } else if (arg === '-h' || arg === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -137,6 +142,10 @@ async function main(opts) {
     executionProviders: ['cpu'],
     logSeverityLevel: 3,
   };
+  if (opts.profile !== null) {
+    sessionOptions.enableProfiling = true;
+    sessionOptions.profileFilePrefix = opts.profile;
+  }
   const loadStart = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(opts.model, sessionOptions);
   const loadMs = elapsedMs(loadStart);
@@ -161,6 +170,7 @@ async function main(opts) {
                      peer: `onnxruntime-node ${ort.env.versions.common}`, threads: opts.threads};
     if (opts.timingsJson !== null) writeJsonAtomic(opts.timingsJson, timings);
   }
+  if (opts.profile !== null) session.endProfiling();
   await session.release();
 }
 

@@ -2,6 +2,7 @@
 // with constant or computed B, and 2-D MatMul of two computed values, as oneDNN's matmul
 // primitive with activations fused. Operands are plain row-major.
 #include <optional>
+#include <string_view>
 
 #include "../memory_descs.h"
 #include "../post_ops.h"
@@ -69,6 +70,18 @@ bool borrows_weights(const MatMulSpec& spec) {
   return rows >= kMinRows;
 }
 
+// With row-major weights, oneDNN's first choice (brgemm) re-blocks them for every block
+// of rows, while its jit GEMM packs each operand once per call in large panels: on
+// ViT-B/16's MLP weights (197 rows) 6.3 ms against 12.8 ms a layer. Where the GEMM
+// implementation exists (x86-64), it is taken.
+dnnl::matmul::primitive_desc prefer_jit_gemm(const dnnl::matmul::primitive_desc& first) {
+  dnnl::matmul::primitive_desc candidate = first;
+  do {
+    if (std::string_view(candidate.impl_info_str()).starts_with("gemm:jit")) return candidate;
+  } while (candidate.next_impl());
+  return first;
+}
+
 std::optional<dnnl::matmul::primitive_desc> make_pd(const RegionContext& context,
                                                     const MatMulSpec& spec,
                                                     const std::optional<BiasAdd>& bias,
@@ -82,6 +95,7 @@ std::optional<dnnl::matmul::primitive_desc> make_pd(const RegionContext& context
     dnnl::primitive_attr attr = context.base_attr();
     attr.set_post_ops(make_post_ops(links, count));
     dnnl::matmul::primitive_desc pd(desc, attr, context.engine());
+    if (!packed && spec.b_constant != nullptr) pd = prefer_jit_gemm(pd);
     if (is_reference_impl(pd)) return std::nullopt;
     return pd;
   } catch (const dnnl::error&) {
