@@ -180,6 +180,51 @@ TEST(OnednnBackend, PoolingSweep) {
   }
 }
 
+// ReduceMean/ReduceMax over exactly H and W (PyTorch's x.mean([2, 3])) is a global pool in
+// the region, its axes given as an attribute or (opset 18) an input, keepdims or not.
+TEST(OnednnBackend, SpatialReduceIsAGlobalPool) {
+  using Ints = std::vector<std::int64_t>;
+  for (const std::string op : {"ReduceMean", "ReduceMax"}) {
+    for (const Ints& axes : {Ints{2, 3}, Ints{-1, -2}}) {
+      for (std::int64_t keepdims : {0, 1}) {
+        for (std::int64_t opset : {13, 18}) {
+          SCOPED_TRACE(::testing::Message() << op << " axes " << axes[0] << "," << axes[1]
+                                            << " keepdims " << keepdims << " opset " << opset);
+          ModelBuilder model({2, 20, 5, 7}, opset);
+          const std::string trunk = model.node("Relu", {model.conv(model.x, 20, 24, 1)});
+          std::map<std::string, AttrValue> attrs = {{"keepdims", keepdims}};
+          std::vector<std::string> inputs = {trunk};
+          if (opset >= 18) {
+            inputs.push_back(model.constant_i64(axes));
+          } else {
+            attrs["axes"] = axes;
+          }
+          std::string y = model.node(op, inputs, attrs);
+          if (keepdims == 0) {
+            y = model.node("Gemm", {y, model.weight({24, 10})});
+          }
+          const Evaluated evaluated = evaluate(model.finish(y));
+          const Lowered lowered = lower_and_check(evaluated);
+          expect_single_region(evaluated, lowered);
+        }
+      }
+    }
+  }
+}
+
+// Other axes are not a pooling: the reference backend runs them, with the same result.
+TEST(OnednnBackend, ReduceOverOtherAxesIsNotAPool) {
+  using Ints = std::vector<std::int64_t>;
+  for (const Ints& axes : {Ints{1, 2}, Ints{3}, Ints{1, 2, 3}}) {
+    ModelBuilder model({1, 8, 4, 8});
+    const std::string y = model.node(
+        "ReduceMean", {model.node("Relu", {model.x})}, {{"axes", axes}, {"keepdims", std::int64_t{0}}});
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    EXPECT_LT(lowered.claimed_nodes, evaluated.lowering.nodes.size());
+  }
+}
+
 TEST(OnednnBackend, GemmAndMatMul) {
   for (int variant = 0; variant < 6; ++variant) {
     SCOPED_TRACE(variant);

@@ -26,7 +26,8 @@ inline std::vector<Dim> fixed_dims(const Shape& shape) {
 // Builds graphs with random weights; output() declares the last value as the graph output.
 class ModelBuilder {
  public:
-  explicit ModelBuilder(const Shape& input_shape) : builder_("test") {
+  explicit ModelBuilder(const Shape& input_shape, std::int64_t opset = 13)
+      : builder_("test", opset) {
     x = builder_.input("x", DType::f32, fixed_dims(input_shape));
   }
 

@@ -1,5 +1,6 @@
 #include "node_specs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -187,9 +188,62 @@ std::optional<ConvSpec> parse_conv_geometry(const graph::Node& node, const Shape
   return spec;
 }
 
+namespace {
+
+PoolSpec global_pool(dnnl::algorithm algorithm, const Shape& x) {
+  PoolSpec spec;
+  spec.algorithm = algorithm;
+  spec.kernel = {x[2], x[3]};
+  spec.strides = {1, 1};
+  spec.dilations = {0, 0};
+  spec.pad_left = spec.pad_right = {0, 0};
+  return spec;
+}
+
+// The reduced axes of a ReduceMean/ReduceMax, from its attribute (before opset 18) or
+// its constant second input; nullopt when they are not known before running.
+std::optional<std::vector<std::int64_t>> reduce_axes(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (!node.has_input(1)) return node.attr_ints("axes", {});
+  const Tensor* axes = planned.constants.size() > 1 ? planned.constants[1] : nullptr;
+  if (axes == nullptr || axes->dtype() != DType::i64 || axes->rank() > 1) return std::nullopt;
+  const auto values = axes->values<std::int64_t>();
+  return std::vector<std::int64_t>(values.begin(), values.end());
+}
+
+// ReduceMean/ReduceMax over exactly axes 2 and 3 of a 4-D f32 input.
+std::optional<PoolSpec> parse_spatial_reduce(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (planned.outputs.size() != 1 || !is_runtime_input(planned, 0) ||
+      planned.inputs[0].dtype != DType::f32 || planned.outputs[0].dtype != DType::f32 ||
+      planned.outputs[0].numel() == 0) {
+    return std::nullopt;
+  }
+  const Shape& x = planned.inputs[0].shape;
+  const std::optional<std::vector<std::int64_t>> axes = reduce_axes(planned);
+  if (x.size() != 4 || !axes || axes->size() != 2) return std::nullopt;
+  std::vector<std::int64_t> normalized;
+  for (std::int64_t axis : *axes) normalized.push_back(axis < 0 ? axis + 4 : axis);
+  std::sort(normalized.begin(), normalized.end());
+  if (normalized != std::vector<std::int64_t>{2, 3}) return std::nullopt;
+  const bool keep_dims = node.attr_int("keepdims", 1) != 0;
+  const Shape expected = keep_dims ? Shape{x[0], x[1], 1, 1} : Shape{x[0], x[1]};
+  if (planned.outputs[0].shape != expected) return std::nullopt;
+  PoolSpec spec = global_pool(node.op_type == "ReduceMax" ? algorithm::pooling_max
+                                                          : algorithm::pooling_avg_exclude_padding,
+                              x);
+  spec.keep_dims = keep_dims;
+  return spec;
+}
+
+}  // namespace
+
 std::optional<PoolSpec> parse_pool(const PlannedNode& planned) {
   const graph::Node& node = *planned.node;
   const std::string& op = node.op_type;
+  if (node.domain.empty() && (op == "ReduceMean" || op == "ReduceMax")) {
+    return parse_spatial_reduce(planned);
+  }
   if (!node.domain.empty() || !plain_f32_node(planned) || planned.outputs.size() != 1 ||
       planned.inputs.size() != 1 || !is_runtime_input(planned, 0)) {
     return std::nullopt;
@@ -200,13 +254,8 @@ std::optional<PoolSpec> parse_pool(const PlannedNode& planned) {
   PoolSpec spec;
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
     if (y[2] != 1 || y[3] != 1) return std::nullopt;
-    spec.algorithm =
-        op == "GlobalMaxPool" ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
-    spec.kernel = {x[2], x[3]};
-    spec.strides = {1, 1};
-    spec.dilations = {0, 0};
-    spec.pad_left = spec.pad_right = {0, 0};
-    return spec;
+    return global_pool(
+        op == "GlobalMaxPool" ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding, x);
   }
   if (op != "MaxPool" && op != "AveragePool") return std::nullopt;
   std::vector<std::int64_t> kernel = node.attr_ints("kernel_shape");

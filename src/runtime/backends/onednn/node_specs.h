@@ -28,6 +28,7 @@ struct ConvSpec {
 struct PoolSpec {
   dnnl::algorithm algorithm;
   Dims kernel, strides, dilations, pad_left, pad_right;
+  bool keep_dims = true;  // false: a ReduceMean/ReduceMax that drops the pooled axes
 };
 
 struct GemmSpec {
@@ -51,6 +52,8 @@ std::optional<ConvSpec> parse_conv(const PlannedNode& node);
 // weights are spec.weights; nullopt when oneDNN's output size would differ from y.
 std::optional<ConvSpec> parse_conv_geometry(const graph::Node& node, const Shape& x, const Shape& y,
                                             ConvSpec spec);
+// MaxPool, AveragePool, their Global forms, and ReduceMean/ReduceMax over exactly the
+// spatial axes of a 4-D input (a global pool, keepdims or not).
 std::optional<PoolSpec> parse_pool(const PlannedNode& node);
 std::optional<GemmSpec> parse_gemm(const PlannedNode& node);  // Gemm and 2-D MatMul
 std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);

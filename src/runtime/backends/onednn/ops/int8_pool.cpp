@@ -8,7 +8,9 @@
 namespace edgeperf::runtime::onednn::ops {
 
 bool match_int8_pool(const MatchView& view, std::size_t index) {
-  return view.reads_alias(index, 0) && parse_pool(view.planned(index));
+  // A reduction that drops the pooled axes runs in f32 (its output value is 2-D).
+  const std::optional<PoolSpec> spec = parse_pool(view.planned(index));
+  return view.reads_alias(index, 0) && spec && spec->keep_dims;
 }
 
 bool lower_int8_pool(RegionContext& context, std::size_t index) {
