@@ -32,8 +32,11 @@ if [ -n "$sysroot" ]; then
   done
 fi
 multiarch=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
+# Every ELF file installed: the program and the video module (FFmpeg), when built.
+binaries=("$stage/usr/bin/edgeperf")
+[ -f "$stage/usr/lib/edgeperf/edgeperf-video.so" ] && binaries+=("$stage/usr/lib/edgeperf/edgeperf-video.so")
 depends=$(cd "$work/src" && DEB_HOST_ARCH=$arch DEB_HOST_MULTIARCH=$multiarch \
-  dpkg-shlibdeps -O "${libdirs[@]}" "$stage/usr/bin/edgeperf" 2>"$work/shlibdeps.log" |
+  dpkg-shlibdeps -O "${libdirs[@]}" "${binaries[@]}" 2>"$work/shlibdeps.log" |
   sed -n 's/^shlibs:Depends=//p') || true
 if [ -z "$depends" ]; then
   echo "package: dpkg-shlibdeps found no dependencies for $arch:" >&2

@@ -76,7 +76,9 @@ def main() -> int:
     print(fields)
     depends = re.search(r"^Depends: (.*)$", fields, re.M)
     check("Architecture: amd64" in fields, "Architecture: amd64", failures)
-    for library in ("libc6", "libstdc++6", "libgomp1", "libdnnl", "libprotobuf", "libonnx", "libfmt"):
+    # libavformat comes from the video module (usr/lib/edgeperf/edgeperf-video.so).
+    for library in ("libc6", "libstdc++6", "libgomp1", "libdnnl", "libprotobuf", "libonnx", "libfmt",
+                    "libavformat"):
         check(depends is not None and library in depends[1], f"Depends names {library}", failures)
 
     simulated = subprocess.run(["apt-get", "install", "--simulate", "--no-install-recommends", str(deb)],
@@ -91,7 +93,7 @@ def main() -> int:
     for path in ("./usr/bin/edgeperf", "./usr/share/edgeperf/web/pro.html",
                  "./usr/share/edgeperf/node_modules/three/build/three.module.js",
                  "./usr/share/doc/edgeperf/README.md", "./usr/share/doc/edgeperf/docs/arm.md",
-                 "./usr/share/edgeperf/models/digits_cnn.onnx"):
+                 "./usr/share/edgeperf/models/digits_cnn.onnx", "./usr/lib/edgeperf/edgeperf-video.so"):
         check(path in contents, f"package holds {path}", failures)
     version = run([str(edgeperf), "--version"]).stdout.strip()
     check(version.startswith("edgeperf ") and version.split()[-1] in deb.name, f"--version: {version}", failures)

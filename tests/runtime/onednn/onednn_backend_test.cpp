@@ -217,8 +217,8 @@ TEST(OnednnBackend, ReduceOverOtherAxesIsNotAPool) {
   using Ints = std::vector<std::int64_t>;
   for (const Ints& axes : {Ints{1, 2}, Ints{3}, Ints{1, 2, 3}}) {
     ModelBuilder model({1, 8, 4, 8});
-    const std::string y = model.node(
-        "ReduceMean", {model.node("Relu", {model.x})}, {{"axes", axes}, {"keepdims", std::int64_t{0}}});
+    const std::string y = model.node("ReduceMean", {model.node("Relu", {model.x})},
+                                     {{"axes", axes}, {"keepdims", std::int64_t{0}}});
     const Evaluated evaluated = evaluate(model.finish(y));
     const Lowered lowered = lower_and_check(evaluated);
     EXPECT_LT(lowered.claimed_nodes, evaluated.lowering.nodes.size());

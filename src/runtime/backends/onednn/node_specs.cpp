@@ -229,9 +229,9 @@ std::optional<PoolSpec> parse_spatial_reduce(const PlannedNode& planned) {
   const bool keep_dims = node.attr_int("keepdims", 1) != 0;
   const Shape expected = keep_dims ? Shape{x[0], x[1], 1, 1} : Shape{x[0], x[1]};
   if (planned.outputs[0].shape != expected) return std::nullopt;
-  PoolSpec spec = global_pool(node.op_type == "ReduceMax" ? algorithm::pooling_max
-                                                          : algorithm::pooling_avg_exclude_padding,
-                              x);
+  PoolSpec spec = global_pool(
+      node.op_type == "ReduceMax" ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding,
+      x);
   spec.keep_dims = keep_dims;
   return spec;
 }
