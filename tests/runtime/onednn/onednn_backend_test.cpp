@@ -225,6 +225,43 @@ TEST(OnednnBackend, ReduceOverOtherAxesIsNotAPool) {
   }
 }
 
+// A Pad of zeros (PyTorch's AvgPool2d export) and Identity pass the value through in its
+// layout: the conv, the pass-through and the pool stay one region, with as many
+// primitives as without the pass-through (no reorder around it).
+TEST(OnednnBackend, IdentityAndZeroPadStayInTheRegion) {
+  using Ints = std::vector<std::int64_t>;
+  int without_pass_through = -1;
+  for (const std::string op : {"none", "Identity", "Pad", "Pad opset 10"}) {
+    SCOPED_TRACE(op);
+    ModelBuilder model({1, 16, 8, 8}, op == "Pad opset 10" ? 10 : 13);
+    std::string passed = model.node("Relu", {model.conv(model.x, 16, 32, 1)});
+    if (op == "Identity") {
+      passed = model.node("Identity", {passed});
+    } else if (op == "Pad") {
+      passed = model.node("Pad", {passed, model.constant_i64({0, 0, 0, 0, 0, 0, 0, 0})});
+    } else if (op == "Pad opset 10") {
+      passed = model.node("Pad", {passed}, {{"pads", Ints{0, 0, 0, 0, 0, 0, 0, 0}}});
+    }
+    const std::string y = model.node("AveragePool", {passed},
+                                     {{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}});
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+    if (op == "none") without_pass_through = primitive_count(lowered.steps[0]);
+    EXPECT_EQ(primitive_count(lowered.steps[0]), without_pass_through);
+  }
+}
+
+// A Pad that pads is not a pass-through; the reference backend runs it.
+TEST(OnednnBackend, PadThatPadsIsNotAnIdentity) {
+  ModelBuilder model({1, 4, 6, 6});
+  const std::string y = model.node(
+      "Pad", {model.node("Relu", {model.x}), model.constant_i64({0, 0, 1, 1, 0, 0, 1, 1})});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  EXPECT_LT(lowered.claimed_nodes, evaluated.lowering.nodes.size());
+}
+
 TEST(OnednnBackend, GemmAndMatMul) {
   for (int variant = 0; variant < 6; ++variant) {
     SCOPED_TRACE(variant);

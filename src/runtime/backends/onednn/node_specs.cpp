@@ -537,6 +537,36 @@ std::optional<BinarySpec> parse_binary(const PlannedNode& planned) {
   return std::nullopt;
 }
 
+namespace {
+
+bool has_zero_pads(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (node.attr_string("mode", "constant") != "constant") return false;
+  if (!node.has_input(1)) {  // before opset 11: an attribute
+    const std::vector<std::int64_t> pads = node.attr_ints("pads", {});
+    return std::all_of(pads.begin(), pads.end(), [](std::int64_t pad) { return pad == 0; });
+  }
+  const Tensor* pads = planned.constants.size() > 1 ? planned.constants[1] : nullptr;
+  if (pads == nullptr || pads->dtype() != DType::i64) return false;
+  const auto values = pads->values<std::int64_t>();
+  return std::all_of(values.begin(), values.end(), [](std::int64_t pad) { return pad == 0; });
+}
+
+}  // namespace
+
+bool is_identity(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (!node.domain.empty() || planned.outputs.size() != 1 || planned.inputs.empty() ||
+      !is_runtime_input(planned, 0) || planned.inputs[0].dtype != DType::f32 ||
+      planned.outputs[0].dtype != DType::f32 || planned.outputs[0].numel() == 0 ||
+      planned.inputs[0].shape != planned.outputs[0].shape) {
+    return false;
+  }
+  if (node.op_type == "Identity") return true;
+  // Pad's axes input (opset 18) only narrows which axes the zero pads apply to.
+  return node.op_type == "Pad" && has_zero_pads(planned);
+}
+
 bool is_free_reshape(const PlannedNode& planned) {
   const graph::Node& node = *planned.node;
   // Reshape's shape input is int64: only the data must be f32.

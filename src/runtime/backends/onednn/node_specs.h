@@ -101,6 +101,9 @@ struct BinarySpec {
   Shape other_dims;       // `other`'s shape padded with leading 1s to the output's rank
 };
 std::optional<BinarySpec> parse_binary(const PlannedNode& node);
+// A node that passes its f32 input through unchanged: Identity, and a constant-mode Pad
+// whose pads are all zero (PyTorch exports AvgPool2d with one).
+bool is_identity(const PlannedNode& node);
 bool is_free_reshape(const PlannedNode& node);  // Flatten / Reshape with a constant shape
 
 }  // namespace edgeperf::runtime::onednn

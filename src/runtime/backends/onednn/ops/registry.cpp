@@ -34,6 +34,7 @@ constexpr std::array kRegionOps{
     RegionOp{"BatchNormalization", match_batch_norm, lower_batch_norm},
     RegionOp{"Add", match_binary, lower_binary},
     RegionOp{"Flatten/Reshape", match_reshape, lower_reshape},
+    RegionOp{"Identity/zero Pad", match_identity, lower_identity},
 };
 
 }  // namespace
