@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 
 #include "onednn_fixture.h"
 #include "onednn_models.h"
@@ -257,6 +258,53 @@ TEST(OnednnBackend, PadThatPadsIsNotAnIdentity) {
   ModelBuilder model({1, 4, 6, 6});
   const std::string y = model.node(
       "Pad", {model.node("Relu", {model.x}), model.constant_i64({0, 0, 1, 1, 0, 0, 1, 1})});
+  const Evaluated evaluated = evaluate(model.finish(y));
+  const Lowered lowered = lower_and_check(evaluated);
+  EXPECT_LT(lowered.claimed_nodes, evaluated.lowering.nodes.size());
+}
+
+// A Slice with unit steps stays in the region between convs: ShuffleNet's channel split
+// (halves that cut a 16-channel block, taken from the plain layout), block-aligned
+// channels, a spatial window, negative starts and INT64_MAX ends, and the attribute form
+// of opset 9.
+TEST(OnednnBackend, SliceStaysInTheRegion) {
+  using Ints = std::vector<std::int64_t>;
+  constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
+  struct SliceCase {
+    std::int64_t channels;
+    Ints starts, ends, axes;
+    std::int64_t opset;
+  };
+  const std::vector<SliceCase> cases = {
+      {116, {58}, {kEnd}, {1}, 13},  {116, {0}, {58}, {1}, 13},        {64, {16}, {48}, {1}, 13},
+      {32, {-16}, {kEnd}, {-3}, 13}, {32, {1, 2}, {7, 5}, {2, 3}, 13}, {116, {58}, {116}, {1}, 9},
+  };
+  for (const SliceCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.channels << " channels, from " << c.starts[0]
+                                      << " on axis " << c.axes[0] << ", opset " << c.opset);
+    ModelBuilder model({1, 16, 8, 8}, c.opset);
+    const std::string trunk = model.node("Relu", {model.conv(model.x, 16, c.channels, 1)});
+    std::string sliced;
+    if (c.opset >= 10) {
+      sliced = model.node("Slice", {trunk, model.constant_i64(c.starts), model.constant_i64(c.ends),
+                                    model.constant_i64(c.axes)});
+    } else {
+      sliced =
+          model.node("Slice", {trunk}, {{"starts", c.starts}, {"ends", c.ends}, {"axes", c.axes}});
+    }
+    const std::string y = model.node("Relu", {sliced});
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated);
+    expect_single_region(evaluated, lowered);
+  }
+}
+
+// Steps other than 1 are left to the reference backend, with the same result.
+TEST(OnednnBackend, SliceWithStepsIsNotAWindow) {
+  ModelBuilder model({1, 8, 6, 6});
+  const std::string y = model.node(
+      "Slice", {model.node("Relu", {model.x}), model.constant_i64({0}), model.constant_i64({6}),
+                model.constant_i64({2}), model.constant_i64({2})});
   const Evaluated evaluated = evaluate(model.finish(y));
   const Lowered lowered = lower_and_check(evaluated);
   EXPECT_LT(lowered.claimed_nodes, evaluated.lowering.nodes.size());

@@ -554,6 +554,74 @@ bool has_zero_pads(const PlannedNode& planned) {
 
 }  // namespace
 
+namespace {
+
+// Input `index` as int64 values (a constant) or, before opset 10, the attribute `name`.
+std::optional<std::vector<std::int64_t>> slice_operand(const PlannedNode& planned,
+                                                       std::size_t index, const char* name) {
+  const graph::Node& node = *planned.node;
+  if (node.inputs.size() == 1) {
+    if (!node.has_attr(name)) return std::nullopt;
+    return node.attr_ints(name);
+  }
+  if (!node.has_input(index)) return std::nullopt;
+  const Tensor* tensor = index < planned.constants.size() ? planned.constants[index] : nullptr;
+  if (tensor == nullptr || tensor->rank() != 1) return std::nullopt;
+  std::vector<std::int64_t> values;
+  if (tensor->dtype() == DType::i64) {
+    for (std::int64_t v : tensor->values<std::int64_t>()) values.push_back(v);
+  } else if (tensor->dtype() == DType::i32) {
+    for (std::int32_t v : tensor->values<std::int32_t>()) values.push_back(v);
+  } else {
+    return std::nullopt;
+  }
+  return values;
+}
+
+}  // namespace
+
+std::optional<Dims> parse_slice_offsets(const PlannedNode& planned) {
+  const graph::Node& node = *planned.node;
+  if (node.op_type != "Slice" || !node.domain.empty() || planned.outputs.size() != 1 ||
+      planned.inputs.empty() || !is_runtime_input(planned, 0) ||
+      planned.inputs[0].dtype != DType::f32 || planned.outputs[0].dtype != DType::f32 ||
+      planned.outputs[0].numel() == 0) {
+    return std::nullopt;
+  }
+  const Shape& x = planned.inputs[0].shape;
+  const Shape& y = planned.outputs[0].shape;
+  const auto rank = static_cast<std::int64_t>(x.size());
+  if (rank < 1 || rank > 6 || y.size() != x.size()) return std::nullopt;
+  const auto starts = slice_operand(planned, 1, "starts");
+  if (!starts) return std::nullopt;
+  std::vector<std::int64_t> axes;
+  if (auto given = slice_operand(planned, 3, "axes")) {
+    axes = *given;
+  } else {
+    for (std::size_t i = 0; i < starts->size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+  }
+  if (node.inputs.size() > 4 && node.has_input(4)) {
+    const auto steps = slice_operand(planned, 4, "steps");
+    if (!steps || std::any_of(steps->begin(), steps->end(), [](auto s) { return s != 1; })) {
+      return std::nullopt;
+    }
+  }
+  if (axes.size() != starts->size()) return std::nullopt;
+  Dims offsets(x.size(), 0);
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const std::int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (axis < 0 || axis >= rank) return std::nullopt;
+    const std::int64_t dim = x[static_cast<std::size_t>(axis)];
+    std::int64_t start = (*starts)[i] < 0 ? (*starts)[i] + dim : (*starts)[i];
+    offsets[static_cast<std::size_t>(axis)] = std::clamp<std::int64_t>(start, 0, dim);
+  }
+  // The planned output shape holds the ends: the slice must fit inside the input.
+  for (std::size_t axis = 0; axis < x.size(); ++axis) {
+    if (offsets[axis] + y[axis] > x[axis]) return std::nullopt;
+  }
+  return offsets;
+}
+
 bool is_identity(const PlannedNode& planned) {
   const graph::Node& node = *planned.node;
   if (!node.domain.empty() || planned.outputs.size() != 1 || planned.inputs.empty() ||

@@ -101,6 +101,10 @@ struct BinarySpec {
   Shape other_dims;       // `other`'s shape padded with leading 1s to the output's rank
 };
 std::optional<BinarySpec> parse_binary(const PlannedNode& node);
+// A Slice with unit steps and constant starts/ends/axes: the offset of the output's
+// first element in the input, per axis (the output's dims are its planned shape).
+std::optional<Dims> parse_slice_offsets(const PlannedNode& node);
+
 // A node that passes its f32 input through unchanged: Identity, and a constant-mode Pad
 // whose pads are all zero (PyTorch exports AvgPool2d with one).
 bool is_identity(const PlannedNode& node);

@@ -73,6 +73,8 @@ bool match_binary(const MatchView& view, std::size_t index);
 bool lower_binary(RegionContext& context, std::size_t index);
 bool match_reshape(const MatchView& view, std::size_t index);
 bool lower_reshape(RegionContext& context, std::size_t index);
+bool match_slice(const MatchView& view, std::size_t index);
+bool lower_slice(RegionContext& context, std::size_t index);
 bool match_identity(const MatchView& view, std::size_t index);
 bool lower_identity(RegionContext& context, std::size_t index);
 

@@ -35,6 +35,7 @@ constexpr std::array kRegionOps{
     RegionOp{"Add", match_binary, lower_binary},
     RegionOp{"Flatten/Reshape", match_reshape, lower_reshape},
     RegionOp{"Identity/zero Pad", match_identity, lower_identity},
+    RegionOp{"Slice", match_slice, lower_slice},
 };
 
 }  // namespace
