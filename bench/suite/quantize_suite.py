@@ -5,6 +5,7 @@ one file per architecture (its opset-13 export, resnet18 from opset 8), into OUT
 manifest.json that bench/peers/suite_vs_ort.py reads (--suite OUT).
 
   quantize_suite.py --suite DIR --out OUT [--edgeperf build/edgeperf]
+  suite_vs_ort.py --suite OUT --target-geomean 0.70
 """
 
 import argparse
