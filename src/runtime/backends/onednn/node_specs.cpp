@@ -40,6 +40,28 @@ const Tensor* constant_input(const PlannedNode& node, std::size_t index) {
   return node.constants[index];
 }
 
+// Integers an op takes from a constant input `index` (int64 or int32, rank <= 1) or, in
+// older opsets, from the attribute `attribute`: a ReduceMean's axes, a Pad's pads, a
+// Slice's starts. nullopt when the input is not a known constant or neither is given.
+std::optional<std::vector<std::int64_t>> constant_ints(const PlannedNode& node, std::size_t index,
+                                                       const char* attribute) {
+  if (!node.node->has_input(index)) {
+    if (!node.node->has_attr(attribute)) return std::nullopt;
+    return node.node->attr_ints(attribute);
+  }
+  const Tensor* tensor = constant_input(node, index);
+  if (tensor == nullptr || tensor->rank() > 1) return std::nullopt;
+  std::vector<std::int64_t> values;
+  if (tensor->dtype() == DType::i64) {
+    for (std::int64_t v : tensor->values<std::int64_t>()) values.push_back(v);
+  } else if (tensor->dtype() == DType::i32) {
+    for (std::int32_t v : tensor->values<std::int32_t>()) values.push_back(v);
+  } else {
+    return std::nullopt;
+  }
+  return values;
+}
+
 struct Window {
   Dims kernel, strides, dilations, pad_left, pad_right;
 };
@@ -200,17 +222,6 @@ PoolSpec global_pool(dnnl::algorithm algorithm, const Shape& x) {
   return spec;
 }
 
-// The reduced axes of a ReduceMean/ReduceMax, from its attribute (before opset 18) or
-// its constant second input; nullopt when they are not known before running.
-std::optional<std::vector<std::int64_t>> reduce_axes(const PlannedNode& planned) {
-  const graph::Node& node = *planned.node;
-  if (!node.has_input(1)) return node.attr_ints("axes", {});
-  const Tensor* axes = planned.constants.size() > 1 ? planned.constants[1] : nullptr;
-  if (axes == nullptr || axes->dtype() != DType::i64 || axes->rank() > 1) return std::nullopt;
-  const auto values = axes->values<std::int64_t>();
-  return std::vector<std::int64_t>(values.begin(), values.end());
-}
-
 // ReduceMean/ReduceMax over exactly axes 2 and 3 of a 4-D f32 input.
 std::optional<PoolSpec> parse_spatial_reduce(const PlannedNode& planned) {
   const graph::Node& node = *planned.node;
@@ -220,7 +231,7 @@ std::optional<PoolSpec> parse_spatial_reduce(const PlannedNode& planned) {
     return std::nullopt;
   }
   const Shape& x = planned.inputs[0].shape;
-  const std::optional<std::vector<std::int64_t>> axes = reduce_axes(planned);
+  const std::optional<std::vector<std::int64_t>> axes = constant_ints(planned, 1, "axes");
   if (x.size() != 4 || !axes || axes->size() != 2) return std::nullopt;
   std::vector<std::int64_t> normalized;
   for (std::int64_t axis : *axes) normalized.push_back(axis < 0 ? axis + 4 : axis);
@@ -540,42 +551,9 @@ std::optional<BinarySpec> parse_binary(const PlannedNode& planned) {
 namespace {
 
 bool has_zero_pads(const PlannedNode& planned) {
-  const graph::Node& node = *planned.node;
-  if (node.attr_string("mode", "constant") != "constant") return false;
-  if (!node.has_input(1)) {  // before opset 11: an attribute
-    const std::vector<std::int64_t> pads = node.attr_ints("pads", {});
-    return std::all_of(pads.begin(), pads.end(), [](std::int64_t pad) { return pad == 0; });
-  }
-  const Tensor* pads = planned.constants.size() > 1 ? planned.constants[1] : nullptr;
-  if (pads == nullptr || pads->dtype() != DType::i64) return false;
-  const auto values = pads->values<std::int64_t>();
-  return std::all_of(values.begin(), values.end(), [](std::int64_t pad) { return pad == 0; });
-}
-
-}  // namespace
-
-namespace {
-
-// Input `index` as int64 values (a constant) or, before opset 10, the attribute `name`.
-std::optional<std::vector<std::int64_t>> slice_operand(const PlannedNode& planned,
-                                                       std::size_t index, const char* name) {
-  const graph::Node& node = *planned.node;
-  if (node.inputs.size() == 1) {
-    if (!node.has_attr(name)) return std::nullopt;
-    return node.attr_ints(name);
-  }
-  if (!node.has_input(index)) return std::nullopt;
-  const Tensor* tensor = index < planned.constants.size() ? planned.constants[index] : nullptr;
-  if (tensor == nullptr || tensor->rank() != 1) return std::nullopt;
-  std::vector<std::int64_t> values;
-  if (tensor->dtype() == DType::i64) {
-    for (std::int64_t v : tensor->values<std::int64_t>()) values.push_back(v);
-  } else if (tensor->dtype() == DType::i32) {
-    for (std::int32_t v : tensor->values<std::int32_t>()) values.push_back(v);
-  } else {
-    return std::nullopt;
-  }
-  return values;
+  if (planned.node->attr_string("mode", "constant") != "constant") return false;
+  const auto pads = constant_ints(planned, 1, "pads");  // an attribute before opset 11
+  return pads && std::all_of(pads->begin(), pads->end(), [](std::int64_t pad) { return pad == 0; });
 }
 
 }  // namespace
@@ -592,16 +570,18 @@ std::optional<Dims> parse_slice_offsets(const PlannedNode& planned) {
   const Shape& y = planned.outputs[0].shape;
   const auto rank = static_cast<std::int64_t>(x.size());
   if (rank < 1 || rank > 6 || y.size() != x.size()) return std::nullopt;
-  const auto starts = slice_operand(planned, 1, "starts");
+  const auto starts = constant_ints(planned, 1, "starts");
   if (!starts) return std::nullopt;
   std::vector<std::int64_t> axes;
-  if (auto given = slice_operand(planned, 3, "axes")) {
+  if (node.has_input(3) || node.has_attr("axes")) {
+    const auto given = constant_ints(planned, 3, "axes");
+    if (!given) return std::nullopt;  // axes computed at run time
     axes = *given;
   } else {
     for (std::size_t i = 0; i < starts->size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
   }
-  if (node.inputs.size() > 4 && node.has_input(4)) {
-    const auto steps = slice_operand(planned, 4, "steps");
+  if (node.has_input(4)) {
+    const auto steps = constant_ints(planned, 4, "steps");
     if (!steps || std::any_of(steps->begin(), steps->end(), [](auto s) { return s != 1; })) {
       return std::nullopt;
     }
@@ -612,7 +592,7 @@ std::optional<Dims> parse_slice_offsets(const PlannedNode& planned) {
     const std::int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
     if (axis < 0 || axis >= rank) return std::nullopt;
     const std::int64_t dim = x[static_cast<std::size_t>(axis)];
-    std::int64_t start = (*starts)[i] < 0 ? (*starts)[i] + dim : (*starts)[i];
+    const std::int64_t start = (*starts)[i] < 0 ? (*starts)[i] + dim : (*starts)[i];
     offsets[static_cast<std::size_t>(axis)] = std::clamp<std::int64_t>(start, 0, dim);
   }
   // The planned output shape holds the ends: the slice must fit inside the input.
