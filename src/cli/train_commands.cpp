@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "edgeperf/cli/commands.h"
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
 
 namespace edgeperf::cli {
 namespace {
@@ -21,10 +23,9 @@ namespace fs = std::filesystem;
 constexpr const char* kTrainProgram = "edgeperf-train";
 
 fs::path train_program() {
-  std::error_code error;
-  const fs::path self = fs::read_symlink("/proc/self/exe", error);
-  EP_CHECK(!error, "cannot find the edgeperf binary's folder: {}", error.message());
-  return self.parent_path() / kTrainProgram;
+  const std::optional<fs::path> folder = program_folder();
+  EP_CHECK(folder.has_value(), "cannot find the edgeperf binary's folder (/proc/self/exe)");
+  return *folder / kTrainProgram;
 }
 
 [[noreturn]] void run_train_program(const std::string& command,

@@ -237,8 +237,7 @@ std::optional<fs::path> find_repo_root() {
   if (const char* env = std::getenv("EDGEPERF_ROOT")) starts.emplace_back(env);
   std::error_code ec;
   starts.push_back(fs::current_path(ec));
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) starts.push_back(exe.parent_path());
+  if (const std::optional<fs::path> folder = program_folder()) starts.push_back(*folder);
   for (fs::path dir : starts) {
     for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
       if (fs::exists(dir / "bench/peers/vec_peers.py", ec)) return dir;

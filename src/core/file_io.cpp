@@ -81,4 +81,11 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& tex
   write_file_atomic(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
 
+std::optional<std::filesystem::path> program_folder() {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return std::nullopt;
+  return self.parent_path();
+}
+
 }  // namespace edgeperf

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "edgeperf/core/error.h"
+#include "edgeperf/core/file_io.h"
 #include "edgeperf/vision/source.h"
 
 namespace edgeperf::vision {
@@ -22,11 +23,9 @@ constexpr const char* kModule = "edgeperf-video.so";
 // build tree this binary came from (its test programs live in subfolders).
 std::vector<fs::path> module_candidates() {
   std::vector<fs::path> candidates;
-  std::error_code error;
-  const fs::path self = fs::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    candidates.push_back(self.parent_path() / kModule);
-    candidates.push_back(self.parent_path().parent_path() / "lib" / "edgeperf" / kModule);
+  if (const std::optional<fs::path> folder = program_folder()) {
+    candidates.push_back(*folder / kModule);
+    candidates.push_back(folder->parent_path() / "lib" / "edgeperf" / kModule);
   }
 #ifdef EP_VIDEO_MODULE_BUILD_PATH
   candidates.emplace_back(EP_VIDEO_MODULE_BUILD_PATH);

@@ -379,11 +379,10 @@ fs::path locate_assets(const fs::path& hint) {
              hint.string());
     return hint;
   }
-  std::error_code error;
-  fs::path dir = fs::read_symlink("/proc/self/exe", error).parent_path();
   // A build tree keeps them in the checkout above the binary; an installed package in
   // share/edgeperf beside bin/ (/usr/bin/edgeperf: /usr/share/edgeperf).
-  for (; !error && !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+  for (fs::path dir = program_folder().value_or(fs::path()); !dir.empty() && dir != dir.root_path();
+       dir = dir.parent_path()) {
     if (has_assets(dir)) return dir;
     if (has_assets(dir / "share" / "edgeperf")) return dir / "share" / "edgeperf";
   }

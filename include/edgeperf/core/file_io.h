@@ -2,6 +2,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -18,5 +19,9 @@ std::ifstream open_for_reading(const std::filesystem::path& path);
 // temporary is removed, the final name is untouched, and Error names the path.
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::byte> bytes);
 void write_file_atomic(const std::filesystem::path& path, const std::string& text);
+
+// The folder of the running program (from /proc/self/exe), where edgeperf finds the
+// programs, modules and assets installed beside it; nullopt when it cannot be read.
+std::optional<std::filesystem::path> program_folder();
 
 }  // namespace edgeperf
