@@ -21,6 +21,8 @@ CNNS = ["mobilenet_v3_small_op13", "mobilenet_v3_large_op13", "efficientnet_b0_o
         "regnet_y_400mf_op13", "densenet121_op13", "googlenet_op13", "convnext_tiny_op13",
         "resnet50_op13", "resnet18_op8"]
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench" / "peers"))
+from speed_vs_ort import write_atomic  # noqa: E402
 
 
 def main():
@@ -29,7 +31,10 @@ def main():
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--edgeperf", default=str(REPO / "build" / "edgeperf"))
     args = parser.parse_args()
-    manifest = {e["id"]: e for e in json.loads((args.suite / "manifest.json").read_text())}
+    try:
+        manifest = {e["id"]: e for e in json.loads((args.suite / "manifest.json").read_text())}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"quantize_suite: {args.suite}/manifest.json: {e} (run bench/suite/build_suite.py)")
     missing = [m for m in CNNS if m not in manifest]
     if missing:
         sys.exit(f"quantize_suite: not in {args.suite}/manifest.json: {', '.join(missing)}")
@@ -50,7 +55,7 @@ def main():
         entry["id"], entry["file"] = f"{model_id}_int8", target.name
         entries.append(entry)
         print(f"quantized {model_id}", flush=True)
-    (args.out / "manifest.json").write_text(json.dumps(entries, indent=1) + "\n")
+    write_atomic(args.out / "manifest.json", json.dumps(entries, indent=1) + "\n")
 
 
 if __name__ == "__main__":
