@@ -192,23 +192,38 @@ __attribute__((noinline)) double floor_read(const std::int32_t* keys, const doub
   return total + static_cast<double>(key_total);
 }
 
-// The cheapest thing any table-based group-by does per row: one store into the key's slot (no
-// load, no add, no count). Each thread writes its own table. Not a floor of the machine, a
-// bound for the kernel class: a kernel that is slower than the read floor but near this bound
-// is limited by the scatter, not by memory.
-__attribute__((noinline)) void scatter_store(const std::int32_t* keys, const double* values,
-                                             std::size_t n, std::size_t groups, int threads) {
-#pragma omp parallel num_threads(threads)
+// The same read with software prefetch `ahead` rows in front, a burst per block of rows. On
+// machines whose hardware prefetcher keeps too few lines in flight (a virtualized Xeon here)
+// this reads faster than the plain loop, so it belongs to the floor.
+__attribute__((noinline)) double floor_read_prefetched(const std::int32_t* keys,
+                                                       const double* values, std::size_t n,
+                                                       int threads, std::size_t ahead) {
+  constexpr std::size_t kBlock = 256;
+  constexpr std::size_t kLine = 64;
+  double total = 0;
+  long long key_total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total, key_total)
   {
-    std::vector<double> table(groups);
-    const int t = omp_get_thread_num();
     const std::size_t parts = static_cast<std::size_t>(omp_get_num_threads());
-    const std::size_t begin = n / parts * static_cast<std::size_t>(t);
-    const std::size_t end = t + 1 == static_cast<int>(parts) ? n : begin + n / parts;
-    double* slots = table.data();
-    for (std::size_t i = begin; i < end; ++i) slots[static_cast<std::size_t>(keys[i])] = values[i];
-    asm volatile("" : : "r"(slots) : "memory");  // the stores are the work: keep them
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+    const std::size_t begin = n / parts * t;
+    const std::size_t end = t + 1 == parts ? n : begin + n / parts;
+    const auto* key_bytes = reinterpret_cast<const char*>(keys);
+    const auto* value_bytes = reinterpret_cast<const char*>(values);
+    for (std::size_t block = begin; block < end; block += kBlock) {
+      const std::size_t first = std::min(block + ahead, n - 1);
+      const std::size_t last = std::min(block + ahead + kBlock, n);
+      for (std::size_t b = first * 8; b < last * 8; b += kLine) __builtin_prefetch(value_bytes + b);
+      for (std::size_t b = first * 4; b < last * 4; b += kLine) __builtin_prefetch(key_bytes + b);
+      const std::size_t stop = std::min(end, block + kBlock);
+#pragma omp simd reduction(+ : total, key_total)
+      for (std::size_t i = block; i < stop; ++i) {
+        total += values[i];
+        key_total += keys[i];
+      }
+    }
   }
+  return total + static_cast<double>(key_total);
 }
 
 struct FloorCandidate {
@@ -348,6 +363,10 @@ std::vector<Row> bench_multiply(const VecbenchArgs& args, int threads) {
   return rows;
 }
 
+// Rows of the in-cache groupby run: 768 KB of keys and values, inside a core's L2 on most
+// current x86 and ARM cores.
+constexpr std::size_t kInCacheRows = 65536;
+
 std::vector<Row> bench_groupby(const VecbenchArgs& args, int threads) {
   const auto n = static_cast<std::size_t>(args.rows);
   const auto groups = static_cast<std::size_t>(args.groups);
@@ -373,22 +392,35 @@ std::vector<Row> bench_groupby(const VecbenchArgs& args, int threads) {
   for (int t : {1, threads}) {
     floors.push_back({fmt::format("{} threads, read of keys+values", t),
                       [&, t] { sink = floor_read(keys.data(), values.data(), n, t); }});
+    for (std::size_t ahead : {512, 2048}) {
+      floors.push_back(
+          {fmt::format("{} threads, read of keys+values, prefetch {} rows ahead", t, ahead),
+           [&, t, ahead] {
+             sink = floor_read_prefetched(keys.data(), values.data(), n, t, ahead);
+           }});
+    }
   }
   rows.push_back(best_floor(args.repeats, floors));
-  Row scatter =
-      best_floor(args.repeats,
-                 {{"1 threads", [&] { scatter_store(keys.data(), values.data(), n, groups, 1); }},
-                  {fmt::format("{} threads", threads),
-                   [&] { scatter_store(keys.data(), values.data(), n, groups, threads); }}});
-  scatter.method =
-      "scatter bound: one store per row" + scatter.method.substr(scatter.method.find(" ("));
-  rows.push_back(scatter);
   columnar::GroupByResult result;
   add("edgeperf GroupBy mean", std::to_string(threads), measure(args.repeats, [&] {
         columnar::GroupBy groupby({columnar::kStatSum}, threads);
         groupby.add(std::span<const std::int32_t>(keys), {std::span<const double>(values)});
         result = groupby.finish();
         for (std::size_t g = 0; g < result.num_groups(); ++g) means[g] = result.mean(0, g);
+      }));
+  // The same kernel and row count, fed from a slice small enough to stay in cache: its
+  // compute alone. Not a floor of the machine, so not checked against the floor: when the
+  // run above takes about as long, memory is overlapped and the kernel is compute-bound.
+  const std::size_t slice = std::min<std::size_t>(n, kInCacheRows);
+  add(fmt::format("edgeperf GroupBy mean, in cache ({} rows fed again)", slice),
+      std::to_string(threads), measure(args.repeats, [&] {
+        columnar::GroupBy groupby({columnar::kStatSum}, threads);
+        for (std::size_t done = 0; done < n; done += slice) {
+          const std::size_t count = std::min(slice, n - done);
+          groupby.add(std::span<const std::int32_t>(keys).first(count),
+                      {std::span<const double>(values).first(count)});
+        }
+        result = groupby.finish();
       }));
   for (std::size_t g = 0; g < result.num_groups(); ++g) {
     const auto key = static_cast<std::size_t>(result.keys[g]);
@@ -416,13 +448,15 @@ nlohmann::json print_table(const std::string& title, const std::vector<Row>& row
                            const Row* reference, const std::string& reference_name) {
   const Row* naive = find_row(rows, "naive");
   fmt::print("\n{}\n", title);
-  fmt::print("{:<56} {:>7} {:>10} {:>10} {:>10} {:>10}\n", "method", "threads", "best ms",
+  std::size_t width = 56;
+  for (const auto& row : rows) width = std::max(width, row.method.size());
+  fmt::print("{:<{}} {:>7} {:>10} {:>10} {:>10} {:>10}\n", "method", width, "threads", "best ms",
              "median ms", "vs naive", "vs " + reference_name);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& row : rows) {
     const double speedup = naive ? naive->best_ms / row.best_ms : NAN;
     const double ratio = reference ? row.best_ms / reference->best_ms : NAN;
-    fmt::print("{:<56} {:>7} {:>10.2f} {:>10.2f} {:>10} {:>10}\n", row.method, row.threads,
+    fmt::print("{:<{}} {:>7} {:>10.2f} {:>10.2f} {:>10} {:>10}\n", row.method, width, row.threads,
                row.best_ms, row.median_ms, format_ratio(speedup), format_ratio(ratio));
     out.push_back({{"method", row.method},
                    {"threads", row.threads},
@@ -490,18 +524,20 @@ void run_vecbench(const VecbenchArgs& args) {
         ratio, ours->best_ms / naive_groupby->best_ms,
         ratio <= 1.2 && beats_naive ? "met" : "missed");
     report["target_groupby_ratio_to_floor"] = ratio;
-    if (const Row* scatter = find_row(groupby, "scatter bound")) {
+    if (const Row* in_cache = find_row(groupby, "edgeperf GroupBy mean, in cache")) {
       fmt::print(
-          "  scatter bound is {:.2f}x the bandwidth floor; edgeperf is {:.2f}x the scatter bound\n",
-          scatter->best_ms / read_floor->best_ms, ours->best_ms / scatter->best_ms);
-      report["groupby_scatter_bound_ratio_to_floor"] = scatter->best_ms / read_floor->best_ms;
+          "  in cache the kernel takes {:.2f}x the bandwidth floor; from memory it takes {:.2f}x "
+          "its in-cache time\n",
+          in_cache->best_ms / read_floor->best_ms, ours->best_ms / in_cache->best_ms);
+      report["groupby_in_cache_ratio_to_floor"] = in_cache->best_ms / read_floor->best_ms;
     }
   }
   // A floor is a floor: anything faster than it by more than noise means it is wrong.
   for (const auto* table : {&multiply, &groupby}) {
     const Row* table_floor = find_row(*table, "bandwidth floor");
     for (const Row& row : *table) {
-      if (table_floor && !row.is_peer && row.best_ms < 0.95 * table_floor->best_ms) {
+      const bool in_cache = row.method.find(", in cache") != std::string::npos;
+      if (table_floor && !row.is_peer && !in_cache && row.best_ms < 0.95 * table_floor->best_ms) {
         const std::string note = fmt::format(
             "'{}' beats the bandwidth floor by {:.0f}%: the floor "
             "is not a floor",

@@ -223,6 +223,66 @@ TEST(GroupBy, DenseRangeGrowsDownwardAndUpward) {
   }
 }
 
+TEST(GroupBy, DenseKeysAtTheInt32LimitsMatchReference) {
+  // The dense table may extend past the int32 range (slack below INT32_MIN); the chunk range
+  // check must then fall back from 32-bit differences.
+  constexpr std::int64_t kMin = std::numeric_limits<std::int32_t>::min();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
+  std::vector<std::int32_t> keys;
+  auto add_keys = [&](std::int64_t lo, std::int64_t span, std::size_t rows) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      keys.push_back(static_cast<std::int32_t>(lo + static_cast<std::int64_t>(i * 7919) % span));
+    }
+  };
+  add_keys(kMin + 100, 100, 10000);  // dense from INT32_MIN + 100
+  add_keys(kMin, 100, 10000);        // grows down, with slack below INT32_MIN
+  // Keys near INT32_MAX: in 32 bits they would alias slots of that table.
+  for (std::size_t i = 0; i < 10000; ++i) {
+    keys.push_back(static_cast<std::int32_t>(i % 16 == 7 ? kMax - static_cast<std::int64_t>(i % 8)
+                                                         : kMin + 50));
+  }
+  const auto values = random_values<double>(keys.size(), 21);
+  for (int threads : {1, 2}) {
+    expect_matches(groupby(std::span<const std::int32_t>(keys), std::span<const double>(values),
+                           kAll, threads),
+                   reference_groupby(keys, values));
+  }
+}
+
+TEST(GroupBy, StrayKeyInsideAChunkMatchesReference) {
+  // Dense keys with one key far out of range every few thousand rows, at varying positions
+  // within a 16-row chunk: the chunk check must catch it whatever its lane.
+  std::vector<std::int32_t> keys = random_keys<std::int32_t>(200000, 22, 0, 999);
+  // Strays above and below the table, close enough that it grows instead of turning to hash.
+  for (std::size_t i = 5000; i < keys.size(); i += 4099) {
+    keys[i] =
+        static_cast<std::int32_t>(i % 2 ? 1000 + i % 100000 : -1 - static_cast<long>(i % 777));
+  }
+  std::vector<std::int64_t> wide(keys.begin(), keys.end());
+  const auto values = random_values<float>(keys.size(), 23);
+  for (int threads : {1, 2}) {
+    expect_matches(
+        groupby(std::span<const std::int32_t>(keys), std::span<const float>(values), kAll, threads),
+        reference_groupby(keys, values));
+    expect_matches(groupby(std::span<const std::int64_t>(wide), std::span<const float>(values),
+                           kStatSum | kStatMin | kStatMax, threads),
+                   reference_groupby(wide, values));
+  }
+}
+
+TEST(GroupBy, DensePartialsFarApartMatchReference) {
+  // Each thread's partial stays dense, but their ranges are far apart: finish() must not
+  // index the union directly.
+  std::vector<std::int64_t> keys = random_keys<std::int64_t>(100000, 24, -500, 500);
+  const auto far =
+      random_keys<std::int64_t>(100000, 25, std::int64_t{1} << 40, (std::int64_t{1} << 40) + 999);
+  keys.insert(keys.end(), far.begin(), far.end());
+  const auto values = random_values<double>(keys.size(), 26);
+  expect_matches(
+      groupby(std::span<const std::int64_t>(keys), std::span<const double>(values), kAll, 2),
+      reference_groupby(keys, values));
+}
+
 TEST(GroupBy, MultipleColumnsAndBatches) {
   const auto keys = random_keys<std::int32_t>(90000, 13, 0, 30);
   const auto a = random_values<double>(keys.size(), 14);
