@@ -30,8 +30,9 @@ constexpr std::size_t kBlockRows = 4096;
 constexpr std::size_t kDenseRangeLimit = std::size_t{1} << 18;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// {sum of the first value column when it is summed, row count}: a GCC vector, so the update is
-// one SSE2 or NEON add. Counts are exact as doubles up to 2^53 rows.
+// {row count, sum of the first value column when it is summed}: a GCC vector, so the update is
+// one SSE2 or NEON add. Counts are exact as doubles up to 2^53 rows. The count comes first:
+// {1, v} is one load into the high lane of a register holding 1.0 (movhpd).
 using SumCount = double __attribute__((vector_size(16)));
 struct Tally {
   SumCount v;
@@ -157,7 +158,7 @@ class Partial {
   template <typename Visit>
   void for_each_group(Visit&& visit) const {
     for (std::size_t s = 0; s < tallies_.size(); ++s) {
-      if (tallies_[s].v[1] == 0) continue;
+      if (tallies_[s].v[0] == 0) continue;
       visit(dense_ ? dense_base_ + static_cast<std::int64_t>(s) : group_keys_[s], s);
     }
   }
@@ -168,10 +169,10 @@ class Partial {
     return std::pair{dense_base_, dense_base_ + static_cast<std::int64_t>(tallies_.size()) - 1};
   }
   std::int64_t count(std::size_t slot) const {
-    return static_cast<std::int64_t>(tallies_[slot].v[1]);
+    return static_cast<std::int64_t>(tallies_[slot].v[0]);
   }
   double sum(std::size_t c, std::size_t slot) const {
-    return c == 0 && first_sum_fused() ? tallies_[slot].v[0] : columns_[c].sum[slot];
+    return c == 0 && first_sum_fused() ? tallies_[slot].v[1] : columns_[c].sum[slot];
   }
   const ColumnStats& column(std::size_t c) const { return columns_[c]; }
 
@@ -336,13 +337,13 @@ class Partial {
             using V = typename decltype(span)::value_type;
             const Stream<V> v{span.data() + offset, span.size() - offset};
             m = tally_dense(block, n, v, [&](std::size_t i) {
-              return SumCount{static_cast<double>(v.data[i]), 1.0};
+              return SumCount{1.0, static_cast<double>(v.data[i])};
             });
           },
           values[0]);
     } else {
       const Stream<double> no_values{nullptr, 0};
-      m = tally_dense(block, n, no_values, [](std::size_t) { return SumCount{0.0, 1.0}; });
+      m = tally_dense(block, n, no_values, [](std::size_t) { return SumCount{1.0, 0.0}; });
     }
     accumulate_block(DenseSlots<K>{block.keys, dense_base_}, m, values, offset, true);
     return m;
@@ -433,7 +434,7 @@ class Partial {
     const bool fused = first_sum_fused();
     if (!fused && !counted) {
       Tally* tallies = tallies_.data();
-      for (std::size_t i = 0; i < n; ++i) tallies[slot[i]].v += SumCount{0.0, 1.0};
+      for (std::size_t i = 0; i < n; ++i) tallies[slot[i]].v += SumCount{1.0, 0.0};
     }
     for (std::size_t c = 0; c < columns_.size(); ++c) {
       SumPass pass = (stats_[c] & kStatSum) ? SumPass::sum_only : SumPass::skip;
@@ -448,7 +449,7 @@ class Partial {
     if (pass == SumPass::with_counts) {
       Tally* tallies = tallies_.data();
       for (std::size_t i = 0; i < n; ++i) {
-        tallies[slot[i]].v += SumCount{static_cast<double>(v[i]), 1.0};
+        tallies[slot[i]].v += SumCount{1.0, static_cast<double>(v[i])};
       }
     } else if (pass == SumPass::sum_only) {
       double* sum = col.sum.data();
