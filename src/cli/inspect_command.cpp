@@ -41,6 +41,7 @@ nlohmann::json to_json(const graph::Graph& graph, const runtime::ModelStats* sta
     out["activation_bytes_total"] = stats->memory.activation_bytes_total;
     out["packed_weight_bytes"] = stats->memory.packed_weight_bytes;
     out["folded_constant_bytes"] = stats->memory.folded_constant_bytes;
+    out["deferred_fold_bytes"] = stats->memory.deferred_fold_bytes;
     for (const auto& step : steps) {
       out["steps"].push_back({{"label", step.label}, {"backend", step.backend}, {"ops", step.ops}});
     }

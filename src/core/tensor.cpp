@@ -1,5 +1,8 @@
 #include "edgeperf/core/tensor.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -21,15 +24,27 @@ std::vector<Out> convert_all(const Tensor& tensor) {
   const void* raw = tensor.raw();
   for (std::size_t i = 0; i < out.size(); ++i) {
     switch (tensor.dtype()) {
-      case DType::f32: out[i] = static_cast<Out>(static_cast<const float*>(raw)[i]); break;
+      case DType::f32:
+        out[i] = static_cast<Out>(static_cast<const float*>(raw)[i]);
+        break;
       case DType::f16:
         out[i] = static_cast<Out>(half_to_float(static_cast<const std::uint16_t*>(raw)[i]));
         break;
-      case DType::i8: out[i] = static_cast<Out>(static_cast<const std::int8_t*>(raw)[i]); break;
-      case DType::u8: out[i] = static_cast<Out>(static_cast<const std::uint8_t*>(raw)[i]); break;
-      case DType::i32: out[i] = static_cast<Out>(static_cast<const std::int32_t*>(raw)[i]); break;
-      case DType::i64: out[i] = static_cast<Out>(static_cast<const std::int64_t*>(raw)[i]); break;
-      case DType::boolean: out[i] = static_cast<Out>(static_cast<const bool*>(raw)[i]); break;
+      case DType::i8:
+        out[i] = static_cast<Out>(static_cast<const std::int8_t*>(raw)[i]);
+        break;
+      case DType::u8:
+        out[i] = static_cast<Out>(static_cast<const std::uint8_t*>(raw)[i]);
+        break;
+      case DType::i32:
+        out[i] = static_cast<Out>(static_cast<const std::int32_t*>(raw)[i]);
+        break;
+      case DType::i64:
+        out[i] = static_cast<Out>(static_cast<const std::int64_t*>(raw)[i]);
+        break;
+      case DType::boolean:
+        out[i] = static_cast<Out>(static_cast<const bool*>(raw)[i]);
+        break;
     }
   }
   return out;
@@ -49,6 +64,17 @@ Tensor Tensor::view(DType dtype, Shape shape, void* data) {
   tensor.shape_ = std::move(shape);
   tensor.numel_ = element_count(tensor.shape_);
   tensor.data_ = data;
+  return tensor;
+}
+
+Tensor Tensor::read_only_zeros(DType dtype, Shape shape) {
+  Tensor tensor = view(dtype, std::move(shape), nullptr);
+  const std::size_t bytes = std::max<std::size_t>(tensor.nbytes(), 1);
+  void* pages = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  EP_CHECK(pages != MAP_FAILED, "read_only_zeros: cannot map {} bytes", bytes);
+  tensor.storage_ = std::shared_ptr<std::byte[]>(
+      static_cast<std::byte*>(pages), [bytes](std::byte* pointer) { munmap(pointer, bytes); });
+  tensor.data_ = pages;
   return tensor;
 }
 

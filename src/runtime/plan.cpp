@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "edgeperf/core/clock.h"
@@ -23,15 +24,58 @@ StaticEvalOptions evaluation_for(std::span<Backend* const> providers) {
 
 }  // namespace
 
-Plan::Plan(const PlanRequest& request)
-    : graph_(request.graph),
-      known_(evaluate_static(request.graph, resolve_inputs(request),
-                             evaluation_for(request.providers))) {
-  lower(request);
+// Traced folds from this size on wait until something needs their values.
+constexpr std::size_t kDeferFoldBytes = std::size_t{64} << 10;
+
+Plan::Plan(const PlanRequest& request) : graph_(request.graph) {
+  const std::map<std::string, TensorDesc> inputs = resolve_inputs(request);
+  StaticEvalOptions options = evaluation_for(request.providers);
+  options.defer_traced_bytes = kDeferFoldBytes;
+  known_ = evaluate_static(graph_, inputs, options);
+  bool lowered = false;
+  try {
+    lower(request);
+    lowered = placeholders_unread();
+  } catch (const Error&) {
+    if (known_.deferred.empty()) throw;
+  }
+  if (!lowered) {
+    // Some step read a value still deferred (or lowering failed on its zeros): everything
+    // again, with every fold computed.
+    steps_.clear();
+    interpreter_reads_.clear();
+    options.defer_traced_bytes = std::numeric_limits<std::size_t>::max();
+    known_ = evaluate_static(graph_, inputs, options);
+    lower(request);
+  }
   plan_memory();
   bind_steps();
   resolve_outputs();
   release_unread_constants();
+}
+
+// Whether every deferred value stayed unread: no step or interpreted node reads it at run
+// time, and each node consuming it is in a step that packed from its origin instead.
+bool Plan::placeholders_unread() const {
+  if (known_.deferred.empty()) return true;
+  std::set<std::pair<std::string, const graph::Node*>> packed;
+  for (const Step& step : steps_) {
+    for (const std::string& value : step.inputs) {
+      if (known_.deferred.count(value)) return false;
+    }
+    packed.insert(step.packed_from_origin.begin(), step.packed_from_origin.end());
+  }
+  for (const graph::Node* node : known_.interpreted_nodes) {
+    for (const std::string& value : node->inputs) {
+      if (known_.deferred.count(value)) return false;
+    }
+  }
+  for (const PlannedNode& node : known_.runtime_nodes) {
+    for (const std::string& value : node.node->inputs) {
+      if (known_.deferred.count(value) && !packed.count({value, node.node})) return false;
+    }
+  }
+  return true;
 }
 
 // Values folded at plan time that no step reads once lowered (a oneDNN region packed
@@ -44,6 +88,9 @@ void Plan::release_unread_constants() {
   for (const graph::Node* node : known_.interpreted_nodes)
     read.insert(node->inputs.begin(), node->inputs.end());
   for (const graph::ValueInfo& output : graph_.outputs) read.insert(output.name);
+  for (const auto& [name, fold] : known_.deferred) {
+    memory_.deferred_fold_bytes += known_.descs.at(name).nbytes();
+  }
   for (auto& [name, constant] : known_.constants) {
     if (graph_.initializers.count(name)) continue;
     if (read.count(name)) {
@@ -91,6 +138,7 @@ void Plan::lower(const PlanRequest& request) {
   input.threads = request.threads;
   input.opset = graph_.opset;
   input.folded_from = known_.folded_from;
+  for (const auto& [value, fold] : known_.deferred) input.deferred.insert(value);
   for (std::size_t i = 0; i < input.nodes.size(); ++i) {
     for (const std::string& value : input.nodes[i].node->inputs) {
       if (!value.empty()) input.consumers[value].push_back(i);

@@ -56,6 +56,7 @@ class Plan {
   void plan_memory();
   void bind_steps();
   void resolve_outputs();
+  bool placeholders_unread() const;
   void release_unread_constants();
   Tensor resolve(const std::string& name, const std::map<std::string, Tensor>& feeds);
   // Runs the interpreted nodes (see StaticEvaluation) after the steps; adds the values

@@ -1,6 +1,7 @@
 #include "edgeperf/runtime/static_eval.h"
 
 #include <algorithm>
+#include <set>
 
 #include "edgeperf/runtime/reference.h"
 
@@ -105,13 +106,40 @@ std::optional<std::string> reason_to_keep(const PrepareContext& context,
   return std::nullopt;
 }
 
+// Whether the fold of this node waits until its values are needed.
+bool defers(const PrepareContext& context, const StaticEvalOptions& options,
+            const std::set<std::string>& graph_outputs) {
+  const graph::Node& node = context.node;
+  if (!options.traced_ops.count(node.op_type) || !node.domain.empty()) return false;
+  if (values_inferred(context)) return false;
+  std::size_t bytes = 0;
+  for (std::size_t o = 0; o < node.outputs.size(); ++o) {
+    if (node.outputs[o].empty()) continue;
+    if (graph_outputs.count(node.outputs[o])) return false;
+    bytes += context.outputs[o].nbytes();
+  }
+  return bytes >= options.defer_traced_bytes;
+}
+
 // Folds node `index` into `known.constants`; false (with a reason) when it stays.
 bool fold(const KernelRegistration& kernel, const PrepareContext& context, std::size_t index,
-          const StaticEvalOptions& options, StaticEvaluation& known) {
+          const StaticEvalOptions& options, const std::set<std::string>& graph_outputs,
+          StaticEvaluation& known) {
   const graph::Node& node = context.node;
   if (auto reason = reason_to_keep(context, options)) {
     known.not_folded_reason[index] = *reason;
     return false;
+  }
+  if (defers(context, options, graph_outputs)) {
+    for (std::size_t i = 0; i < node.outputs.size(); ++i) {
+      if (node.outputs[i].empty()) continue;
+      known.constants[node.outputs[i]] =
+          Tensor::read_only_zeros(context.outputs[i].dtype, context.outputs[i].shape);
+      known.deferred.emplace(node.outputs[i], DeferredFold{&kernel, context, i});
+      known.folded_from[node.outputs[i]] = FoldedFrom{&node, context.constants};
+    }
+    known.folded[index] = true;
+    return true;
   }
   std::vector<Tensor> values;
   try {
@@ -133,10 +161,21 @@ bool fold(const KernelRegistration& kernel, const PrepareContext& context, std::
 
 }  // namespace
 
+void materialize(StaticEvaluation& known, const std::string& name) {
+  const auto found = known.deferred.find(name);
+  if (found == known.deferred.end()) return;
+  const DeferredFold fold = found->second;
+  known.deferred.erase(found);
+  std::vector<Tensor> values = evaluate(*fold.kernel, fold.context);
+  known.constants[name] = std::move(values.at(fold.output));
+}
+
 StaticEvaluation evaluate_static(const graph::Graph& graph,
                                  const std::map<std::string, TensorDesc>& inputs,
                                  const StaticEvalOptions& options) {
   StaticEvaluation known;
+  std::set<std::string> graph_outputs;
+  for (const graph::ValueInfo& output : graph.outputs) graph_outputs.insert(output.name);
   known.descs = inputs;
   known.constants = graph.initializers;
   known.folded.assign(graph.nodes.size(), false);
@@ -169,7 +208,10 @@ StaticEvaluation evaluate_static(const graph::Graph& graph,
         break;
     }
     const bool constant = values_inferred(context) || (all_constant && !node.inputs.empty());
-    if (constant && fold(*kernel, context, index, options, known)) continue;
+    if (constant && !values_inferred(context)) {
+      for (const std::string& input : node.inputs) materialize(known, input);
+    }
+    if (constant && fold(*kernel, context, index, options, graph_outputs, known)) continue;
     known.runtime_nodes.push_back(
         PlannedNode{&node, context.inputs, context.constants, context.outputs});
   }

@@ -1,10 +1,13 @@
+#include "edgeperf/core/tensor.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 
 #include "edgeperf/core/random.h"
-#include "edgeperf/core/tensor.h"
 
 namespace edgeperf {
 namespace {
@@ -34,6 +37,30 @@ TEST(Tensor, CloneCopiesAndReshapeShares) {
   EXPECT_EQ(copy.values<float>()[0], 1.0f);
   EXPECT_EQ(flat.values<float>()[0], 9.0f);
   EXPECT_THROW(tensor.reshaped({5}), Error);
+}
+
+// Resident pages of this process, from /proc/self/statm; -1 where that is not readable.
+long resident_pages() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = -1;
+  statm >> size >> resident;
+  return statm ? resident : -1;
+}
+
+TEST(Tensor, ReadOnlyZerosReadZeroAndTakeNoResidentMemory) {
+  constexpr std::int64_t kFloats = std::int64_t{16} << 20;  // 64 MiB
+  const long before = resident_pages();
+  const Tensor zeros = Tensor::read_only_zeros(DType::f32, {kFloats});
+  EXPECT_EQ(zeros.nbytes(), static_cast<std::size_t>(kFloats) * 4);
+  double sum = 0;
+  for (float value : zeros.values<float>()) sum += value;
+  EXPECT_EQ(sum, 0.0);
+  const Tensor copy = zeros;  // copies share the mapping
+  EXPECT_EQ(copy.raw(), zeros.raw());
+  const long after = resident_pages();
+  if (before < 0 || after < 0) GTEST_SKIP() << "no /proc/self/statm";
+  const long page_bytes = sysconf(_SC_PAGESIZE);
+  EXPECT_LT((after - before) * page_bytes, 16l << 20) << "reading the zeros made them resident";
 }
 
 TEST(Half, ConvertsExactlyRepresentableValuesAndSpecials) {

@@ -18,6 +18,10 @@ class Tensor {
   Tensor() = default;
   Tensor(DType dtype, Shape shape);
   static Tensor view(DType dtype, Shape shape, void* data);
+  // An owning tensor over fresh read-only pages: every element reads 0, the pages cost no
+  // resident memory (they all map the kernel's zero page), and a write faults. A
+  // placeholder for values not computed yet.
+  static Tensor read_only_zeros(DType dtype, Shape shape);
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }

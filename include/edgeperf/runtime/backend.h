@@ -8,6 +8,7 @@
 // the reference provider, last, claims everything. Each provider owns its options.
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,11 @@ struct LoweringInput {
   // initializer behind a folded DequantizeLinear instead of from its f32 result.
   std::map<std::string, FoldedFrom> folded_from;
   const FoldedFrom* folded_origin(const std::string& value) const;
+  // Folded values not computed yet: their constants are zero placeholders. A provider must
+  // not read their values; it may pack from their origin (Step::packed_from_origin). The
+  // plan lowers again with every value computed when some step did read one.
+  std::set<std::string> deferred;
+  bool reads_deferred(const PlannedNode& node) const;
 };
 
 // One executable unit. `inputs` are values it reads (runtime values only: the
@@ -60,6 +66,10 @@ struct Step {
   std::vector<std::size_t> nodes;
   std::string backend;  // "reference", "onednn"
   std::string label;    // e.g. "Conv+Relu 'conv1'"
+  // (value, consumer): the consumer, a node of this step, packed the origin of folded
+  // `value` (LoweringInput::folded_from) and never read the value itself, so the value
+  // may stay a deferred placeholder (StaticEvaluation::deferred).
+  std::vector<std::pair<std::string, const graph::Node*>> packed_from_origin;
 };
 
 // The provider contract. A provider is created once per session; lower() runs once

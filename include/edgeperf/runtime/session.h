@@ -60,6 +60,9 @@ struct MemoryPlanInfo {
   std::size_t reused_weight_bytes = 0;
   // Values folded from constants at plan time that steps still read (the rest are freed).
   std::size_t folded_constant_bytes = 0;
+  // Folds never computed: every step that consumed them packed their origin (the f32 size
+  // of int8 weights behind DequantizeLinear that oneDNN packed as int8).
+  std::size_t deferred_fold_bytes = 0;
 };
 
 class Session {

@@ -17,6 +17,13 @@
 
 namespace edgeperf::runtime {
 
+// A fold computed only when something needs its values (StaticEvalOptions::defer_traced_bytes).
+struct DeferredFold {
+  const KernelRegistration* kernel = nullptr;
+  PrepareContext context;  // of the node computing it; constants point into `constants`
+  std::size_t output = 0;  // which output of that node
+};
+
 struct StaticEvaluation {
   std::map<std::string, TensorDesc> descs;
   std::map<std::string, Tensor> constants;  // initializers and folded values
@@ -27,6 +34,9 @@ struct StaticEvaluation {
   std::vector<const graph::Node*> interpreted_nodes;
   std::set<std::string> interpreted_values;       // outputs of interpreted_nodes
   std::map<std::string, FoldedFrom> folded_from;  // see LoweringInput::folded_from
+  // Folds not computed yet: their entry in `constants` is a zero placeholder
+  // (Tensor::read_only_zeros) until materialize() replaces it in place.
+  std::map<std::string, DeferredFold> deferred;
   // Per graph node: folded to constants, or why not (empty when simply not constant).
   std::vector<bool> folded;
   std::vector<std::string> not_folded_reason;
@@ -35,6 +45,11 @@ struct StaticEvaluation {
 struct StaticEvalOptions {
   // Folded outputs of nodes of these op types are recorded in `folded_from`.
   std::set<std::string> traced_ops;
+  // Traced folds with outputs of at least this many bytes are deferred (see
+  // StaticEvaluation::deferred): a provider that packs from the fold's origin never needs
+  // them (the f32 weights a DequantizeLinear of int8 weights folds to, four times their
+  // size). A folded node reading one computes it first. Graph outputs are never deferred.
+  std::size_t defer_traced_bytes = std::numeric_limits<std::size_t>::max();
   // For graph passes: a node without a kernel, with an input not known, or whose
   // inference or evaluation fails leaves its outputs unknown instead of throwing.
   bool tolerant = false;
@@ -50,6 +65,10 @@ struct StaticEvalOptions {
 // leave some out). Unless tolerant, a node whose shape inference or evaluation fails
 // throws an Error naming the node. The result's PlannedNodes point into `graph` and
 // into the result's own `constants`.
+// Computes deferred value `name` in place (its Tensor object keeps its address, so
+// pointers to it stay valid). No-op for a value that is not deferred.
+void materialize(StaticEvaluation& known, const std::string& name);
+
 StaticEvaluation evaluate_static(const graph::Graph& graph,
                                  const std::map<std::string, TensorDesc>& inputs,
                                  const StaticEvalOptions& options = {});

@@ -22,6 +22,11 @@ const FoldedFrom* LoweringInput::folded_origin(const std::string& value) const {
   return found == folded_from.end() ? nullptr : &found->second;
 }
 
+bool LoweringInput::reads_deferred(const PlannedNode& node) const {
+  return std::any_of(node.node->inputs.begin(), node.node->inputs.end(),
+                     [&](const std::string& value) { return deferred.count(value) != 0; });
+}
+
 LoweringInput slice(const LoweringInput& input, std::size_t first, std::size_t last) {
   LoweringInput part = input;  // keeps every field a provider may read
   part.consumers.clear();

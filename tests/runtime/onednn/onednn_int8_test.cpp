@@ -505,6 +505,36 @@ TEST(OnednnInt8, FoldedWeightsNoStepReadsAreFreed) {
   EXPECT_EQ(onednn.memory_plan().folded_constant_bytes, 0u);
 }
 
+// Large int8 weights behind DequantizeLinear are never dequantized: the int8 conv packs
+// them from the int8 initializer, and the f32 fold stays a zero-page placeholder.
+TEST(OnednnInt8, LargeFoldedWeightsAreNeverComputed) {
+  if (!onednn::cpu_has_vnni()) GTEST_SKIP() << "full-range weights run in f32 without VNNI";
+  QdqBuilder model(6);
+  const std::string x = model.input({1, 64, 8, 8});
+  const std::string conv = model.conv(model.qdq(x, kInputScale, 128), 64, 64, 3, 1, 1, 1, true);
+  const RunResult result = run_both(model.finish(
+      model.dequantize(model.quantize(conv, 3.0f / 255.0f, 120), 3.0f / 255.0f, 120).name,
+      DType::f32));
+  EXPECT_GE(result.memory.deferred_fold_bytes, 64u * 64 * 9 * 4);
+  EXPECT_LE(compare(result.onednn, result.reference, 3.0 / 255.0).max_lsb, 1.0 + 1e-3);
+}
+
+// Weight-only quantization: an f32 conv reads the dequantized weights, so the plan
+// computes the deferred fold and lowers again; the result matches the reference.
+TEST(OnednnInt8, WeightOnlyQuantizedConvComputesItsDeferredWeights) {
+  QdqBuilder model(7);
+  const std::string x = model.input({1, 64, 8, 8});
+  const auto [w, scales] = model.weights({64, 64, 3, 3}, true);
+  const std::string conv =
+      model.node("Conv", {x, w}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}});
+  const RunResult result = run_both(model.finish(conv, DType::f32));
+  EXPECT_EQ(result.memory.deferred_fold_bytes, 0u);
+  const std::vector<double> got = result.onednn.to_doubles();
+  const std::vector<double> want = result.reference.to_doubles();
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-3) << i;
+}
+
 TEST(OnednnInt8, ConvPartsAreMarkedInt8ForTheRoofline) {
   if (!x86_onednn()) GTEST_SKIP() << kNoArmInt8;
   QdqBuilder model(5);

@@ -397,6 +397,10 @@ int RegionContext::define_chain_output(const std::vector<ChainLink>& links, std:
   return define_new(name, dst);
 }
 
+void RegionContext::note_packed_from_origin(const std::string& value, std::size_t index) {
+  origin_packs_.emplace_back(value, planned(index).node);
+}
+
 // ---- ending a region early ----
 
 RegionContext::Checkpoint RegionContext::checkpoint() const {
@@ -408,7 +412,8 @@ RegionContext::Checkpoint RegionContext::checkpoint() const {
                     alias_order_.size(),
                     claimed_,
                     packed_weight_bytes_,
-                    custom_workspace_bytes_};
+                    custom_workspace_bytes_,
+                    origin_packs_.size()};
 }
 
 void RegionContext::roll_back(const Checkpoint& checkpoint) {
@@ -427,6 +432,7 @@ void RegionContext::roll_back(const Checkpoint& checkpoint) {
   claimed_ = checkpoint.claimed;
   packed_weight_bytes_ = checkpoint.packed_weight_bytes;
   custom_workspace_bytes_ = checkpoint.custom_workspace_bytes;
+  origin_packs_.resize(checkpoint.origin_packs);
   pending_exports_.clear();
 }
 

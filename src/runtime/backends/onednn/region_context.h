@@ -184,6 +184,9 @@ class RegionContext final : public MatchView {
   bool may_join(std::size_t anchor, std::size_t node) const;
   void claim_links(const std::vector<ChainLink>& links, std::size_t count);
   void claim_chain(const QuantizedChain& chain);
+  // Node `index` packed the origin of its folded input `value` (LoweringInput::folded_from)
+  // and never reads that input's values (Step::packed_from_origin).
+  void note_packed_from_origin(const std::string& value, std::size_t index);
   // Defines the chain's final output: a fresh buffer, or the sum operand's buffer.
   int define_chain_output(const std::vector<ChainLink>& links, std::size_t count,
                           const std::string& anchor_output, const dnnl::memory::desc& dst);
@@ -193,6 +196,7 @@ class RegionContext final : public MatchView {
     std::size_t ops, slots, storages, values, variants, aliases;
     std::vector<bool> claimed;
     std::size_t packed_weight_bytes, custom_workspace_bytes;
+    std::size_t origin_packs;
   };
   Checkpoint checkpoint() const;
   void roll_back(const Checkpoint& checkpoint);
@@ -236,6 +240,7 @@ class RegionContext final : public MatchView {
   std::vector<PendingOp> ops_;
   std::size_t packed_weight_bytes_ = 0;
   std::size_t custom_workspace_bytes_ = 0;
+  std::vector<std::pair<std::string, const graph::Node*>> origin_packs_;
   struct PendingExport {
     int from;
     int to;

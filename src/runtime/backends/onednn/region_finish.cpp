@@ -236,6 +236,7 @@ Step RegionContext::finish() {
     kernel->ops_.push_back(std::move(compiled));
   }
   step_.kernel = std::move(kernel);
+  step_.packed_from_origin = std::move(origin_packs_);
   step_.backend = "onednn";
   step_.label =
       fmt::format("oneDNN region '{}'..'{}' ({} nodes, {} primitives)", planned(first_).node->name,

@@ -192,7 +192,7 @@ void fuse_followers(const LoweringInput& input, Layer& layer) {
 std::optional<Layer> parse_layer(const LoweringInput& input, std::size_t index) {
   const PlannedNode& planned = input.nodes[index];
   const graph::Node& node = *planned.node;
-  if (!is_default_domain(node)) return {};
+  if (!is_default_domain(node) || input.reads_deferred(planned)) return {};
   std::optional<Layer> layer;
   if (node.op_type == "Conv") layer = parse_conv(planned);
   if (node.op_type == "Gemm" || node.op_type == "MatMul") layer = parse_fully_connected(planned);

@@ -57,9 +57,13 @@ bool match_int8_conv(const MatchView& view, std::size_t index) {
 bool lower_int8_conv(RegionContext& context, std::size_t index) {
   const PlannedNode& node = context.planned(index);
   const ConvSpec spec = *parse_conv(node);
-  return emit_int8_conv(context, index, spec, *context.alias_of(node.node->inputs[0]),
-                        *conv_int8_weights(context, index, spec),
-                        context.collect_quantized_chain(index));
+  if (!emit_int8_conv(context, index, spec, *context.alias_of(node.node->inputs[0]),
+                      *conv_int8_weights(context, index, spec),
+                      context.collect_quantized_chain(index))) {
+    return false;
+  }
+  context.note_packed_from_origin(node.node->inputs[1], index);
+  return true;
 }
 
 // spec.bias is f32 (real units) or int32 (accumulator units).

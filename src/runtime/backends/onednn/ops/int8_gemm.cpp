@@ -127,8 +127,12 @@ template <SpecParser Parse, Emitter Emit>
 bool lower_with(RegionContext& context, std::size_t index) {
   const PlannedNode& node = context.planned(index);
   const GemmSpec spec = *Parse(node);
-  return Emit(context, index, spec, *context.alias_of(node.node->inputs[0]),
-              *gemm_int8_weights(context, index, spec), context.collect_quantized_chain(index));
+  if (!Emit(context, index, spec, *context.alias_of(node.node->inputs[0]),
+            *gemm_int8_weights(context, index, spec), context.collect_quantized_chain(index))) {
+    return false;
+  }
+  context.note_packed_from_origin(node.node->inputs[1], index);
+  return true;
 }
 
 }  // namespace
