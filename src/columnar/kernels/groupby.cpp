@@ -67,7 +67,8 @@ constexpr std::size_t kChunkRows = 16;  // rows between two prefetches
 constexpr std::size_t kPrefetchRows = 512;
 constexpr std::size_t kCacheLine = 64;
 
-// A column read front to back; `rows` rows are readable from `data`.
+// A column read front to back; `rows` rows are readable from `data` (for the keys of a
+// block, every row to the end of the column, so the prefetch may run past the block).
 template <typename T>
 struct Stream {
   const T* data;
@@ -85,13 +86,6 @@ struct Stream {
     constexpr std::size_t kRowsPerLine = std::max<std::size_t>(1, kCacheLine / sizeof(T));
     for (std::size_t r = 0; r < kChunkRows; r += kRowsPerLine) __builtin_prefetch(data + ahead + r);
   }
-};
-
-// The keys of one block and how many rows may be read from them (for the prefetch).
-template <typename K>
-struct KeyBlock {
-  const K* keys;
-  std::size_t readable;
 };
 
 // min/max that skip NaN: a NaN accumulator takes the first value, a NaN value is ignored.
@@ -137,9 +131,9 @@ class Partial {
   explicit Partial(const std::vector<unsigned>& stats) : stats_(stats), columns_(stats.size()) {}
 
   template <typename K>
-  void add_block(KeyBlock<K> block, std::size_t n, const std::vector<ValuesView>& values,
+  void add_block(Stream<K> block, std::size_t n, const std::vector<ValuesView>& values,
                  std::size_t offset) {
-    const K* keys = block.keys;
+    const K* keys = block.data;
     const std::size_t done =
         dense_ && !tallies_.empty() ? dense_prefix(block, n, values, offset) : 0;
     if (done == n) return;
@@ -328,7 +322,7 @@ class Partial {
   // inline in the first pass (a separate min/max pass costs a serialized read of the keys).
   // Returns how many rows it aggregated.
   template <typename K>
-  std::size_t dense_prefix(KeyBlock<K> block, std::size_t n, const std::vector<ValuesView>& values,
+  std::size_t dense_prefix(Stream<K> keys, std::size_t n, const std::vector<ValuesView>& values,
                            std::size_t offset) {
     std::size_t m = 0;
     if (first_sum_fused()) {
@@ -336,23 +330,24 @@ class Partial {
           [&](auto span) {
             using V = typename decltype(span)::value_type;
             const Stream<V> v{span.data() + offset, span.size() - offset};
-            m = tally_dense(block, n, v, [&](std::size_t i) {
+            m = tally_dense(keys, n, v, [&](std::size_t i) {
               return SumCount{1.0, static_cast<double>(v.data[i])};
             });
           },
           values[0]);
     } else {
       const Stream<double> no_values{nullptr, 0};
-      m = tally_dense(block, n, no_values, [](std::size_t) { return SumCount{1.0, 0.0}; });
+      m = tally_dense(keys, n, no_values, [](std::size_t) { return SumCount{1.0, 0.0}; });
     }
-    accumulate_block(DenseSlots<K>{block.keys, dense_base_}, m, values, offset, true);
+    accumulate_block(DenseSlots<K>{keys.data, dense_base_}, m, values, offset, true);
     return m;
   }
 
   // Whether the kChunkRows keys all fall in the dense table. Every slot is at most the OR of
-  // the chunk's slots, and the table size is a power of two, so the OR is in range exactly
-  // when all slots are. For int32 keys and a table inside the int32 range, 32-bit differences
-  // are exact (a key out of range wraps to at least the size).
+  // the chunk's slots, so an OR below the size proves them all in range; fit_dense keeps the
+  // size a power of two (unless the int64 range runs out), where that test is also exact.
+  // For int32 keys and a table inside the int32 range, 32-bit differences are exact (a key
+  // out of range wraps to at least the size).
   template <typename K>
   bool chunk_in_range(const K* keys) const {
     const std::uint64_t size = tallies_.size();
@@ -393,11 +388,10 @@ class Partial {
   // Adds row(i) to the tally of row i's key while the key is in the dense range; returns the
   // number of rows added. A chunk whose keys are all in range runs without a check per row.
   template <typename K, typename V, typename Row>
-  std::size_t tally_dense(KeyBlock<K> block, std::size_t n, Stream<V> values, Row row) {
+  std::size_t tally_dense(Stream<K> keys, std::size_t n, Stream<V> values, Row row) {
     const auto base = static_cast<std::uint64_t>(dense_base_);
     const std::uint64_t size = tallies_.size();
     Tally* tallies = tallies_.data();
-    const Stream<K> keys{block.keys, block.readable};
     // Unsigned difference: a key below the base wraps to a huge slot, so one compare does.
     auto slot_of = [&](std::size_t i) {
       return static_cast<std::uint64_t>(std::int64_t{keys.data[i]}) - base;
@@ -529,14 +523,14 @@ std::size_t GroupBy::dense_range_limit() { return kDenseRangeLimit; }
 void GroupBy::add(std::span<const std::int32_t> keys, const std::vector<ValuesView>& values) {
   check_values(keys.size(), values, state_->stats.size());
   state_->run(keys.size(), values, [&](std::size_t b) {
-    return KeyBlock<std::int32_t>{keys.data() + b, keys.size() - b};
+    return Stream<std::int32_t>{keys.data() + b, keys.size() - b};
   });
 }
 
 void GroupBy::add(std::span<const std::int64_t> keys, const std::vector<ValuesView>& values) {
   check_values(keys.size(), values, state_->stats.size());
   state_->run(keys.size(), values, [&](std::size_t b) {
-    return KeyBlock<std::int64_t>{keys.data() + b, keys.size() - b};
+    return Stream<std::int64_t>{keys.data() + b, keys.size() - b};
   });
 }
 
@@ -546,7 +540,7 @@ void GroupBy::add_constant_key(std::int64_t key, std::size_t count,
   std::array<std::int64_t, kBlockRows> same_key;
   same_key.fill(key);
   state_->run(count, values, [&](std::size_t) {
-    return KeyBlock<std::int64_t>{same_key.data(), same_key.size()};
+    return Stream<std::int64_t>{same_key.data(), same_key.size()};
   });
 }
 
