@@ -65,12 +65,12 @@ struct StaticEvalOptions {
 // leave some out). Unless tolerant, a node whose shape inference or evaluation fails
 // throws an Error naming the node. The result's PlannedNodes point into `graph` and
 // into the result's own `constants`.
-// Computes deferred value `name` in place (its Tensor object keeps its address, so
-// pointers to it stay valid). No-op for a value that is not deferred.
-void materialize(StaticEvaluation& known, const std::string& name);
-
 StaticEvaluation evaluate_static(const graph::Graph& graph,
                                  const std::map<std::string, TensorDesc>& inputs,
                                  const StaticEvalOptions& options = {});
+
+// Computes deferred value `name` in place (its Tensor object keeps its address, so
+// pointers to it stay valid). No-op for a value that is not deferred.
+void materialize(StaticEvaluation& known, const std::string& name);
 
 }  // namespace edgeperf::runtime
