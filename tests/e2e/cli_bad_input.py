@@ -106,6 +106,11 @@ def build_cases(work):
         Case("run not an npy", run(good_model, *x(not_npy)), ["not_npy.npy"]),
         Case("run missing npy", run(good_model, *x(work / "no_such.npy")), ["no_such.npy"]),
         Case("run NaN/Inf input", run(good_model, *x(nan_inf)), [("nan", "inf")], expect_ok=True),
+        # More groups than vecbench's 65,536-row in-cache slice holds: its check against the
+        # naive loop must still pass (it once compared against the in-cache run's groups).
+        Case("vecbench more groups than its in-cache slice",
+             ["vecbench", "--n", "0", "--rows", "100000", "--groups", "100000", "--no-peers",
+              "--repeats", "1"], [], expect_ok=True),
     ]
 
 
