@@ -105,6 +105,22 @@ Measurement measure(const std::function<void()>& query, const RunConfig& config)
   return measure(sut, config);
 }
 
+std::vector<std::vector<double>> measure_interleaved(
+    const std::vector<std::function<void()>>& queries, std::size_t rounds,
+    std::size_t warmup_runs) {
+  EP_CHECK(rounds > 0, "interleaved measurement needs at least 1 round");
+  std::vector<FunctionSut> suts(queries.begin(), queries.end());
+  for (std::size_t i = 0; i < warmup_runs; ++i) {
+    for (FunctionSut& sut : suts) sut.process_query();
+  }
+  std::vector<std::vector<double>> latencies(suts.size());
+  for (auto& each : latencies) each.reserve(rounds);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    for (std::size_t q = 0; q < suts.size(); ++q) latencies[q].push_back(time_query_ms(suts[q]));
+  }
+  return latencies;
+}
+
 double harness_overhead_ns(std::size_t iterations) {
   EmptySut empty;
   RunConfig config;

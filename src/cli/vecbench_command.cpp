@@ -4,7 +4,8 @@
 // Rows per table: a naive scalar loop (the baseline), a memory-bandwidth floor measured in the
 // same run, edgeperf's kernels, and peers (NumPy, PyTorch, Polars, DuckDB) run as subprocesses
 // on the same sizes. Buffers are allocated and touched before timing (no first-touch page
-// faults in the timed region); each method gets one warm-up run, then best and median of R.
+// faults in the timed region). The methods of a table are timed in rounds, one run of each per
+// round, after one warm-up round; each reports best and median of R.
 #include <fmt/format.h>
 #include <omp.h>
 #if defined(__x86_64__)
@@ -57,17 +58,55 @@ struct Timing {
   double best_ms, median_ms;
 };
 
-// One warm-up call (caches, lazy allocations, thread pool start), then `repeats` timed calls.
-Timing measure(int repeats, const std::function<void()>& fn) {
-  bench::RunConfig config;
-  config.runs = static_cast<std::size_t>(repeats);
-  config.warmup_runs = 1;
-  config.max_seconds = std::numeric_limits<double>::infinity();
-  std::vector<double> ms = bench::measure(fn, config).latencies_ms;
+Timing timing_of(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   const std::size_t mid = ms.size() / 2;
   const double median = ms.size() % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
   return {ms.front(), median};
+}
+
+// A floor takes the best of one thread and all of them.
+std::vector<int> floor_thread_counts(int threads) {
+  return threads > 1 ? std::vector<int>{1, threads} : std::vector<int>{1};
+}
+
+// One row of a table, or (floor_candidate) one way to reach the bandwidth floor.
+struct Method {
+  std::string name;
+  std::string threads;
+  std::function<void()> run;
+  bool floor_candidate = false;
+};
+
+// One warm-up round (caches, lazy allocations, thread pool start), then `repeats` rounds that
+// time every method once each: a noisy stretch inflates the floor and the kernels alike. The
+// floor candidates become one row, the fastest, where the first of them stands.
+std::vector<Row> measure_rows(int repeats, const std::vector<Method>& methods) {
+  std::vector<std::function<void()>> queries(methods.size());
+  std::transform(methods.begin(), methods.end(), queries.begin(),
+                 [](const Method& method) { return method.run; });
+  const auto latencies =
+      bench::measure_interleaved(queries, static_cast<std::size_t>(repeats), /*warmup_runs=*/1);
+  std::vector<Row> rows;
+  std::optional<std::size_t> floor_at;
+  for (std::size_t i = 0; i < methods.size(); ++i) {
+    const Method& method = methods[i];
+    const Timing timing = timing_of(latencies[i]);
+    if (!method.floor_candidate) {
+      rows.push_back({method.name, method.threads, timing.best_ms, timing.median_ms, false});
+      continue;
+    }
+    if (floor_at && rows[*floor_at].best_ms <= timing.best_ms) continue;
+    Row floor{"bandwidth floor (best: " + method.name + ")", method.threads, timing.best_ms,
+              timing.median_ms, false};
+    if (floor_at) {
+      rows[*floor_at] = std::move(floor);
+    } else {
+      floor_at = rows.size();
+      rows.push_back(std::move(floor));
+    }
+  }
+  return rows;
 }
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64 finalizer: deterministic data per index
@@ -226,25 +265,6 @@ __attribute__((noinline)) double floor_read_prefetched(const std::int32_t* keys,
   return total + static_cast<double>(key_total);
 }
 
-struct FloorCandidate {
-  std::string name;
-  std::function<void()> run;
-};
-
-// The best of the candidates, as one row naming the one that won.
-Row best_floor(int repeats, const std::vector<FloorCandidate>& candidates) {
-  Row best{"", "", std::numeric_limits<double>::infinity(), 0, false};
-  for (const FloorCandidate& candidate : candidates) {
-    const Timing timing = measure(repeats, candidate.run);
-    if (timing.best_ms < best.best_ms) {
-      best = {"bandwidth floor (best: " + candidate.name + ")",
-              candidate.name.substr(0, candidate.name.find(' ')), timing.best_ms, timing.median_ms,
-              false};
-    }
-  }
-  return best;
-}
-
 // ---- peers ----
 
 std::optional<fs::path> find_repo_root() {
@@ -332,29 +352,31 @@ std::vector<Row> bench_multiply(const VecbenchArgs& args, int threads) {
     a[i] = 0.5f + static_cast<float>(mix(2 * i) >> 40) * 0x1p-24f;
     b[i] = 0.5f + static_cast<float>(mix(2 * i + 1) >> 40) * 0x1p-24f;
   }
-  std::vector<Row> rows;
-  auto add = [&](std::string method, std::string t, Timing timing) {
-    rows.push_back({std::move(method), std::move(t), timing.best_ms, timing.median_ms, false});
-  };
-  add("naive scalar loop", "1",
-      measure(args.repeats, [&] { naive_multiply(a.data(), b.data(), expected.data(), n); }));
-  std::vector<FloorCandidate> floors;
-  for (int t : {1, threads}) {
-    floors.push_back({fmt::format("{} threads, regular stores", t),
-                      [&, t] { floor_multiply(a.data(), b.data(), out.data(), n, t); }});
-    floors.push_back({fmt::format("{} threads, non-temporal stores", t),
-                      [&, t] { floor_multiply_streaming(a.data(), b.data(), out.data(), n, t); }});
+  std::vector<Method> methods;
+  methods.push_back(
+      {"naive scalar loop", "1", [&] { naive_multiply(a.data(), b.data(), expected.data(), n); }});
+  for (int t : floor_thread_counts(threads)) {
+    methods.push_back({fmt::format("{} threads, regular stores", t), std::to_string(t),
+                       [&, t] { floor_multiply(a.data(), b.data(), out.data(), n, t); }, true});
+    methods.push_back({fmt::format("{} threads, non-temporal stores", t), std::to_string(t),
+                       [&, t] { floor_multiply_streaming(a.data(), b.data(), out.data(), n, t); },
+                       true});
   }
-  rows.push_back(best_floor(args.repeats, floors));
+  const auto kernel = [&](StorePolicy store) {
+    return [&, store] {
+      columnar::elementwise(BinaryOp::mul, std::span<const float>(a), std::span<const float>(b),
+                            std::span<float>(out), threads, store);
+    };
+  };
+  methods.push_back({"edgeperf elementwise (regular stores)", std::to_string(threads),
+                     kernel(StorePolicy::regular)});
+  methods.push_back({"edgeperf elementwise (non-temporal stores)", std::to_string(threads),
+                     kernel(StorePolicy::streaming)});
+  std::vector<Row> rows = measure_rows(args.repeats, methods);
+  // The floors write `out` too, so each kernel is checked on a run of its own.
   for (StorePolicy store : {StorePolicy::regular, StorePolicy::streaming}) {
     std::fill(out.begin(), out.end(), -1.0f);
-    const bool streaming = store == StorePolicy::streaming;
-    add(streaming ? "edgeperf elementwise (non-temporal stores)"
-                  : "edgeperf elementwise (regular stores)",
-        std::to_string(threads), measure(args.repeats, [&] {
-          columnar::elementwise(BinaryOp::mul, std::span<const float>(a), std::span<const float>(b),
-                                std::span<float>(out), threads, store);
-        }));
+    kernel(store)();
     for (std::size_t i = 0; i < n; ++i) {
       EP_CHECK(out[i] == expected[i],
                "vecbench: multiply result differs from the naive loop at row {}", i);
@@ -380,48 +402,47 @@ std::vector<Row> bench_groupby(const VecbenchArgs& args, int threads) {
   }
   std::vector<double> sums(groups), naive_means(groups), means(groups);
   std::vector<std::int64_t> counts(groups);
-  std::vector<Row> rows;
-  auto add = [&](std::string method, std::string t, Timing timing) {
-    rows.push_back({std::move(method), std::move(t), timing.best_ms, timing.median_ms, false});
-  };
-  add("naive scalar loop", "1", measure(args.repeats, [&] {
-        naive_groupby_mean(keys.data(), values.data(), n, sums, counts, naive_means);
-      }));
   volatile double sink = 0;
-  std::vector<FloorCandidate> floors;
-  for (int t : {1, threads}) {
-    floors.push_back({fmt::format("{} threads, read of keys+values", t),
-                      [&, t] { sink = floor_read(keys.data(), values.data(), n, t); }});
+  std::vector<Method> methods;
+  methods.push_back({"naive scalar loop", "1", [&] {
+                       naive_groupby_mean(keys.data(), values.data(), n, sums, counts, naive_means);
+                     }});
+  for (int t : floor_thread_counts(threads)) {
+    methods.push_back({fmt::format("{} threads, read of keys+values", t), std::to_string(t),
+                       [&, t] { sink = floor_read(keys.data(), values.data(), n, t); }, true});
     for (std::size_t ahead : {512, 2048}) {
-      floors.push_back(
+      methods.push_back(
           {fmt::format("{} threads, read of keys+values, prefetch {} rows ahead", t, ahead),
-           [&, t, ahead] {
-             sink = floor_read_prefetched(keys.data(), values.data(), n, t, ahead);
-           }});
+           std::to_string(t),
+           [&, t, ahead] { sink = floor_read_prefetched(keys.data(), values.data(), n, t, ahead); },
+           true});
     }
   }
-  rows.push_back(best_floor(args.repeats, floors));
   columnar::GroupByResult result;
-  add("edgeperf GroupBy mean", std::to_string(threads), measure(args.repeats, [&] {
-        columnar::GroupBy groupby({columnar::kStatSum}, threads);
-        groupby.add(std::span<const std::int32_t>(keys), {std::span<const double>(values)});
-        result = groupby.finish();
-        for (std::size_t g = 0; g < result.num_groups(); ++g) means[g] = result.mean(0, g);
-      }));
+  methods.push_back({"edgeperf GroupBy mean", std::to_string(threads), [&] {
+                       columnar::GroupBy groupby({columnar::kStatSum}, threads);
+                       groupby.add(std::span<const std::int32_t>(keys),
+                                   {std::span<const double>(values)});
+                       result = groupby.finish();
+                       for (std::size_t g = 0; g < result.num_groups(); ++g) {
+                         means[g] = result.mean(0, g);
+                       }
+                     }});
   // The same kernel and row count, fed from a slice small enough to stay in cache: its
   // compute alone. Not a floor of the machine, so not checked against the floor: when the
   // run above takes about as long, memory is overlapped and the kernel is compute-bound.
   const std::size_t slice = std::min<std::size_t>(n, kInCacheRows);
-  add(fmt::format("edgeperf GroupBy mean, in cache ({} rows fed again)", slice),
-      std::to_string(threads), measure(args.repeats, [&] {
-        columnar::GroupBy groupby({columnar::kStatSum}, threads);
-        for (std::size_t done = 0; done < n; done += slice) {
-          const std::size_t count = std::min(slice, n - done);
-          groupby.add(std::span<const std::int32_t>(keys).first(count),
-                      {std::span<const double>(values).first(count)});
-        }
-        sink = static_cast<double>(groupby.finish().num_groups());
-      }));
+  methods.push_back({fmt::format("edgeperf GroupBy mean, in cache ({} rows fed again)", slice),
+                     std::to_string(threads), [&] {
+                       columnar::GroupBy groupby({columnar::kStatSum}, threads);
+                       for (std::size_t done = 0; done < n; done += slice) {
+                         const std::size_t count = std::min(slice, n - done);
+                         groupby.add(std::span<const std::int32_t>(keys).first(count),
+                                     {std::span<const double>(values).first(count)});
+                       }
+                       sink = static_cast<double>(groupby.finish().num_groups());
+                     }});
+  std::vector<Row> rows = measure_rows(args.repeats, methods);
   for (std::size_t g = 0; g < result.num_groups(); ++g) {
     const auto key = static_cast<std::size_t>(result.keys[g]);
     EP_CHECK(std::fabs(means[g] - naive_means[key]) <= 1e-9 * std::fabs(naive_means[key]),

@@ -1,11 +1,14 @@
+#include "edgeperf/bench/runner.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <string>
 #include <thread>
 
-#include "edgeperf/bench/runner.h"
 #include "edgeperf/core/error.h"
 
 namespace edgeperf::bench {
@@ -88,6 +91,23 @@ TEST(Runner, TimesACallableLikeAnySystemUnderTest) {
   EXPECT_EQ(calls, 9);
   EXPECT_EQ(measurement.latencies_ms.size(), 7u);
   EXPECT_EQ(measurement.warmup_runs_done, 2u);
+}
+
+TEST(Runner, InterleavedRoundsCallEachQueryOncePerRound) {
+  std::string order;
+  const std::vector<std::function<void()>> queries = {
+      [&] { order += 'a'; }, [&] { order += 'b'; },
+      [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        order += 'c';
+      }};
+  const auto latencies = measure_interleaved(queries, 3, 1);
+  EXPECT_EQ(order, "abcabcabcabc");  // one warm-up round, then three timed rounds
+  ASSERT_EQ(latencies.size(), 3u);
+  for (const auto& each : latencies) EXPECT_EQ(each.size(), 3u);
+  // Each latency belongs to its own query: the third one sleeps 2 ms every call.
+  EXPECT_GE(*std::min_element(latencies[2].begin(), latencies[2].end()), 2.0);
+  EXPECT_THROW(measure_interleaved(queries, 0), Error);
 }
 
 TEST(Stopwatch, MeasuresASleep) {

@@ -260,14 +260,31 @@ TEST(GroupBy, StrayKeyInsideAChunkMatchesReference) {
   }
   std::vector<std::int64_t> wide(keys.begin(), keys.end());
   const auto values = random_values<float>(keys.size(), 23);
+  const auto doubles = random_values<double>(keys.size(), 27);
   for (int threads : {1, 2}) {
     expect_matches(
         groupby(std::span<const std::int32_t>(keys), std::span<const float>(values), kAll, threads),
         reference_groupby(keys, values));
+    // f64 values with int32 keys take their own chunk loop.
+    expect_matches(groupby(std::span<const std::int32_t>(keys), std::span<const double>(doubles),
+                           kAll, threads),
+                   reference_groupby(keys, doubles));
     expect_matches(groupby(std::span<const std::int64_t>(wide), std::span<const float>(values),
                            kStatSum | kStatMin | kStatMax, threads),
                    reference_groupby(wide, values));
   }
+}
+
+TEST(GroupBy, KeyOnePastTheTableInAChunkOfBaseKeysMatchesReference) {
+  // The first 4096-row block holds keys 0..1023: a 1024-slot table. Then chunks of key 0
+  // with one key 1024 at each lane in turn: the chunk's OR of slots is exactly the table size.
+  std::vector<std::int32_t> keys(8192, 0);
+  for (std::size_t i = 0; i < 4096; ++i) keys[i] = static_cast<std::int32_t>(i % 1024);
+  for (std::size_t i = 4096; i < keys.size(); i += 16) keys[i + (i / 16) % 16] = 1024;
+  const auto values = random_values<double>(keys.size(), 28);
+  expect_matches(
+      groupby(std::span<const std::int32_t>(keys), std::span<const double>(values), kAll, 1),
+      reference_groupby(keys, values));
 }
 
 TEST(GroupBy, DensePartialsFarApartMatchReference) {

@@ -57,6 +57,13 @@ Measurement measure(SystemUnderTest& sut, const RunConfig& config, const Progres
 // Times `query` (one call per query) like any other system under test.
 Measurement measure(const std::function<void()>& query, const RunConfig& config);
 
+// Times several queries in rounds, one call of each per round (after `warmup_runs` untimed
+// rounds), so a noisy stretch of time hits them all alike instead of whichever ran during it.
+// Returns each query's latencies, in the order given.
+std::vector<std::vector<double>> measure_interleaved(
+    const std::vector<std::function<void()>>& queries, std::size_t rounds,
+    std::size_t warmup_runs = 1);
+
 // Time the runner itself adds per timed iteration: measured by running an empty SUT.
 double harness_overhead_ns(std::size_t iterations = 200000);
 

@@ -405,6 +405,12 @@ class Partial {
       return *reinterpret_cast<Tally*>(origin + key * sizeof(Tally));
     };
     std::size_t chunk = 0;
+    if constexpr (std::is_same_v<K, std::int32_t> && std::is_same_v<V, double>) {
+      // (A count-only pass has no value stream.)
+      if (values.data != nullptr && table_in_int32_range()) {
+        chunk = tally_int32_double_chunks(keys, n, values);
+      }
+    }
     for (; chunk + kChunkRows <= n; chunk += kChunkRows) {
       keys.prefetch_ahead(chunk);
       values.prefetch_ahead(chunk);
@@ -417,6 +423,55 @@ class Partial {
       tallies[s].v += row(i);
     }
     return n;
+  }
+
+  bool table_in_int32_range() const {
+    return dense_base_ >= std::numeric_limits<std::int32_t>::min() &&
+           dense_base_ + static_cast<std::int64_t>(tallies_.size()) - 1 <=
+               std::numeric_limits<std::int32_t>::max();
+  }
+
+  // The common case (int32 keys, f64 values, a table inside the int32 range) in whole chunks,
+  // with fewer instructions per row than the generic loop, which is what bounds this loop:
+  // the keys are read once, as vectors, for both the range check and the table offsets (two
+  // offsets per 64-bit lane pair instead of a load, shift and add per row), and two values
+  // come from one load. Returns the rows done; the caller finishes the rest.
+  std::size_t tally_int32_double_chunks(Stream<std::int32_t> keys, std::size_t n,
+                                        Stream<double> values) {
+    constexpr std::size_t kVectors = kChunkRows / 4;
+    const U32x4 base = U32x4{} + static_cast<std::uint32_t>(dense_base_);
+    const std::uint64_t size = tallies_.size();
+    char* table = reinterpret_cast<char*>(tallies_.data());
+    const SumCount ones{1.0, 1.0};
+    auto add = [table](std::uint64_t offset, SumCount row) {
+      reinterpret_cast<Tally*>(table + offset)->v += row;
+    };
+    std::size_t chunk = 0;
+    for (; chunk + kChunkRows <= n; chunk += kChunkRows) {
+      keys.prefetch_ahead(chunk);
+      values.prefetch_ahead(chunk);
+      std::array<U32x4, kVectors> slots;
+      U32x4 any{};
+      for (std::size_t j = 0; j < kVectors; ++j) {
+        std::memcpy(&slots[j], keys.data + chunk + 4 * j, sizeof(U32x4));
+        slots[j] -= base;
+        any |= slots[j];
+      }
+      if (or_lanes(any) >= size) break;
+      for (std::size_t j = 0; j < kVectors; ++j) {
+        static_assert(kDenseRangeLimit * sizeof(Tally) <= (std::uint64_t{1} << 32));
+        const auto offsets = reinterpret_cast<U64x2>(slots[j] << 4);
+        const double* v = values.data + chunk + 4 * j;
+        SumCount v01, v23;
+        std::memcpy(&v01, v, sizeof v01);
+        std::memcpy(&v23, v + 2, sizeof v23);
+        add(offsets[0] & 0xffffffffu, __builtin_shufflevector(ones, v01, 0, 2));
+        add(offsets[0] >> 32, __builtin_shufflevector(ones, v01, 0, 3));
+        add(offsets[1] & 0xffffffffu, __builtin_shufflevector(ones, v23, 0, 2));
+        add(offsets[1] >> 32, __builtin_shufflevector(ones, v23, 0, 3));
+      }
+    }
+    return chunk;
   }
 
   enum class SumPass { with_counts, sum_only, skip };
