@@ -80,6 +80,7 @@ json model_json(const ModelResult& m) {
                                  {"after", optional_number(m.temperature_after_c)}}},
               {"throttled", m.throttled},
               {"noisy", m.noisy},
+              {"rounds", m.rounds},
               {"accuracy", m.accuracy ? accuracy_json(*m.accuracy) : json(nullptr)},
               {"fidelity", m.fidelity ? json{{"top1_agreement", m.fidelity->top1_agreement},
                                              {"sqnr_db", std::isinf(m.fidelity->sqnr_db) ? json("inf") : json(m.fidelity->sqnr_db)},
@@ -307,6 +308,14 @@ std::string render_markdown(const json& report) {
   md += fmt::format("Harness overhead: {:.1f} ns per timed iteration. Percentiles: {}.\n\n",
                     report["harness_overhead_ns_per_iteration"].get<double>(),
                     report["percentile_definition"].get<std::string>());
+  std::size_t rounds = 1;
+  for (const json& m : report["models"]) rounds = std::max<std::size_t>(rounds, m.value("rounds", 1));
+  if (rounds > 1) {
+    md += fmt::format(
+        "Each row pools {} rounds, measured in turn, each in a process of its own: load and first "
+        "times are the rounds' median, peak RSS and arena the largest.\n\n",
+        rounds);
+  }
   md += "| model | backend | threads | batch | p50 ms | p90 ms | p99 ms | mean ± 95% CI ms | CV | throughput inf/s | load ms | first ms | peak RSS MB | arena MB | size MB | GMACs | top-1 | energy J/inf | noisy |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const json& m : report["models"]) {

@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 struct BenchCommandOptions {
   std::vector<std::string> models;
   bench::RunConfig run;
+  std::size_t rounds = 1;
   std::vector<int> threads;
   std::vector<int> pin_cores;
   std::vector<std::int64_t> batches = {1};
@@ -124,6 +125,34 @@ nlohmann::json merged_trace(const std::vector<bench::ModelResult>& models) {
   return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}};
 }
 
+// The options of one configuration in round `round`. A round times its share of the runs;
+// only the first profiles, traces, evaluates accuracy and runs the scenario.
+bench::ModelBenchOptions model_options_for(const BenchCommandOptions& options, int threads,
+                                           std::size_t round,
+                                           const std::map<std::string, Tensor>& given_inputs,
+                                           const std::optional<bench::ScenarioConfig>& scenario) {
+  bench::ModelBenchOptions model_options;
+  model_options.run = options.run;
+  const auto rounds = static_cast<double>(options.rounds);
+  model_options.run.runs = (options.run.runs + options.rounds - 1) / options.rounds;
+  model_options.run.min_seconds = options.run.min_seconds / rounds;
+  model_options.run.max_seconds = options.run.max_seconds / rounds;
+  model_options.run.warmup_seconds = options.run.warmup_seconds;
+  model_options.session = options.session;
+  model_options.session.threads = threads;
+  model_options.pin_cores = options.pin_cores;
+  model_options.batches = options.batches;
+  model_options.seed = options.seed;
+  model_options.inputs = given_inputs;
+  if (round > 0) return model_options;
+  model_options.profile = options.profile;
+  model_options.trace = !options.trace.empty();
+  model_options.scenario = scenario;
+  if (!options.data.empty()) model_options.data = options.data;
+  if (!options.reference.empty()) model_options.reference_model = options.reference;
+  return model_options;
+}
+
 void run_bench(const BenchCommandOptions& options) {
   check_writable(options.json, "--json");
   check_writable(options.markdown, "--md");
@@ -164,28 +193,31 @@ void run_bench(const BenchCommandOptions& options) {
     inputs.command_line += (inputs.command_line.empty() ? "" : " ") + arg;
   const std::vector<int> thread_counts =
       options.threads.empty() ? std::vector<int>{0} : options.threads;
+  struct Config {
+    std::string model;
+    int threads;
+  };
+  std::vector<Config> configs;
   for (const std::string& model : options.models) {
-    for (int threads : thread_counts) {
-      bench::ModelBenchOptions model_options;
-      model_options.run = options.run;
-      model_options.session = options.session;
-      model_options.session.threads = threads;
-      model_options.pin_cores = options.pin_cores;
-      model_options.batches = options.batches;
-      model_options.seed = options.seed;
-      model_options.inputs = given_inputs;
-      model_options.profile = options.profile;
-      model_options.trace = !options.trace.empty();
-      model_options.scenario = scenario;
-      if (!options.data.empty()) model_options.data = options.data;
-      if (!options.reference.empty()) model_options.reference_model = options.reference;
-      model_options.label = fs::path(model).stem().string() +
-                            (thread_counts.size() > 1 ? fmt::format("@{}t", threads) : "");
-      ProgressBar progress(model_options.label);
-      inputs.models.push_back(
-          bench::bench_model_isolated(model, model_options, std::ref(progress)));
+    for (int threads : thread_counts) configs.push_back({model, threads});
+  }
+  // Round r measures every configuration once, each in a process of its own.
+  std::vector<std::vector<bench::ModelResult>> rounds(configs.size());
+  for (std::size_t r = 0; r < options.rounds; ++r) {
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      bench::ModelBenchOptions model_options =
+          model_options_for(options, configs[c].threads, r, given_inputs, scenario);
+      model_options.label =
+          fs::path(configs[c].model).stem().string() +
+          (thread_counts.size() > 1 ? fmt::format("@{}t", configs[c].threads) : "");
+      ProgressBar progress(
+          model_options.label +
+          (options.rounds > 1 ? fmt::format(" round {}/{}", r + 1, options.rounds) : ""));
+      rounds[c].push_back(
+          bench::bench_model_isolated(configs[c].model, model_options, std::ref(progress)));
     }
   }
+  for (auto& measured : rounds) inputs.models.push_back(bench::merge_rounds(std::move(measured)));
   const nlohmann::json report = bench::build_report(inputs);
   print_table(report);
   for (const auto& model : report["models"]) {
@@ -216,6 +248,11 @@ void add_bench_command(CLI::App& app) {
       ->required();
   command->add_option("--runs", options->run.runs, "Timed queries (at least)")
       ->check(CLI::Range(1, 100000000));
+  command
+      ->add_option("--rounds", options->rounds,
+                   "Measure each model this many times, in turn, each in a process of its own, "
+                   "and pool the latencies (--runs, --min-secs and --max-secs are totals)")
+      ->check(CLI::Range(1, 1000));
   command->add_option("--min-secs", options->run.min_seconds, "Keep timing at least this long")
       ->check(CLI::Range(0.0, 86400.0));
   command->add_option("--max-secs", options->run.max_seconds, "Stop timing after this long")

@@ -3,7 +3,8 @@
 
 `bench A B` must report the same peak RSS for B as `bench B` alone (within 10%): B must
 not inherit the peak of the larger model A measured before it. A model that fails in
-its process still gives the one-line error of that failure.
+its process still gives the one-line error of that failure. With --rounds R each model is
+measured R times, in turn, and the rounds' latencies are pooled into one row.
 """
 
 import argparse
@@ -23,6 +24,24 @@ def bench(edgeperf, models, report):
     if proc.returncode != 0:
         raise SystemExit(f"FAIL: {' '.join(cmd)}: {proc.stderr}")
     return {m["label"]: m for m in json.loads(report.read_text())["models"]}
+
+
+def check_rounds(edgeperf, models, report):
+    cmd = [edgeperf, "bench", *map(str, models), "--rounds", "3", "--runs", "7", "--warmup", "1",
+           "--threads", "1", "--profile", "--json", str(report)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
+    if proc.returncode != 0:
+        return [f"{' '.join(cmd)} failed: {proc.stderr}"]
+    failures = []
+    for model in json.loads(report.read_text())["models"]:
+        runs = len(model["batches"][0]["raw_latencies_ms"])
+        print(f"{model['label']}: {model['rounds']} rounds, {runs} timed runs")
+        if model["rounds"] != 3 or runs != 9:  # 7 runs in 3 rounds: 3 per round
+            failures.append(f"{model['label']}: --rounds 3 --runs 7 gave {model['rounds']} "
+                            f"rounds and {runs} runs, expected 3 and 9")
+        if not model.get("profile"):
+            failures.append(f"{model['label']}: --profile with --rounds gave no profile")
+    return failures
 
 
 def main():
@@ -48,6 +67,8 @@ def main():
         failures.append(f"ds_cnn's peak RSS depends on the model before it (ratio {ratio:.3f})")
     if big_peak <= after_big:
         failures.append("resnet18 should need more memory than ds_cnn; the check proves nothing")
+
+    failures += check_rounds(args.edgeperf, [big, small], args.work_dir / "rounds.json")
 
     broken = args.work_dir / "broken.onnx"
     broken.write_bytes(b"not a model")

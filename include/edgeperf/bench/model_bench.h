@@ -78,6 +78,7 @@ struct ModelResult {
   std::optional<ScenarioResult> scenario;
   std::optional<nlohmann::json> profile;  // bench::to_json(Profile)
   std::optional<nlohmann::json> trace;    // Chrome trace events
+  std::size_t rounds = 1;                 // processes whose latencies are pooled here
 };
 
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
@@ -88,5 +89,13 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
 // threads (the child forks from it). Errors come back as the child's one-line error.
 ModelResult bench_model_isolated(const std::filesystem::path& model,
                                  const ModelBenchOptions& options, const ProgressFn& progress = {});
+
+// Rounds of one configuration, each measured in a process of its own, as one result. The
+// latencies are pooled, so one slow stretch of time or one unlucky process weighs 1/R of it
+// instead of all of it. Peak RSS and arena are the largest of the rounds, load and first-run
+// times their median, throttling and noise as seen by any; the rest (accuracy, fidelity,
+// energy, profile, trace, scenario) comes from the first round, the only one asked for them.
+// Throws Error on no rounds or rounds of different batch sweeps.
+ModelResult merge_rounds(std::vector<ModelResult> rounds);
 
 }  // namespace edgeperf::bench
