@@ -13,21 +13,61 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-// A BatchNormalization after a Concat (DenseNet) cannot fold into a conv: it runs as one
-// binary multiply with the shift and the Relu as post-ops, in the Concat's layout.
+// A BatchNormalization after a Concat (DenseNet's pre-activation) cannot fold into a conv:
+// the Concat applies it, and the activation after it, while it copies the parts (in their
+// blocked layout, or plain), so neither the concatenated tensor nor a BN op exists.
+TEST(OnednnLayout, ConcatAppliesTheBatchNormAndActivationThatReadIt) {
+  struct Case {
+    Ints channels;
+    std::int64_t kernel;  // 3: the region prefers the blocked layout (Winograd candidates)
+    Shape input;
+  };
+  for (const Case& c : {Case{{16, 32}, 1, {1, 8, 6, 6}}, Case{{3, 5}, 1, {1, 8, 6, 6}},
+                        Case{{16, 32}, 3, {2, 8, 14, 14}}, Case{{16, 8}, 3, {1, 8, 14, 14}}}) {
+    for (const std::string activation : {"Relu", "LeakyRelu", ""}) {
+      for (int threads : {1, 2}) {
+        ModelBuilder model(c.input);
+        std::vector<std::string> parts;
+        std::int64_t total = 0;
+        for (std::int64_t channels : c.channels) {
+          parts.push_back(model.node("Relu", {model.conv(model.x, 8, channels, c.kernel,
+                                                         {{"pads", Ints(4, c.kernel / 2)}})}));
+          total += channels;
+        }
+        const std::string joined = model.node("Concat", parts, {{"axis", std::int64_t{1}}});
+        std::string normed = model.batch_norm(joined, total);
+        if (activation == "LeakyRelu") {
+          normed = model.node("LeakyRelu", {normed}, {{"alpha", 0.2f}});
+        } else if (!activation.empty()) {
+          normed = model.node(activation, {normed});
+        }
+        const std::string y =
+            model.conv(normed, total, 8, c.kernel, {{"pads", Ints(4, c.kernel / 2)}});
+        const Evaluated evaluated = evaluate(model.finish(y));
+        SCOPED_TRACE(::testing::PrintToString(c.channels) + " kernel " + std::to_string(c.kernel) +
+                     " " + activation + " " + std::to_string(threads) + " threads");
+        const Lowered lowered = lower_and_check(evaluated, threads);
+        ASSERT_EQ(lowered.steps.size(), 1u);
+        for (const KernelPart& part : lowered.steps[0].kernel->parts()) {
+          EXPECT_NE(part.kind, "batch_normalization");
+          EXPECT_NE(part.kind, "binary");
+          EXPECT_NE(part.kind, "eltwise");
+          EXPECT_NE(part.kind, "concat");
+        }
+      }
+    }
+  }
+}
+
+// A BatchNormalization after an activation cannot fold into the conv before it either: it
+// runs as one binary multiply with the shift and the Relu as post-ops.
 TEST(OnednnLayout, StandaloneBatchNormIsOneBinaryOpWithItsActivation) {
-  for (const Ints& channels : {Ints{16, 32}, Ints{3, 5}}) {
+  for (std::int64_t channels : {16, 5}) {
     for (int threads : {1, 2}) {
       ModelBuilder model({1, 8, 6, 6});
-      std::vector<std::string> parts;
-      std::int64_t total = 0;
-      for (std::int64_t c : channels) {
-        parts.push_back(model.node("Relu", {model.conv(model.x, 8, c, 1)}));
-        total += c;
-      }
-      const std::string joined = model.node("Concat", parts, {{"axis", std::int64_t{1}}});
+      const std::string activated = model.node("Relu", {model.conv(model.x, 8, channels, 1)});
       const std::string y =
-          model.conv(model.node("Relu", {model.batch_norm(joined, total)}), total, 8, 1);
+          model.conv(model.node("Relu", {model.batch_norm(activated, channels)}), channels, 8, 1);
       const Evaluated evaluated = evaluate(model.finish(y));
       const Lowered lowered = lower_and_check(evaluated, threads);
       ASSERT_EQ(lowered.steps.size(), 1u);

@@ -1,0 +1,75 @@
+#include "channel_affine.h"
+
+#include "edgeperf/core/cpu_features.h"
+#include "edgeperf/core/isa_target.h"
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+namespace baseline {
+#include "channel_affine_body.inc"
+}  // namespace baseline
+
+#if defined(__x86_64__)
+EP_TARGET_BEGIN(EP_ISA_AVX512)
+namespace avx512 {
+#include "channel_affine_body.inc"
+}  // namespace avx512
+EP_TARGET_END
+
+EP_TARGET_BEGIN(EP_ISA_AVX2)
+namespace avx2 {
+#include "channel_affine_body.inc"
+}  // namespace avx2
+EP_TARGET_END
+#endif
+
+enum class Isa { avx512, avx2, baseline };
+
+Isa host_isa() {
+#if defined(__x86_64__)
+  const CpuFeatures& cpu = CpuFeatures::host();
+  if (cpu.avx512) return Isa::avx512;
+  if (cpu.avx2_fma) return Isa::avx2;
+#endif
+  return Isa::baseline;
+}
+
+}  // namespace
+
+void channel_affine_scalar(const ChannelAffine& affine, const ChannelRows& rows) {
+  for (std::int64_t p = 0; p < rows.pixels; ++p) {
+    for (std::int64_t l = 0; l < rows.lanes; ++l) {
+      const float v = rows.x[p * rows.x_stride + l] * affine.scale[l] + affine.shift[l];
+      rows.y[p * rows.y_stride + l] = affine.relu && v < 0.0f ? v * affine.slope : v;
+    }
+  }
+}
+
+void channel_affine(const ChannelAffine& affine, const ChannelRows& rows) {
+  switch (host_isa()) {
+#if defined(__x86_64__)
+    case Isa::avx512:
+      avx512::run(affine, rows);
+      return;
+    case Isa::avx2:
+      avx2::run(affine, rows);
+      return;
+#endif
+    default:
+      baseline::run(affine, rows);
+  }
+}
+
+const char* channel_affine_isa() {
+  switch (host_isa()) {
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    default:
+      return "baseline";
+  }
+}
+
+}  // namespace edgeperf::runtime::onednn
