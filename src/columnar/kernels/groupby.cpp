@@ -460,6 +460,7 @@ class Partial {
       if (or_lanes(any) >= size) break;
       for (std::size_t j = 0; j < kVectors; ++j) {
         static_assert(kDenseRangeLimit * sizeof(Tally) <= (std::uint64_t{1} << 32));
+        static_assert(std::endian::native == std::endian::little, "lane 0 is the low half");
         const auto offsets = reinterpret_cast<U64x2>(slots[j] << 4);
         const double* v = values.data + chunk + 4 * j;
         SumCount v01, v23;
