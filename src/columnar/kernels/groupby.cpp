@@ -640,6 +640,17 @@ GroupByResult GroupBy::finish() const {
       if (state_->stats[c] & kStatMax) col.max.push_back(kNaN);
     }
   };
+  // Room for `groups` groups in every output vector, so add_group never reallocates.
+  auto reserve = [&](std::size_t groups) {
+    merged.keys.reserve(groups);
+    merged.counts.reserve(groups);
+    for (std::size_t c = 0; c < columns; ++c) {
+      auto& col = merged.columns[c];
+      if (state_->stats[c] & kStatSum) col.sum.reserve(groups);
+      if (state_->stats[c] & kStatMin) col.min.reserve(groups);
+      if (state_->stats[c] & kStatMax) col.max.reserve(groups);
+    }
+  };
   // Adds every partial's groups into merged group group_of(key).
   auto merge_partials = [&](auto&& group_of) {
     for (const auto& partial : state_->partials) {
@@ -666,9 +677,14 @@ GroupByResult GroupBy::finish() const {
       return static_cast<std::size_t>(static_cast<std::uint64_t>(key) -
                                       static_cast<std::uint64_t>(lo));
     };
+    std::size_t present = 0;
     for (const auto& partial : state_->partials) {
-      partial->for_each_group([&](std::int64_t key, std::size_t) { group[index_of(key)] = 0; });
+      partial->for_each_group([&](std::int64_t key, std::size_t) {
+        present += group[index_of(key)] == kAbsent;
+        group[index_of(key)] = 0;
+      });
     }
+    reserve(present);
     for (std::size_t i = 0; i < size; ++i) {
       if (group[i] == kAbsent) continue;
       group[i] = merged.keys.size();
