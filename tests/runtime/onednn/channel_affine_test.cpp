@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -58,6 +59,31 @@ TEST(ChannelAffine, OracleIsTheFormula) {
   EXPECT_FLOAT_EQ(y[1], -0.125f);  // (1 * -1 + 0.5) * 0.25
   EXPECT_FLOAT_EQ(y[2], -1.25f);   // (-3 * 2 + 1) * 0.25
   EXPECT_FLOAT_EQ(y[3], 3.5f);     // -3 * -1 + 0.5
+}
+
+TEST(ChannelAffine, ReluOfInfinitiesIsZeroOrInfinityNeverNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float scale[] = {1.0f}, shift[] = {0.0f};
+  const float x[] = {-inf, inf, -2.0f, 3.0f};
+  for (bool vector_version : {false, true}) {
+    float y[4] = {7, 7, 7, 7};
+    const ChannelAffine relu{scale, shift, true, 0.0f};
+    const ChannelRows rows{x, 1, y, 1, 4, 1};
+    vector_version ? channel_affine(relu, rows) : channel_affine_scalar(relu, rows);
+    EXPECT_EQ(y[0], 0.0f) << vector_version;  // ONNX Relu: max(x, 0)
+    EXPECT_FALSE(std::signbit(y[0])) << vector_version;
+    EXPECT_EQ(y[1], inf) << vector_version;
+    EXPECT_EQ(y[2], 0.0f) << vector_version;
+    EXPECT_FALSE(std::signbit(y[2])) << vector_version;
+    EXPECT_EQ(y[3], 3.0f) << vector_version;
+    float leaky[4];
+    const ChannelAffine leaky_relu{scale, shift, true, 0.5f};
+    const ChannelRows leaky_rows{x, 1, leaky, 1, 4, 1};
+    vector_version ? channel_affine(leaky_relu, leaky_rows)
+                   : channel_affine_scalar(leaky_relu, leaky_rows);
+    EXPECT_EQ(leaky[0], -inf) << vector_version;
+    EXPECT_EQ(leaky[2], -1.0f) << vector_version;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "channel_affine.h"
 
+#include <algorithm>
+
 #include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/isa_target.h"
 
@@ -41,7 +43,9 @@ void channel_affine_scalar(const ChannelAffine& affine, const ChannelRows& rows)
   for (std::int64_t p = 0; p < rows.pixels; ++p) {
     for (std::int64_t l = 0; l < rows.lanes; ++l) {
       const float v = rows.x[p * rows.x_stride + l] * affine.scale[l] + affine.shift[l];
-      rows.y[p * rows.y_stride + l] = affine.relu && v < 0.0f ? v * affine.slope : v;
+      // ReLU is max(v, 0): -inf gives 0 (not -inf * 0 = NaN) and negatives +0.
+      const float negative = affine.slope != 0.0f ? v * affine.slope : 0.0f;
+      rows.y[p * rows.y_stride + l] = affine.relu && v < 0.0f ? negative : v;
     }
   }
 }
