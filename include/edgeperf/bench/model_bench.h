@@ -92,9 +92,11 @@ ModelResult bench_model_isolated(const std::filesystem::path& model,
 
 // Rounds of one configuration, each measured in a process of its own, as one result. The
 // latencies are pooled, so one slow stretch of time or one unlucky process weighs 1/R of it
-// instead of all of it. Peak RSS and arena are the largest of the rounds, load and first-run
-// times their median, throttling and noise as seen by any; the rest (accuracy, fidelity,
-// energy, profile, trace, scenario) comes from the first round, the only one asked for them.
+// instead of all of it. Peak RSS and arena are the largest of the rounds (each taken on its
+// own), load and first-run times their median, throttling as seen by any, and `noisy` from
+// the pooled latencies' spread (or throttling). Energy is the first round's measurement (of
+// its share of the runs); accuracy, fidelity, profile, trace and scenario come from the
+// first round, the only one asked for them.
 // Throws Error on no rounds or rounds of different batch sweeps.
 ModelResult merge_rounds(std::vector<ModelResult> rounds);
 
