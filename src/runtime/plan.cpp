@@ -32,6 +32,7 @@ Plan::Plan(const PlanRequest& request) : graph_(request.graph) {
   StaticEvalOptions options = evaluation_for(request.providers);
   options.defer_traced_bytes = kDeferFoldBytes;
   known_ = evaluate_static(graph_, inputs, options);
+  const std::size_t releases_before = request.releases ? request.releases->size() : 0;
   bool lowered = false;
   try {
     lower(request);
@@ -44,6 +45,7 @@ Plan::Plan(const PlanRequest& request) : graph_(request.graph) {
     // again, with every fold computed.
     steps_.clear();
     interpreter_reads_.clear();
+    if (request.releases) request.releases->refill_from(releases_before);
     options.defer_traced_bytes = std::numeric_limits<std::size_t>::max();
     known_ = evaluate_static(graph_, inputs, options);
     lower(request);
@@ -52,6 +54,10 @@ Plan::Plan(const PlanRequest& request) : graph_(request.graph) {
   bind_steps();
   resolve_outputs();
   release_unread_constants();
+  if (request.releases) {
+    const std::vector<std::string> names = request.releases->released_names();
+    released_.insert(names.begin() + static_cast<std::ptrdiff_t>(releases_before), names.end());
+  }
 }
 
 // Whether every deferred value stayed unread: no step or interpreted node reads it at run
@@ -138,6 +144,7 @@ void Plan::lower(const PlanRequest& request) {
   input.threads = request.threads;
   input.opset = graph_.opset;
   input.folded_from = known_.folded_from;
+  input.releases = request.releases;
   for (const auto& [value, fold] : known_.deferred) input.deferred.insert(value);
   for (std::size_t i = 0; i < input.nodes.size(); ++i) {
     for (const std::string& value : input.nodes[i].node->inputs) {

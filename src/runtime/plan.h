@@ -3,6 +3,7 @@
 // (inferred descriptors, folded constants, lowered steps, the activation arena and
 // each step's bound tensors). The session caches plans by input shapes.
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ struct PlanRequest {
   std::int64_t symbolic_dim_size = 1;
   int threads = 1;
   std::span<Backend* const> providers;
+  InitializerReleases* releases = nullptr;  // the session's; null: nothing is released
 };
 
 class Plan {
@@ -38,6 +40,9 @@ class Plan {
   const std::map<std::string, TensorDesc>& descs() const { return known_.descs; }
   const MemoryPlanInfo& memory() const { return memory_; }
   std::vector<StepInfo> step_infos() const;
+  // The initializers this plan's steps serve from packed copies and released (the
+  // request's InitializerReleases): no step of this plan reads their bytes.
+  const std::set<std::string>& released_initializers() const { return released_; }
 
  private:
   struct Slot {
@@ -75,6 +80,7 @@ class Plan {
   std::vector<StepBinding> bindings_;
   // Planned values the interpreted nodes read: the steps export them and keep them to the end.
   std::vector<std::string> interpreter_reads_;
+  std::set<std::string> released_;
 };
 
 }  // namespace edgeperf::runtime

@@ -112,12 +112,14 @@ struct Session::Impl {
   // Why there is no plan yet: the options left symbolic input dims open. The first run
   // binds them.
   std::string unbound_reason;
+  InitializerReleases releases;
 
   Plan& current() {
     EP_CHECK(!plans.empty(), "{}", unbound_reason);
     return *plans.back().second;
   }
   void use_plan_for(const InputShapes& shapes);
+  void keep_released_only_where_packed(const Plan& newest);
 };
 
 // Makes the plan for `shapes` current: from the cache, or built (the cache keeps the
@@ -130,16 +132,36 @@ void Session::Impl::use_plan_for(const InputShapes& shapes) {
     std::rotate(cached, cached + 1, plans.end());
     return;
   }
-  auto plan = std::make_unique<Plan>(
-      PlanRequest{graph, shapes, options.symbolic_dim_size, threads, provider_list});
+  // The new plan's static evaluation and packing read the initializers' values.
+  releases.refill_all();
+  std::unique_ptr<Plan> plan;
+  try {
+    plan = std::make_unique<Plan>(
+        PlanRequest{graph, shapes, options.symbolic_dim_size, threads, provider_list, &releases});
+  } catch (...) {
+    releases.refill_all();
+    throw;
+  }
   ++plans_built;
   if (!plans.empty() && plans.size() >= std::max<std::size_t>(options.plan_cache_size, 1)) {
     plans.erase(plans.begin());
   }
+  keep_released_only_where_packed(*plan);
   InputShapes resolved;  // the key: every input's shape, as run() sees them
   for (const graph::ValueInfo& input : plan->inputs())
     resolved[input.name] = input.resolved_shape();
   plans.emplace_back(std::move(resolved), std::move(plan));
+}
+
+// An initializer stays released only while no cached plan reads it: each must serve it
+// from a packed copy (an earlier plan may have run its reader on another backend).
+void Session::Impl::keep_released_only_where_packed(const Plan& newest) {
+  for (const std::string& name : newest.released_initializers()) {
+    const bool read_by_cached_plan = std::any_of(
+        plans.begin(), plans.end(),
+        [&](const auto& entry) { return !entry.second->released_initializers().count(name); });
+    if (read_by_cached_plan) releases.refill(name);
+  }
 }
 
 Session::Session(graph::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
@@ -149,6 +171,10 @@ Session::Session(graph::Graph graph, SessionOptions options) : impl_(std::make_u
   check_supported_ops(graph);
   impl_->graph = std::move(graph);
   impl_->options = std::move(options);
+  if (impl_->options.release_packed_initializers) {
+    constexpr std::size_t kMinReleasedBytes = std::size_t{1} << 20;
+    impl_->releases = InitializerReleases(releasable_initializers(impl_->graph, kMinReleasedBytes));
+  }
   EP_CHECK(impl_->options.threads >= 0 && impl_->options.threads <= 1024,
            "--threads must be between 1 and 1024, got {}", impl_->options.threads);
   impl_->threads = impl_->options.threads > 0 ? impl_->options.threads : physical_core_count();
@@ -210,7 +236,11 @@ const std::map<std::string, TensorDesc>& Session::value_descs() const {
 }
 const std::vector<graph::ValueInfo>& Session::inputs() const { return impl_->current().inputs(); }
 const std::vector<graph::ValueInfo>& Session::outputs() const { return impl_->current().outputs(); }
-MemoryPlanInfo Session::memory_plan() const { return impl_->current().memory(); }
+MemoryPlanInfo Session::memory_plan() const {
+  MemoryPlanInfo info = impl_->current().memory();
+  info.released_initializer_bytes = impl_->releases.released_bytes();
+  return info;
+}
 int Session::threads() const { return impl_->threads; }
 std::size_t Session::plans_built() const { return impl_->plans_built; }
 std::optional<std::string> Session::unbound_inputs() const {

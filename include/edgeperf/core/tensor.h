@@ -30,6 +30,8 @@ class Tensor {
   std::int64_t numel() const { return numel_; }
   std::size_t nbytes() const { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
   bool empty() const { return data_ == nullptr && numel_ == 0 && shape_.empty(); }
+  // This tensor owns its bytes and no other Tensor shares them (copies share; views own none).
+  bool sole_owner() const { return storage_ != nullptr && storage_.use_count() == 1; }
 
   void* raw() { return data_; }
   const void* raw() const { return data_; }

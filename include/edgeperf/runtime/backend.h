@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "edgeperf/runtime/initializer_releases.h"
 #include "edgeperf/runtime/kernel.h"
 
 namespace edgeperf::runtime {
@@ -52,6 +53,9 @@ struct LoweringInput {
   // plan lowers again with every value computed when some step did read one.
   std::set<std::string> deferred;
   bool reads_deferred(const PlannedNode& node) const;
+  // Initializers a provider may give back once it packed them for their only reader
+  // (initializer_releases.h); null: none.
+  InitializerReleases* releases = nullptr;
 };
 
 // One executable unit. `inputs` are values it reads (runtime values only: the

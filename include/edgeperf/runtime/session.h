@@ -36,6 +36,10 @@ struct SessionOptions {
   // Plans kept for the most recently used input shapes: switching back to one of them
   // costs no re-planning.
   std::size_t plan_cache_size = 4;
+  // Large initializers the session alone owns (the graph was moved in), once packed for
+  // their only reader, give their pages back to the OS (runtime/initializer_releases.h):
+  // the weights are held once. Their bytes in graph() then read as zeros.
+  bool release_packed_initializers = true;
 };
 
 struct StepInfo {
@@ -63,6 +67,8 @@ struct MemoryPlanInfo {
   // Folds never computed: every step that consumed them packed their origin (the f32 size
   // of int8 weights behind DequantizeLinear that oneDNN packed as int8).
   std::size_t deferred_fold_bytes = 0;
+  // Initializers whose bytes the session gave back: packed copies serve their readers.
+  std::size_t released_initializer_bytes = 0;
 };
 
 class Session {
@@ -81,6 +87,9 @@ class Session {
   std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs,
                                     ProfileSink& profile);
 
+  // The graph's structure. Its initializers' values may not be read while the session
+  // lives: the bytes of those released (MemoryPlanInfo::released_initializer_bytes) read
+  // as zeros. Copy the graph before constructing the session to keep the weights.
   const graph::Graph& graph() const;
   // Inferred dtype and shape of every value for the current input shapes.
   const std::map<std::string, TensorDesc>& value_descs() const;

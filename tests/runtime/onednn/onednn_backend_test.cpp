@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "onednn_fixture.h"
@@ -517,6 +518,41 @@ TEST(OnednnBackend, AnyRefusedNodeKeepsResultsExact) {
       covered += std::count(step.nodes.begin(), step.nodes.end(), refused);
     }
     EXPECT_EQ(covered, 1 - stats.refused);
+  }
+}
+
+// x [1, 4, 256] · W [256, 1024], then Relu; W is an initializer only the MatMul reads.
+graph::Graph matmul_relu_graph() {
+  graph::GraphBuilder builder("matmul_relu");
+  const std::string x = builder.input(
+      "x", DType::f32, {graph::Dim::fixed(1), graph::Dim::fixed(4), graph::Dim::fixed(256)});
+  const std::string w =
+      builder.initializer("W", random_tensor(DType::f32, {256, 1024}, 9, 0.5, 1.0));
+  const std::string y = builder.node("Relu", {builder.node("MatMul", {x, w})});
+  builder.output(y, DType::f32, {});
+  return builder.build();
+}
+
+// A MatMul whose weight the session lets go releases it once packed; when oneDNN then
+// refuses the node, the rollback refills it for the reference backend to read.
+TEST(OnednnBackend, RefusedMatMulRefillsTheWeightItReleased) {
+  const Evaluated evaluated = evaluate(matmul_relu_graph());
+  const Tensor& weights = evaluated.graph.initializers.at("W");
+  const Tensor original = weights.clone();
+  for (const bool refuse : {false, true}) {
+    SCOPED_TRACE(refuse ? "MatMul refused" : "MatMul lowered");
+    InitializerReleases releases({"W"});
+    LoweringInput input = evaluated.lowering;
+    input.releases = &releases;
+    const std::vector<bool> taken(input.nodes.size(), false);
+    const Lowered lowered = check_steps(
+        evaluated, onednn::lower_regions(input, taken, nullptr,
+                                         [&](std::size_t index) { return refuse && index == 0; }));
+    EXPECT_EQ(releases.released_names(),
+              refuse ? std::vector<std::string>{} : std::vector<std::string>{"W"});
+    EXPECT_EQ(weights.data<float>()[256 * 512], refuse ? original.data<float>()[256 * 512] : 0.0f);
+    releases.refill_all();
+    EXPECT_EQ(std::memcmp(weights.raw(), original.raw(), original.nbytes()), 0);
   }
 }
 

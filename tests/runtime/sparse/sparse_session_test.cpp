@@ -202,6 +202,43 @@ TEST(SparseSession, UnsupportedConvsStayDense) {
   EXPECT_EQ(check_all_modes(builder.build()), 0);
 }
 
+// x [1, 4, 256] · W1 (dense, 1 MiB, which a session that owns it releases once packed),
+// reshaped to [4, 1024], then a sparse FC: under auto the sparse backend times the dense
+// backend on a window that includes the first MatMul.
+graph::Graph dense_matmul_then_sparse_fc() {
+  graph::GraphBuilder builder("dense_then_sparse");
+  const std::string x = builder.input("x", DType::f32, fixed({1, 4, 256}));
+  std::string y = builder.node(
+      "MatMul", {x, builder.initializer("w1", random_tensor(DType::f32, {256, 1024}, 61))}, {},
+      "dense");
+  y = builder.node("Reshape", {y, builder.initializer("shape", [] {
+                                 Tensor shape(DType::i64, {2});
+                                 shape.data<std::int64_t>()[0] = 4;
+                                 shape.data<std::int64_t>()[1] = 1024;
+                                 return shape;
+                               }())});
+  y = builder.node("MatMul", {y, builder.initializer("w2", sparse_weights({1024, 64}, 0.05, 62))},
+                   {}, "sparse");
+  builder.output(y, DType::f32, {});
+  return builder.build();
+}
+
+// The dense steps the sparse backend only times must not give back the weight the steps
+// it keeps read: the session that owns its graph computes what the reference does.
+TEST(SparseSession, TimedDenseTrialsLeaveReleasableWeightsInPlace) {
+  const graph::Graph graph = dense_matmul_then_sparse_fc();
+  const Result reference = run(graph, SparseMode::off, BackendKind::reference);
+  graph::Graph owned = graph;
+  for (auto& [name, tensor] : owned.initializers) tensor = tensor.clone();
+  SessionOptions options;
+  options.sparse = SparseMode::automatic;
+  options.threads = 1;
+  Session session(std::move(owned), options);
+  const auto outputs = session.run(random_inputs(session, 9));
+  expect_close(outputs.begin()->second, reference.output);
+  EXPECT_EQ(session.memory_plan().released_initializer_bytes, 256u * 1024u * 4u);
+}
+
 TEST(SparseMode, ParsesNames) {
   EXPECT_EQ(parse_sparse_mode("auto"), SparseMode::automatic);
   EXPECT_EQ(parse_sparse_mode("off"), SparseMode::off);

@@ -23,6 +23,11 @@ RegionContext::RegionContext(const LoweringInput& input, std::size_t first, std:
   collect_boundary();
   prefer_blocked_ = has_winograd_candidate();
   for (std::size_t index = first_; index < last_; ++index) step_.nodes.push_back(index);
+  if (input.releases != nullptr) releases_at_start_ = input.releases->size();
+}
+
+RegionContext::~RegionContext() {
+  if (!finished_ && input().releases != nullptr) input().releases->refill_from(releases_at_start_);
 }
 
 // Region inputs (runtime values read but not produced here) and outputs (values
@@ -176,6 +181,29 @@ int RegionContext::borrowed_constant_slot(const memory::desc& md, const Tensor& 
   slots_.push_back(
       Slot{-1, md, memory(md, engine_, const_cast<void*>(constant.raw())), constant, {}, false});
   return static_cast<int>(slots_.size()) - 1;
+}
+
+bool RegionContext::may_release_input(std::size_t index, std::size_t slot) const {
+  const PlannedNode& node = planned(index);
+  return input().releases != nullptr && slot < node.constants.size() &&
+         node.constants[slot] != nullptr && input().releases->may_release(node.node->inputs[slot]);
+}
+
+void RegionContext::release_input(std::size_t index, std::size_t slot, const PackedConstant& packed,
+                                  const memory::desc& plain) {
+  const PlannedNode& node = planned(index);
+  EP_CHECK(plain.get_size() == node.constants[slot]->nbytes(),
+           "internal: a {}-byte layout for the {}-byte initializer '{}'", plain.get_size(),
+           node.constants[slot]->nbytes(), node.node->inputs[slot]);
+  input().releases->release(
+      node.node->inputs[slot], *node.constants[slot],
+      [engine = engine_, packed_memory = packed.memory, owner = packed.owner, plain](void* bytes) {
+        memory from = packed_memory;
+        memory to(plain, engine, bytes);
+        dnnl::stream stream(engine);
+        dnnl::reorder(from, to).execute(stream, from, to);
+        stream.wait();
+      });
 }
 
 int RegionContext::scalar_s32_slot(std::int32_t value) {
@@ -413,7 +441,8 @@ RegionContext::Checkpoint RegionContext::checkpoint() const {
                     claimed_,
                     packed_weight_bytes_,
                     custom_workspace_bytes_,
-                    origin_packs_.size()};
+                    origin_packs_.size(),
+                    input().releases != nullptr ? input().releases->size() : 0};
 }
 
 void RegionContext::roll_back(const Checkpoint& checkpoint) {
@@ -434,6 +463,7 @@ void RegionContext::roll_back(const Checkpoint& checkpoint) {
   custom_workspace_bytes_ = checkpoint.custom_workspace_bytes;
   origin_packs_.resize(checkpoint.origin_packs);
   pending_exports_.clear();
+  if (input().releases != nullptr) input().releases->refill_from(checkpoint.releases);
 }
 
 void RegionContext::export_value(const std::string& name) {

@@ -116,6 +116,10 @@ class RegionContext final : public MatchView {
   // Nodes [first, last), all `enabled` (claimable by the backend).
   RegionContext(const LoweringInput& input, std::size_t first, std::size_t last,
                 const std::vector<bool>& enabled, const RegionSettings& settings);
+  // A region dropped before finish() refills the initializers it released.
+  ~RegionContext() override;
+  RegionContext(const RegionContext&) = delete;
+  RegionContext& operator=(const RegionContext&) = delete;
 
   const RegionSettings& settings() const { return settings_; }
 
@@ -150,6 +154,12 @@ class RegionContext final : public MatchView {
   int constant_slot(dnnl::memory packed);
   // `constant` read in place as `md` (its own row-major bytes): no packed copy.
   int borrowed_constant_slot(const dnnl::memory::desc& md, const Tensor& constant);
+  // Input `slot` of node `index` is an initializer the session lets go once packed for
+  // this, its only reader (LoweringInput::releases).
+  bool may_release_input(std::size_t index, std::size_t slot) const;
+  // Releases it: `packed` holds its bytes, which laid out as `plain` are the original.
+  void release_input(std::size_t index, std::size_t slot, const PackedConstant& packed,
+                     const dnnl::memory::desc& plain);
   int scalar_s32_slot(std::int32_t value);
   // Memory our own kernels hold, reported by the step's kernel.
   void add_custom_bytes(std::size_t packed_weights, std::size_t workspace);
@@ -197,6 +207,7 @@ class RegionContext final : public MatchView {
     std::vector<bool> claimed;
     std::size_t packed_weight_bytes, custom_workspace_bytes;
     std::size_t origin_packs;
+    std::size_t releases;
   };
   Checkpoint checkpoint() const;
   void roll_back(const Checkpoint& checkpoint);
@@ -221,6 +232,8 @@ class RegionContext final : public MatchView {
 
   std::size_t first_;
   std::size_t last_;
+  std::size_t releases_at_start_ = 0;
+  bool finished_ = false;
   const std::vector<bool>& enabled_;
   RegionSettings settings_;
   std::vector<bool> claimed_;

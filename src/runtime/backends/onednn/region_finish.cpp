@@ -241,6 +241,7 @@ Step RegionContext::finish() {
   step_.label =
       fmt::format("oneDNN region '{}'..'{}' ({} nodes, {} primitives)", planned(first_).node->name,
                   planned(last_ - 1).node->name, last_ - first_, ops_.size());
+  finished_ = true;
   return std::move(step_);
 }
 

@@ -257,7 +257,11 @@ class SparseKernel final : public Kernel {
 std::vector<Step> lower_range(const LoweringInput& input, std::size_t first, std::size_t last,
                               Backend& dense) {
   if (first >= last) return {};
-  std::vector<Step> steps = dense.lower(slice(input, first, last));
+  // Steps for timing only, then dropped: they must not give back initializers the
+  // steps the plan keeps read.
+  LoweringInput trial = slice(input, first, last);
+  trial.releases = nullptr;
+  std::vector<Step> steps = dense.lower(trial);
   for (Step& step : steps) {
     for (std::size_t& node : step.nodes) node += first;
   }

@@ -58,6 +58,7 @@ std::optional<BiasAdd> find_bias_add(const RegionContext& context, std::size_t i
 // packed copy: the kernel then blocks them on the fly, which ViT-B/16 (197 rows) measured
 // at about 3% slower, and the weights are not held twice (its peak RSS fell from 754 to
 // 446 MiB). With few rows that blocking is not amortized, so those weights are packed.
+// Weights the session releases once packed (initializer_releases.h) are packed anyway.
 bool borrows_weights(const MatMulSpec& spec) {
   constexpr std::size_t kMinBorrowedBytes = std::size_t{1} << 20;
   constexpr std::int64_t kMinRows = 64;
@@ -83,12 +84,12 @@ dnnl::matmul::primitive_desc prefer_jit_gemm(const dnnl::matmul::primitive_desc&
 }
 
 std::optional<dnnl::matmul::primitive_desc> make_pd(const RegionContext& context,
-                                                    const MatMulSpec& spec,
+                                                    const MatMulSpec& spec, bool borrow,
                                                     const std::optional<BiasAdd>& bias,
                                                     const std::vector<ChainLink>& links,
                                                     std::size_t count) {
   try {
-    const bool packed = spec.b_constant != nullptr && !borrows_weights(spec);
+    const bool packed = spec.b_constant != nullptr && !borrow;
     const memory::desc weights = packed ? any_desc(spec.b_dims) : plain_desc(spec.b_dims);
     const memory::desc bias_md = bias ? plain_desc(bias->dims) : memory::desc();
     dnnl::matmul::desc desc(plain_desc(spec.a_dims), weights, bias_md, plain_desc(spec.c_dims));
@@ -116,20 +117,24 @@ bool lower_matmul(RegionContext& context, std::size_t index) {
   const std::optional<BiasAdd> bias = find_bias_add(context, index, spec);
   const std::string& last = bias ? context.output_of(bias->node) : context.output_of(index);
   const std::vector<ChainLink> links = context.collect_chain_from(index, last, false, false);
+  // Weights the session lets go once packed are packed whatever their size: held once.
+  const bool release = spec.b_constant != nullptr && context.may_release_input(index, 1);
+  const bool borrow = borrows_weights(spec) && !release;
   for (std::size_t count = links.size() + 1; count-- > 0;) {
     const std::optional<dnnl::matmul::primitive_desc> pd =
-        make_pd(context, spec, bias, links, count);
+        make_pd(context, spec, borrow, bias, links, count);
     if (!pd) continue;
     const std::vector<std::string>& inputs = node.node->inputs;
     OpArgs args = {
         {DNNL_ARG_SRC, plain_slot(context, inputs[0], node.inputs[0].shape, spec.a_dims)}};
-    if (borrows_weights(spec)) {
+    if (borrow) {
       args.emplace_back(DNNL_ARG_WEIGHTS,
                         context.borrowed_constant_slot(pd->weights_desc(), *spec.b_constant));
     } else if (spec.b_constant) {
-      args.emplace_back(DNNL_ARG_WEIGHTS,
-                        context.constant_slot(context.pack(
-                            pd->weights_desc(), plain_desc(spec.b_dims), spec.b_constant->raw())));
+      const memory::desc plain = plain_desc(spec.b_dims);
+      const PackedConstant packed = context.pack(pd->weights_desc(), plain, spec.b_constant->raw());
+      if (release) context.release_input(index, 1, packed, plain);
+      args.emplace_back(DNNL_ARG_WEIGHTS, context.constant_slot(packed));
     } else {
       args.emplace_back(DNNL_ARG_WEIGHTS,
                         plain_slot(context, inputs[1], node.inputs[1].shape, spec.b_dims));
