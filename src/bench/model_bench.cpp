@@ -59,7 +59,8 @@ std::int64_t given_batch(const runtime::Session& session) {
 void profile_model(runtime::Session& session, const std::map<std::string, Tensor>& feeds,
                    const ModelBenchOptions& options, const std::vector<TraceSpan>& spans,
                    ModelResult& result) {
-  const ProfiledRuns profiled = profile_runs(session, feeds, options.run.runs);
+  const ProfiledRuns profiled = profile_runs(
+      session, feeds, options.profile_runs > 0 ? options.profile_runs : options.run.runs);
   if (options.profile) result.profile = to_json(profiled.profile);
   if (options.trace) result.trace = chrome_trace(session, profiled.recorder, spans);
 }

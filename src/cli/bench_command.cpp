@@ -125,8 +125,14 @@ nlohmann::json merged_trace(const std::vector<bench::ModelResult>& models) {
   return nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}};
 }
 
+// The runs of round `round` of `rounds`: `runs` split as evenly as can be, at least one.
+std::size_t runs_in_round(std::size_t runs, std::size_t rounds, std::size_t round) {
+  return std::max<std::size_t>(1, runs / rounds + (round < runs % rounds ? 1 : 0));
+}
+
 // The options of one configuration in round `round`. A round times its share of the runs;
-// only the first profiles, traces, evaluates accuracy and runs the scenario.
+// only the first profiles (all --runs of them), traces, evaluates accuracy and runs the
+// scenario.
 bench::ModelBenchOptions model_options_for(const BenchCommandOptions& options, int threads,
                                            std::size_t round,
                                            const std::map<std::string, Tensor>& given_inputs,
@@ -134,7 +140,7 @@ bench::ModelBenchOptions model_options_for(const BenchCommandOptions& options, i
   bench::ModelBenchOptions model_options;
   model_options.run = options.run;
   const auto rounds = static_cast<double>(options.rounds);
-  model_options.run.runs = (options.run.runs + options.rounds - 1) / options.rounds;
+  model_options.run.runs = runs_in_round(options.run.runs, options.rounds, round);
   model_options.run.min_seconds = options.run.min_seconds / rounds;
   model_options.run.max_seconds = options.run.max_seconds / rounds;
   model_options.run.warmup_seconds = options.run.warmup_seconds;
@@ -146,6 +152,7 @@ bench::ModelBenchOptions model_options_for(const BenchCommandOptions& options, i
   model_options.inputs = given_inputs;
   if (round > 0) return model_options;
   model_options.profile = options.profile;
+  model_options.profile_runs = options.run.runs;
   model_options.trace = !options.trace.empty();
   model_options.scenario = scenario;
   if (!options.data.empty()) model_options.data = options.data;
@@ -246,7 +253,10 @@ void add_bench_command(CLI::App& app) {
       ->add_option("models", options->models,
                    "ONNX model files (the first is the comparison baseline)")
       ->required();
-  command->add_option("--runs", options->run.runs, "Timed queries (at least)")
+  command
+      ->add_option(
+          "--runs", options->run.runs,
+          "Timed queries (at least; with --rounds, split among the rounds, at least one each)")
       ->check(CLI::Range(1, 100000000));
   command
       ->add_option("--rounds", options->rounds,

@@ -276,15 +276,19 @@ TEST(GroupBy, StrayKeyInsideAChunkMatchesReference) {
 }
 
 TEST(GroupBy, KeyOnePastTheTableInAChunkOfBaseKeysMatchesReference) {
-  // The first 4096-row block holds keys 0..1023: a 1024-slot table. Then chunks of key 0
-  // with one key 1024 at each lane in turn: the chunk's OR of slots is exactly the table size.
-  std::vector<std::int32_t> keys(8192, 0);
-  for (std::size_t i = 0; i < 4096; ++i) keys[i] = static_cast<std::int32_t>(i % 1024);
-  for (std::size_t i = 4096; i < keys.size(); i += 16) keys[i + (i / 16) % 16] = 1024;
-  const auto values = random_values<double>(keys.size(), 28);
-  expect_matches(
-      groupby(std::span<const std::int32_t>(keys), std::span<const double>(values), kAll, 1),
-      reference_groupby(keys, values));
+  // The first 4096-row block holds keys 0..1023: a 1024-slot table. Then a chunk of key 0
+  // with one key 1024 at `lane`: the chunk's OR of slots is exactly the table size. The
+  // table grows at the first such key, so each lane gets a fresh group-by.
+  for (std::size_t lane = 0; lane < 16; ++lane) {
+    SCOPED_TRACE("key 1024 at lane " + std::to_string(lane));
+    std::vector<std::int32_t> keys(4096 + 64, 0);
+    for (std::size_t i = 0; i < 4096; ++i) keys[i] = static_cast<std::int32_t>(i % 1024);
+    keys[4096 + 16 + lane] = 1024;
+    const auto values = random_values<double>(keys.size(), 28 + lane);
+    expect_matches(
+        groupby(std::span<const std::int32_t>(keys), std::span<const double>(values), kAll, 1),
+        reference_groupby(keys, values));
+  }
 }
 
 TEST(GroupBy, DensePartialsFarApartMatchReference) {

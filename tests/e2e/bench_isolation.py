@@ -4,7 +4,8 @@
 `bench A B` must report the same peak RSS for B as `bench B` alone (within 10%): B must
 not inherit the peak of the larger model A measured before it. A model that fails in
 its process still gives the one-line error of that failure. With --rounds R each model is
-measured R times, in turn, and the rounds' latencies are pooled into one row.
+measured R times, in turn, and the rounds' latencies are pooled into one row; --runs is
+split among the rounds and the profile (round 1) takes all of them.
 """
 
 import argparse
@@ -27,7 +28,7 @@ def bench(edgeperf, models, report):
 
 
 def check_rounds(edgeperf, models, report):
-    cmd = [edgeperf, "bench", *map(str, models), "--rounds", "3", "--runs", "7", "--warmup", "1",
+    cmd = [edgeperf, "bench", *map(str, models), "--rounds", "3", "--runs", "23", "--warmup", "1",
            "--threads", "1", "--profile", "--json", str(report)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
     if proc.returncode != 0:
@@ -36,11 +37,14 @@ def check_rounds(edgeperf, models, report):
     for model in json.loads(report.read_text())["models"]:
         runs = len(model["batches"][0]["raw_latencies_ms"])
         print(f"{model['label']}: {model['rounds']} rounds, {runs} timed runs")
-        if model["rounds"] != 3 or runs != 9:  # 7 runs in 3 rounds: 3 per round
-            failures.append(f"{model['label']}: --rounds 3 --runs 7 gave {model['rounds']} "
-                            f"rounds and {runs} runs, expected 3 and 9")
+        if model["rounds"] != 3 or runs != 23:  # 23 runs in 3 rounds: 8, 8 and 7
+            failures.append(f"{model['label']}: --rounds 3 --runs 23 gave {model['rounds']} "
+                            f"rounds and {runs} runs, expected 3 and 23")
         if not model.get("profile"):
             failures.append(f"{model['label']}: --profile with --rounds gave no profile")
+        elif model["profile"].get("runs") != 23:  # a round's share (8) before
+            failures.append(f"{model['label']}: --profile with --rounds 3 --runs 23 profiled "
+                            f"{model['profile'].get('runs')} runs, expected all 23")
     return failures
 
 

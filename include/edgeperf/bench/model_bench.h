@@ -32,6 +32,8 @@ struct ModelBenchOptions {
   // Per-node profile (and the Chrome trace of the profiled runs), measured after the
   // latency runs so that they are not slowed by it.
   bool profile = false;
+  // Profiled runs; 0: run.runs (under --rounds, run.runs is one round's share).
+  std::size_t profile_runs = 0;
   // Pin the session's threads, thread i to pin_cores[i] (empty: the OS places them).
   std::vector<int> pin_cores;
   // Where energy, power, thermal and frequency sensors are read (a fake tree in tests).

@@ -61,6 +61,29 @@ TEST(OnednnLayout, ConcatAppliesTheBatchNormAndActivationThatReadIt) {
 
 // A BatchNormalization after an activation cannot fold into the conv before it either: it
 // runs as one binary multiply with the shift and the Relu as post-ops.
+// [N, C] parts (one pixel): the plain layout is channels-last, and the Concat applies the
+// BatchNormalization and Relu that read it there too.
+TEST(OnednnLayout, ConcatOfRowsAppliesTheBatchNormThatReadsIt) {
+  for (const std::int64_t batch : {1, 3}) {
+    ModelBuilder model({batch, 8});
+    std::vector<std::string> parts;
+    for (const std::int64_t channels : {5, 16, 3})
+      parts.push_back(
+          model.node("Relu", {model.node("MatMul", {model.x, model.weight({8, channels})})}));
+    const std::string joined = model.node("Concat", parts, {{"axis", std::int64_t{1}}});
+    const std::string normed = model.node("Relu", {model.batch_norm(joined, 24)});
+    const Evaluated evaluated =
+        evaluate(model.finish(model.node("MatMul", {normed, model.weight({24, 4})})));
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const Lowered lowered = lower_and_check(evaluated, 2);
+    ASSERT_EQ(lowered.steps.size(), 1u);
+    for (const KernelPart& part : lowered.steps[0].kernel->parts()) {
+      EXPECT_NE(part.kind, "batch_normalization");
+      EXPECT_NE(part.kind, "concat");
+    }
+  }
+}
+
 TEST(OnednnLayout, StandaloneBatchNormIsOneBinaryOpWithItsActivation) {
   for (std::int64_t channels : {16, 5}) {
     for (int threads : {1, 2}) {

@@ -178,7 +178,10 @@ std::vector<ConcatAffine::Task> concat_affine_tasks(const std::vector<TensorDesc
   std::int64_t pixels = 1;
   for (std::size_t d = 2; d < y.size(); ++d) pixels *= y[d];
   std::vector<ConcatAffine::Task> tasks;
-  if (tag && *tag == memory::format_tag::acdb) {
+  // With one pixel ([N, C] values), plain is channels-last too: a row per part, not a
+  // task per element.
+  const bool channels_last = tag ? *tag == memory::format_tag::acdb : pixels == 1;
+  if (channels_last) {
     constexpr std::int64_t kPixelsPerTask = 256;
     for (std::int64_t n = 0; n < batch; ++n) {
       for (std::int64_t p0 = 0; p0 < pixels; p0 += kPixelsPerTask) {
