@@ -67,7 +67,8 @@ struct MemoryPlanInfo {
   // Folds never computed: every step that consumed them packed their origin (the f32 size
   // of int8 weights behind DequantizeLinear that oneDNN packed as int8).
   std::size_t deferred_fold_bytes = 0;
-  // Initializers whose bytes the session gave back: packed copies serve their readers.
+  // Size of the initializers the session released (packed copies serve their readers):
+  // all their whole pages went back to the OS, the partial first and last pages stay.
   std::size_t released_initializer_bytes = 0;
 };
 
