@@ -152,6 +152,10 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   const std::int64_t plan_end_ns = monotonic_ns();
   result.load_ms = load.elapsed_ms();
   result.threads = session.threads();
+  if (!session.unbound_inputs()) {
+    result.threads_used = session.thread_choice().used;
+    result.thread_choice = session.thread_choice().reason;
+  }
   if (!options.pin_cores.empty()) {
     pin_threads_to_cores(options.pin_cores, session.threads());
     result.pinned_cores.assign(options.pin_cores.begin(),

@@ -249,7 +249,7 @@ ProfiledRuns profile_runs(runtime::Session& session, const std::map<std::string,
     session.run(feeds, result.recorder);
     result.recorder.end_run(monotonic_ns());
   }
-  const PeakEstimate peak = measure_peak(measure_cpu_ghz(), session.threads());
+  const PeakEstimate peak = measure_peak(measure_cpu_ghz(), session.thread_choice().used);
   result.profile = summarize_profile(session, result.recorder, peak);
   result.profile.unprofiled_run_ms = plain_total_ms / static_cast<double>(runs);
   return result;
@@ -365,7 +365,7 @@ json chrome_trace(const runtime::Session& session, const ProfileRecorder& record
        {"ph", "M"},
        {"pid", kPid},
        {"tid", kRunTrack},
-       {"args", {{"name", fmt::format("inference ({} threads)", session.threads())}}}});
+       {"args", {{"name", fmt::format("inference ({} threads)", session.thread_choice().used)}}}});
   for (const TraceSpan& span : spans) {
     events.push_back({{"name", span.name},
                       {"cat", "session"},

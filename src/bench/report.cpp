@@ -58,6 +58,8 @@ json model_json(const ModelResult& m) {
               {"path", m.path},
               {"backend", m.backend},
               {"threads", m.threads},
+              {"threads_used", m.threads_used},
+              {"thread_choice", m.thread_choice},
               {"pinned_cores", m.pinned_cores},
               {"input_shapes", input_shapes_json(m.input_shapes)},
               {"shape_notes", m.shape_notes},

@@ -102,6 +102,13 @@ void print_table(const nlohmann::json& report) {
           m["noisy"].get<bool>() ? "  (noisy)" : "");
     }
   }
+  for (const auto& m : report["models"]) {
+    if (m["threads"].get<int>() > 1 && m.contains("thread_choice") &&
+        !m["thread_choice"].get<std::string>().empty()) {
+      fmt::print("{}: threads: {}\n", m["label"].get<std::string>(),
+                 m["thread_choice"].get<std::string>());
+    }
+  }
   fmt::print("energy: {}; harness overhead {:.1f} ns/iteration\n",
              report["system"]["energy_method"].get<std::string>(),
              report["harness_overhead_ns_per_iteration"].get<double>());

@@ -16,6 +16,10 @@ void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
                                            : "Threads (default: physical cores)")
         ->check(CLI::Range(which.min_threads, 1024));
   }
+  command.add_flag_callback(
+      "--no-thread-tuning", [&options] { options.tune_threads = false; },
+      "Run on all --threads threads even where one thread measures faster (by default a "
+      "plan under 20 ms is timed on both and the faster kept)");
   if (which.backend) {
     command
         .add_option_function<std::string>(

@@ -16,6 +16,7 @@
 #include "edgeperf/runtime/reference.h"
 #include "plan.h"
 #include "providers.h"
+#include "thread_tuning.h"
 
 namespace edgeperf::runtime {
 
@@ -106,8 +107,13 @@ struct Session::Impl {
   int threads = 1;
   std::vector<std::unique_ptr<Backend>> providers;
   std::vector<Backend*> provider_list;
+  struct CachedPlan {
+    InputShapes shapes;
+    std::unique_ptr<Plan> plan;
+    ThreadChoice threads;
+  };
   // Plans by input shapes, most recently used last; `current` is the back one.
-  std::vector<std::pair<InputShapes, std::unique_ptr<Plan>>> plans;
+  std::vector<CachedPlan> plans;
   std::size_t plans_built = 0;
   // Why there is no plan yet: the options left symbolic input dims open. The first run
   // binds them.
@@ -116,9 +122,11 @@ struct Session::Impl {
 
   Plan& current() {
     EP_CHECK(!plans.empty(), "{}", unbound_reason);
-    return *plans.back().second;
+    return *plans.back().plan;
   }
+  const ThreadChoice& current_threads() const { return plans.back().threads; }
   void use_plan_for(const InputShapes& shapes);
+  TunedPlan build_plan(const InputShapes& shapes);
   void keep_released_only_where_packed(const Plan& newest);
 };
 
@@ -127,17 +135,16 @@ struct Session::Impl {
 // current plan as it was.
 void Session::Impl::use_plan_for(const InputShapes& shapes) {
   auto cached = std::find_if(plans.begin(), plans.end(),
-                             [&](const auto& entry) { return entry.first == shapes; });
+                             [&](const auto& entry) { return entry.shapes == shapes; });
   if (cached != plans.end()) {
     std::rotate(cached, cached + 1, plans.end());
     return;
   }
   // The new plan's static evaluation and packing read the initializers' values.
   releases.refill_all();
-  std::unique_ptr<Plan> plan;
+  TunedPlan tuned;
   try {
-    plan = std::make_unique<Plan>(
-        PlanRequest{graph, shapes, options.symbolic_dim_size, threads, provider_list, &releases});
+    tuned = build_plan(shapes);
   } catch (...) {
     releases.refill_all();
     throw;
@@ -146,11 +153,31 @@ void Session::Impl::use_plan_for(const InputShapes& shapes) {
   if (!plans.empty() && plans.size() >= std::max<std::size_t>(options.plan_cache_size, 1)) {
     plans.erase(plans.begin());
   }
-  keep_released_only_where_packed(*plan);
+  keep_released_only_where_packed(*tuned.plan);
   InputShapes resolved;  // the key: every input's shape, as run() sees them
-  for (const graph::ValueInfo& input : plan->inputs())
+  for (const graph::ValueInfo& input : tuned.plan->inputs())
     resolved[input.name] = input.resolved_shape();
-  plans.emplace_back(std::move(resolved), std::move(plan));
+  plans.push_back(CachedPlan{std::move(resolved), std::move(tuned.plan), tuned.choice});
+}
+
+// The plan on the requested threads, or on one when that measures faster. A plan that
+// released initializers is not tuned: the one-thread plan would pack them again.
+TunedPlan Session::Impl::build_plan(const InputShapes& shapes) {
+  const auto build = [&](int count, InitializerReleases* released) {
+    return std::make_unique<Plan>(
+        PlanRequest{graph, shapes, options.symbolic_dim_size, count, provider_list, released});
+  };
+  std::unique_ptr<Plan> plan = build(threads, &releases);
+  if (threads == 1 || !options.tune_threads) {
+    return TunedPlan{std::move(plan), ThreadChoice{threads, threads, 0, 0, "as requested"}};
+  }
+  if (!plan->released_initializers().empty()) {
+    return TunedPlan{std::move(plan),
+                     ThreadChoice{threads, threads, 0, 0,
+                                  "as requested (not timed: the plan released packed weights)"}};
+  }
+  return tune_threads(std::move(plan), threads, options.max_tuned_plan_ms,
+                      [&] { return build(1, nullptr); });
 }
 
 // An initializer stays released only while no cached plan reads it: each must serve it
@@ -159,7 +186,7 @@ void Session::Impl::keep_released_only_where_packed(const Plan& newest) {
   for (const std::string& name : newest.released_initializers()) {
     const bool read_by_cached_plan = std::any_of(
         plans.begin(), plans.end(),
-        [&](const auto& entry) { return !entry.second->released_initializers().count(name); });
+        [&](const auto& entry) { return !entry.plan->released_initializers().count(name); });
     if (read_by_cached_plan) releases.refill(name);
   }
 }
@@ -227,7 +254,7 @@ std::map<std::string, Tensor> Session::run_with(const std::map<std::string, Tens
     EP_CHECK(inputs.count(input.name), "missing input '{}' ({})", input.name, input.to_string());
   }
   if (!same_shapes) impl_->use_plan_for(shapes);
-  return impl_->current().run(inputs, impl_->threads, profile);
+  return impl_->current().run(inputs, impl_->current_threads().used, profile);
 }
 
 const graph::Graph& Session::graph() const { return impl_->graph; }
@@ -242,6 +269,10 @@ MemoryPlanInfo Session::memory_plan() const {
   return info;
 }
 int Session::threads() const { return impl_->threads; }
+const ThreadChoice& Session::thread_choice() const {
+  EP_CHECK(!impl_->plans.empty(), "{}", impl_->unbound_reason);
+  return impl_->current_threads();
+}
 std::size_t Session::plans_built() const { return impl_->plans_built; }
 std::optional<std::string> Session::unbound_inputs() const {
   if (!impl_->plans.empty()) return std::nullopt;

@@ -21,7 +21,7 @@ from quant_e2e import run  # noqa: E402
 def logits(edgeperf, model, image, out_dir, *flags):
     shutil.rmtree(out_dir, ignore_errors=True)
     run([edgeperf, "run", model, "--input", f"input={image}", "--output-dir", out_dir,
-         "--threads", "2", *flags])
+         "--threads", "2", "--no-thread-tuning", *flags])
     outputs = sorted(Path(out_dir).glob("*.npy"))
     if len(outputs) != 1:
         raise RuntimeError(f"expected one output in {out_dir}, got {outputs}")

@@ -30,7 +30,8 @@ QEMU_HASWELL = ["qemu-x86_64", "-cpu", "Haswell"]
 def outputs(prefix, edgeperf, model, inputs, out_dir):
     shutil.rmtree(out_dir, ignore_errors=True)
     flags = [item for name, path in inputs.items() for item in ("--input", f"{name}={path}")]
-    run([*prefix, edgeperf, "run", model, *flags, "--output-dir", out_dir, "--threads", "2"])
+    run([*prefix, edgeperf, "run", model, *flags, "--output-dir", out_dir, "--threads", "2",
+         "--no-thread-tuning"])
     return {path.stem: np.load(path).astype(np.float64) for path in sorted(out_dir.glob("*.npy"))}
 
 

@@ -103,6 +103,41 @@ TEST(Session, ThreadsAreHonoured) {
   EXPECT_GE(physical_core_count(), 1);
 }
 
+// A plan small enough to time is built for one thread too and runs on whichever count
+// measured faster; the choice follows its own timings and the results do not depend on it.
+TEST(Session, SmallPlanRunsOnTheThreadCountThatMeasuredFaster) {
+  Session tuned(small_graph(), SessionOptions{BackendKind::automatic, 2});
+  const ThreadChoice& choice = tuned.thread_choice();
+  EXPECT_EQ(tuned.threads(), 2);
+  EXPECT_EQ(choice.requested, 2);
+  ASSERT_GT(choice.requested_ms, 0.0);
+  ASSERT_GT(choice.single_ms, 0.0);
+  EXPECT_EQ(choice.used, choice.single_ms < 0.95 * choice.requested_ms ? 1 : 2) << choice.reason;
+  const auto outputs = tuned.run({{"x", make_tensor<float>({1, 3}, {-3.0f, 0.0f, 2.0f})}});
+  EXPECT_FLOAT_EQ(outputs.begin()->second.values<float>()[2], 6.0f);
+}
+
+TEST(Session, ThreadTuningCanBeTurnedOffAndSkipsSlowPlans) {
+  SessionOptions off{BackendKind::automatic, 2};
+  off.tune_threads = false;
+  const ThreadChoice untimed = Session(small_graph(), off).thread_choice();
+  EXPECT_EQ(untimed.used, 2);
+  EXPECT_EQ(untimed.requested_ms, 0.0);
+
+  SessionOptions slow{BackendKind::automatic, 2};
+  slow.max_tuned_plan_ms = 0.0;  // every plan is "too slow" to time on one thread too
+  const ThreadChoice timed_once = Session(small_graph(), slow).thread_choice();
+  EXPECT_EQ(timed_once.used, 2);
+  EXPECT_GT(timed_once.requested_ms, 0.0);
+  EXPECT_EQ(timed_once.single_ms, 0.0);
+  EXPECT_NE(timed_once.reason.find("over the 0 ms"), std::string::npos) << timed_once.reason;
+
+  const ThreadChoice one =
+      Session(small_graph(), SessionOptions{BackendKind::automatic, 1}).thread_choice();
+  EXPECT_EQ(one.used, 1);
+  EXPECT_EQ(one.single_ms, 0.0);
+}
+
 // y = Relu(x + 1) * 2 for a batch of `rows` rows of 1, 2, 3.
 Tensor batch_of(std::int64_t rows) {
   Tensor x(DType::f32, {rows, 3});

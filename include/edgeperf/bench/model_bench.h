@@ -58,7 +58,9 @@ struct EnergyResult {
 
 struct ModelResult {
   std::string label, path, backend;
-  int threads = 0;
+  int threads = 0;                // as requested
+  int threads_used = 0;           // by the first shape's plan (SessionOptions::tune_threads)
+  std::string thread_choice;      // why threads_used
   std::vector<int> pinned_cores;  // thread i ran on pinned_cores[i]; empty when not pinned
   std::map<std::string, Shape> input_shapes;  // as measured (batch sweeps change the first dim)
   std::vector<std::string> shape_notes;       // dims that took a default, e.g. the batch

@@ -40,6 +40,22 @@ struct SessionOptions {
   // their only reader, give their pages back to the OS (runtime/initializer_releases.h):
   // the weights are held once. Their bytes in graph() then read as zeros.
   bool release_packed_initializers = true;
+  // With more than one thread, a plan that runs in under max_tuned_plan_ms is also built
+  // for one thread and the two are timed, interleaved, on seeded inputs; the session keeps
+  // the one-thread plan only when it measures at least 5% faster. A thread fork and join
+  // per primitive costs microseconds, which on some machines (virtual CPUs) outweighs the
+  // split work of a small model (thread_tuning.cpp). false: always `threads`.
+  bool tune_threads = true;
+  double max_tuned_plan_ms = 20.0;
+};
+
+// The thread count a plan runs on, and how it was chosen.
+struct ThreadChoice {
+  int requested = 1;
+  int used = 1;
+  double requested_ms = 0;  // median timed run on `requested` threads (0: not timed)
+  double single_ms = 0;     // median timed run on one thread (0: not timed)
+  std::string reason;       // one line: why `used`
 };
 
 struct StepInfo {
@@ -98,7 +114,9 @@ class Session {
   const std::vector<graph::ValueInfo>& outputs() const;
   std::vector<StepInfo> steps() const;
   MemoryPlanInfo memory_plan() const;
-  int threads() const;
+  int threads() const;  // as requested (SessionOptions::threads, 0 resolved)
+  // The current plan's thread count and how it was chosen (SessionOptions::tune_threads).
+  const ThreadChoice& thread_choice() const;
   // Plans built so far: one at construction (none while input dims are unbound), then
   // one per input shape not cached.
   std::size_t plans_built() const;

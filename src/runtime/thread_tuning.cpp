@@ -1,0 +1,102 @@
+#include "thread_tuning.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "edgeperf/core/clock.h"
+#include "edgeperf/core/error.h"
+#include "edgeperf/core/random.h"
+
+namespace edgeperf::runtime {
+namespace {
+
+constexpr double kMinGain = 0.05;        // one thread must be this much faster to win
+constexpr double kTimingBudgetMs = 250;  // interleaved runs of both plans, about
+constexpr int kMinRuns = 5;
+constexpr int kMaxRuns = 41;
+
+// Seeded values in [-1, 1] for float inputs; zeros elsewhere (valid as indices and sizes).
+std::map<std::string, Tensor> timing_feeds(const Plan& plan) {
+  std::map<std::string, Tensor> feeds;
+  std::uint64_t seed = 29;
+  for (const graph::ValueInfo& input : plan.inputs()) {
+    const Shape shape = input.resolved_shape();
+    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
+    feeds[input.name] = is_float ? random_tensor(input.dtype, shape, ++seed, -1.0, 1.0)
+                                 : Tensor(input.dtype, shape);
+  }
+  return feeds;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+double time_run(Plan& plan, const std::map<std::string, Tensor>& feeds, int threads) {
+  const Stopwatch clock;
+  plan.run(feeds, threads);
+  return clock.elapsed_ms();
+}
+
+// Median of `runs` timed runs of each plan, alternating, after one warm-up run each.
+std::pair<double, double> time_interleaved(Plan& wide, int threads, Plan& single,
+                                           const std::map<std::string, Tensor>& feeds, int runs) {
+  time_run(single, feeds, 1);
+  std::vector<double> wide_ms, single_ms;
+  for (int run = 0; run < runs; ++run) {
+    wide_ms.push_back(time_run(wide, feeds, threads));
+    single_ms.push_back(time_run(single, feeds, 1));
+  }
+  return {median(wide_ms), median(single_ms)};
+}
+
+}  // namespace
+
+TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
+                       const std::function<std::unique_ptr<Plan>()>& build_single) {
+  TunedPlan result{std::move(wide), ThreadChoice{threads, threads, 0, 0, ""}};
+  ThreadChoice& choice = result.choice;
+  const std::map<std::string, Tensor> feeds = timing_feeds(*result.plan);
+  double first_ms = 0;
+  try {
+    time_run(*result.plan, feeds, threads);  // warm-up
+    first_ms = time_run(*result.plan, feeds, threads);
+  } catch (const Error& error) {
+    choice.reason = fmt::format("{} threads as requested (not timed: {})", threads, error.what());
+    omp_set_num_threads(threads);
+    return result;
+  }
+  if (first_ms > max_ms) {
+    choice.requested_ms = first_ms;
+    choice.reason = fmt::format(
+        "{} threads as requested (a run takes {:.1f} ms, over the {:.0f} ms "
+        "up to which one thread is also timed)",
+        threads, first_ms, max_ms);
+    return result;
+  }
+  std::unique_ptr<Plan> single = build_single();
+  const int runs = std::clamp(static_cast<int>(kTimingBudgetMs / (2 * std::max(first_ms, 0.01))),
+                              kMinRuns, kMaxRuns);
+  const auto [wide_ms, single_ms] = time_interleaved(*result.plan, threads, *single, feeds, runs);
+  omp_set_num_threads(threads);
+  choice.requested_ms = wide_ms;
+  choice.single_ms = single_ms;
+  if (single_ms < wide_ms * (1.0 - kMinGain)) {
+    result.plan = std::move(single);
+    choice.used = 1;
+    choice.reason = fmt::format(
+        "1 thread, measured faster: median {:.3f} ms on 1 against {:.3f} ms on {} ({} runs each)",
+        single_ms, wide_ms, threads, runs);
+  } else {
+    choice.reason = fmt::format(
+        "{} threads as requested: median {:.3f} ms against {:.3f} ms on 1 ({} runs each)", threads,
+        wide_ms, single_ms, runs);
+  }
+  return result;
+}
+
+}  // namespace edgeperf::runtime
