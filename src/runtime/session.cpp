@@ -161,13 +161,13 @@ void Session::Impl::use_plan_for(const InputShapes& shapes) {
 }
 
 // The plan on the requested threads, or on one when that measures faster. A plan that
-// released initializers is not tuned: the one-thread plan would pack them again.
+// released initializers is not tuned: a second build would need their bytes again.
 TunedPlan Session::Impl::build_plan(const InputShapes& shapes) {
-  const auto build = [&](int count, InitializerReleases* released) {
+  const std::function<std::unique_ptr<Plan>(int)> build = [&](int count) {
     return std::make_unique<Plan>(
-        PlanRequest{graph, shapes, options.symbolic_dim_size, count, provider_list, released});
+        PlanRequest{graph, shapes, options.symbolic_dim_size, count, provider_list, &releases});
   };
-  std::unique_ptr<Plan> plan = build(threads, &releases);
+  std::unique_ptr<Plan> plan = build(threads);
   if (threads == 1 || !options.tune_threads) {
     return TunedPlan{std::move(plan), ThreadChoice{threads, threads, 0, 0, "as requested"}};
   }
@@ -176,8 +176,7 @@ TunedPlan Session::Impl::build_plan(const InputShapes& shapes) {
                      ThreadChoice{threads, threads, 0, 0,
                                   "as requested (not timed: the plan released packed weights)"}};
   }
-  return tune_threads(std::move(plan), threads, options.max_tuned_plan_ms,
-                      [&] { return build(1, nullptr); });
+  return tune_threads(std::move(plan), threads, options.max_tuned_plan_ms, build);
 }
 
 // An initializer stays released only while no cached plan reads it: each must serve it

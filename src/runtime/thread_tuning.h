@@ -13,11 +13,12 @@ struct TunedPlan {
   ThreadChoice choice;
 };
 
-// `wide` was built for `threads` (> 1). When it runs in under `max_ms`, `build_single`
-// makes the one-thread plan and both are timed interleaved; the faster is kept (one
-// thread only when at least 5% faster). A plan that fails on the timing inputs (a model
-// whose integer inputs must be valid indices, say) keeps `wide`.
+// `wide` was built by `build(threads)`, threads > 1. When it runs in under `max_ms`, it is
+// timed, freed, and `build(1)` is timed; one thread is kept only when at least 5% faster,
+// else the wide plan is built again. One plan is alive at a time, so tuning adds no peak
+// memory. A plan that fails on the timing inputs (a model whose integer inputs must be
+// valid indices, say) keeps `wide`.
 TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
-                       const std::function<std::unique_ptr<Plan>()>& build_single);
+                       const std::function<std::unique_ptr<Plan>(int threads)>& build);
 
 }  // namespace edgeperf::runtime
