@@ -37,9 +37,15 @@ std::string backend_name(BackendKind kind) { return std::string(kBackends.name(k
 std::map<std::string, Tensor> random_inputs(const Session& session, std::uint64_t seed,
                                             std::int64_t batch,
                                             const std::map<std::string, Tensor>& given) {
+  return random_inputs(session.inputs(), seed, batch, given);
+}
+
+std::map<std::string, Tensor> random_inputs(const std::vector<graph::ValueInfo>& inputs,
+                                            std::uint64_t seed, std::int64_t batch,
+                                            const std::map<std::string, Tensor>& given) {
   std::map<std::string, Tensor> feeds = given;
   std::uint64_t stream = 0;
-  for (const graph::ValueInfo& input : session.inputs()) {
+  for (const graph::ValueInfo& input : inputs) {
     ++stream;
     if (feeds.count(input.name)) continue;
     Shape shape = input.resolved_shape();

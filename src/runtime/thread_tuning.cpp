@@ -11,7 +11,6 @@
 
 #include "edgeperf/core/clock.h"
 #include "edgeperf/core/error.h"
-#include "edgeperf/core/random.h"
 
 namespace edgeperf::runtime {
 namespace {
@@ -20,19 +19,6 @@ constexpr double kMinGain = 0.05;        // one thread must be this much faster 
 constexpr double kTimingBudgetMs = 250;  // timed runs of both plans, about
 constexpr int kMinRuns = 5;
 constexpr int kMaxRuns = 41;
-
-// Seeded values in [-1, 1] for float inputs; zeros elsewhere (valid as indices and sizes).
-std::map<std::string, Tensor> timing_feeds(const Plan& plan) {
-  std::map<std::string, Tensor> feeds;
-  std::uint64_t seed = 29;
-  for (const graph::ValueInfo& input : plan.inputs()) {
-    const Shape shape = input.resolved_shape();
-    const bool is_float = input.dtype == DType::f32 || input.dtype == DType::f16;
-    feeds[input.name] = is_float ? random_tensor(input.dtype, shape, ++seed, -1.0, 1.0)
-                                 : Tensor(input.dtype, shape);
-  }
-  return feeds;
-}
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -71,7 +57,8 @@ TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
                        const std::function<std::unique_ptr<Plan>(int threads)>& build) {
   TunedPlan result{std::move(wide), ThreadChoice{threads, threads, 0, 0, ""}};
   ThreadChoice& choice = result.choice;
-  const std::map<std::string, Tensor> feeds = timing_feeds(*result.plan);
+  // Seeded data: floats in [-1, 1), integers in [0, 2) (random_inputs).
+  const std::map<std::string, Tensor> feeds = random_inputs(result.plan->inputs(), 29);
   double first_ms = 0;
   try {
     time_run(*result.plan, feeds, threads);  // warm-up

@@ -138,6 +138,24 @@ TEST(Session, ThreadTuningCanBeTurnedOffAndSkipsSlowPlans) {
   EXPECT_EQ(one.single_ms, 0.0);
 }
 
+// The seeded timing inputs are not valid for every model: indices into a one-row table
+// fail on any 1. The session then keeps the requested threads and says why; valid
+// inputs still run.
+TEST(Session, PlanThatFailsOnTimingInputsKeepsTheRequestedThreads) {
+  GraphBuilder builder("lookup");
+  const std::string table = builder.initializer("table", make_tensor<float>({1, 2}, {5, 6}));
+  const std::string ids = builder.input("ids", DType::i64, {Dim::fixed(16)});
+  const std::string y = builder.node("Gather", {table, ids});
+  builder.output(y, DType::f32, {Dim::fixed(16), Dim::fixed(2)});
+  Session session(builder.build(), SessionOptions{BackendKind::reference, 2});
+  const ThreadChoice& choice = session.thread_choice();
+  EXPECT_EQ(choice.used, 2);
+  EXPECT_EQ(choice.requested_ms, 0.0);
+  EXPECT_NE(choice.reason.find("not timed"), std::string::npos) << choice.reason;
+  const auto outputs = session.run({{"ids", Tensor(DType::i64, {16})}});
+  EXPECT_FLOAT_EQ(outputs.begin()->second.values<float>()[1], 6.0f);
+}
+
 // y = Relu(x + 1) * 2 for a batch of `rows` rows of 1, 2, 3.
 Tensor batch_of(std::int64_t rows) {
   Tensor x(DType::f32, {rows, 3});

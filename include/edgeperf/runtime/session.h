@@ -41,8 +41,9 @@ struct SessionOptions {
   // the weights are held once. Their bytes in graph() then read as zeros.
   bool release_packed_initializers = true;
   // With more than one thread, a plan that runs in under max_tuned_plan_ms is also built
-  // for one thread and the two are timed, interleaved, on seeded inputs; the session keeps
-  // the one-thread plan only when it measures at least 5% faster. A thread fork and join
+  // for one thread and the two are timed one after the other on seeded inputs (one plan
+  // alive at a time); the session keeps the one-thread plan only when it measures at
+  // least 5% faster. A thread fork and join
   // per primitive costs microseconds, which on some machines (virtual CPUs) outweighs the
   // split work of a small model (thread_tuning.cpp). false: always `threads`.
   bool tune_threads = true;
@@ -137,6 +138,10 @@ class Session {
 // gives the same data on every machine.
 std::map<std::string, Tensor> random_inputs(const Session& session, std::uint64_t seed,
                                             std::int64_t batch = 0,
+                                            const std::map<std::string, Tensor>& given = {});
+// The same for a list of inputs (a plan's, before any session holds it).
+std::map<std::string, Tensor> random_inputs(const std::vector<graph::ValueInfo>& inputs,
+                                            std::uint64_t seed, std::int64_t batch = 0,
                                             const std::map<std::string, Tensor>& given = {});
 
 // Default thread count: physical cores (not hyperthreads).
