@@ -16,7 +16,12 @@ const ChainLink* sum_link(const std::vector<ChainLink>& links, std::size_t count
 
 // Post-ops of an int8 op whose scaled result is in output units: alpha * v + beta plus
 // the output zero point, then the activations; nullopt when they cannot be expressed.
+// A chain with a bridge needs alpha 1 and beta 0, and `dst_rank`, the rank of the op's
+// output (channels on axis 1), for the Add's operand.
 std::optional<dnnl::post_ops> quantized_post_ops(const QuantizedChain& chain, float alpha,
-                                                 float beta);
+                                                 float beta, int dst_rank = 0);
+// The arguments of those post-ops: the bridge's Add operand, if any.
+OpArgs quantized_post_op_args(RegionContext& context, const QuantizedChain& chain,
+                              const dnnl::post_ops& post_ops);
 
 }  // namespace edgeperf::runtime::onednn

@@ -377,7 +377,8 @@ std::vector<ChainLink> RegionContext::collect_chain_from(std::size_t anchor,
   return links;
 }
 
-QuantizedChain RegionContext::collect_quantized_chain(std::size_t anchor) const {
+QuantizedChain RegionContext::collect_quantized_chain(std::size_t anchor,
+                                                      std::int64_t bridge_channels) const {
   QuantizedChain chain;
   chain.output = output_of(anchor);
   while (const std::optional<std::size_t> next = chain_successor(anchor, chain.output)) {
@@ -397,7 +398,75 @@ QuantizedChain RegionContext::collect_quantized_chain(std::size_t anchor) const 
     chain.nodes.push_back(*next);
     chain.output = output_of(*next);
   }
+  if (chain.quant && bridge_channels > 0) extend_through_bridge(anchor, bridge_channels, chain);
   return chain;
+}
+
+namespace {
+
+// A constant Add operand as one value, or one per channel of the last axis.
+std::optional<std::vector<float>> channel_addend(const Tensor& constant, std::int64_t channels,
+                                                 std::size_t output_rank) {
+  if (constant.dtype() != DType::f32 || static_cast<std::size_t>(constant.rank()) > output_rank) {
+    return std::nullopt;
+  }
+  const std::int64_t count = constant.numel();
+  if (count != 1) {
+    const Shape& shape = constant.shape();
+    for (std::size_t i = 0; i + 1 < shape.size(); ++i) {
+      if (shape[i] != 1) return std::nullopt;
+    }
+    if (shape.empty() || shape.back() != channels) return std::nullopt;
+  }
+  auto values = constant.values<float>();
+  return std::vector<float>(values.begin(), values.end());
+}
+
+}  // namespace
+
+void RegionContext::extend_through_bridge(std::size_t anchor, std::int64_t channels,
+                                          QuantizedChain& chain) const {
+  std::vector<std::size_t> nodes;
+  QuantizedBridge bridge;
+  std::string current = chain.output;
+  const auto step = [&](std::size_t node) {
+    nodes.push_back(node);
+    current = output_of(node);
+  };
+  const std::optional<std::size_t> dequantize = chain_successor(anchor, current);
+  if (!dequantize) return;
+  const std::optional<ActivationQuant> through = parse_dequantize(planned(*dequantize));
+  if (!through || through->scale != chain.quant->scale ||
+      through->zero_point != chain.quant->zero_point || through->type != chain.quant->type) {
+    return;
+  }
+  step(*dequantize);
+  while (const std::optional<std::size_t> next = chain_successor(anchor, current)) {
+    const PlannedNode& node = planned(*next);
+    const graph::Node& graph_node = *node.node;
+    if (auto quant = parse_quantize(node); quant && graph_node.inputs[0] == current) {
+      bridge.quant = *quant;
+      step(*next);
+      chain.nodes.insert(chain.nodes.end(), nodes.begin(), nodes.end());
+      chain.output = current;
+      chain.bridge = std::move(bridge);
+      return;
+    }
+    if (graph_node.op_type == "Add" && graph_node.domain.empty() && bridge.addend.empty() &&
+        bridge.eltwise.empty() && node.inputs.size() == 2 && node.constants.size() == 2) {
+      const std::size_t side = graph_node.inputs[0] == current ? 1 : 0;
+      if (graph_node.inputs[1 - side] != current || node.constants[side] == nullptr) return;
+      auto addend = channel_addend(*node.constants[side], channels, node.outputs[0].shape.size());
+      if (!addend || node.outputs[0].shape != node.inputs[1 - side].shape) return;
+      bridge.addend = std::move(*addend);
+      step(*next);
+      continue;
+    }
+    auto activation = parse_activation(node, input().opset);
+    if (!activation || graph_node.inputs[0] != current) return;
+    bridge.eltwise.insert(bridge.eltwise.end(), activation->begin(), activation->end());
+    step(*next);
+  }
 }
 
 void RegionContext::claim(std::size_t index) {

@@ -40,16 +40,30 @@ struct ChainLink {
   std::string output;
 };
 
+// f32 work between a QuantizeLinear and the next: DequantizeLinear with the same
+// parameters, an optional Add of a constant (one value, or one per output channel),
+// activations, then the final QuantizeLinear. The primitive rounds and clamps to the
+// first quantization exactly and carries on in f32, with no int8 buffer in between
+// (the bias Add and activation after a quantized MatMul, as quantizers write them).
+struct QuantizedBridge {
+  std::vector<float> addend;       // empty: no Add
+  std::vector<EltwiseOp> eltwise;  // in real units, after the Add
+  ActivationQuant quant;           // the final QuantizeLinear
+};
+
 // Activations then (optionally) a QuantizeLinear that follow an int8 op.
 struct QuantizedChain {
   std::vector<std::size_t> nodes;
-  std::vector<EltwiseOp> eltwise;        // in real units
-  std::optional<ActivationQuant> quant;  // set when the chain ends in QuantizeLinear
+  std::vector<EltwiseOp> eltwise;         // in real units
+  std::optional<ActivationQuant> quant;   // set when the chain ends in QuantizeLinear
+  std::optional<QuantizedBridge> bridge;  // only after `quant`
   std::string output;
 
   dnnl::memory::data_type dst_type() const {
+    if (bridge) return bridge->quant.type;
     return quant ? quant->type : dnnl::memory::data_type::f32;
   }
+  // The scale the op's output scales aim at: the first quantization's.
   float dst_scale() const { return quant ? quant->scale : 1.0f; }
 };
 
@@ -189,7 +203,10 @@ class RegionContext final : public MatchView {
                                                  const std::string& value) const {
     return chain_successor(anchor, value);
   }
-  QuantizedChain collect_quantized_chain(std::size_t anchor) const;
+  // With `bridge_channels` > 0 (the extent of the anchor's output channel axis, which
+  // is its last), the chain may go on through a QuantizedBridge.
+  QuantizedChain collect_quantized_chain(std::size_t anchor,
+                                         std::int64_t bridge_channels = 0) const;
   // Node `node` is after `anchor`, in this region, enabled and not yet claimed.
   bool may_join(std::size_t anchor, std::size_t node) const;
   void claim_links(const std::vector<ChainLink>& links, std::size_t count);
@@ -226,6 +243,8 @@ class RegionContext final : public MatchView {
   std::optional<std::size_t> chain_successor(std::size_t anchor, const std::string& current) const;
   // `current` read by exactly gate(current) and current * gate(current), as one link.
   std::optional<ChainLink> gated_link(std::size_t anchor, const std::string& current) const;
+  void extend_through_bridge(std::size_t anchor, std::int64_t channels,
+                             QuantizedChain& chain) const;
   bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const;
   void add_output(const std::string& name, const TensorDesc& desc);
   void export_value(const std::string& name);  // a reorder into its output tensor

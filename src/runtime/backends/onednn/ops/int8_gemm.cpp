@@ -50,6 +50,7 @@ struct Int8Product {
   std::vector<std::int8_t> weights;
   Requantization requant;
   dnnl::primitive_attr attr;
+  dnnl::post_ops post_ops;
 };
 
 std::optional<Int8Product> int8_product(const RegionContext& context, const GemmSpec& spec,
@@ -57,13 +58,13 @@ std::optional<Int8Product> int8_product(const RegionContext& context, const Gemm
                                         const QuantizedWeights& weights,
                                         const QuantizedChain& chain, std::int64_t n) {
   std::optional<std::vector<std::int8_t>> values = int8_weights_nk(spec, weights);
-  const std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f);
+  std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f, 2);
   if (!values || !post_ops) return std::nullopt;
-  Int8Product product{std::move(*values), {}, context.base_attr()};
+  Int8Product product{std::move(*values), {}, context.base_attr(), std::move(*post_ops)};
   product.requant = requantization(input.quant, weights, product.weights, spec.bias, n,
                                    chain.dst_scale(), input.quant.zero_point != 0);
   product.attr.set_output_scales(1 << 1, product.requant.scales);
-  product.attr.set_post_ops(*post_ops);
+  product.attr.set_post_ops(product.post_ops);
   return product;
 }
 
@@ -104,6 +105,8 @@ bool emit_folded_int8_matmul(RegionContext& context, std::size_t index, const Ge
                              pd->weights_desc(), operands.plain_weights, operands.weights))},
       {DNNL_ARG_BIAS,
        context.constant_slot(context.pack(pd->bias_desc(), operands.plain_bias, operands.bias))}};
+  const OpArgs post_op_args = quantized_post_op_args(context, chain, product->post_ops);
+  args.insert(args.end(), post_op_args.begin(), post_op_args.end());
   context.claim_chain(chain);
   const int dst =
       context.define_new(chain.output, plain_desc(node.outputs[0].shape, chain.dst_type()));
@@ -127,10 +130,14 @@ template <SpecParser Parse, Emitter Emit>
 bool lower_with(RegionContext& context, std::size_t index) {
   const PlannedNode& node = context.planned(index);
   const GemmSpec spec = *Parse(node);
-  if (!Emit(context, index, spec, *context.alias_of(node.node->inputs[0]),
-            *gemm_int8_weights(context, index, spec), context.collect_quantized_chain(index))) {
-    return false;
-  }
+  const QuantizedAlias& input = *context.alias_of(node.node->inputs[0]);
+  const QuantizedWeights weights = *gemm_int8_weights(context, index, spec);
+  const QuantizedChain bridged =
+      context.collect_quantized_chain(index, node.outputs[0].shape.back());
+  const bool emitted =
+      (bridged.bridge && Emit(context, index, spec, input, weights, bridged)) ||
+      Emit(context, index, spec, input, weights, context.collect_quantized_chain(index));
+  if (!emitted) return false;
   context.note_packed_from_origin(node.node->inputs[1], index);
   return true;
 }
@@ -174,7 +181,8 @@ bool emit_int8_gemm(RegionContext& context, std::size_t index, const GemmSpec& s
     return false;
   }
   add_weighted_op<dnnl::inner_product_forward>(
-      context, *pd, operands_of(input.source, *product, n, k), {}, [&](const memory::desc& dst) {
+      context, *pd, operands_of(input.source, *product, n, k),
+      quantized_post_op_args(context, chain, product->post_ops), [&](const memory::desc& dst) {
         context.claim_chain(chain);
         return context.define_new(chain.output, dst);
       });
