@@ -76,9 +76,9 @@ echo "== variants of MobileNetV2 (calibrated on 16 seeded random images: its wei
 /usr/bin/python3 -c "import numpy as np; np.save('$out/mobilenet_v2_calib.npy', np.random.default_rng(1).uniform(-1, 1, (16, 3, 224, 224)).astype(np.float32))"
 variants mobilenet_v2 "$out/mobilenet_v2.onnx" "$out/mobilenet_v2_calib.npy"
 mapfile -t mnv2_variants < <(variant_files mobilenet_v2 "$out/mobilenet_v2.onnx")
-# Five rounds, each variant in turn: a slow stretch of this machine, or one unlucky process,
-# then weighs a fifth of a variant's latencies instead of all of them.
-"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 200 --rounds 5 --warmup 10 \
+# Six rounds, each variant in turn (reversed in odd rounds): a slow stretch of this machine,
+# or one unlucky process, then weighs a sixth of a variant's latencies instead of all of them.
+"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 240 --rounds 6 --warmup 10 \
   --reference "$out/mobilenet_v2.onnx" \
   --json "$out/mobilenet_v2_variants.json" --md "$out/mobilenet_v2_variants.md" \
   --html "$out/mobilenet_v2_variants.html"

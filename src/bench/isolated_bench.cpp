@@ -62,7 +62,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModelResult, label, path, backend, threads, t
                                    first_run_ms, batches, peak_rss_bytes, baseline_rss_bytes,
                                    arena_bytes, energy, temperature_before_c, temperature_after_c,
                                    throttled, noisy, accuracy, fidelity, scenario, profile, trace,
-                                   rounds)
+                                   rounds, round_positions)
 
 namespace {
 

@@ -83,6 +83,7 @@ json model_json(const ModelResult& m) {
               {"throttled", m.throttled},
               {"noisy", m.noisy},
               {"rounds", m.rounds},
+              {"round_positions", m.round_positions},
               {"accuracy", m.accuracy ? accuracy_json(*m.accuracy) : json(nullptr)},
               {"fidelity", m.fidelity ? json{{"top1_agreement", m.fidelity->top1_agreement},
                                              {"sqnr_db", std::isinf(m.fidelity->sqnr_db) ? json("inf") : json(m.fidelity->sqnr_db)},
@@ -314,8 +315,9 @@ std::string render_markdown(const json& report) {
   for (const json& m : report["models"]) rounds = std::max<std::size_t>(rounds, m.value("rounds", 1));
   if (rounds > 1) {
     md += fmt::format(
-        "Each row pools {} rounds, measured in turn, each in a process of its own: load and first "
-        "times are the rounds' median, peak RSS and arena the largest.\n\n",
+        "Each row pools {} rounds, measured in turn (in the given order, then reversed, "
+        "alternately), each in a process of its own: load and first times are the rounds' "
+        "median, peak RSS and arena the largest.\n\n",
         rounds);
   }
   md += "| model | backend | threads | batch | p50 ms | p90 ms | p99 ms | mean ± 95% CI ms | CV | throughput inf/s | load ms | first ms | peak RSS MB | arena MB | size MB | GMACs | top-1 | energy J/inf | noisy |\n";

@@ -54,6 +54,8 @@ ModelResult merge_rounds(std::vector<ModelResult> rounds) {
     merged.peak_rss_bytes = std::max(merged.peak_rss_bytes, round.peak_rss_bytes);
     merged.baseline_rss_bytes = std::max(merged.baseline_rss_bytes, round.baseline_rss_bytes);
     merged.arena_bytes = std::max(merged.arena_bytes, round.arena_bytes);
+    merged.round_positions.insert(merged.round_positions.end(), round.round_positions.begin(),
+                                  round.round_positions.end());
     merged.throttled = merged.throttled || round.throttled;
     if (round.temperature_after_c) merged.temperature_after_c = round.temperature_after_c;
   }

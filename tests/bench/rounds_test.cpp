@@ -24,8 +24,11 @@ TEST(MergeRounds, PoolsLatenciesAndTakesMedianTimesAndLargestMemory) {
   std::vector<ModelResult> rounds = {round_of({1, 1, 1}, 30, 100), round_of({5, 5, 5}, 10, 300),
                                      round_of({1, 1, 2}, 20, 200)};
   rounds[0].accuracy = eval::Accuracy{};
+  for (std::size_t r = 0; r < rounds.size(); ++r)
+    rounds[r].round_positions = {r % 2 == 0 ? 4u : 0u};
   const ModelResult merged = merge_rounds(rounds);
   EXPECT_EQ(merged.rounds, 3u);
+  EXPECT_EQ(merged.round_positions, (std::vector<std::size_t>{4, 0, 4}));
   ASSERT_EQ(merged.batches.size(), 1u);
   EXPECT_EQ(merged.batches[0].latency.n, 9u);
   EXPECT_DOUBLE_EQ(merged.batches[0].latency.p50, 1.0);  // one slow round does not move it

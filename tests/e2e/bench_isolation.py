@@ -34,7 +34,12 @@ def check_rounds(edgeperf, models, report):
     if proc.returncode != 0:
         return [f"{' '.join(cmd)} failed: {proc.stderr}"]
     failures = []
-    for model in json.loads(report.read_text())["models"]:
+    expected_positions = {0: [0, 1, 0], 1: [1, 0, 1]}  # given order, reversed, given again
+    for index, model in enumerate(json.loads(report.read_text())["models"]):
+        positions = model.get("round_positions")
+        if positions != expected_positions[index]:
+            failures.append(f"{model['label']}: measured at positions {positions} of the three "
+                            f"rounds, expected {expected_positions[index]}")
         runs = len(model["batches"][0]["raw_latencies_ms"])
         print(f"{model['label']}: {model['rounds']} rounds, {runs} timed runs")
         if model["rounds"] != 3 or runs != 23:  # 23 runs in 3 rounds: 8, 8 and 7

@@ -83,6 +83,8 @@ struct ModelResult {
   std::optional<nlohmann::json> profile;  // bench::to_json(Profile)
   std::optional<nlohmann::json> trace;    // Chrome trace events
   std::size_t rounds = 1;                 // processes whose latencies are pooled here
+  // Where this model's process came in each round's order (0: first), under --rounds.
+  std::vector<std::size_t> round_positions;
 };
 
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
