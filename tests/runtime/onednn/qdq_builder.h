@@ -13,17 +13,14 @@
 #include "edgeperf/graph/builder.h"
 #include "edgeperf/runtime/session.h"
 #include "int8_patterns.h"
+#include "onednn_models.h"
 
 namespace edgeperf::runtime::qdq_test {
 
 using graph::AttrValue;
 using graph::Dim;
 
-inline std::vector<Dim> fixed_dims(const Shape& shape) {
-  std::vector<Dim> dims;
-  for (std::int64_t size : shape) dims.push_back(Dim::fixed(size));
-  return dims;
-}
+using testing::fixed_dims;
 
 // Builds QDQ graphs the way ONNX Runtime's quantizer lays them out: activations
 // QuantizeLinear -> DequantizeLinear, weights as s8 initializers behind DequantizeLinear,
