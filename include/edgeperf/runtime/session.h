@@ -43,9 +43,9 @@ struct SessionOptions {
   // With more than one thread, a plan that runs in under max_tuned_plan_ms is also built
   // for one thread and the two are timed one after the other on seeded inputs (one plan
   // alive at a time); the session keeps the one-thread plan only when it measures at
-  // least 5% faster. A thread fork and join
-  // per primitive costs microseconds, which on some machines (virtual CPUs) outweighs the
-  // split work of a small model (thread_tuning.cpp). false: always `threads`.
+  // least 5% faster. A thread fork and join per primitive costs microseconds, which on
+  // some machines (virtual CPUs) outweighs the split work of a small model
+  // (thread_tuning.cpp). false: always `threads`.
   bool tune_threads = true;
   double max_tuned_plan_ms = 20.0;
 };

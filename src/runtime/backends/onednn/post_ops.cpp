@@ -24,8 +24,6 @@ const ChainLink* sum_link(const std::vector<ChainLink>& links, std::size_t count
   return nullptr;
 }
 
-// The linear part is one op (oneDNN 2.6 mixes up the constants of two linear post-ops
-// in one primitive); the activations follow as clips.
 namespace {
 
 bool has_linear(const std::vector<EltwiseOp>& ops) {
@@ -85,6 +83,8 @@ OpArgs quantized_post_op_args(RegionContext& context, const QuantizedChain& chai
   return args;
 }
 
+// The linear part is one op (oneDNN 2.6 mixes up the constants of two linear post-ops
+// in one primitive); the activations follow as clips.
 std::optional<dnnl::post_ops> quantized_post_ops(const QuantizedChain& chain, float alpha,
                                                  float beta, int dst_rank) {
   if (chain.bridge) {
