@@ -31,6 +31,45 @@ TEST(OnednnElementwise, ConvSwishIsOnePostOp) {
   }
 }
 
+// The conv parts that run our swish after the primitive (output_tail.h).
+int swish_tails(const Lowered& lowered) {
+  int count = 0;
+  for (const Step& step : lowered.steps) {
+    for (const KernelPart& part : step.kernel->parts()) {
+      count += part.implementation.find("+ edgeperf swish") != std::string::npos ? 1 : 0;
+    }
+  }
+  return count;
+}
+
+TEST(OnednnElementwise, SmallConvSwishStaysAPostOp) {
+  ModelBuilder model({1, 8, 12, 12});
+  const std::string conv = model.conv(model.x, 8, 16, 3, {{"pads", Ints{1, 1, 1, 1}}});
+  const Lowered lowered = lower_and_check(evaluate(model.finish(gated(model, conv, "Sigmoid"))));
+  EXPECT_EQ(swish_tails(lowered), 0);
+}
+
+// Outputs of 24 x 40 x 40 (channels not a multiple of the 16-lane blocks, so a blocked
+// layout has padding) from a 1x1 conv, a depthwise conv and a conv with a residual Add
+// before the gate: each runs our swish after its primitive on one thread, and a swish
+// post-op on two (see ops/conv.cpp).
+TEST(OnednnElementwise, LargeConvSwishRunsOursAfterThePrimitive) {
+  for (int threads : {1, 2}) {
+    ModelBuilder model({1, 16, 40, 40});
+    const std::string expanded = gated(model, model.conv(model.x, 16, 24, 1), "Sigmoid");
+    const std::string depthwise = gated(
+        model,
+        model.conv(expanded, 24, 24, 3, {{"pads", Ints{1, 1, 1, 1}}, {"group", std::int64_t{24}}}),
+        "Sigmoid", {}, true);
+    const std::string residual = model.node("Add", {model.conv(depthwise, 24, 24, 1), expanded});
+    const Evaluated evaluated = evaluate(model.finish(gated(model, residual, "Sigmoid")));
+    const Lowered lowered = lower_and_check(evaluated, threads);
+    SCOPED_TRACE(::testing::Message() << threads << " threads");
+    expect_single_region(evaluated, lowered);
+    EXPECT_EQ(swish_tails(lowered), threads == 1 ? 3 : 0);
+  }
+}
+
 TEST(OnednnElementwise, HardSigmoidTimesXIsHardSwish) {
   ModelBuilder model({1, 16, 10, 10});
   const std::string conv = model.conv(model.x, 16, 16, 1);

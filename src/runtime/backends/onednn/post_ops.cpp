@@ -6,15 +6,25 @@
 
 namespace edgeperf::runtime::onednn {
 
-dnnl::post_ops make_post_ops(const std::vector<ChainLink>& links, std::size_t count) {
+dnnl::post_ops make_post_ops(const std::vector<ChainLink>& links, std::size_t count,
+                             bool drop_final_swish) {
   dnnl::post_ops post_ops;
   for (std::size_t i = 0; i < count; ++i) {
     if (links[i].sum) post_ops.append_sum(1.0f);
-    for (const EltwiseOp& op : links[i].eltwise) {
+    std::size_t eltwise = links[i].eltwise.size();
+    if (drop_final_swish && i + 1 == count) --eltwise;
+    for (std::size_t e = 0; e < eltwise; ++e) {
+      const EltwiseOp& op = links[i].eltwise[e];
       post_ops.append_eltwise(1.0f, op.algorithm, op.alpha, op.beta);
     }
   }
   return post_ops;
+}
+
+bool ends_in_swish(const std::vector<ChainLink>& links, std::size_t count) {
+  if (count == 0 || links[count - 1].eltwise.empty()) return false;
+  const EltwiseOp& last = links[count - 1].eltwise.back();
+  return last.algorithm == dnnl::algorithm::eltwise_swish && last.alpha == 1.0f;
 }
 
 const ChainLink* sum_link(const std::vector<ChainLink>& links, std::size_t count) {

@@ -9,8 +9,11 @@
 
 namespace edgeperf::runtime::onednn {
 
-// Post-ops of the first `count` links.
-dnnl::post_ops make_post_ops(const std::vector<ChainLink>& links, std::size_t count);
+// Post-ops of the first `count` links, without their final swish when `drop_final_swish`.
+dnnl::post_ops make_post_ops(const std::vector<ChainLink>& links, std::size_t count,
+                             bool drop_final_swish = false);
+// The last post-op of the first `count` links is swish, x * sigmoid(x).
+bool ends_in_swish(const std::vector<ChainLink>& links, std::size_t count);
 // The link among the first `count` that sums into a residual operand, if any.
 const ChainLink* sum_link(const std::vector<ChainLink>& links, std::size_t count);
 

@@ -220,14 +220,15 @@ void RegionContext::add_custom_bytes(std::size_t packed_weights, std::size_t wor
 // ---- ops ----
 
 void RegionContext::add_op(dnnl::primitive primitive, OpArgs args, const memory::desc& scratchpad,
-                           CustomOp custom) {
-  ops_.push_back(
-      PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom), anchor_});
+                           CustomOp custom, std::string note) {
+  ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom),
+                           anchor_, std::move(note)});
 }
 
 void RegionContext::add_compute_op(dnnl::primitive primitive, OpArgs args,
-                                   const memory::desc& scratchpad, CustomOp custom) {
-  add_op(std::move(primitive), std::move(args), scratchpad, std::move(custom));
+                                   const memory::desc& scratchpad, CustomOp custom,
+                                   std::string note) {
+  add_op(std::move(primitive), std::move(args), scratchpad, std::move(custom), std::move(note));
   flush_exports();
 }
 

@@ -110,6 +110,7 @@ struct PendingOp {
   dnnl::memory::desc scratchpad;
   CustomOp custom;
   std::size_t anchor = 0;  // the node whose lowering added it (for profiles)
+  std::string note;        // what `custom` adds to `primitive`, for profiles
 };
 struct Value {
   int storage = -1;
@@ -179,11 +180,12 @@ class RegionContext final : public MatchView {
   void add_custom_bytes(std::size_t packed_weights, std::size_t workspace);
 
   // ---- ops ----
+  // `note` says what `custom` does beyond running `primitive` (profiles show it).
   void add_op(dnnl::primitive primitive, OpArgs args, const dnnl::memory::desc& scratchpad,
-              CustomOp custom = {});
+              CustomOp custom = {}, std::string note = {});
   // Adds the op computing the values just defined, then their export reorders.
   void add_compute_op(dnnl::primitive primitive, OpArgs args, const dnnl::memory::desc& scratchpad,
-                      CustomOp custom = {});
+                      CustomOp custom = {}, std::string note = {});
   void flush_exports();
 
   // ---- int8 aliases ----

@@ -25,7 +25,8 @@ struct CompiledOp {
 
 // The primitive kind ("convolution", "reorder") and oneDNN's implementation name
 // ("brg:avx512_core", "jit:avx2"), or ours for a custom op. A custom op that runs a
-// primitive in parts of the batch is described by its primitive.
+// primitive (in parts of the batch, or with work of ours after it) is described by its
+// primitive and its note.
 KernelPart describe_op(const PendingOp& op) {
   KernelPart part;
   if (op.custom && !op.primitive) {
@@ -39,7 +40,7 @@ KernelPart describe_op(const PendingOp& op) {
                                 &info) == dnnl_success &&
       info != nullptr) {
     part.implementation = info;
-    if (op.custom) part.implementation += " (in parts of the batch)";
+    part.implementation += op.note;
   }
   const dnnl_memory_desc_t* src =
       dnnl_primitive_desc_query_md(op.primitive.get_primitive_desc(), dnnl_query_src_md, 0);

@@ -3,6 +3,7 @@
 // once into the primitive's layout, define the output and add the op.
 #include "../batch_chunks.h"
 #include "../memory_descs.h"
+#include "../output_tail.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -17,11 +18,12 @@ struct WeightedOperands {
 
 // `define_dst` defines the op's output (after the caller's claims) and returns its slot.
 // With `chunks` > 1, `pd` is made for a part of the batch and runs once per part
-// (run_in_batch_chunks); its src and dst layouts keep each sample contiguous.
+// (run_in_batch_chunks); its src and dst layouts keep each sample contiguous. With
+// `swish_tail`, swish runs over the f32 output after the primitive (output_tail.h).
 template <typename Primitive, typename PrimitiveDesc, typename DefineDst>
 void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
                      const WeightedOperands& operands, OpArgs extra_args, DefineDst define_dst,
-                     dnnl::memory::dim chunks = 1) {
+                     dnnl::memory::dim chunks = 1, bool swish_tail = false) {
   const auto whole = [&](const dnnl::memory::desc& md) {
     return chunks == 1 ? md : *with_batch(md, md.dims()[0] * chunks);
   };
@@ -37,11 +39,17 @@ void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
   args.emplace_back(DNNL_ARG_DST, define_dst(whole(pd.dst_desc())));
   Primitive primitive(pd);
   CustomOp custom;
+  std::string note;
   if (chunks > 1) {
     custom = run_in_batch_chunks(primitive, context.engine(), pd.src_desc(), pd.dst_desc(), chunks);
+    note = " (in parts of the batch)";
+  }
+  if (swish_tail) {
+    custom = then_swish(primitive, context.engine(), std::move(custom), context.input().threads);
+    note += " + edgeperf swish";
   }
   context.add_compute_op(std::move(primitive), std::move(args), pd.scratchpad_desc(),
-                         std::move(custom));
+                         std::move(custom), std::move(note));
 }
 
 }  // namespace edgeperf::runtime::onednn::ops

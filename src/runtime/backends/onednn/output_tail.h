@@ -1,0 +1,15 @@
+#pragma once
+// Work of ours on a primitive's output right after it runs, in the same op (a profile
+// shows them as one). A conv hands its trailing swish to it: see ops/conv.cpp.
+#include <dnnl.hpp>
+
+#include "region_context.h"
+
+namespace edgeperf::runtime::onednn {
+
+// Runs `inner` (or, when it is empty, `primitive` itself), then swish over every float
+// of DNNL_ARG_DST (padding included: swish(0) is 0), split over `threads` threads.
+CustomOp then_swish(dnnl::primitive primitive, const dnnl::engine& engine, CustomOp inner,
+                    int threads);
+
+}  // namespace edgeperf::runtime::onednn

@@ -1,0 +1,79 @@
+// swish (the ISA version this CPU runs, or the one EDGEPERF_MAX_ISA caps it to) against
+// the scalar oracle: lengths around the vector widths, values across the range where
+// e^-x is computed and beyond its clamps, and the special values.
+#include "swish.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+constexpr float kRelative = 3e-7f;
+
+void expect_close_to_oracle(const std::vector<float>& x) {
+  std::vector<float> expected = x, actual = x;
+  swish_scalar(expected.data(), static_cast<std::int64_t>(expected.size()));
+  swish(actual.data(), static_cast<std::int64_t>(actual.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    // Within 3e-7 of |y|, or 1e-30 where y underflows (x below about -87).
+    const float tolerance = std::max(kRelative * std::abs(expected[i]), 1e-30f);
+    ASSERT_NEAR(actual[i], expected[i], tolerance) << "x = " << x[i] << " at " << i;
+  }
+}
+
+TEST(Swish, MatchesTheScalarOracle) {
+  std::printf("swish ISA: %s\n", swish_isa());
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> wide(-100.0f, 100.0f);
+  std::normal_distribution<float> normal(0.0f, 4.0f);
+  for (std::size_t count : {0, 1, 7, 8, 15, 16, 17, 33, 1000, 4099}) {
+    std::vector<float> x(count);
+    for (std::size_t i = 0; i < count; ++i) x[i] = i % 3 == 0 ? wide(rng) : normal(rng);
+    SCOPED_TRACE(::testing::Message() << count << " values");
+    expect_close_to_oracle(x);
+  }
+}
+
+TEST(Swish, DenseSweepOfTheComputedRange) {
+  std::vector<float> x;
+  for (float v = -90.0f; v <= 90.0f; v += 0.0137f) x.push_back(v);
+  expect_close_to_oracle(x);
+}
+
+TEST(Swish, SpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  for (bool vector_version : {false, true}) {
+    std::vector<float> y = {0.0f, -0.0f, inf, -inf, nan, tiny, -tiny, 1e30f, -1e30f};
+    vector_version ? swish(y.data(), static_cast<std::int64_t>(y.size()))
+                   : swish_scalar(y.data(), static_cast<std::int64_t>(y.size()));
+    SCOPED_TRACE(vector_version ? "vector" : "scalar");
+    EXPECT_EQ(y[0], 0.0f);
+    EXPECT_EQ(y[1], 0.0f);
+    EXPECT_EQ(y[2], inf);
+    EXPECT_TRUE(std::isnan(y[3]));  // -inf * sigmoid(-inf) = -inf * 0
+    EXPECT_TRUE(std::isnan(y[4]));
+    EXPECT_EQ(y[5], tiny / 2);  // sigmoid(0) = 1/2
+    EXPECT_EQ(y[6], -tiny / 2);
+    EXPECT_EQ(y[7], 1e30f);
+    EXPECT_EQ(y[8], -0.0f);
+  }
+}
+
+TEST(Swish, OracleIsTheFormula) {
+  float y[] = {1.0f, -2.0f, 0.5f};
+  swish_scalar(y, 3);
+  EXPECT_FLOAT_EQ(y[0], 1.0f / (1.0f + std::exp(-1.0f)));
+  EXPECT_FLOAT_EQ(y[1], -2.0f / (1.0f + std::exp(2.0f)));
+  EXPECT_FLOAT_EQ(y[2], 0.5f / (1.0f + std::exp(-0.5f)));
+}
+
+}  // namespace
+}  // namespace edgeperf::runtime::onednn
