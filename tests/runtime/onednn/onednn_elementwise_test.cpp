@@ -70,6 +70,34 @@ TEST(OnednnElementwise, LargeConvSwishRunsOursAfterThePrimitive) {
   }
 }
 
+// x * sigmoid(x) on a region input, which no op before it takes: one custom op of ours
+// (ops/swish.cpp), no eltwise or binary primitive.
+TEST(OnednnElementwise, StandaloneSwishIsOnePassOfOurs) {
+  for (int threads : {1, 2}) {
+    ModelBuilder model({1, 24, 9, 9});
+    const std::string y = model.conv(gated(model, model.x, "Sigmoid"), 24, 16, 1);
+    const Evaluated evaluated = evaluate(model.finish(y));
+    const Lowered lowered = lower_and_check(evaluated, threads);
+    SCOPED_TRACE(::testing::Message() << threads << " threads");
+    expect_single_region(evaluated, lowered);
+    int custom = 0;
+    for (const KernelPart& part : lowered.steps[0].kernel->parts()) {
+      EXPECT_NE(part.kind, "eltwise");
+      EXPECT_NE(part.kind, "binary");
+      custom += part.kind == "custom" ? 1 : 0;
+    }
+    EXPECT_EQ(custom, 1);
+  }
+}
+
+TEST(OnednnElementwise, SwishWhoseGateIsAlsoAnOutputStaysCorrect) {
+  ModelBuilder model({1, 24, 9, 9});
+  const std::string gate = model.node("Sigmoid", {model.x});
+  const std::string y = model.node("Mul", {model.x, gate});
+  const Evaluated evaluated = evaluate(model.finish(std::vector<std::string>{y, gate}));
+  lower_and_check(evaluated);
+}
+
 TEST(OnednnElementwise, HardSigmoidTimesXIsHardSwish) {
   ModelBuilder model({1, 16, 10, 10});
   const std::string conv = model.conv(model.x, 16, 16, 1);

@@ -16,11 +16,16 @@ namespace {
 
 constexpr float kRelative = 3e-7f;
 
+// Out of place and in place (y = x): both must match the oracle.
 void expect_close_to_oracle(const std::vector<float>& x) {
-  std::vector<float> expected = x, actual = x;
-  swish_scalar(expected.data(), static_cast<std::int64_t>(expected.size()));
-  swish(actual.data(), static_cast<std::int64_t>(actual.size()));
+  const auto count = static_cast<std::int64_t>(x.size());
+  std::vector<float> expected(x.size()), actual(x.size() + 1, 7.0f), in_place = x;
+  swish_scalar(x.data(), expected.data(), count);
+  swish(x.data(), actual.data(), count);
+  swish(in_place.data(), in_place.data(), count);
+  EXPECT_EQ(actual.back(), 7.0f) << "wrote past the end";
   for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(in_place[i], actual[i]) << "x = " << x[i] << " at " << i;
     // Within 3e-7 of |y|, or 1e-30 where y underflows (x below about -87).
     const float tolerance = std::max(kRelative * std::abs(expected[i]), 1e-30f);
     ASSERT_NEAR(actual[i], expected[i], tolerance) << "x = " << x[i] << " at " << i;
@@ -52,8 +57,8 @@ TEST(Swish, SpecialValues) {
   const float tiny = std::numeric_limits<float>::denorm_min();
   for (bool vector_version : {false, true}) {
     std::vector<float> y = {0.0f, -0.0f, inf, -inf, nan, tiny, -tiny, 1e30f, -1e30f};
-    vector_version ? swish(y.data(), static_cast<std::int64_t>(y.size()))
-                   : swish_scalar(y.data(), static_cast<std::int64_t>(y.size()));
+    const auto count = static_cast<std::int64_t>(y.size());
+    vector_version ? swish(y.data(), y.data(), count) : swish_scalar(y.data(), y.data(), count);
     SCOPED_TRACE(vector_version ? "vector" : "scalar");
     EXPECT_EQ(y[0], 0.0f);
     EXPECT_EQ(y[1], 0.0f);
@@ -68,8 +73,9 @@ TEST(Swish, SpecialValues) {
 }
 
 TEST(Swish, OracleIsTheFormula) {
-  float y[] = {1.0f, -2.0f, 0.5f};
-  swish_scalar(y, 3);
+  const float x[] = {1.0f, -2.0f, 0.5f};
+  float y[3];
+  swish_scalar(x, y, 3);
   EXPECT_FLOAT_EQ(y[0], 1.0f / (1.0f + std::exp(-1.0f)));
   EXPECT_FLOAT_EQ(y[1], -2.0f / (1.0f + std::exp(2.0f)));
   EXPECT_FLOAT_EQ(y[2], 0.5f / (1.0f + std::exp(-0.5f)));

@@ -11,17 +11,6 @@ namespace {
 // Whole cache lines per thread, so two threads never write the same line.
 constexpr std::int64_t kFloatsPerLine = 16;
 
-void swish_in_parts(float* data, std::int64_t count, int threads) {
-  const std::int64_t lines = (count + kFloatsPerLine - 1) / kFloatsPerLine;
-  const int parts = static_cast<int>(std::clamp<std::int64_t>(lines, 1, std::max(threads, 1)));
-#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
-  for (int part = 0; part < parts; ++part) {
-    const std::int64_t begin = lines * part / parts * kFloatsPerLine;
-    const std::int64_t end = std::min(count, lines * (part + 1) / parts * kFloatsPerLine);
-    swish(data + begin, end - begin);
-  }
-}
-
 class SwishTail {
  public:
   SwishTail(dnnl::primitive primitive, const dnnl::engine& engine, CustomOp inner, int threads)
@@ -39,7 +28,8 @@ class SwishTail {
     }
     const dnnl::memory& dst = args.at(DNNL_ARG_DST);
     const auto count = static_cast<std::int64_t>(dst.get_desc().get_size() / sizeof(float));
-    swish_in_parts(static_cast<float*>(dst.get_data_handle()), count, threads_);
+    auto* data = static_cast<float*>(dst.get_data_handle());
+    swish_in_parts(data, data, count, threads_);
   }
 
  private:
@@ -50,6 +40,17 @@ class SwishTail {
 };
 
 }  // namespace
+
+void swish_in_parts(const float* x, float* y, std::int64_t count, int threads) {
+  const std::int64_t lines = (count + kFloatsPerLine - 1) / kFloatsPerLine;
+  const int parts = static_cast<int>(std::clamp<std::int64_t>(lines, 1, std::max(threads, 1)));
+#pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
+  for (int part = 0; part < parts; ++part) {
+    const std::int64_t begin = lines * part / parts * kFloatsPerLine;
+    const std::int64_t end = std::min(count, lines * (part + 1) / parts * kFloatsPerLine);
+    swish(x + begin, y + begin, end - begin);
+  }
+}
 
 CustomOp then_swish(dnnl::primitive primitive, const dnnl::engine& engine, CustomOp inner,
                     int threads) {

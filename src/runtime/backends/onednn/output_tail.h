@@ -12,4 +12,8 @@ namespace edgeperf::runtime::onednn {
 CustomOp then_swish(dnnl::primitive primitive, const dnnl::engine& engine, CustomOp inner,
                     int threads);
 
+// swish from x to y (which may be x) in one contiguous part per thread, each of whole
+// cache lines.
+void swish_in_parts(const float* x, float* y, std::int64_t count, int threads);
+
 }  // namespace edgeperf::runtime::onednn

@@ -49,22 +49,22 @@ Isa host_isa() {
 
 }  // namespace
 
-void swish_scalar(float* data, std::int64_t count) {
-  for (std::int64_t i = 0; i < count; ++i) data[i] = data[i] / (1.0f + std::exp(-data[i]));
+void swish_scalar(const float* x, float* y, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) y[i] = x[i] / (1.0f + std::exp(-x[i]));
 }
 
-void swish(float* data, std::int64_t count) {
+void swish(const float* x, float* y, std::int64_t count) {
   switch (host_isa()) {
 #if defined(__x86_64__)
     case Isa::avx512:
-      avx512::run(data, count);
+      avx512::run(x, y, count);
       return;
     case Isa::avx2:
-      avx2::run(data, count);
+      avx2::run(x, y, count);
       return;
 #endif
     default:
-      baseline::run(data, count);
+      baseline::run(x, y, count);
   }
 }
 
