@@ -219,6 +219,50 @@ TEST(OnednnInt8, GatedActivationWithAnEscapingValueIsNotATable) {
   EXPECT_EQ(custom_parts(result), 0u);
 }
 
+std::size_t parts_of_kind(const RunResult& result, const std::string& kind) {
+  std::size_t count = 0;
+  for (const StepInfo& step : result.steps) {
+    for (const KernelPart& part : step.parts) count += part.kind == kind;
+  }
+  return count;
+}
+
+// conv -> Q -> DQ -> x * sigmoid(x) in f32, as EfficientNet's SiLU before its
+// squeeze-and-excitation pool: one pass of ours from the int8 values (ops/swish.cpp), no
+// f32 copy of x. When x is read elsewhere too, the pass reads x's f32 copy instead.
+graph::Graph dequantized_swish_model(DType type, bool x_escapes) {
+  QdqBuilder model(9);
+  const std::string input = model.input({1, 16, 8, 8});
+  const std::string conv = model.conv(model.qdq(input, kInputScale, 128), 16, 16, 1, 1, 0, 1, true);
+  const QdqBuilder::Quantized q =
+      model.qdq(conv, 3.0f / 255.0f, type == DType::u8 ? 120 : -8, type);
+  const std::string product = model.node("Mul", {q.name, model.node("Sigmoid", {q.name})});
+  const std::string pooled = model.node("GlobalAveragePool", {product});
+  std::string output = model.node("Mul", {product, pooled});
+  if (x_escapes) output = model.node("Add", {output, q.name});
+  return model.finish(output, DType::f32);
+}
+
+TEST(OnednnInt8, SwishOfADequantizedValueReadsTheInt8Values) {
+  for (DType type : {DType::u8, DType::i8}) {
+    for (int threads : {1, 2}) {
+      std::size_t reorders[2] = {0, 0};
+      for (bool x_escapes : {false, true}) {
+        const RunResult result = run_both(dequantized_swish_model(type, x_escapes), threads);
+        SCOPED_TRACE(::testing::Message() << dtype_name(type) << (x_escapes ? " x escapes " : " ")
+                                          << threads << " threads");
+        const Comparison diff = compare(result.onednn, result.reference, 1e-4);
+        EXPECT_LE(diff.max_lsb, 1.0);
+        EXPECT_EQ(custom_parts(result), 1u);
+        EXPECT_EQ(parts_of_kind(result, "eltwise"), 0u);
+        reorders[x_escapes ? 1 : 0] = parts_of_kind(result, "reorder");
+      }
+      // The f32 copy of x is a reorder, made only when x escapes.
+      EXPECT_EQ(reorders[1], reorders[0] + 1) << dtype_name(type) << " " << threads << " threads";
+    }
+  }
+}
+
 // DQ -> BatchNormalization -> Relu -> Q: one binary op from the int8 source to the int8
 // output, the dequantization folded into the per-channel factors.
 TEST(OnednnInt8, StandaloneBatchNormRunsOnInt8) {

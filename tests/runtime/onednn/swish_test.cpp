@@ -72,6 +72,40 @@ TEST(Swish, SpecialValues) {
   }
 }
 
+TEST(Swish, DequantizedMatchesTheScalarOracle) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (const Dequantization& dq :
+       {Dequantization{0.07f, 0, false}, Dequantization{0.05f, 128, false},
+        Dequantization{0.3f, 3, false}, Dequantization{0.07f, 0, true},
+        Dequantization{0.1f, -5, true}}) {
+    for (std::int64_t count : {0, 1, 15, 16, 17, 100, 1031}) {
+      std::vector<std::uint8_t> q(static_cast<std::size_t>(count));
+      for (std::uint8_t& v : q) v = static_cast<std::uint8_t>(byte(rng));
+      std::vector<float> expected(q.size()), actual(q.size() + 1, 7.0f);
+      swish_dequantized_scalar(q.data(), dq, expected.data(), count);
+      swish_dequantized(q.data(), dq, actual.data(), count);
+      SCOPED_TRACE(::testing::Message() << "scale " << dq.scale << " zero point " << dq.zero_point
+                                        << (dq.is_signed ? " s8 " : " u8 ") << count);
+      EXPECT_EQ(actual.back(), 7.0f) << "wrote past the end";
+      for (std::size_t i = 0; i < q.size(); ++i) {
+        ASSERT_NEAR(actual[i], expected[i], std::max(kRelative * std::abs(expected[i]), 1e-30f))
+            << "q = " << int(q[i]) << " at " << i;
+      }
+    }
+  }
+}
+
+TEST(Swish, DequantizedOracleIsTheFormula) {
+  const std::uint8_t levels[] = {130, 120, 0xFB};  // 0xFB is -5 as int8
+  float y[3];
+  swish_dequantized_scalar(levels, {0.5f, 120, false}, y, 2);
+  EXPECT_FLOAT_EQ(y[0], 5.0f / (1.0f + std::exp(-5.0f)));  // (130 - 120) * 0.5
+  EXPECT_FLOAT_EQ(y[1], 0.0f);
+  swish_dequantized_scalar(levels + 2, {0.5f, 1, true}, y, 1);
+  EXPECT_FLOAT_EQ(y[0], -3.0f / (1.0f + std::exp(3.0f)));  // (-5 - 1) * 0.5
+}
+
 TEST(Swish, OracleIsTheFormula) {
   const float x[] = {1.0f, -2.0f, 0.5f};
   float y[3];

@@ -39,17 +39,33 @@ class SwishTail {
   int threads_;
 };
 
-}  // namespace
-
-void swish_in_parts(const float* x, float* y, std::int64_t count, int threads) {
+// Calls part(begin, end) for one contiguous range of [0, count) per thread, each range
+// whole cache lines of floats so that no two threads write the same line.
+template <typename Part>
+void in_parts(std::int64_t count, int threads, const Part& part) {
   const std::int64_t lines = (count + kFloatsPerLine - 1) / kFloatsPerLine;
   const int parts = static_cast<int>(std::clamp<std::int64_t>(lines, 1, std::max(threads, 1)));
 #pragma omp parallel for num_threads(parts) schedule(static) if (parts > 1)
-  for (int part = 0; part < parts; ++part) {
-    const std::int64_t begin = lines * part / parts * kFloatsPerLine;
-    const std::int64_t end = std::min(count, lines * (part + 1) / parts * kFloatsPerLine);
-    swish(x + begin, y + begin, end - begin);
+  for (int p = 0; p < parts; ++p) {
+    const std::int64_t begin = lines * p / parts * kFloatsPerLine;
+    const std::int64_t end = std::min(count, lines * (p + 1) / parts * kFloatsPerLine);
+    part(begin, end);
   }
+}
+
+}  // namespace
+
+void swish_in_parts(const float* x, float* y, std::int64_t count, int threads) {
+  in_parts(count, threads,
+           [&](std::int64_t begin, std::int64_t end) { swish(x + begin, y + begin, end - begin); });
+}
+
+void swish_dequantized_in_parts(const void* q, const Dequantization& dq, float* y,
+                                std::int64_t count, int threads) {
+  const auto* bytes = static_cast<const std::byte*>(q);
+  in_parts(count, threads, [&](std::int64_t begin, std::int64_t end) {
+    swish_dequantized(bytes + begin, dq, y + begin, end - begin);
+  });
 }
 
 CustomOp then_swish(dnnl::primitive primitive, const dnnl::engine& engine, CustomOp inner,

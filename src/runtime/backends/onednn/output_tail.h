@@ -4,6 +4,7 @@
 #include <dnnl.hpp>
 
 #include "region_context.h"
+#include "swish.h"
 
 namespace edgeperf::runtime::onednn {
 
@@ -15,5 +16,8 @@ CustomOp then_swish(dnnl::primitive primitive, const dnnl::engine& engine, Custo
 // swish from x to y (which may be x) in one contiguous part per thread, each of whole
 // cache lines.
 void swish_in_parts(const float* x, float* y, std::int64_t count, int threads);
+// swish_dequantized from 8-bit q to y the same way.
+void swish_dequantized_in_parts(const void* q, const Dequantization& dq, float* y,
+                                std::int64_t count, int threads);
 
 }  // namespace edgeperf::runtime::onednn

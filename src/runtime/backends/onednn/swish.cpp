@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -65,6 +66,45 @@ void swish(const float* x, float* y, std::int64_t count) {
 #endif
     default:
       baseline::run(x, y, count);
+  }
+}
+
+namespace {
+
+template <typename Int>
+void dequantized_with(const Int* q, const Dequantization& dq, float* y, std::int64_t count) {
+  const auto zero_point = static_cast<float>(dq.zero_point);
+  switch (host_isa()) {
+#if defined(__x86_64__)
+    case Isa::avx512:
+      avx512::run_dequantized(q, dq.scale, zero_point, y, count);
+      return;
+    case Isa::avx2:
+      avx2::run_dequantized(q, dq.scale, zero_point, y, count);
+      return;
+#endif
+    default:
+      baseline::run_dequantized(q, dq.scale, zero_point, y, count);
+  }
+}
+
+}  // namespace
+
+void swish_dequantized_scalar(const void* q, const Dequantization& dq, float* y,
+                              std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    const float level = dq.is_signed ? static_cast<const std::int8_t*>(q)[i]
+                                     : static_cast<const std::uint8_t*>(q)[i];
+    y[i] = (level - static_cast<float>(dq.zero_point)) * dq.scale;
+  }
+  swish_scalar(y, y, count);
+}
+
+void swish_dequantized(const void* q, const Dequantization& dq, float* y, std::int64_t count) {
+  if (dq.is_signed) {
+    dequantized_with(static_cast<const std::int8_t*>(q), dq, y, count);
+  } else {
+    dequantized_with(static_cast<const std::uint8_t*>(q), dq, y, count);
   }
 }
 

@@ -14,6 +14,16 @@ void swish_scalar(const float* x, float* y, std::int64_t count);
 // (1e-30 absolute where y underflows). NaN stays NaN; +inf gives +inf, -inf gives NaN
 // (as -inf * 0 does).
 void swish(const float* x, float* y, std::int64_t count);
+// swish((q - zero_point) * scale) from 8-bit integers q (a DequantizeLinear's input).
+struct Dequantization {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+  bool is_signed = false;  // q are int8, else uint8
+};
+void swish_dequantized_scalar(const void* q, const Dequantization& dq, float* y,
+                              std::int64_t count);
+void swish_dequantized(const void* q, const Dequantization& dq, float* y, std::int64_t count);
+
 // "avx512", "avx2" or "baseline": what swish runs here.
 const char* swish_isa();
 
