@@ -35,6 +35,12 @@ class ModelBuilder {
     return builder_.initializer("w", random_tensor(DType::f32, shape, seed_++, low, high));
   }
 
+  // A float constant (a Resize's scales, say).
+  std::string constant_f32(const std::vector<float>& values) {
+    return builder_.initializer(
+        "f", make_tensor<float>({static_cast<std::int64_t>(values.size())}, values));
+  }
+
   // An int64 constant (a Reshape's shape, say).
   std::string constant_i64(const std::vector<std::int64_t>& values) {
     return builder_.initializer(

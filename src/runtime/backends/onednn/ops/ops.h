@@ -65,6 +65,8 @@ bool lower_matmul(RegionContext& context, std::size_t index);
 bool lower_gemm(RegionContext& context, std::size_t index);
 bool match_pool(const MatchView& view, std::size_t index);
 bool lower_pool(RegionContext& context, std::size_t index);
+bool match_resize(const MatchView& view, std::size_t index);
+bool lower_resize(RegionContext& context, std::size_t index);
 bool match_swish(const MatchView& view, std::size_t index);
 bool lower_swish(RegionContext& context, std::size_t index);
 bool match_eltwise(const MatchView& view, std::size_t index);

@@ -30,6 +30,7 @@ constexpr std::array kRegionOps{
     RegionOp{"Concat", match_concat, lower_concat},
     RegionOp{"Transpose", match_transpose, lower_transpose},
     RegionOp{"pooling", match_pool, lower_pool},
+    RegionOp{"linear Resize", match_resize, lower_resize},
     RegionOp{"Sigmoid + Mul (swish)", match_swish, lower_swish},
     RegionOp{"activation", match_eltwise, lower_eltwise},
     RegionOp{"BatchNormalization", match_batch_norm, lower_batch_norm},
