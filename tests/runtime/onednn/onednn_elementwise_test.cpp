@@ -42,6 +42,16 @@ int swish_tails(const Lowered& lowered) {
   return count;
 }
 
+int pixel_part_ops(const Lowered& lowered) {
+  int count = 0;
+  for (const Step& step : lowered.steps) {
+    for (const KernelPart& part : step.kernel->parts()) {
+      count += part.implementation.find("pixel parts") != std::string::npos ? 1 : 0;
+    }
+  }
+  return count;
+}
+
 TEST(OnednnElementwise, SmallConvSwishStaysAPostOp) {
   ModelBuilder model({1, 8, 12, 12});
   const std::string conv = model.conv(model.x, 8, 16, 3, {{"pads", Ints{1, 1, 1, 1}}});
@@ -49,24 +59,31 @@ TEST(OnednnElementwise, SmallConvSwishStaysAPostOp) {
   EXPECT_EQ(swish_tails(lowered), 0);
 }
 
-// Outputs of 24 x 40 x 40 (channels not a multiple of the 16-lane blocks, so a blocked
-// layout has padding) from a 1x1 conv, a depthwise conv and a conv with a residual Add
-// before the gate: each runs our swish after its primitive on one thread, and a swish
-// post-op on two (see ops/conv.cpp).
+// Outputs of 24 channels (not a multiple of the 16-lane blocks, so a blocked layout has
+// padding) at 40 x 40, and at 23 x 37 in a batch of 2 (pixel counts that split unevenly),
+// from a 1x1 conv, a depthwise conv and a 1x1 conv with a residual Add before the gate.
+// On one thread each runs our swish after its primitive; on two the pointwise ones run
+// in pixel parts with our swish on each (pixel_parts.h) and the depthwise one keeps the
+// post-op (see ops/conv.cpp).
 TEST(OnednnElementwise, LargeConvSwishRunsOursAfterThePrimitive) {
-  for (int threads : {1, 2}) {
-    ModelBuilder model({1, 16, 40, 40});
-    const std::string expanded = gated(model, model.conv(model.x, 16, 24, 1), "Sigmoid");
-    const std::string depthwise = gated(
-        model,
-        model.conv(expanded, 24, 24, 3, {{"pads", Ints{1, 1, 1, 1}}, {"group", std::int64_t{24}}}),
-        "Sigmoid", {}, true);
-    const std::string residual = model.node("Add", {model.conv(depthwise, 24, 24, 1), expanded});
-    const Evaluated evaluated = evaluate(model.finish(gated(model, residual, "Sigmoid")));
-    const Lowered lowered = lower_and_check(evaluated, threads);
-    SCOPED_TRACE(::testing::Message() << threads << " threads");
-    expect_single_region(evaluated, lowered);
-    EXPECT_EQ(swish_tails(lowered), threads == 1 ? 3 : 0);
+  for (const Shape& input : {Shape{1, 16, 40, 40}, Shape{2, 16, 23, 37}}) {
+    for (int threads : {1, 2}) {
+      ModelBuilder model(input);
+      const std::string expanded = gated(model, model.conv(model.x, 16, 24, 1), "Sigmoid");
+      const std::string depthwise =
+          gated(model,
+                model.conv(expanded, 24, 24, 3,
+                           {{"pads", Ints{1, 1, 1, 1}}, {"group", std::int64_t{24}}}),
+                "Sigmoid", {}, true);
+      const std::string residual = model.node("Add", {model.conv(depthwise, 24, 24, 1), expanded});
+      const Evaluated evaluated = evaluate(model.finish(gated(model, residual, "Sigmoid")));
+      const Lowered lowered = lower_and_check(evaluated, threads);
+      SCOPED_TRACE(::testing::Message()
+                   << ::testing::PrintToString(input) << threads << " threads");
+      expect_single_region(evaluated, lowered);
+      EXPECT_EQ(swish_tails(lowered), threads == 1 ? 3 : 2);
+      EXPECT_EQ(pixel_part_ops(lowered), threads == 1 ? 0 : 2);
+    }
   }
 }
 

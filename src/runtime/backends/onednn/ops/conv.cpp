@@ -1,13 +1,19 @@
 // f32 Conv with its fused chain: a folded BatchNormalization, activations and a
-// residual Add (sum post-op). On one thread, a final swish on a large output runs as our
-// own pass after the primitive (output_tail.h): on AVX-512 oneDNN 2.6's swish post-op
-// took 0.35 ns per element and ours 0.17, and EfficientNet-B0 went from 8.3 to 7.1 ms.
-// Not on two: oneDNN splits a 1x1 conv's output channels between the threads and our
-// pass splits pixels, so each thread reads half its part from the other core's cache,
-// and the 1x1 convs with swish took 2.14 ms against 2.04 as post-ops.
+// residual Add (sum post-op). A final swish on a large output runs as our own pass after
+// the primitive (output_tail.h): on AVX-512 oneDNN 2.6's swish post-op took 0.35 ns per
+// element and ours 0.17, and EfficientNet-B0 went from 8.3 to 7.1 ms on one thread. On
+// more threads only after a pointwise conv run in pixel parts (pixel_parts.h): after
+// oneDNN's own split (output channels between threads) each thread's pass read half its
+// part from the other core's cache, and EfficientNet's 1x1 convs with swish took 2.14 ms
+// against 2.04 as post-ops. In pixel parts, 16 -> 96 channels at 112 x 112 took 244 us
+// against 343 with the post-op.
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <optional>
 
 #include "../batch_norm_fold.h"
+#include "../pixel_parts.h"
 #include "../post_ops.h"
 #include "weighted_op.h"
 
@@ -26,6 +32,20 @@ struct ConvChoice {
   ConvPd pd;
   memory::dim chunks = 1;
 };
+
+// 1x1, stride 1, no padding, one group: each output pixel from the same input pixel.
+bool is_pointwise(const ConvSpec& spec) {
+  const Shape& w = spec.weights->shape();
+  const auto all = [](const auto& values, std::int64_t value) {
+    return std::all_of(values.begin(), values.end(), [&](auto v) { return v == value; });
+  };
+  return spec.group == 1 && w.size() == 4 && w[2] == 1 && w[3] == 1 && all(spec.strides, 1) &&
+         all(spec.pad_left, 0) && all(spec.pad_right, 0);
+}
+
+bool is_channels_last(const memory::desc& md) {
+  return md == memory::desc(md.dims(), memory::data_type::f32, memory::format_tag::acdb);
+}
 
 bool is_winograd(const ConvPd& pd) {
   return pd.weights_desc().data.format_kind == dnnl_format_kind_wino;
@@ -65,10 +85,25 @@ class ConvLowering {
   // Tries the longest chain first; a BatchNormalization that folds is always kept.
   bool lower() {
     const std::size_t minimum = !links_.empty() && links_[0].fold_batch_norm ? 1 : 0;
+    const int threads = context_.input().threads;
     for (std::size_t count = links_.size() + 1; count-- > minimum;) {
-      swish_tail_ = ends_in_swish(links_, count) && context_.input().threads == 1 &&
-                    element_count(y_shape_) >= kMinSwishTailElements;
-      if (std::optional<ConvPd> pd = choose_pd(count)) {
+      swish_tail_ = ends_in_swish(links_, count) &&
+                    element_count(y_shape_) >= kMinSwishTailElements &&
+                    (threads == 1 || is_pointwise(spec_));
+      std::optional<ConvPd> pd = choose_pd(count);
+      pixel_parts_.clear();
+      if (pd && swish_tail_ && threads > 1) {
+        pixel_parts_ = pixel_parts(*pd, count, threads);
+        if (pixel_parts_.empty()) {  // the swish goes back into the post-ops
+          swish_tail_ = false;
+          pd = choose_pd(count);
+        }
+      }
+      if (pd) {
+        if (!pixel_parts_.empty()) {
+          add_in_pixel_parts(*pd, count);
+          return true;
+        }
         const std::optional<ConvChoice> shared =
             is_winograd(*pd) ? shared_winograd(count, *pd) : std::nullopt;
         add(shared.value_or(ConvChoice{*pd, 1}), count);
@@ -171,6 +206,52 @@ class ConvLowering {
         choice.chunks, swish_tail_);
   }
 
+  // One part per thread over contiguous pixel ranges, each a primitive over [1, C, 1, n]
+  // with `whole`'s weight layout; none when `whole` is not channels-last or a part's
+  // primitive would want other weights.
+  std::vector<PixelPart> pixel_parts(const ConvPd& whole, std::size_t count, int threads) const {
+    if (!is_channels_last(whole.src_desc()) || !is_channels_last(whole.dst_desc())) return {};
+    const std::int64_t pixels = element_count(y_shape_) / y_shape_[1];
+    if (pixels < threads) return {};
+    const std::int64_t in_channels = spec_.weights->dim(1), out_channels = spec_.weights->dim(0);
+    const auto row = [](std::int64_t channels, std::int64_t n) {
+      return memory::desc({1, channels, 1, n}, memory::data_type::f32, memory::format_tag::acdb);
+    };
+    std::vector<PixelPart> parts;
+    for (int t = 0; t < threads; ++t) {
+      const std::int64_t first = pixels * t / threads, end = pixels * (t + 1) / threads;
+      std::optional<ConvPd> pd =
+          optimized_pd(row(in_channels, end - first), row(out_channels, end - first), count,
+                       algorithm::convolution_direct);
+      if (!pd || pd->weights_desc() != whole.weights_desc()) return {};
+      parts.push_back(PixelPart{*pd, first});
+    }
+    return parts;
+  }
+
+  void add_in_pixel_parts(const ConvPd& whole, std::size_t count) {
+    OpArgs args = {{DNNL_ARG_SRC, context_.use_as(x_, whole.src_desc())},
+                   {DNNL_ARG_WEIGHTS,
+                    context_.constant_slot(context_.pack(
+                        whole.weights_desc(), plain_desc(weight_dims_), packed_.weights.data()))}};
+    if (!packed_.bias.empty()) {
+      args.emplace_back(DNNL_ARG_BIAS, context_.constant_slot(context_.pack(
+                                           whole.bias_desc(), bias_md_, packed_.bias.data())));
+    }
+    context_.claim_links(links_, count);
+    args.emplace_back(
+        DNNL_ARG_DST,
+        context_.define_chain_output(links_, count, context_.output_of(index_), whole.dst_desc()));
+    const std::string note =
+        fmt::format(" in {} pixel parts + edgeperf swish", pixel_parts_.size());
+    const memory::desc scratchpad = pixel_parts_scratchpad(pixel_parts_);
+    dnnl::primitive described = dnnl::convolution_forward(pixel_parts_.front().pd);
+    context_.add_compute_op(std::move(described), std::move(args), scratchpad,
+                            run_in_pixel_parts(pixel_parts_, context_.engine(),
+                                               spec_.weights->dim(1), spec_.weights->dim(0), true),
+                            note);
+  }
+
   RegionContext& context_;
   std::size_t index_;
   const ConvSpec& spec_;
@@ -180,7 +261,8 @@ class ConvLowering {
   std::vector<ChainLink> links_;
   PackedWeights packed_;
   memory::desc bias_md_;
-  bool swish_tail_ = false;  // the chain's final swish runs after the primitive
+  bool swish_tail_ = false;             // the chain's final swish runs after the primitive
+  std::vector<PixelPart> pixel_parts_;  // set: the conv runs in these parts
 };
 
 }  // namespace
