@@ -31,22 +31,13 @@ TEST(OnednnElementwise, ConvSwishIsOnePostOp) {
   }
 }
 
-// The conv parts that run our swish after the primitive (output_tail.h).
-int swish_tails(const Lowered& lowered) {
+// The parts whose implementation names `text`: "+ edgeperf swish" for a conv with our
+// swish after its primitive (output_tail.h), "pixel parts" for one run in parts.
+int parts_naming(const Lowered& lowered, const std::string& text) {
   int count = 0;
   for (const Step& step : lowered.steps) {
     for (const KernelPart& part : step.kernel->parts()) {
-      count += part.implementation.find("+ edgeperf swish") != std::string::npos ? 1 : 0;
-    }
-  }
-  return count;
-}
-
-int pixel_part_ops(const Lowered& lowered) {
-  int count = 0;
-  for (const Step& step : lowered.steps) {
-    for (const KernelPart& part : step.kernel->parts()) {
-      count += part.implementation.find("pixel parts") != std::string::npos ? 1 : 0;
+      count += part.implementation.find(text) != std::string::npos ? 1 : 0;
     }
   }
   return count;
@@ -56,7 +47,7 @@ TEST(OnednnElementwise, SmallConvSwishStaysAPostOp) {
   ModelBuilder model({1, 8, 12, 12});
   const std::string conv = model.conv(model.x, 8, 16, 3, {{"pads", Ints{1, 1, 1, 1}}});
   const Lowered lowered = lower_and_check(evaluate(model.finish(gated(model, conv, "Sigmoid"))));
-  EXPECT_EQ(swish_tails(lowered), 0);
+  EXPECT_EQ(parts_naming(lowered, "+ edgeperf swish"), 0);
 }
 
 // Outputs of 24 channels (not a multiple of the 16-lane blocks, so a blocked layout has
@@ -81,8 +72,8 @@ TEST(OnednnElementwise, LargeConvSwishRunsOursAfterThePrimitive) {
       SCOPED_TRACE(::testing::Message()
                    << ::testing::PrintToString(input) << threads << " threads");
       expect_single_region(evaluated, lowered);
-      EXPECT_EQ(swish_tails(lowered), threads == 1 ? 3 : 2);
-      EXPECT_EQ(pixel_part_ops(lowered), threads == 1 ? 0 : 2);
+      EXPECT_EQ(parts_naming(lowered, "+ edgeperf swish"), threads == 1 ? 3 : 2);
+      EXPECT_EQ(parts_naming(lowered, "pixel parts"), threads == 1 ? 0 : 2);
     }
   }
 }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/isa_target.h"
+#include "vector_isa.h"
 
 namespace edgeperf::runtime::onednn {
 namespace {
@@ -26,17 +26,6 @@ namespace avx2 {
 EP_TARGET_END
 #endif
 
-enum class Isa { avx512, avx2, baseline };
-
-Isa host_isa() {
-#if defined(__x86_64__)
-  const CpuFeatures& cpu = CpuFeatures::host();
-  if (cpu.avx512) return Isa::avx512;
-  if (cpu.avx2_fma) return Isa::avx2;
-#endif
-  return Isa::baseline;
-}
-
 }  // namespace
 
 void channel_affine_scalar(const ChannelAffine& affine, const ChannelRows& rows) {
@@ -51,12 +40,12 @@ void channel_affine_scalar(const ChannelAffine& affine, const ChannelRows& rows)
 }
 
 void channel_affine(const ChannelAffine& affine, const ChannelRows& rows) {
-  switch (host_isa()) {
+  switch (host_vector_isa()) {
 #if defined(__x86_64__)
-    case Isa::avx512:
+    case VectorIsa::avx512:
       avx512::run(affine, rows);
       return;
-    case Isa::avx2:
+    case VectorIsa::avx2:
       avx2::run(affine, rows);
       return;
 #endif
@@ -65,15 +54,6 @@ void channel_affine(const ChannelAffine& affine, const ChannelRows& rows) {
   }
 }
 
-const char* channel_affine_isa() {
-  switch (host_isa()) {
-    case Isa::avx512:
-      return "avx512";
-    case Isa::avx2:
-      return "avx2";
-    default:
-      return "baseline";
-  }
-}
+const char* channel_affine_isa() { return vector_isa_name(host_vector_isa()); }
 
 }  // namespace edgeperf::runtime::onednn

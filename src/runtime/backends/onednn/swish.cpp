@@ -8,8 +8,8 @@
 #include <immintrin.h>
 #endif
 
-#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/isa_target.h"
+#include "vector_isa.h"
 
 namespace edgeperf::runtime::onednn {
 namespace {
@@ -37,17 +37,6 @@ namespace avx2 {
 EP_TARGET_END
 #endif
 
-enum class Isa { avx512, avx2, baseline };
-
-Isa host_isa() {
-#if defined(__x86_64__)
-  const CpuFeatures& cpu = CpuFeatures::host();
-  if (cpu.avx512) return Isa::avx512;
-  if (cpu.avx2_fma) return Isa::avx2;
-#endif
-  return Isa::baseline;
-}
-
 }  // namespace
 
 void swish_scalar(const float* x, float* y, std::int64_t count) {
@@ -55,12 +44,12 @@ void swish_scalar(const float* x, float* y, std::int64_t count) {
 }
 
 void swish(const float* x, float* y, std::int64_t count) {
-  switch (host_isa()) {
+  switch (host_vector_isa()) {
 #if defined(__x86_64__)
-    case Isa::avx512:
+    case VectorIsa::avx512:
       avx512::run(x, y, count);
       return;
-    case Isa::avx2:
+    case VectorIsa::avx2:
       avx2::run(x, y, count);
       return;
 #endif
@@ -74,12 +63,12 @@ namespace {
 template <typename Int>
 void dequantized_with(const Int* q, const Dequantization& dq, float* y, std::int64_t count) {
   const auto zero_point = static_cast<float>(dq.zero_point);
-  switch (host_isa()) {
+  switch (host_vector_isa()) {
 #if defined(__x86_64__)
-    case Isa::avx512:
+    case VectorIsa::avx512:
       avx512::run_dequantized(q, dq.scale, zero_point, y, count);
       return;
-    case Isa::avx2:
+    case VectorIsa::avx2:
       avx2::run_dequantized(q, dq.scale, zero_point, y, count);
       return;
 #endif
@@ -108,15 +97,6 @@ void swish_dequantized(const void* q, const Dequantization& dq, float* y, std::i
   }
 }
 
-const char* swish_isa() {
-  switch (host_isa()) {
-    case Isa::avx512:
-      return "avx512";
-    case Isa::avx2:
-      return "avx2";
-    default:
-      return "baseline";
-  }
-}
+const char* swish_isa() { return vector_isa_name(host_vector_isa()); }
 
 }  // namespace edgeperf::runtime::onednn
