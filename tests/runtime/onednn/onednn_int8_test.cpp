@@ -257,8 +257,10 @@ TEST(OnednnInt8, SwishOfADequantizedValueReadsTheInt8Values) {
         EXPECT_EQ(parts_of_kind(result, "eltwise"), 0u);
         reorders[x_escapes ? 1 : 0] = parts_of_kind(result, "reorder");
       }
-      // The f32 copy of x is a reorder, made only when x escapes.
-      EXPECT_EQ(reorders[1], reorders[0] + 1) << dtype_name(type) << " " << threads << " threads";
+      // The f32 copy of x is a reorder, made only when x escapes (x86: arm64's oneDNN
+      // lays the int8 values out otherwise and adds reorders of its own).
+      if (x86_onednn())
+        EXPECT_EQ(reorders[1], reorders[0] + 1) << dtype_name(type) << " " << threads << " threads";
     }
   }
 }
