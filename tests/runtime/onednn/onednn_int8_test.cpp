@@ -259,8 +259,9 @@ TEST(OnednnInt8, SwishOfADequantizedValueReadsTheInt8Values) {
       }
       // The f32 copy of x is a reorder, made only when x escapes (x86: arm64's oneDNN
       // lays the int8 values out otherwise and adds reorders of its own).
-      if (x86_onednn())
+      if (x86_onednn()) {
         EXPECT_EQ(reorders[1], reorders[0] + 1) << dtype_name(type) << " " << threads << " threads";
+      }
     }
   }
 }
