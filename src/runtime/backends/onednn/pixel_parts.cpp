@@ -22,10 +22,9 @@ std::size_t scratchpad_stride(const std::vector<PixelPart>& parts) {
 class PixelParts {
  public:
   PixelParts(std::vector<PixelPart> parts, const dnnl::engine& engine, std::int64_t in_channels,
-             std::int64_t out_channels, bool swish)
+             std::int64_t out_channels)
       : in_channels_(in_channels),
         out_channels_(out_channels),
-        swish_(swish),
         scratchpad_stride_(scratchpad_stride(parts)) {
     for (PixelPart& part : parts) {
       Runner runner{dnnl::convolution_forward(part.pd),
@@ -68,7 +67,7 @@ class PixelParts {
       }
       runner.primitive.execute(runner.stream, runner.args);
       runner.stream.wait();
-      if (swish_) swish(part_dst, part_dst, runner.dst_floats);
+      swish(part_dst, part_dst, runner.dst_floats);
     }
   }
 
@@ -83,17 +82,15 @@ class PixelParts {
   };
 
   std::int64_t in_channels_, out_channels_;
-  bool swish_;
   std::size_t scratchpad_stride_;
   std::vector<Runner> runners_;
 };
 
 }  // namespace
 
-CustomOp run_in_pixel_parts(std::vector<PixelPart> parts, const dnnl::engine& engine,
-                            std::int64_t in_channels, std::int64_t out_channels, bool swish) {
-  auto op =
-      std::make_shared<PixelParts>(std::move(parts), engine, in_channels, out_channels, swish);
+CustomOp run_in_pixel_parts_with_swish(std::vector<PixelPart> parts, const dnnl::engine& engine,
+                                       std::int64_t in_channels, std::int64_t out_channels) {
+  auto op = std::make_shared<PixelParts>(std::move(parts), engine, in_channels, out_channels);
   return [op](const ArgMap& args) { op->run(args); };
 }
 

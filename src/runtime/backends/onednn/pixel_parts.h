@@ -16,11 +16,11 @@ struct PixelPart {
   std::int64_t first_pixel = 0;
 };
 
-// The op over all parts (one per thread), with swish on each part's output when `swish`.
+// The op over all parts (one per thread), with swish on each part's output.
 // Reads DNNL_ARG_SRC, WEIGHTS, BIAS (if any) and DST (a sum post-op's operand) and a
 // scratchpad of parts.size() * scratchpad_stride bytes (pixel_parts_scratchpad).
-CustomOp run_in_pixel_parts(std::vector<PixelPart> parts, const dnnl::engine& engine,
-                            std::int64_t in_channels, std::int64_t out_channels, bool swish);
+CustomOp run_in_pixel_parts_with_swish(std::vector<PixelPart> parts, const dnnl::engine& engine,
+                                       std::int64_t in_channels, std::int64_t out_channels);
 dnnl::memory::desc pixel_parts_scratchpad(const std::vector<PixelPart>& parts);
 
 }  // namespace edgeperf::runtime::onednn

@@ -65,13 +65,26 @@ void RegionContext::add_output(const std::string& name, const TensorDesc& desc) 
   step_.output_descs.push_back(desc);
 }
 
-bool is_winograd_candidate(const ConvSpec& spec) {
+namespace {
+
+bool all_equal(const Dims& values, dnnl::memory::dim value) {
+  return std::all_of(values.begin(), values.end(), [&](auto v) { return v == value; });
+}
+
+bool has_kernel(const ConvSpec& spec, std::int64_t size) {
   const Shape& w = spec.weights->shape();
-  const auto all_ones = [](const auto& values) {
-    return std::all_of(values.begin(), values.end(), [](auto v) { return v == 1; });
-  };
-  return spec.group == 1 && w.size() == 4 && w[2] == 3 && w[3] == 3 && all_ones(spec.strides) &&
-         spec.dilations.size() == 2 && spec.dilations[0] == 0 && spec.dilations[1] == 0;
+  return spec.group == 1 && w.size() == 4 && w[2] == size && w[3] == size &&
+         all_equal(spec.strides, 1);
+}
+
+}  // namespace
+
+bool is_winograd_candidate(const ConvSpec& spec) {
+  return has_kernel(spec, 3) && spec.dilations.size() == 2 && all_equal(spec.dilations, 0);
+}
+
+bool is_pointwise(const ConvSpec& spec) {
+  return has_kernel(spec, 1) && all_equal(spec.pad_left, 0) && all_equal(spec.pad_right, 0);
 }
 
 bool RegionContext::has_winograd_candidate() const {

@@ -125,6 +125,8 @@ struct Variant {
 
 // A 3x3 stride-1 conv that oneDNN can run in the Winograd domain.
 bool is_winograd_candidate(const ConvSpec& spec);
+// 1x1, stride 1, no padding, one group: each output pixel from the same input pixel.
+bool is_pointwise(const ConvSpec& spec);
 
 class RegionContext final : public MatchView {
  public:

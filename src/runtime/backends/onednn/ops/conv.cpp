@@ -33,16 +33,6 @@ struct ConvChoice {
   memory::dim chunks = 1;
 };
 
-// 1x1, stride 1, no padding, one group: each output pixel from the same input pixel.
-bool is_pointwise(const ConvSpec& spec) {
-  const Shape& w = spec.weights->shape();
-  const auto all = [](const auto& values, std::int64_t value) {
-    return std::all_of(values.begin(), values.end(), [&](auto v) { return v == value; });
-  };
-  return spec.group == 1 && w.size() == 4 && w[2] == 1 && w[3] == 1 && all(spec.strides, 1) &&
-         all(spec.pad_left, 0) && all(spec.pad_right, 0);
-}
-
 bool is_channels_last(const memory::desc& md) {
   return md == memory::desc(md.dims(), memory::data_type::f32, memory::format_tag::acdb);
 }
@@ -193,17 +183,21 @@ class ConvLowering {
     return std::nullopt;
   }
 
+  WeightedOperands operands() const {
+    return {x_, plain_desc(weight_dims_), packed_.weights.data(), bias_md_,
+            packed_.bias.empty() ? nullptr : packed_.bias.data()};
+  }
+
+  auto define_dst(std::size_t count) {
+    return [this, count](const memory::desc& dst) {
+      context_.claim_links(links_, count);
+      return context_.define_chain_output(links_, count, context_.output_of(index_), dst);
+    };
+  }
+
   void add(const ConvChoice& choice, std::size_t count) {
-    const ConvPd& pd = choice.pd;
-    const WeightedOperands operands{x_, plain_desc(weight_dims_), packed_.weights.data(), bias_md_,
-                                    packed_.bias.empty() ? nullptr : packed_.bias.data()};
-    add_weighted_op<dnnl::convolution_forward>(
-        context_, pd, operands, {},
-        [&](const memory::desc& dst) {
-          context_.claim_links(links_, count);
-          return context_.define_chain_output(links_, count, context_.output_of(index_), dst);
-        },
-        choice.chunks, swish_tail_);
+    add_weighted_op<dnnl::convolution_forward>(context_, choice.pd, operands(), {},
+                                               define_dst(count), choice.chunks, swish_tail_);
   }
 
   // One part per thread over contiguous pixel ranges, each a primitive over [1, C, 1, n]
@@ -230,25 +224,15 @@ class ConvLowering {
   }
 
   void add_in_pixel_parts(const ConvPd& whole, std::size_t count) {
-    OpArgs args = {{DNNL_ARG_SRC, context_.use_as(x_, whole.src_desc())},
-                   {DNNL_ARG_WEIGHTS,
-                    context_.constant_slot(context_.pack(
-                        whole.weights_desc(), plain_desc(weight_dims_), packed_.weights.data()))}};
-    if (!packed_.bias.empty()) {
-      args.emplace_back(DNNL_ARG_BIAS, context_.constant_slot(context_.pack(
-                                           whole.bias_desc(), bias_md_, packed_.bias.data())));
-    }
-    context_.claim_links(links_, count);
-    args.emplace_back(
-        DNNL_ARG_DST,
-        context_.define_chain_output(links_, count, context_.output_of(index_), whole.dst_desc()));
+    OpArgs args = weighted_args(context_, whole, operands(), {}, define_dst(count));
     const std::string note =
         fmt::format(" in {} pixel parts + edgeperf swish", pixel_parts_.size());
     const memory::desc scratchpad = pixel_parts_scratchpad(pixel_parts_);
     dnnl::primitive described = dnnl::convolution_forward(pixel_parts_.front().pd);
     context_.add_compute_op(std::move(described), std::move(args), scratchpad,
-                            run_in_pixel_parts(pixel_parts_, context_.engine(),
-                                               spec_.weights->dim(1), spec_.weights->dim(0), true),
+                            run_in_pixel_parts_with_swish(pixel_parts_, context_.engine(),
+                                                          spec_.weights->dim(1),
+                                                          spec_.weights->dim(0)),
                             note);
   }
 

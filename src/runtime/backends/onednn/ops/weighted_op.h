@@ -16,14 +16,14 @@ struct WeightedOperands {
   const void* bias = nullptr;
 };
 
-// `define_dst` defines the op's output (after the caller's claims) and returns its slot.
-// With `chunks` > 1, `pd` is made for a part of the batch and runs once per part
-// (run_in_batch_chunks); its src and dst layouts keep each sample contiguous. With
-// `swish_tail`, swish runs over the f32 output after the primitive (output_tail.h).
-template <typename Primitive, typename PrimitiveDesc, typename DefineDst>
-void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
+// The op's arguments: src as `pd` reads it, the weights and bias packed once into its
+// layouts, `extra_args`, and dst from `define_dst`, which defines the op's output (after
+// the caller's claims) and returns its slot. With `chunks` > 1, `pd` is made for a part
+// of the batch and the args cover the whole batch.
+template <typename PrimitiveDesc, typename DefineDst>
+OpArgs weighted_args(RegionContext& context, const PrimitiveDesc& pd,
                      const WeightedOperands& operands, OpArgs extra_args, DefineDst define_dst,
-                     dnnl::memory::dim chunks = 1, bool swish_tail = false) {
+                     dnnl::memory::dim chunks = 1) {
   const auto whole = [&](const dnnl::memory::desc& md) {
     return chunks == 1 ? md : *with_batch(md, md.dims()[0] * chunks);
   };
@@ -37,6 +37,18 @@ void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   args.emplace_back(DNNL_ARG_DST, define_dst(whole(pd.dst_desc())));
+  return args;
+}
+
+// The op itself over weighted_args. With `chunks` > 1 it runs once per part of the
+// batch (run_in_batch_chunks); `pd`'s src and dst layouts keep each sample contiguous.
+// With `swish_tail`, swish runs over the f32 output after the primitive (output_tail.h).
+template <typename Primitive, typename PrimitiveDesc, typename DefineDst>
+void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
+                     const WeightedOperands& operands, OpArgs extra_args, DefineDst define_dst,
+                     dnnl::memory::dim chunks = 1, bool swish_tail = false) {
+  OpArgs args =
+      weighted_args(context, pd, operands, std::move(extra_args), std::move(define_dst), chunks);
   Primitive primitive(pd);
   CustomOp custom;
   std::string note;
