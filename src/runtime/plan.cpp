@@ -301,6 +301,16 @@ void Plan::interpret(const std::map<std::string, Tensor>& feeds,
   }
 }
 
+std::vector<std::size_t> Plan::part_counts() const {
+  std::vector<std::size_t> counts;
+  for (const Step& step : steps_) counts.push_back(step.kernel->parts().size());
+  return counts;
+}
+
+void Plan::set_part_threads(std::size_t step, std::size_t part, int threads) {
+  steps_.at(step).kernel->set_part_threads(part, threads);
+}
+
 std::vector<StepInfo> Plan::step_infos() const {
   std::vector<StepInfo> infos;
   for (const Step& step : steps_) {

@@ -40,6 +40,10 @@ class Plan {
   const std::map<std::string, TensorDesc>& descs() const { return known_.descs; }
   const MemoryPlanInfo& memory() const { return memory_; }
   std::vector<StepInfo> step_infos() const;
+  // Parts per step (Kernel::parts(); 0 for a step that is one op), and the thread count
+  // of one part (Kernel::set_part_threads).
+  std::vector<std::size_t> part_counts() const;
+  void set_part_threads(std::size_t step, std::size_t part, int threads);
   // The initializers this plan's steps serve from packed copies and released (the
   // request's InitializerReleases): no step of this plan reads their bytes.
   const std::set<std::string>& released_initializers() const { return released_; }

@@ -11,6 +11,7 @@
 
 #include "edgeperf/core/clock.h"
 #include "edgeperf/core/error.h"
+#include "part_threads.h"
 
 namespace edgeperf::runtime {
 namespace {
@@ -78,7 +79,10 @@ TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
   }
   const int runs = std::clamp(static_cast<int>(kTimingBudgetMs / (2 * std::max(first_ms, 0.01))),
                               kMinRuns, kMaxRuns);
-  const double wide_ms = median_run_ms(*result.plan, feeds, threads, runs);
+  const PartThreadChoice parts =
+      choose_part_threads(*result.plan, feeds, threads, std::max(kMinRuns, runs / 3));
+  const std::vector<std::size_t> part_counts = result.plan->part_counts();
+  const double wide_ms = parts.single.empty() ? parts.wide_ms : parts.mixed_ms;
   free_plan(result.plan);
   std::unique_ptr<Plan> single;
   double single_ms = 0;
@@ -109,6 +113,13 @@ TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
     choice.reason = fmt::format(
         "{} threads as requested: median {:.3f} ms against {:.3f} ms on 1 ({} runs each)", threads,
         wide_ms, single_ms, runs);
+    if (!parts.single.empty() && apply_part_threads(*result.plan, parts.single, part_counts)) {
+      choice.single_thread_ops = parts.single.size();
+      choice.reason += fmt::format(
+          "; {} ops on 1 thread, measured faster there: median {:.3f} ms against {:.3f} ms "
+          "with every op on {}",
+          parts.single.size(), parts.mixed_ms, parts.wide_ms, threads);
+    }
   }
   return result;
 }

@@ -97,6 +97,9 @@ class Kernel {
   virtual std::vector<KernelPart> parts() const { return {}; }
   // What runs the step when it is one op ("" when not known).
   virtual std::string implementation() const { return ""; }
+  // From now on part `part` (an index into parts()) runs on `threads` OpenMP threads,
+  // fewer than the run's; 0: the run's count. Kernels without parts ignore it.
+  virtual void set_part_threads(std::size_t /*part*/, int /*threads*/) {}
 };
 
 using InferFn = void (*)(PrepareContext& context);

@@ -45,7 +45,9 @@ struct SessionOptions {
   // alive at a time); the session keeps the one-thread plan only when it measures at
   // least 5% faster. A thread fork and join per primitive costs microseconds, which on
   // some machines (virtual CPUs) outweighs the split work of a small model
-  // (thread_tuning.cpp). false: always `threads`.
+  // (thread_tuning.cpp). When the plan on `threads` is kept, its ops are also timed one
+  // by one on one thread and on `threads`, and those measured faster on one run there
+  // (part_threads.h). false: always `threads`, every op.
   bool tune_threads = true;
   double max_tuned_plan_ms = 20.0;
 };
@@ -57,6 +59,8 @@ struct ThreadChoice {
   double requested_ms = 0;  // median timed run on `requested` threads (0: not timed)
   double single_ms = 0;     // median timed run on one thread (0: not timed)
   std::string reason;       // one line: why `used`
+  // Ops that run on one thread within a plan on `used` > 1 threads (part_threads.h).
+  std::size_t single_thread_ops = 0;
 };
 
 struct StepInfo {

@@ -29,7 +29,7 @@ class SwishTail {
     const dnnl::memory& dst = args.at(DNNL_ARG_DST);
     const auto count = static_cast<std::int64_t>(dst.get_desc().get_size() / sizeof(float));
     auto* data = static_cast<float*>(dst.get_data_handle());
-    swish_in_parts(data, data, count, threads_);
+    swish_in_parts(data, data, count, run_threads(threads_));
   }
 
  private:

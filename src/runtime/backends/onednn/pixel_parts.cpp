@@ -46,7 +46,8 @@ class PixelParts {
                                                    ? args.at(DNNL_ARG_SCRATCHPAD).get_data_handle()
                                                    : nullptr);
     const auto parts = static_cast<int>(runners_.size());
-#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    const int threads = run_threads(parts);  // one: the parts in turn on this thread
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (int p = 0; p < parts; ++p) {
       Runner& runner = runners_[static_cast<std::size_t>(p)];
       if (runner.args.empty()) {  // the weights and bias handles are bound in place

@@ -2,6 +2,9 @@
 // The state of one oneDNN region while it is built, and the only API the op
 // lowerings (ops/) use: values and their layouts, storage, constants, ops, the
 // int8 aliases of dequantized values and the fusion chains.
+#include <omp.h>
+
+#include <algorithm>
 #include <dnnl.hpp>
 #include <functional>
 #include <map>
@@ -21,6 +24,10 @@ namespace edgeperf::runtime::onednn {
 using ArgMap = std::unordered_map<int, dnnl::memory>;
 // An op of ours that runs between oneDNN primitives on the same memories.
 using CustomOp = std::function<void(const ArgMap&)>;
+
+// The threads a custom op made for `planned` runs on now: fewer when its region runs it
+// narrowed (Kernel::set_part_threads lowers OpenMP's count around the op).
+inline int run_threads(int planned) { return std::min(planned, omp_get_max_threads()); }
 using OpArgs = std::vector<std::pair<int, int>>;  // (DNNL_ARG_*, slot)
 
 // A DequantizeLinear output: the int8 value `source` with its quantization.

@@ -10,6 +10,7 @@
 #include "aligned_buffer.h"
 #include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/memory_planner.h"
+#include "edgeperf/runtime/scoped_omp_threads.h"
 #include "region_context.h"
 
 namespace edgeperf::runtime::onednn {
@@ -21,6 +22,7 @@ struct CompiledOp {
   dnnl::primitive primitive;
   ArgMap args;
   CustomOp custom;  // set: runs instead of `primitive`
+  int threads = 0;  // > 0: runs on this many threads (Kernel::set_part_threads)
 };
 
 // The primitive kind ("convolution", "reorder") and oneDNN's implementation name
@@ -95,7 +97,19 @@ class RegionKernel final : public Kernel {
     }
     stream_.wait();
   }
-  std::vector<KernelPart> parts() const override { return parts_; }
+  std::vector<KernelPart> parts() const override {
+    std::vector<KernelPart> parts = parts_;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (ops_[i].threads > 0) {
+        parts[i].implementation +=
+            fmt::format(" on {} thread{}", ops_[i].threads, ops_[i].threads == 1 ? "" : "s");
+      }
+    }
+    return parts;
+  }
+  void set_part_threads(std::size_t part, int threads) override {
+    ops_.at(part).threads = std::max(threads, 0);
+  }
   std::size_t workspace_bytes() const override { return custom_workspace_bytes_; }
   std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
   std::size_t reused_weight_bytes() const override { return reused_weight_bytes_; }
@@ -111,6 +125,15 @@ class RegionKernel final : public Kernel {
   }
 
   void execute(CompiledOp& op) {
+    if (op.threads > 0) {
+      const ScopedOmpThreads narrowed(op.threads);
+      run_op(op);
+    } else {
+      run_op(op);
+    }
+  }
+
+  void run_op(CompiledOp& op) {
     if (op.custom) {
       op.custom(op.args);
     } else {

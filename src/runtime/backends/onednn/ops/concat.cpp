@@ -91,7 +91,8 @@ class ChunkCopy {
           args.at(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(p)).get_data_handle()));
     }
     const auto pieces = static_cast<std::int64_t>((outer_ * row_bytes_ + kPiece - 1) / kPiece);
-#pragma omp parallel for num_threads(threads_) schedule(static) if (threads_ > 1 && pieces > 1)
+    const int threads = run_threads(threads_);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && pieces > 1)
     for (std::int64_t piece = 0; piece < pieces; ++piece) {
       copy_range(sources, out, static_cast<std::size_t>(piece) * kPiece,
                  std::min(static_cast<std::size_t>(piece + 1) * kPiece,
@@ -150,7 +151,8 @@ class ConcatAffine {
           static_cast<const float*>(args.at(DNNL_ARG_MULTIPLE_SRC + p).get_data_handle()));
     }
     const auto count = static_cast<std::int64_t>(tasks_.size());
-#pragma omp parallel for num_threads(threads_) schedule(static) if (threads_ > 1 && count > 1)
+    const int threads = run_threads(threads_);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && count > 1)
     for (std::int64_t t = 0; t < count; ++t) {
       const Task& task = tasks_[static_cast<std::size_t>(t)];
       const auto c = static_cast<std::size_t>(task.channel);

@@ -229,11 +229,11 @@ class ConvLowering {
         fmt::format(" in {} pixel parts + edgeperf swish", pixel_parts_.size());
     const memory::desc scratchpad = pixel_parts_scratchpad(pixel_parts_);
     dnnl::primitive described = dnnl::convolution_forward(pixel_parts_.front().pd);
-    context_.add_compute_op(std::move(described), std::move(args), scratchpad,
-                            run_in_pixel_parts_with_swish(pixel_parts_, context_.engine(),
-                                                          spec_.weights->dim(1),
-                                                          spec_.weights->dim(0)),
-                            note);
+    context_.add_compute_op(
+        std::move(described), std::move(args), scratchpad,
+        run_in_pixel_parts_with_swish(pixel_parts_, context_.engine(), spec_.weights->dim(1),
+                                      spec_.weights->dim(0)),
+        note);
   }
 
   RegionContext& context_;

@@ -95,7 +95,8 @@ bool emit_depthwise_u8(RegionContext& context, std::size_t index, const ConvSpec
   context.add_compute_op(
       {}, std::move(args), memory::desc(), [kernel, threads](const ArgMap& bound) {
         kernel->run(static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
-                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()), threads);
+                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()),
+                    run_threads(threads));
       });
   return true;
 }

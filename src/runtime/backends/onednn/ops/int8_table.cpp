@@ -133,7 +133,8 @@ class TableLookup {
     const auto* src = static_cast<const std::uint8_t*>(args.at(DNNL_ARG_SRC).get_data_handle());
     auto* dst = static_cast<std::uint8_t*>(args.at(DNNL_ARG_DST).get_data_handle());
     const auto pieces = static_cast<std::int64_t>((bytes_ + kPiece - 1) / kPiece);
-#pragma omp parallel for num_threads(threads_) schedule(static) if (threads_ > 1 && pieces > 1)
+    const int threads = run_threads(threads_);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && pieces > 1)
     for (std::int64_t piece = 0; piece < pieces; ++piece) {
       const std::size_t begin = static_cast<std::size_t>(piece) * kPiece;
       apply_byte_table(table_, src + begin, dst + begin, std::min(kPiece, bytes_ - begin));

@@ -33,13 +33,14 @@ bool emit_image_quantize(RegionContext& context, std::size_t index, const Activa
       context.define_new(context.output_of(index),
                          memory::desc(dims, memory::data_type::u8, memory::format_tag::acdb));
   const int threads = context.input().threads;
-  context.add_compute_op(
-      {}, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, memory::desc(),
-      [job, threads](const ArgMap& bound) {
-        quantize_rgb_to_nhwc_u8(
-            job, static_cast<const float*>(bound.at(DNNL_ARG_FROM).get_data_handle()),
-            static_cast<std::uint8_t*>(bound.at(DNNL_ARG_TO).get_data_handle()), threads);
-      });
+  context.add_compute_op({}, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, memory::desc(),
+                         [job, threads](const ArgMap& bound) {
+                           quantize_rgb_to_nhwc_u8(
+                               job,
+                               static_cast<const float*>(bound.at(DNNL_ARG_FROM).get_data_handle()),
+                               static_cast<std::uint8_t*>(bound.at(DNNL_ARG_TO).get_data_handle()),
+                               run_threads(threads));
+                         });
   return true;
 }
 

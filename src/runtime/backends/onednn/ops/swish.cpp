@@ -18,7 +18,8 @@ class SwishOp {
     const dnnl::memory& src = args.at(DNNL_ARG_SRC);
     const auto count = static_cast<std::int64_t>(src.get_desc().get_size() / sizeof(float));
     swish_in_parts(static_cast<const float*>(src.get_data_handle()),
-                   static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), count, threads_);
+                   static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), count,
+                   run_threads(threads_));
   }
 
  private:
@@ -36,7 +37,7 @@ class DequantizedSwishOp {
     const auto count = static_cast<std::int64_t>(src.get_desc().get_size());
     swish_dequantized_in_parts(src.get_data_handle(), dq_,
                                static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), count,
-                               threads_);
+                               run_threads(threads_));
   }
 
  private:
