@@ -1,5 +1,7 @@
 // The oneDNN backend's int8 paths (QDQ patterns) against the reference backend,
 // the oracle: quantized outputs must match exactly or within 1 LSB.
+#include <set>
+
 #include "qdq_builder.h"
 
 namespace edgeperf::runtime {
@@ -261,6 +263,56 @@ TEST(OnednnInt8, SwishOfADequantizedValueReadsTheInt8Values) {
       // lays the int8 values out otherwise and adds reorders of its own).
       if (x86_onednn()) {
         EXPECT_EQ(reorders[1], reorders[0] + 1) << dtype_name(type) << " " << threads << " threads";
+      }
+    }
+  }
+}
+
+// x * gate -> Q -> DQ -> conv, as EfficientNet's squeeze-and-excitation product before
+// its projection: the binary op writes the quantized value itself (ops/binary.cpp), no
+// f32 product and reorder. When the product is read elsewhere too, it stays f32.
+graph::Graph gated_product_model(DType type, bool product_escapes) {
+  QdqBuilder model(13);
+  const std::string x = model.input({1, 16, 9, 9});
+  const std::string gate = model.node("Sigmoid", {model.node("GlobalAveragePool", {x})});
+  const std::string product = model.node("Mul", {x, gate});
+  const QdqBuilder::Quantized q =
+      model.qdq(product, kInputScale, type == DType::u8 ? 128 : 0, type);
+  std::string output = model.quantize(model.conv(q, 16, 8, 1, 1, 0, 1, true), 3.0f / 255.0f, 128);
+  if (product_escapes) {
+    output = model.quantize(
+        model.node("Add",
+                   {model.dequantize(output, 3.0f / 255.0f, 128).name,
+                    model.node("ReduceMean", {product}, {{"axes", std::vector<std::int64_t>{1}}})}),
+        3.0f / 255.0f, 128);
+  }
+  return model.finish(output, DType::u8);
+}
+
+// Whether the Mul of the run's oneDNN regions took a QuantizeLinear into its op.
+bool mul_writes_quantized(const RunResult& result) {
+  for (const StepInfo& step : result.steps) {
+    for (const KernelPart& part : step.parts) {
+      std::set<std::string> ops;
+      for (std::size_t node : part.nodes) ops.insert(step.ops[node]);
+      if (ops.count("Mul") > 0) return ops.count("QuantizeLinear") > 0;
+    }
+  }
+  return false;
+}
+
+TEST(OnednnInt8, AProductOnlyQuantizeLinearReadsIsWrittenQuantized) {
+  if (!x86_onednn()) GTEST_SKIP() << kNoArmInt8;
+  for (DType type : {DType::u8, DType::i8}) {
+    for (int threads : {1, 2}) {
+      for (bool escapes : {false, true}) {
+        const RunResult result = run_both(gated_product_model(type, escapes), threads);
+        SCOPED_TRACE(::testing::Message()
+                     << dtype_name(type) << (escapes ? " escapes " : " ") << threads << " threads");
+        const Comparison diff = compare(result.onednn, result.reference, 1.0);
+        EXPECT_LE(diff.max_lsb, 1.0);
+        EXPECT_LE(diff.off_by_one, diff.count / 50 + 1);
+        EXPECT_EQ(mul_writes_quantized(result), !escapes);
       }
     }
   }

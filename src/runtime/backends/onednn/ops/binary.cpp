@@ -1,7 +1,8 @@
 // f32 Add, Sub, Mul and Div (binary primitive) with activations fused. One operand is
 // shaped like the output; the other is the same shape or broadcasts to it (a
 // squeeze-and-excitation gate [N, C, 1, 1], a per-channel or scalar constant). A residual
-// Add after a conv is fused into the conv instead (sum post-op, conv.cpp).
+// Add after a conv is fused into the conv instead (sum post-op, conv.cpp). A result only
+// a QuantizeLinear reads is written quantized by the same primitive.
 #include <functional>
 #include <optional>
 #include <vector>
@@ -78,6 +79,52 @@ std::optional<dnnl::binary::primitive_desc> make_pd(
   }
 }
 
+// The same op writing QuantizeLinear's int8 value when that is the only reader of its
+// result: q = x / s + z, so Mul and Div scale src0 by 1/s, Add and Sub both sources, and
+// the zero point (and any activations) follow as quantized post-ops.
+std::optional<dnnl::binary::primitive_desc> make_quantized_pd(const RegionContext& context,
+                                                              const BinarySpec& spec,
+                                                              const memory::desc& full,
+                                                              const memory::desc& other,
+                                                              const QuantizedChain& chain) {
+  const float inverse = 1.0f / chain.dst_scale();
+  const bool scales_both = spec.algorithm == dnnl::algorithm::binary_add ||
+                           spec.algorithm == dnnl::algorithm::binary_sub;
+  const std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f);
+  if (!post_ops) return std::nullopt;
+  try {
+    dnnl::primitive_attr attr = context.base_attr();
+    attr.set_scales(DNNL_ARG_SRC_0, 0, {inverse});
+    if (scales_both) attr.set_scales(DNNL_ARG_SRC_1, 0, {inverse});
+    attr.set_post_ops(*post_ops);
+    dnnl::binary::primitive_desc pd(
+        dnnl::binary::desc(spec.algorithm, full, other, with_type(full, chain.dst_type())), attr,
+        context.engine());
+    if (is_reference_impl(pd)) return std::nullopt;
+    return pd;
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+}
+
+bool lower_quantized(RegionContext& context, std::size_t index, const BinarySpec& spec,
+                     const memory::desc& md, const std::vector<OtherOperand>& choices) {
+  const QuantizedChain chain = context.collect_quantized_chain(index);
+  if (!chain.quant || chain.bridge) return false;
+  const std::string& full = context.planned(index).node->inputs[spec.full];
+  for (const OtherOperand& other : choices) {
+    const std::optional<dnnl::binary::primitive_desc> pd =
+        make_quantized_pd(context, spec, md, other.md, chain);
+    if (!pd) continue;
+    OpArgs args = {{DNNL_ARG_SRC_0, context.use_as(full, md)}, {DNNL_ARG_SRC_1, other.slot()}};
+    context.claim_chain(chain);
+    args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, pd->dst_desc()));
+    context.add_compute_op(dnnl::binary(*pd), std::move(args), pd->scratchpad_desc());
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool match_binary(const MatchView& view, std::size_t index) {
@@ -91,6 +138,7 @@ bool lower_binary(RegionContext& context, std::size_t index) {
   const std::string& full = node.node->inputs[spec.full];
   const memory::desc md = context.value(full).md;
   const std::vector<OtherOperand> choices = other_operand_choices(context, node, spec, md);
+  if (lower_quantized(context, index, spec, md, choices)) return true;
   const std::vector<ChainLink> links = context.collect_chain(index, false, false);
   for (std::size_t count = links.size() + 1; count-- > 0;) {
     for (const OtherOperand& other : choices) {
