@@ -105,14 +105,15 @@ TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
     result.plan = std::move(single);
     choice.used = 1;
     choice.reason = fmt::format(
-        "1 thread, measured faster: median {:.3f} ms on 1 against {:.3f} ms on {} ({} runs each)",
-        single_ms, wide_ms, threads, runs);
+        "1 thread, measured faster: median {:.3f} ms on 1 ({} runs) against {:.3f} ms on {} ({} "
+        "runs)",
+        single_ms, runs, wide_ms, threads, parts.runs);
   } else {
     free_plan(single);
     result.plan = build(threads);
     choice.reason = fmt::format(
-        "{} threads as requested: median {:.3f} ms against {:.3f} ms on 1 ({} runs each)", threads,
-        wide_ms, single_ms, runs);
+        "{} threads as requested: median {:.3f} ms ({} runs) against {:.3f} ms on 1 ({} runs)",
+        threads, wide_ms, parts.runs, single_ms, runs);
     if (!parts.single.empty() && apply_part_threads(*result.plan, parts.single, part_counts)) {
       choice.single_thread_ops = parts.single.size();
       choice.reason += fmt::format(
