@@ -1,8 +1,6 @@
 #include "part_threads.h"
 
-#include <algorithm>
-
-#include "edgeperf/core/clock.h"
+#include "plan_timing.h"
 
 namespace edgeperf::runtime {
 namespace {
@@ -10,12 +8,6 @@ namespace {
 constexpr double kMinPartGain = 0.10;
 constexpr double kMinPartGainMs = 0.002;
 constexpr double kMinWholeGain = 0.02;
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
 
 using PartKey = std::pair<std::size_t, std::size_t>;
 
@@ -53,12 +45,6 @@ void set_all(Plan& plan, const std::vector<std::size_t>& counts, int threads) {
 
 void set_single(Plan& plan, const std::vector<PartThreads>& single, int threads) {
   for (const PartThreads& part : single) plan.set_part_threads(part.step, part.part, threads);
-}
-
-double time_run(Plan& plan, const std::map<std::string, Tensor>& feeds, int threads) {
-  const Stopwatch clock;
-  plan.run(feeds, threads);
-  return clock.elapsed_ms();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "edgeperf/core/clock.h"
 #include "edgeperf/core/error.h"
 #include "part_threads.h"
+#include "plan_timing.h"
 
 namespace edgeperf::runtime {
 namespace {
@@ -20,17 +21,6 @@ constexpr double kMinGain = 0.05;        // one thread must be this much faster 
 constexpr double kTimingBudgetMs = 250;  // timed runs of both plans, about
 constexpr int kMinRuns = 5;
 constexpr int kMaxRuns = 41;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-double time_run(Plan& plan, const std::map<std::string, Tensor>& feeds, int threads) {
-  const Stopwatch clock;
-  plan.run(feeds, threads);
-  return clock.elapsed_ms();
-}
 
 // Frees a plan and hands its pages back to the OS. glibc raises its mmap threshold to the
 // size of each large block freed, so the next plan's buffers would come from a heap that

@@ -24,11 +24,11 @@ namespace edgeperf::runtime::onednn {
 using ArgMap = std::unordered_map<int, dnnl::memory>;
 // An op of ours that runs between oneDNN primitives on the same memories.
 using CustomOp = std::function<void(const ArgMap&)>;
+using OpArgs = std::vector<std::pair<int, int>>;  // (DNNL_ARG_*, slot)
 
 // The threads a custom op made for `planned` runs on now: fewer when its region runs it
 // narrowed (Kernel::set_part_threads lowers OpenMP's count around the op).
 inline int run_threads(int planned) { return std::min(planned, omp_get_max_threads()); }
-using OpArgs = std::vector<std::pair<int, int>>;  // (DNNL_ARG_*, slot)
 
 // A DequantizeLinear output: the int8 value `source` with its quantization.
 struct QuantizedAlias {
