@@ -7,6 +7,11 @@ peers in ABBA order, so slow drifts of machine load hit both sides alike. Every
 round is a fresh process: it reports load time, first-run latency and peak RSS,
 and after --warmup untimed runs, its share of the timed runs.
 
+A configuration with fewer threads than --cpus lists runs every process of every peer on
+the same first `threads` of those CPUs: on a machine whose cores differ in speed (a VM's
+vCPUs sharing physical cores with other guests, big.LITTLE), an unpinned process lands on
+either, and each side's p50 would depend on where its processes happened to run.
+
 --baseline EDGEPERF adds a third peer, another edgeperf binary (the build before a
 change), in the same rotation, and a before/after column: a refactor is checked for
 speed in one run, on one machine state.
@@ -36,9 +41,12 @@ class BenchError(Exception):
     pass
 
 
-def run_checked(cmd, what, timeout_s):
+def run_checked(cmd, what, timeout_s, cpus=None):
+    def pin():
+        os.sched_setaffinity(0, cpus)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
+                              preexec_fn=pin if cpus else None)
     except subprocess.TimeoutExpired:
         raise BenchError(f"{what}: timed out after {timeout_s} s")
     if proc.returncode != 0:
@@ -67,11 +75,17 @@ def peer_command(args, peer, model, input_spec, threads, runs, timings):
     return [args.node, str(REPO / "bench" / "peers" / "ort_run.js"), *common]
 
 
+def shared_cpus(args, threads):
+    """The CPUs every process of a configuration runs on; None: all allowed ones."""
+    return args.cpus[:threads] if threads < len(args.cpus) else None
+
+
 def run_round(args, peer, model, input_spec, threads, runs, work):
     timings = work / f"{peer}_{model.stem}_t{threads}.json"
     timings.unlink(missing_ok=True)
     cmd = peer_command(args, peer, model, input_spec, threads, runs, timings)
-    run_checked(cmd, f"{peer} {model.stem} threads={threads}", args.timeout)
+    run_checked(cmd, f"{peer} {model.stem} threads={threads}", args.timeout,
+                shared_cpus(args, threads))
     result = json.loads(timings.read_text())
     if len(result.get("latencies_ms", [])) != runs:
         raise BenchError(f"{peer} wrote {len(result.get('latencies_ms', []))} latencies, "
@@ -98,7 +112,9 @@ def round_order(peers, round_index):
 
 def measure_config(args, model, input_spec, threads, work):
     samples = {peer: {"latencies_ms": [], "load_ms": [], "first_run_ms": [],
-                      "peak_rss_bytes": [], "arena_bytes": []} for peer in peers_of(args)}
+                      "peak_rss_bytes": [], "arena_bytes": [],
+                      "cpus": shared_cpus(args, threads) or args.cpus}
+               for peer in peers_of(args)}
     for i, runs in enumerate(split_runs(args.runs, args.rounds)):
         for peer in round_order(peers_of(args), i):
             result = run_round(args, peer, model, input_spec, threads, runs, work)
@@ -207,12 +223,21 @@ def add_measurement_options(parser, runs, warmup, rounds, work_dir):
     parser.add_argument("--timeout", type=int, default=900, help="seconds per process")
     parser.add_argument("--work-dir", default=work_dir)
     parser.add_argument("--json", help="write the raw numbers here")
+    parser.add_argument("--cpus", help="comma-separated CPUs; a config with fewer threads runs "
+                        "both peers on its first ones (default: the CPUs this process may use)")
 
 
 def parse_measurement_options(parser, argv):
     args = parser.parse_args(argv)
     if args.runs < 1 or args.rounds < 1 or args.rounds > args.runs or args.warmup < 0:
         parser.error("need runs >= rounds >= 1 and warmup >= 0")
+    allowed = sorted(os.sched_getaffinity(0))
+    try:
+        args.cpus = [int(c) for c in args.cpus.split(",")] if args.cpus else allowed
+    except ValueError:
+        parser.error(f"--cpus: expected comma-separated CPU numbers, got {args.cpus!r}")
+    if not args.cpus or any(c not in allowed for c in args.cpus):
+        parser.error(f"--cpus {args.cpus}: not all of them are allowed (allowed: {allowed})")
     return args
 
 

@@ -13,6 +13,7 @@ benchmark, not a test); 1 on a failed run; 77 when onnxruntime-node is not insta
 
   suite_vs_ort.py --suite DIR [--threads 1,2] [--runs 100] [--only ID,...] [--json FILE]
                   [--target-geomean 0.80]   (0.70 for the INT8 suite of quantize_suite.py)
+                  [--cpus 0,1]   (configs with fewer threads pin both peers to the first ones)
 """
 
 import argparse
@@ -90,6 +91,13 @@ def table(results, thread_counts, target_geomean=TARGET_GEOMEAN):
     return "\n".join(lines)
 
 
+def pinning_note(args, thread_counts):
+    pinned = [f"{t} thread(s) on CPU {','.join(map(str, peers.shared_cpus(args, t)))}"
+              for t in thread_counts if peers.shared_cpus(args, t)]
+    return ("both peers run " + "; ".join(pinned) if pinned
+            else f"both peers run on CPUs {','.join(map(str, args.cpus))}")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", required=True, type=Path, help="bench/suite/build_suite.py --out")
@@ -118,6 +126,7 @@ def main(argv):
     work.mkdir(parents=True, exist_ok=True)
     thread_counts = [int(t) for t in args.threads.split(",")]
     print(f"machine: {peers.machine_description()}; {peers.load_average()} at start", flush=True)
+    print(pinning_note(args, thread_counts), flush=True)
     results, raw = [], []
     try:
         for entry in pick_models(json.loads(manifest_path.read_text()), args):
@@ -139,7 +148,8 @@ def main(argv):
     print(f"{peers.load_average()} at end\n")
     print(table(results, thread_counts, args.target_geomean))
     if args.json:
-        report = {"machine": peers.machine_description(), "runs": args.runs,
+        report = {"machine": peers.machine_description(), "pinning": pinning_note(args, thread_counts),
+                  "runs": args.runs,
                   "rounds": args.rounds, "warmup_per_round": args.warmup,
                   "targets": {"geomean": args.target_geomean, "max": TARGET_MAX},
                   "summary": results, "raw": raw}
