@@ -110,6 +110,15 @@ bool firmware_throttled(const std::optional<ThrottleState>& before,
   });
 }
 
+std::string describe_contention(const runtime::ContentionStats& stats, std::size_t timed_runs) {
+  if (!stats.guarded) return "";
+  if (!stats.standby_built) return fmt::format("no contention seen in {} timed runs", timed_runs);
+  return fmt::format(
+      "{} of {} timed runs on the 1-thread standby, {} switches; building it took {:.0f} ms "
+      "inside the run that first saw contention",
+      stats.single_runs, timed_runs, stats.switches, stats.standby_build_ms);
+}
+
 }  // namespace
 
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
@@ -229,6 +238,8 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     if (sampler) record_sampled_energy(power, sampled, inferences, result.energy);
     result.batches.push_back(std::move(batch_result));
   }
+  result.contention = describe_contention(session.contention(),
+                                          result.batches.back().measurement.latencies_ms.size());
   result.throttled = throttled_between(frequency_before, read_frequencies(machine.sys)) ||
                      firmware_throttled(throttle_before, read_throttle_state(machine));
   result.temperature_after_c = max_temperature(read_thermal_zones(machine.sys));

@@ -60,6 +60,7 @@ json model_json(const ModelResult& m) {
               {"threads", m.threads},
               {"threads_used", m.threads_used},
               {"thread_choice", m.thread_choice},
+              {"contention", m.contention},
               {"pinned_cores", m.pinned_cores},
               {"input_shapes", input_shapes_json(m.input_shapes)},
               {"shape_notes", m.shape_notes},

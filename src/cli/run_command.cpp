@@ -133,8 +133,16 @@ void run(const RunOptions& options) {
     fmt::print("latency over {} runs: p50 {:.3f} ms, p90 {:.3f} ms, min {:.3f} ms\n", summary.n,
                summary.p50, summary.p90, summary.min);
   }
+  const runtime::ContentionStats contention =
+      session.unbound_inputs() ? runtime::ContentionStats{} : session.contention();
+  if (contention.standby_built) {
+    fmt::print(
+        "contention: {} runs on the 1-thread standby, {} switches (building it took {:.0f} ms)\n",
+        contention.single_runs, contention.switches, contention.standby_build_ms);
+  }
   if (!options.timings_json.empty()) {
     const nlohmann::json timings = {
+        {"standby_runs", contention.single_runs},
         {"latencies_ms", latencies},
         {"load_ms", load_ms},
         {"first_run_ms", first_run_ms},

@@ -20,6 +20,11 @@ void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
       "--no-thread-tuning", [&options] { options.tune_threads = false; },
       "Run on all --threads threads even where one thread measures faster (by default a "
       "plan under 20 ms is timed on both and the faster kept)");
+  command.add_flag_callback(
+      "--no-contention-fallback", [&options] { options.contention_fallback = false; },
+      "Keep a tuned multi-thread plan even when another process takes a core (by default "
+      "runs then go to a one-thread plan, built when first needed, until the wide plan "
+      "measures faster again)");
   if (which.backend) {
     command
         .add_option_function<std::string>(

@@ -215,6 +215,24 @@ void Plan::plan_memory() {
       Tensor(DType::u8, {static_cast<std::int64_t>(std::max<std::size_t>(plan.arena_bytes, 1))});
 }
 
+void Plan::share_buffers_with(Plan& other) {
+  const auto larger = [](const Tensor& a, const Tensor& b) {
+    return a.nbytes() >= b.nbytes() ? a : b;
+  };
+  const Tensor arena = larger(arena_, other.arena_);
+  const Tensor transient = larger(transient_, other.transient_);
+  use_buffers(arena, transient);
+  other.use_buffers(arena, transient);
+}
+
+void Plan::use_buffers(const Tensor& arena, const Tensor& transient) {
+  arena_ = arena;
+  transient_ = transient;
+  for (const Step& step : steps_) step.kernel->use_transient(transient_.bytes().data());
+  bindings_.clear();
+  bind_steps();
+}
+
 void Plan::resolve_outputs() {
   outputs_ = graph_.outputs;
   for (graph::ValueInfo& output : outputs_) {

@@ -47,6 +47,11 @@ class Plan {
   // The initializers this plan's steps serve from packed copies and released (the
   // request's InitializerReleases): no step of this plan reads their bytes.
   const std::set<std::string>& released_initializers() const { return released_; }
+  // From now on this plan and `other` keep their activations and step scratch in one
+  // pair of buffers, each the larger of the two: for plans never run at the same time
+  // (a session's wide plan and its one-thread standby). Outputs of run() are copies, so
+  // a run of one leaves what the other returned intact.
+  void share_buffers_with(Plan& other);
 
  private:
   struct Slot {
@@ -63,6 +68,7 @@ class Plan {
   std::map<std::string, TensorDesc> resolve_inputs(const PlanRequest& request);
   void lower(const PlanRequest& request);
   void plan_memory();
+  void use_buffers(const Tensor& arena, const Tensor& transient);
   void bind_steps();
   void resolve_outputs();
   bool placeholders_unread() const;

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <thread>
 
+#include "contention_guard.h"
+#include "edgeperf/core/clock.h"
 #include "edgeperf/core/enum_names.h"
 #include "edgeperf/core/random.h"
 #include "edgeperf/runtime/backend.h"
@@ -117,6 +120,9 @@ struct Session::Impl {
     InputShapes shapes;
     std::unique_ptr<Plan> plan;
     ThreadChoice threads;
+    std::unique_ptr<Plan> single;  // the standby on one thread (contention_guard.h)
+    std::optional<ContentionGuard> guard;
+    double single_build_ms = 0;
   };
   // Plans by input shapes, most recently used last; `current` is the back one.
   std::vector<CachedPlan> plans;
@@ -133,6 +139,9 @@ struct Session::Impl {
   const ThreadChoice& current_threads() const { return plans.back().threads; }
   void use_plan_for(const InputShapes& shapes);
   TunedPlan build_plan(const InputShapes& shapes);
+  std::map<std::string, Tensor> run_current(const std::map<std::string, Tensor>& inputs,
+                                            ProfileSink* profile);
+  void build_standby(CachedPlan& entry);
   void keep_released_only_where_packed(const Plan& newest);
 };
 
@@ -163,7 +172,12 @@ void Session::Impl::use_plan_for(const InputShapes& shapes) {
   InputShapes resolved;  // the key: every input's shape, as run() sees them
   for (const graph::ValueInfo& input : tuned.plan->inputs())
     resolved[input.name] = input.resolved_shape();
-  plans.push_back(CachedPlan{std::move(resolved), std::move(tuned.plan), tuned.choice});
+  std::optional<ContentionGuard> guard;
+  if (options.contention_fallback && tuned.choice.used > 1 && tuned.choice.single_ms > 0) {
+    guard.emplace(tuned.choice.single_ms);
+  }
+  plans.push_back(
+      CachedPlan{std::move(resolved), std::move(tuned.plan), tuned.choice, nullptr, guard, 0});
 }
 
 // The plan on the requested threads, or on one when that measures faster. A plan that
@@ -259,7 +273,34 @@ std::map<std::string, Tensor> Session::run_with(const std::map<std::string, Tens
     EP_CHECK(inputs.count(input.name), "missing input '{}' ({})", input.name, input.to_string());
   }
   if (!same_shapes) impl_->use_plan_for(shapes);
-  return impl_->current().run(inputs, impl_->current_threads().used, profile);
+  return impl_->run_current(inputs, profile);
+}
+
+// The one-thread plan beside `entry`'s wide one, sharing its buffers and the weights both
+// pack the same way. It releases no initializers: the wide plan may read them.
+void Session::Impl::build_standby(CachedPlan& entry) {
+  const Stopwatch clock;
+  entry.single = std::make_unique<Plan>(
+      PlanRequest{graph, entry.shapes, options.symbolic_dim_size, 1, provider_list, nullptr});
+  entry.plan->share_buffers_with(*entry.single);
+  entry.single_build_ms = clock.elapsed_ms();
+}
+
+// A profiled run always takes the wide plan: its steps are the ones steps() describes.
+std::map<std::string, Tensor> Session::Impl::run_current(
+    const std::map<std::string, Tensor>& inputs, ProfileSink* profile) {
+  CachedPlan& entry = plans.back();
+  if (!entry.guard || profile != nullptr) {
+    return entry.plan->run(inputs, entry.threads.used, profile);
+  }
+  const bool single = entry.guard->use_single();
+  if (single && !entry.single) build_standby(entry);
+  const Stopwatch clock;
+  std::map<std::string, Tensor> outputs =
+      single ? entry.single->run(inputs, 1, nullptr)
+             : entry.plan->run(inputs, entry.threads.used, nullptr);
+  entry.guard->record(clock.elapsed_ms());
+  return outputs;
 }
 
 const graph::Graph& Session::graph() const { return impl_->graph; }
@@ -277,6 +318,13 @@ int Session::threads() const { return impl_->threads; }
 const ThreadChoice& Session::thread_choice() const {
   EP_CHECK(!impl_->plans.empty(), "{}", impl_->unbound_reason);
   return impl_->current_threads();
+}
+ContentionStats Session::contention() const {
+  EP_CHECK(!impl_->plans.empty(), "{}", impl_->unbound_reason);
+  const Impl::CachedPlan& entry = impl_->plans.back();
+  if (!entry.guard) return {};
+  return ContentionStats{true, entry.single != nullptr, entry.single_build_ms,
+                         entry.guard->single_runs(), entry.guard->switches()};
 }
 std::size_t Session::plans_built() const { return impl_->plans_built; }
 std::optional<std::string> Session::unbound_inputs() const {

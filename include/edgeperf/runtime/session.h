@@ -50,6 +50,19 @@ struct SessionOptions {
   // (part_threads.h). false: always `threads`, every op.
   bool tune_threads = true;
   double max_tuned_plan_ms = 20.0;
+  // When tuning keeps more than one thread, runs that the wide plan would lose to another
+  // process taking a core go to a one-thread plan (runtime/contention_guard.h), built
+  // the first time they do; Session::contention() tells how often.
+  bool contention_fallback = true;
+};
+
+// How a session's runs went between its wide plan and the one-thread standby.
+struct ContentionStats {
+  bool guarded = false;         // the current plan's runs are watched (a tuned wide plan)
+  bool standby_built = false;   // contention was seen and the one-thread plan built
+  double standby_build_ms = 0;  // how long that took, inside the run that saw it
+  std::size_t single_runs = 0;  // runs made on it (probes of the wide plan excluded)
+  std::size_t switches = 0;     // to the standby and back, each counted
 };
 
 // The thread count a plan runs on, and how it was chosen.
@@ -122,6 +135,8 @@ class Session {
   int threads() const;  // as requested (SessionOptions::threads, 0 resolved)
   // The current plan's thread count and how it was chosen (SessionOptions::tune_threads).
   const ThreadChoice& thread_choice() const;
+  // The current plan's runs on its one-thread standby (SessionOptions::contention_fallback).
+  ContentionStats contention() const;
   // Plans built so far: one at construction (none while input dims are unbound), then
   // one per input shape not cached.
   std::size_t plans_built() const;

@@ -113,5 +113,21 @@ TEST_F(PartThreadsTest, AChoiceIsAppliedOnlyToAPlanWithTheSameParts) {
   EXPECT_EQ(parts_on_one_thread(), 1u);
 }
 
+// The session's one-thread standby shares the wide plan's buffers (Plan::share_buffers_with):
+// runs of the two, alternating on different inputs, each compute what they compute alone.
+TEST_F(PartThreadsTest, PlansSharingBuffersComputeWhatTheyComputeAlone) {
+  const InputShapes shapes;
+  Plan single(PlanRequest{graph_, shapes, 1, 1, provider_list_});
+  const std::map<std::string, Tensor> other{{"x", random_tensor(DType::f32, {1, 8, 40, 40}, 6)}};
+  const Tensor wide_expected = output();
+  const Tensor single_expected = single.run(other, 1).begin()->second.clone();
+  ASSERT_GT(plan_->memory().arena_bytes + plan_->memory().kernel_workspace_bytes, 0u);
+  plan_->share_buffers_with(single);
+  for (int round = 0; round < 3; ++round) {
+    expect_close(single.run(other, 1).begin()->second, single_expected);
+    expect_close(output(), wide_expected);
+  }
+}
+
 }  // namespace
 }  // namespace edgeperf::runtime::testing
