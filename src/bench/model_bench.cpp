@@ -112,10 +112,13 @@ bool firmware_throttled(const std::optional<ThrottleState>& before,
 
 std::string describe_contention(const runtime::ContentionStats& stats, std::size_t timed_runs) {
   if (!stats.guarded) return "";
-  if (!stats.standby_built) return fmt::format("no contention seen in {} timed runs", timed_runs);
+  if (!stats.standby_built) {
+    return fmt::format("no contention seen ({} timed runs, warm-up before them)", timed_runs);
+  }
+  // The guard counts every run of the plan, warm-up included, not only the timed ones.
   return fmt::format(
-      "{} of {} timed runs on the 1-thread standby, {} switches; building it took {:.0f} ms "
-      "inside the run that first saw contention",
+      "{} runs (warm-up included; {} timed) on the 1-thread standby, {} switches; building it "
+      "took {:.0f} ms inside the run that first saw contention",
       stats.single_runs, timed_runs, stats.switches, stats.standby_build_ms);
 }
 

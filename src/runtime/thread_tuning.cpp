@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "edgeperf/core/clock.h"
 #include "edgeperf/core/error.h"
 #include "part_threads.h"
 #include "plan_timing.h"

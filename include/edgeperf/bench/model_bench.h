@@ -61,8 +61,9 @@ struct ModelResult {
   int threads = 0;                // as requested
   int threads_used = 0;           // by the first shape's plan (SessionOptions::tune_threads)
   std::string thread_choice;      // why threads_used
-  // Timed runs the last batch's plan made on its one-thread standby while contention held
-  // its wide plan back (runtime::ContentionStats); empty when its runs were not watched.
+  // Runs (warm-up included) the last batch's plan made on its one-thread standby while
+  // contention held its wide plan back (runtime::ContentionStats); empty when its runs
+  // were not watched.
   std::string contention;
   std::vector<int> pinned_cores;  // thread i ran on pinned_cores[i]; empty when not pinned
   std::map<std::string, Shape> input_shapes;  // as measured (batch sweeps change the first dim)
