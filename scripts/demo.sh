@@ -78,7 +78,13 @@ variants mobilenet_v2 "$out/mobilenet_v2.onnx" "$out/mobilenet_v2_calib.npy"
 mapfile -t mnv2_variants < <(variant_files mobilenet_v2 "$out/mobilenet_v2.onnx")
 # Six rounds, each variant in turn (reversed in odd rounds): a slow stretch of this machine,
 # or one unlucky process, then weighs a sixth of a variant's latencies instead of all of them.
-"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 240 --rounds 6 --warmup 10 \
+# Thread i of every variant runs on the i-th CPU this script may use: a VM's vCPUs can run at
+# different speeds (one measured 30% slower than the other), and a variant's ratio to the
+# float model must not depend on which vCPU its processes landed on.
+mapfile -t cpus < <(/usr/bin/python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2], sep="\n")')
+pin=()
+if [ "${#cpus[@]}" -ge 2 ]; then pin=(--pin-cores "${cpus[0]},${cpus[1]}"); fi
+"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 240 --rounds 6 --warmup 10 "${pin[@]}" \
   --reference "$out/mobilenet_v2.onnx" \
   --json "$out/mobilenet_v2_variants.json" --md "$out/mobilenet_v2_variants.md" \
   --html "$out/mobilenet_v2_variants.html"

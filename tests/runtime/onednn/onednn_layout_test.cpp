@@ -131,6 +131,47 @@ TEST(OnednnLayout, ConcatOfConvOutputsStaysInTheRegion) {
   }
 }
 
+// A part that only a channel Concat reads is computed into its slice of the Concat's
+// buffer when that slice is a dense tensor in the part's layout (batch 1, 16-blocked
+// here, whole blocks before it): the Concat then copies nothing, or only the parts that
+// are not there (batch 2; a part read elsewhere too).
+TEST(OnednnLayout, ConcatPartsAreComputedInTheirSlices) {
+  struct Case {
+    Ints channels;
+    std::int64_t batch;
+    bool part_read_twice;
+    std::size_t copies;
+  };
+  for (const Case& c : {Case{{16, 32}, 1, false, 0}, Case{{16, 16, 48}, 1, false, 0},
+                        Case{{16, 32}, 2, false, 1}, Case{{16, 32}, 1, true, 1}}) {
+    for (int threads : {1, 2}) {
+      ModelBuilder model({c.batch, 8, 14, 14});
+      const std::string squeezed = model.node("Relu", {model.conv(model.x, 8, 8, 1)});
+      std::vector<std::string> parts;
+      std::int64_t total = 0;
+      for (std::size_t i = 0; i < c.channels.size(); ++i) {
+        const std::int64_t kernel = i % 2 == 0 ? 1 : 3;  // 3: the blocked layout (Winograd)
+        parts.push_back(model.node("Relu", {model.conv(squeezed, 8, c.channels[i], kernel,
+                                                       {{"pads", Ints(4, kernel / 2)}})}));
+        total += c.channels[i];
+      }
+      const std::string joined = model.node("Concat", parts, {{"axis", std::int64_t{1}}});
+      std::string y = model.conv(joined, total, 16, 1);
+      if (c.part_read_twice) y = model.node("Add", {y, parts[0]});
+      const Evaluated evaluated = evaluate(model.finish(y));
+      SCOPED_TRACE(::testing::PrintToString(c.channels) + " batch " + std::to_string(c.batch) +
+                   (c.part_read_twice ? " part read twice " : " ") + std::to_string(threads) +
+                   " threads");
+      const Lowered lowered = lower_and_check(evaluated, threads);
+      ASSERT_EQ(lowered.steps.size(), 1u);
+      std::size_t copies = 0;
+      for (const KernelPart& part : lowered.steps[0].kernel->parts())
+        copies += part.kind == "custom" || part.kind == "concat";
+      EXPECT_EQ(copies, c.copies);
+    }
+  }
+}
+
 TEST(OnednnLayout, ConcatOfRegionInputs) {
   ModelBuilder model({2, 5, 7});
   const std::string y =

@@ -158,8 +158,9 @@ int RegionContext::define_value(const std::string& name, int storage, const memo
 }
 
 // A region output in plain layout is written straight into the step's output tensor
-// instead of being copied there.
+// instead of being copied there; a Concat's part into its slice (concat_in_place.cpp).
 int RegionContext::define_new(const std::string& name, const memory::desc& md) {
+  if (const std::optional<int> slice = concat_slice(name, md)) return define_value(name, *slice, md);
   const int storage = new_storage(md.get_size());
   auto output = output_index_.find(name);
   if (output != output_index_.end() && md == plain_desc(step_.output_descs[output->second])) {
@@ -532,6 +533,9 @@ void RegionContext::roll_back(const Checkpoint& checkpoint) {
   ops_.resize(checkpoint.ops);
   slots_.resize(checkpoint.slots);
   storages_.resize(checkpoint.storages);
+  std::erase_if(concat_storages_, [&](const auto& entry) {
+    return entry.second.storage >= static_cast<int>(checkpoint.storages);
+  });
   for (std::size_t i = checkpoint.values; i < value_order_.size(); ++i) {
     values_.erase(value_order_[i]);
   }

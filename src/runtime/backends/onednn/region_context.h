@@ -102,6 +102,8 @@ struct Storage {
   std::size_t bytes = 0;
   int input_index = -1;   // >= 0: the step's input tensor
   int output_index = -1;  // >= 0: the step's output tensor
+  int within = -1;        // >= 0: these bytes are part of that internal storage,
+  std::size_t offset = 0;  // from this byte on (a part of a Concat written in place)
 };
 struct Slot {
   int storage = -1;  // -1: `owned` holds packed constants
@@ -165,8 +167,17 @@ class RegionContext final : public MatchView {
   int storage_of(int slot) const { return slots_[slot].storage; }
   // Registers a computed value in `storage`; see the .cpp for region outputs.
   int define_value(const std::string& name, int storage, const dnnl::memory::desc& md);
-  // A fresh buffer for `name` (the step's output tensor when it can be).
+  // A fresh buffer for `name` (the step's output tensor when it can be), or its slice
+  // of the buffer of the Concat that alone reads it (concat_in_place).
   int define_new(const std::string& name, const dnnl::memory::desc& md);
+  // The buffer where Concat node `index` finds its parts already written in `md`'s
+  // layout, and which of its inputs are there; nullopt when none is.
+  struct InPlaceConcat {
+    int storage = -1;
+    std::vector<bool> parts;
+  };
+  std::optional<InPlaceConcat> concat_in_place(std::size_t index,
+                                               const dnnl::memory::desc& md) const;
   bool is_region_output(const std::string& name) const { return output_index_.count(name) > 0; }
 
   // ---- constants ----
@@ -259,6 +270,8 @@ class RegionContext final : public MatchView {
   bool can_sum_into(const std::string& other, std::size_t anchor, std::size_t add_node) const;
   void add_output(const std::string& name, const TensorDesc& desc);
   void export_value(const std::string& name);  // a reorder into its output tensor
+  // A slice of the buffer of the Concat that alone reads `name`, for `name` in `md`.
+  std::optional<int> concat_slice(const std::string& name, const dnnl::memory::desc& md);
 
   std::size_t first_;
   std::size_t last_;
@@ -290,6 +303,12 @@ class RegionContext final : public MatchView {
     dnnl::reorder::primitive_desc pd;
   };
   std::vector<PendingExport> pending_exports_;
+  // Concat node -> the buffer its parts are written into, and its layout (concat_slice).
+  struct ConcatStorage {
+    int storage = -1;
+    dnnl::memory::desc whole;
+  };
+  std::map<std::size_t, ConcatStorage> concat_storages_;
   std::map<std::string, QuantizedAlias> aliases_;
   std::vector<std::string> alias_order_;
 };

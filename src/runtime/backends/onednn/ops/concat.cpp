@@ -73,7 +73,9 @@ std::int64_t product(const std::vector<std::int64_t>& dims, std::size_t from, st
 // into pieces so that threads share even one large part.
 class ChunkCopy {
  public:
-  ChunkCopy(const std::vector<RowMajorView>& parts, int threads) : threads_(threads) {
+  // Parts with `in_place` set are already in the output: they are not copied.
+  ChunkCopy(const std::vector<RowMajorView>& parts, std::vector<bool> in_place, int threads)
+      : threads_(threads), in_place_(std::move(in_place)) {
     const RowMajorView& first = parts[0];
     outer_ = product(first.dims, 0, static_cast<std::size_t>(first.axis));
     for (const RowMajorView& part : parts) {
@@ -112,12 +114,14 @@ class ChunkCopy {
       std::size_t part = 0;
       while (offset >= chunk_bytes_[part]) offset -= chunk_bytes_[part++];
       const std::size_t bytes = std::min(chunk_bytes_[part] - offset, end - begin);
-      std::memcpy(out + begin, sources[part] + row * chunk_bytes_[part] + offset, bytes);
+      if (!in_place_[part])
+        std::memcpy(out + begin, sources[part] + row * chunk_bytes_[part] + offset, bytes);
       begin += bytes;
     }
   }
 
   int threads_;
+  std::vector<bool> in_place_;
   std::int64_t outer_ = 1;
   std::vector<std::size_t> chunk_bytes_;
   std::size_t row_bytes_ = 0;
@@ -261,6 +265,40 @@ bool lower_concat_batch_norm(RegionContext& context, std::size_t index, std::int
   return true;
 }
 
+OpArgs part_args(RegionContext& context, const PlannedNode& node,
+                 const std::vector<memory::desc>& parts) {
+  OpArgs args;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
+                      context.use_as(node.node->inputs[i], parts[i]));
+  }
+  return args;
+}
+
+// The output in the buffer some parts were computed into (RegionContext::concat_in_place):
+// the others are copied there, and with none left the Concat costs nothing.
+bool lower_in_place(RegionContext& context, std::size_t index, const memory::desc& dst,
+                    const std::vector<memory::desc>& parts, const std::vector<RowMajorView>& views) {
+  const std::optional<RegionContext::InPlaceConcat> in_place = context.concat_in_place(index, dst);
+  if (!in_place) return false;
+  const PlannedNode& node = context.planned(index);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (in_place->parts[i] && context.value(node.node->inputs[i]).md != parts[i]) return false;
+  }
+  const bool all = std::all_of(in_place->parts.begin(), in_place->parts.end(),
+                               [](bool part) { return part; });
+  OpArgs args = all ? OpArgs{} : part_args(context, node, parts);
+  const int output = context.define_value(context.output_of(index), in_place->storage, dst);
+  if (all) {
+    context.flush_exports();
+    return true;
+  }
+  args.emplace_back(DNNL_ARG_DST, output);
+  context.add_compute_op({}, std::move(args), memory::desc(),
+                         ChunkCopy(views, in_place->parts, context.input().threads));
+  return true;
+}
+
 }  // namespace
 
 bool match_concat(const MatchView& view, std::size_t index) {
@@ -302,19 +340,18 @@ bool lower_concat(RegionContext& context, std::size_t index) {
     parts.push_back(layout(part.shape));
     if (auto view = row_major_view(part.shape, static_cast<int>(axis), tag)) views.push_back(*view);
   }
-  OpArgs args;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
-                      context.use_as(node.node->inputs[i], parts[i]));
-  }
   const memory::desc dst = layout(node.outputs[0].shape);
-  args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), dst));
   if (views.size() == parts.size()) {
+    if (lower_in_place(context, index, dst, parts, views)) return true;
+    OpArgs args = part_args(context, node, parts);
+    args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), dst));
     // oneDNN's concat for these layouts (simple:any) copies at a fraction of memcpy's speed.
     context.add_compute_op({}, std::move(args), memory::desc(),
-                           ChunkCopy(views, context.input().threads));
+                           ChunkCopy(views, std::vector<bool>(views.size()), context.input().threads));
     return true;
   }
+  OpArgs args = part_args(context, node, parts);
+  args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), dst));
   dnnl::concat::primitive_desc pd(dst, static_cast<int>(axis), parts, context.engine(),
                                   context.base_attr());
   context.add_compute_op(dnnl::concat(pd), std::move(args), pd.scratchpad_desc());
