@@ -52,6 +52,13 @@ std::int64_t channel_axis(const PlannedNode& node) {
 
 }  // namespace
 
+// DenseNet's Concat read only by a BatchNormalization applies it while it copies
+// (ops/concat.cpp): it writes a buffer of its own, and a slice would go unused.
+bool RegionContext::read_by_batch_norm(const std::string& name) const {
+  const std::vector<std::size_t>& readers = input().consumers_of(name);
+  return readers.size() == 1 && planned(readers[0]).node->op_type == "BatchNormalization";
+}
+
 std::optional<int> RegionContext::concat_slice(const std::string& name, const memory::desc& md) {
   const std::vector<std::size_t>& readers = input().consumers_of(name);
   if (readers.size() != 1 || input().is_graph_output(name) || is_region_output(name))
@@ -63,7 +70,8 @@ std::optional<int> RegionContext::concat_slice(const std::string& name, const me
       node.outputs[0].shape.size() != 4 || channel_axis(node) != 1)
     return std::nullopt;
   const std::string& output = node.node->outputs[0];
-  if (input().is_graph_output(output) || is_region_output(output)) return std::nullopt;
+  if (input().is_graph_output(output) || is_region_output(output) || read_by_batch_norm(output))
+    return std::nullopt;
   std::int64_t first = 0;
   int position = -1;
   for (std::size_t i = 0; i < node.node->inputs.size(); ++i) {

@@ -338,9 +338,13 @@ bool RegionContext::can_sum_into(const std::string& other, std::size_t anchor,
   auto found = values_.find(other);
   if (found == values_.end()) return false;
   const int storage = found->second.storage;
-  if (storages_[storage].input_index >= 0 || storages_[storage].output_index >= 0) return false;
+  if (storages_[storage].input_index >= 0 || storages_[storage].output_index >= 0 ||
+      storages_[storage].within >= 0)
+    return false;
   for (const auto& [name, sharing] : values_) {
-    if (sharing.storage != storage) continue;
+    // A Concat's part computed in its slice (concat_in_place.cpp) shares its bytes too.
+    const int within = storages_[sharing.storage].within;
+    if ((within >= 0 ? within : sharing.storage) != storage) continue;
     for (std::size_t consumer : input().consumers_of(name)) {
       if (consumer != add_node && consumer >= anchor && consumer < last_) return false;
     }

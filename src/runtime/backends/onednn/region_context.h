@@ -272,6 +272,7 @@ class RegionContext final : public MatchView {
   void export_value(const std::string& name);  // a reorder into its output tensor
   // A slice of the buffer of the Concat that alone reads `name`, for `name` in `md`.
   std::optional<int> concat_slice(const std::string& name, const dnnl::memory::desc& md);
+  bool read_by_batch_norm(const std::string& name) const;
 
   std::size_t first_;
   std::size_t last_;
