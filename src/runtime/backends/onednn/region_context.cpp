@@ -160,7 +160,8 @@ int RegionContext::define_value(const std::string& name, int storage, const memo
 // A region output in plain layout is written straight into the step's output tensor
 // instead of being copied there; a Concat's part into its slice (concat_in_place.cpp).
 int RegionContext::define_new(const std::string& name, const memory::desc& md) {
-  if (const std::optional<int> slice = concat_slice(name, md)) return define_value(name, *slice, md);
+  if (const std::optional<int> slice = concat_slice(name, md))
+    return define_value(name, *slice, md);
   const int storage = new_storage(md.get_size());
   auto output = output_index_.find(name);
   if (output != output_index_.end() && md == plain_desc(step_.output_descs[output->second])) {
@@ -343,8 +344,7 @@ bool RegionContext::can_sum_into(const std::string& other, std::size_t anchor,
     return false;
   for (const auto& [name, sharing] : values_) {
     // A Concat's part computed in its slice (concat_in_place.cpp) shares its bytes too.
-    const int within = storages_[sharing.storage].within;
-    if ((within >= 0 ? within : sharing.storage) != storage) continue;
+    if (outer_storage(storages_, sharing.storage) != storage) continue;
     for (std::size_t consumer : input().consumers_of(name)) {
       if (consumer != add_node && consumer >= anchor && consumer < last_) return false;
     }

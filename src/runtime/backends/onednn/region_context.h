@@ -105,6 +105,10 @@ struct Storage {
   int within = -1;        // >= 0: these bytes are part of that internal storage,
   std::size_t offset = 0;  // from this byte on (a part of a Concat written in place)
 };
+// The storage whose bytes `storage` uses: the one it lies within, or itself.
+inline int outer_storage(const std::vector<Storage>& storages, int storage) {
+  return storages[storage].within >= 0 ? storages[storage].within : storage;
+}
 struct Slot {
   int storage = -1;  // -1: `owned` holds packed constants
   dnnl::memory::desc md;

@@ -169,10 +169,8 @@ std::vector<std::pair<int, int>> storage_lifetimes(const std::vector<Storage>& s
   std::vector<std::pair<int, int>> lifetimes(storages.size(), {-1, -1});
   for (std::size_t position = 0; position < ops.size(); ++position) {
     for (const auto& [arg, slot] : ops[position].args) {
-      int storage = slots[slot].storage;
-      if (storage < 0) continue;
-      if (storages[storage].within >= 0) storage = storages[storage].within;
-      auto& [first, last] = lifetimes[storage];
+      if (slots[slot].storage < 0) continue;
+      auto& [first, last] = lifetimes[outer_storage(storages, slots[slot].storage)];
       if (first < 0) first = static_cast<int>(position);
       last = static_cast<int>(position);
     }
@@ -190,8 +188,7 @@ std::vector<std::size_t> plan_storages(const std::vector<Storage>& storages,
   for (std::size_t i = 0; i < storages.size(); ++i) {
     const Storage& storage = storages[i];
     const auto [first, last] = lifetimes[i];
-    if (storage.input_index >= 0 || storage.output_index >= 0 || storage.within >= 0 ||
-        first < 0)
+    if (storage.input_index >= 0 || storage.output_index >= 0 || storage.within >= 0 || first < 0)
       continue;
     requests.push_back(
         {storage.bytes, static_cast<std::size_t>(first), static_cast<std::size_t>(last)});
@@ -217,8 +214,8 @@ memory make_memory(const Slot& slot, const std::vector<Storage>& storages,
     return handle;
   }
   memory handle(slot.md, kernel.engine_, DNNL_MEMORY_NONE);
-  const std::size_t offset = storage.within >= 0 ? offsets[storage.within] + storage.offset
-                                                 : offsets[slot.storage];
+  const std::size_t offset =
+      storage.within >= 0 ? offsets[storage.within] + storage.offset : offsets[slot.storage];
   kernel.transient_bindings_.push_back(TransientBinding{handle, offset});
   return handle;
 }

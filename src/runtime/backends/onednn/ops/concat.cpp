@@ -278,15 +278,14 @@ OpArgs part_args(RegionContext& context, const PlannedNode& node,
 // The output in the buffer some parts were computed into (RegionContext::concat_in_place):
 // the others are copied there, and with none left the Concat costs nothing.
 bool lower_in_place(RegionContext& context, std::size_t index, const memory::desc& dst,
-                    const std::vector<memory::desc>& parts, const std::vector<RowMajorView>& views) {
+                    const std::vector<memory::desc>& parts,
+                    const std::vector<RowMajorView>& views) {
   const std::optional<RegionContext::InPlaceConcat> in_place = context.concat_in_place(index, dst);
   if (!in_place) return false;
   const PlannedNode& node = context.planned(index);
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (in_place->parts[i] && context.value(node.node->inputs[i]).md != parts[i]) return false;
-  }
-  const bool all = std::all_of(in_place->parts.begin(), in_place->parts.end(),
-                               [](bool part) { return part; });
+  // A part lies in the buffer only in the layout of `dst` (concat_slice checks it).
+  const bool all =
+      std::all_of(in_place->parts.begin(), in_place->parts.end(), [](bool part) { return part; });
   OpArgs args = all ? OpArgs{} : part_args(context, node, parts);
   const int output = context.define_value(context.output_of(index), in_place->storage, dst);
   if (all) {
@@ -346,8 +345,9 @@ bool lower_concat(RegionContext& context, std::size_t index) {
     OpArgs args = part_args(context, node, parts);
     args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), dst));
     // oneDNN's concat for these layouts (simple:any) copies at a fraction of memcpy's speed.
-    context.add_compute_op({}, std::move(args), memory::desc(),
-                           ChunkCopy(views, std::vector<bool>(views.size()), context.input().threads));
+    context.add_compute_op(
+        {}, std::move(args), memory::desc(),
+        ChunkCopy(views, std::vector<bool>(views.size()), context.input().threads));
     return true;
   }
   OpArgs args = part_args(context, node, parts);
