@@ -223,4 +223,14 @@ std::optional<std::vector<EltwiseOp>> quantized_activation(const std::vector<Elt
   return result;
 }
 
+Tensor dequantized_byte_values(const ActivationQuant& quant) {
+  Tensor dequantized(DType::f32, {256});
+  for (int byte = 0; byte < 256; ++byte) {
+    const int q = quant.type == dnnl::memory::data_type::s8 ? static_cast<std::int8_t>(byte) : byte;
+    dequantized.values<float>()[static_cast<std::size_t>(byte)] =
+        quant.scale * static_cast<float>(q - quant.zero_point);
+  }
+  return dequantized;
+}
+
 }  // namespace edgeperf::runtime::onednn

@@ -42,6 +42,10 @@ struct QuantizedWeights {
 dnnl::memory::data_type dnnl_type(DType dtype);  // f32, u8, i8, i32; throws otherwise
 bool is_int8(dnnl::memory::data_type type);
 
+// DequantizeLinear of every byte value, as a [256] f32 tensor indexed by the byte (an s8
+// value by its two's complement bits): the input of a byte table's computation.
+Tensor dequantized_byte_values(const ActivationQuant& quant);
+
 // DequantizeLinear of a runtime u8/s8 value with constant per-tensor parameters.
 std::optional<ActivationQuant> parse_dequantize(const PlannedNode& node);
 // QuantizeLinear of a runtime f32 value to u8/s8 with constant per-tensor parameters.

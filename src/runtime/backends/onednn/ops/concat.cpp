@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../channel_affine.h"
+#include "../concat_chunks.h"
 #include "../memory_descs.h"
 #include "edgeperf/graph/ops/batch_norm.h"
 #include "ops.h"
@@ -17,16 +18,6 @@ namespace edgeperf::runtime::onednn::ops {
 namespace {
 
 using dnnl::memory;
-
-// The inner block size of `md` along `axis` (1 when not blocked along it).
-std::int64_t block_along(const memory::desc& md, int axis) {
-  const auto& blocking = md.data.format_desc.blocking;
-  std::int64_t block = 1;
-  for (int i = 0; i < blocking.inner_nblks; ++i) {
-    if (blocking.inner_idxs[i] == axis) block *= blocking.inner_blks[i];
-  }
-  return block;
-}
 
 // The layout for the parts and the output: the first part's 4-D layout when it can hold
 // every part without padding inside the output, else plain.
@@ -42,90 +33,6 @@ std::optional<memory::format_tag> shared_layout(const RegionContext& context,
   }
   return tag;
 }
-
-// The parts and the output as row-major arrays: plain as is, channels-last as
-// [N, H, W, C], 16/8-blocked as [N, C / b, H, W, b]; the concat axis mapped into it.
-struct RowMajorView {
-  std::vector<std::int64_t> dims;
-  int axis = 0;
-};
-
-std::optional<RowMajorView> row_major_view(const Shape& shape, int axis,
-                                           std::optional<memory::format_tag> tag) {
-  if (!tag) return RowMajorView{shape, axis};
-  const std::int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3];
-  if (*tag == memory::format_tag::acdb) {
-    static constexpr int kChannelsLastAxis[] = {0, 3, 1, 2};
-    return RowMajorView{{n, h, w, c}, kChannelsLastAxis[axis]};
-  }
-  const std::int64_t block = *tag == memory::format_tag::aBcd16b ? 16 : 8;
-  if (c % block != 0) return std::nullopt;
-  return RowMajorView{{n, c / block, h, w, block}, axis};
-}
-
-std::int64_t product(const std::vector<std::int64_t>& dims, std::size_t from, std::size_t to) {
-  std::int64_t result = 1;
-  for (std::size_t i = from; i < to; ++i) result *= dims[i];
-  return result;
-}
-
-// Copies each part's contiguous chunks into the output: outer x parts memcpys, split
-// into pieces so that threads share even one large part.
-class ChunkCopy {
- public:
-  // Parts with `in_place` set are already in the output: they are not copied.
-  ChunkCopy(const std::vector<RowMajorView>& parts, std::vector<bool> in_place, int threads)
-      : threads_(threads), in_place_(std::move(in_place)) {
-    const RowMajorView& first = parts[0];
-    outer_ = product(first.dims, 0, static_cast<std::size_t>(first.axis));
-    for (const RowMajorView& part : parts) {
-      chunk_bytes_.push_back(static_cast<std::size_t>(
-          product(part.dims, static_cast<std::size_t>(part.axis), part.dims.size()) * 4));
-    }
-    for (std::size_t bytes : chunk_bytes_) row_bytes_ += bytes;
-  }
-
-  void operator()(const ArgMap& args) const {
-    auto* out = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
-    std::vector<const std::byte*> sources;
-    for (std::size_t p = 0; p < chunk_bytes_.size(); ++p) {
-      sources.push_back(static_cast<const std::byte*>(
-          args.at(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(p)).get_data_handle()));
-    }
-    const auto pieces = static_cast<std::int64_t>((outer_ * row_bytes_ + kPiece - 1) / kPiece);
-    const int threads = run_threads(threads_);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && pieces > 1)
-    for (std::int64_t piece = 0; piece < pieces; ++piece) {
-      copy_range(sources, out, static_cast<std::size_t>(piece) * kPiece,
-                 std::min(static_cast<std::size_t>(piece + 1) * kPiece,
-                          static_cast<std::size_t>(outer_) * row_bytes_));
-    }
-  }
-
- private:
-  static constexpr std::size_t kPiece = std::size_t{1} << 16;
-
-  // Output bytes [begin, end): row by row, part by part.
-  void copy_range(const std::vector<const std::byte*>& sources, std::byte* out, std::size_t begin,
-                  std::size_t end) const {
-    while (begin < end) {
-      const std::size_t row = begin / row_bytes_;
-      std::size_t offset = begin % row_bytes_;
-      std::size_t part = 0;
-      while (offset >= chunk_bytes_[part]) offset -= chunk_bytes_[part++];
-      const std::size_t bytes = std::min(chunk_bytes_[part] - offset, end - begin);
-      if (!in_place_[part])
-        std::memcpy(out + begin, sources[part] + row * chunk_bytes_[part] + offset, bytes);
-      begin += bytes;
-    }
-  }
-
-  int threads_;
-  std::vector<bool> in_place_;
-  std::int64_t outer_ = 1;
-  std::vector<std::size_t> chunk_bytes_;
-  std::size_t row_bytes_ = 0;
-};
 
 // Concat along the channels with y = act(x * scale[c] + shift[c]) applied on the way, as
 // tasks of channel rows (channel_affine.h) that threads share.
@@ -293,8 +200,12 @@ bool lower_in_place(RegionContext& context, std::size_t index, const memory::des
     return true;
   }
   args.emplace_back(DNNL_ARG_DST, output);
+  std::vector<ConcatPartCopy> copies;
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    copies.push_back(ConcatPartCopy{views[i], static_cast<bool>(in_place->parts[i]), {}});
+  }
   context.add_compute_op({}, std::move(args), memory::desc(),
-                         ChunkCopy(views, in_place->parts, context.input().threads));
+                         ChunkCopy(std::move(copies), sizeof(float), context.input().threads));
   return true;
 }
 
@@ -345,9 +256,10 @@ bool lower_concat(RegionContext& context, std::size_t index) {
     OpArgs args = part_args(context, node, parts);
     args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), dst));
     // oneDNN's concat for these layouts (simple:any) copies at a fraction of memcpy's speed.
-    context.add_compute_op(
-        {}, std::move(args), memory::desc(),
-        ChunkCopy(views, std::vector<bool>(views.size()), context.input().threads));
+    std::vector<ConcatPartCopy> copies;
+    for (const RowMajorView& view : views) copies.push_back(ConcatPartCopy{view, false, {}});
+    context.add_compute_op({}, std::move(args), memory::desc(),
+                           ChunkCopy(std::move(copies), sizeof(float), context.input().threads));
     return true;
   }
   OpArgs args = part_args(context, node, parts);

@@ -99,13 +99,7 @@ std::optional<TableSubgraph> find_subgraph(const RegionContext& context, std::si
 // by the reference kernels on a [256] tensor.
 ByteTable make_table(const RegionContext& context, const TableSubgraph& subgraph,
                      const ActivationQuant& quant) {
-  Tensor dequantized(DType::f32, {256});
-  for (int byte = 0; byte < 256; ++byte) {
-    const int q = quant.type == memory::data_type::s8 ? static_cast<std::int8_t>(byte) : byte;
-    dequantized.values<float>()[static_cast<std::size_t>(byte)] =
-        quant.scale * static_cast<float>(q - quant.zero_point);
-  }
-  std::map<std::string, Tensor> values = {{subgraph.source, dequantized}};
+  std::map<std::string, Tensor> values = {{subgraph.source, dequantized_byte_values(quant)}};
   Tensor result;
   for (std::size_t index : subgraph.nodes) {
     const PlannedNode& node = context.planned(index);
