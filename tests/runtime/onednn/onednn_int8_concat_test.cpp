@@ -90,6 +90,24 @@ INSTANTIATE_TEST_SUITE_P(
                                          ConcatCase{DType::u8, false, false, 2}),
                        ::testing::Values(1, 2)));
 
+// A QuantizeLinear without its zero point (left out, or named ""): u8 with zero point 0.
+TEST(OnednnInt8Concat, QuantizeLinearWithTheDefaultZeroPoint) {
+  for (bool empty_input : {false, true}) {
+    QdqBuilder model(17);
+    const std::string x = model.input({1, 16, 6, 6});
+    const std::string a = model.qdq(x, 3.0f / 255.0f, 120).name;
+    const std::string b = model.qdq(x, 5.0f / 255.0f, 131).name;
+    const std::string joined = model.node("Concat", {a, b}, {{"axis", std::int64_t{1}}});
+    const graph::Graph graph =
+        model.finish(model.quantize_default_zero(joined, 2.0f / 255.0f, empty_input), DType::u8);
+    const RunResult result = run_both(graph);
+    EXPECT_EQ(compare(result.onednn, result.reference, 1.0).max_lsb, 0.0) << empty_input;
+    const KernelPart* concat = part_with(result, node_index(graph, "Concat"));
+    ASSERT_NE(concat, nullptr);
+    EXPECT_EQ(part_with(result, graph.nodes.size() - 1), concat) << empty_input;
+  }
+}
+
 // A Concat read by anything but a QuantizeLinear (or a MaxPool then one) stays f32.
 TEST(OnednnInt8Concat, AConcatReadInFloatStaysFloat) {
   QdqBuilder model(17);

@@ -44,6 +44,13 @@ class QdqBuilder {
     return builder_.node("QuantizeLinear", {x, scalar(scale), zero(zero_point, type)});
   }
 
+  // QuantizeLinear to u8 with the default zero point 0: the input left out, or named "".
+  std::string quantize_default_zero(const std::string& x, float scale, bool empty_input) {
+    std::vector<std::string> inputs = {x, scalar(scale)};
+    if (empty_input) inputs.emplace_back();
+    return builder_.node("QuantizeLinear", std::move(inputs));
+  }
+
   Quantized dequantize(const std::string& q, float scale, std::int32_t zero_point,
                        DType type = DType::u8) {
     return {builder_.node("DequantizeLinear", {q, scalar(scale), zero(zero_point, type)}), scale,

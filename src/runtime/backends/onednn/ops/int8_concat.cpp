@@ -65,7 +65,7 @@ ByteTable requantize_table(const RegionContext& context, const ActivationQuant& 
                            const PlannedNode& quantize) {
   std::vector<Tensor> inputs = {dequantized_byte_values(part)};
   for (std::size_t i = 1; i < quantize.node->inputs.size(); ++i) {
-    inputs.push_back(*quantize.constants[i]);
+    inputs.push_back(quantize.node->has_input(i) ? *quantize.constants[i] : Tensor());
   }
   const Tensor result = evaluate_node(*quantize.node, context.input().opset, inputs).at(0);
   ByteTable table{};
