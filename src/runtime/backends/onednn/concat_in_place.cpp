@@ -44,12 +44,6 @@ std::optional<std::size_t> dense_slice_offset(const memory::desc& whole, const m
   return offset;
 }
 
-std::int64_t channel_axis(const PlannedNode& node) {
-  const auto rank = static_cast<std::int64_t>(node.outputs[0].shape.size());
-  std::int64_t axis = node.node->attr_int("axis");
-  return axis < 0 ? axis + rank : axis;
-}
-
 }  // namespace
 
 // DenseNet's Concat read only by a BatchNormalization applies it while it copies
@@ -67,7 +61,7 @@ std::optional<int> RegionContext::concat_slice(const std::string& name, const me
   if (!in_region(index) || !enabled_[index] || claimed_[index]) return std::nullopt;
   const PlannedNode& node = planned(index);
   if (node.node->op_type != "Concat" || !node.node->domain.empty() || node.outputs.size() != 1 ||
-      node.outputs[0].shape.size() != 4 || channel_axis(node) != 1)
+      node.outputs[0].shape.size() != 4 || parse_concat_axis(node) != 1)
     return std::nullopt;
   const std::string& output = node.node->outputs[0];
   if (input().is_graph_output(output) || is_region_output(output) || read_by_batch_norm(output))

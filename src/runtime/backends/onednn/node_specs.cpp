@@ -633,4 +633,12 @@ bool is_free_reshape(const PlannedNode& planned) {
          planned.inputs[0].numel() == planned.outputs[0].numel();
 }
 
+std::optional<std::int64_t> parse_concat_axis(const PlannedNode& node) {
+  const auto rank = static_cast<std::int64_t>(node.outputs[0].shape.size());
+  std::int64_t axis = node.node->attr_int("axis");
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return std::nullopt;
+  return axis;
+}
+
 }  // namespace edgeperf::runtime::onednn

@@ -56,6 +56,8 @@ std::optional<ConvSpec> parse_conv_geometry(const graph::Node& node, const Shape
 // spatial axes of a 4-D input (a global pool, keepdims or not).
 std::optional<PoolSpec> parse_pool(const PlannedNode& node);
 std::optional<GemmSpec> parse_gemm(const PlannedNode& node);  // Gemm and 2-D MatMul
+// A Concat's axis, made non-negative; nullopt when out of the output's rank.
+std::optional<std::int64_t> parse_concat_axis(const PlannedNode& node);
 std::optional<BatchNormSpec> parse_batch_norm(const PlannedNode& node);
 
 // MatMul of rank 3 to 5 (numpy batching), or 2-D MatMul whose B is computed. The dims

@@ -234,10 +234,9 @@ bool match_concat(const MatchView& view, std::size_t index) {
 bool lower_concat(RegionContext& context, std::size_t index) {
   context.materialize_inputs(index);
   const PlannedNode& node = context.planned(index);
-  const auto rank = static_cast<std::int64_t>(node.outputs[0].shape.size());
-  std::int64_t axis = node.node->attr_int("axis");
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) return false;
+  const std::optional<std::int64_t> found_axis = parse_concat_axis(node);
+  if (!found_axis) return false;
+  const std::int64_t axis = *found_axis;
   const std::optional<memory::format_tag> tag =
       shared_layout(context, node, static_cast<int>(axis));
   if (lower_concat_batch_norm(context, index, axis, tag)) return true;

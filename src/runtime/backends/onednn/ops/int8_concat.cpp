@@ -22,14 +22,6 @@ namespace {
 
 using dnnl::memory;
 
-std::optional<std::int64_t> concat_axis(const PlannedNode& node) {
-  const auto rank = static_cast<std::int64_t>(node.outputs[0].shape.size());
-  std::int64_t axis = node.node->attr_int("axis");
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) return std::nullopt;
-  return axis;
-}
-
 // The layout of `md` among those the chunk copy knows, if it is one of them.
 std::optional<memory::format_tag> int8_layout(const memory::desc& md) {
   if (md.dims().size() != 4) return std::nullopt;
@@ -105,7 +97,7 @@ std::optional<Int8ConcatTarget> int8_concat_target(const RegionContext& context,
 bool match_int8_concat(const MatchView& view, std::size_t index) {
   if (!match_concat(view, index)) return false;
   const PlannedNode& node = view.planned(index);
-  if (node.outputs[0].shape.size() != 4 || !concat_axis(node)) return false;
+  if (node.outputs[0].shape.size() != 4 || !parse_concat_axis(node)) return false;
   const QuantizedAlias* first = view.alias_of(node.node->inputs[0]);
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     const QuantizedAlias* part = view.alias_of(node.node->inputs[i]);
@@ -121,19 +113,20 @@ bool lower_int8_concat(RegionContext& context, std::size_t index) {
   const PlannedNode& quantize = context.planned(target->quantize);
   const ActivationQuant output = *parse_quantize(quantize);
   if (output.type != context.alias_of(node.node->inputs[0])->quant.type) return false;
-  const int axis = static_cast<int>(*concat_axis(node));
+  const int axis = static_cast<int>(*parse_concat_axis(node));
   const memory::format_tag tag = shared_int8_layout(context, node, axis);
   std::vector<ConcatPartCopy> copies;
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    std::optional<RowMajorView> view = row_major_view(node.inputs[i].shape, axis, tag);
+    if (!view) return false;  // before anything is added to the region
+    copies.push_back(ConcatPartCopy{*view, false, std::nullopt});
+  }
   OpArgs args;
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     const QuantizedAlias part = *context.alias_of(node.node->inputs[i]);
-    std::optional<RowMajorView> view = row_major_view(node.inputs[i].shape, axis, tag);
-    if (!view) return false;
-    std::optional<ByteTable> table;
     if (!same_quant(part.quant, output)) {
-      table = requantize_table(context, part.quant, quantize);
+      copies[i].table = requantize_table(context, part.quant, quantize);
     }
-    copies.push_back(ConcatPartCopy{*view, false, table});
     args.emplace_back(
         DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
         context.use_as(part.source, memory::desc(node.inputs[i].shape, output.type, tag)));
