@@ -59,10 +59,8 @@ void ChunkCopy::operator()(const ArgMap& args) const {
   auto* out = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
   std::vector<const std::byte*> sources;
   for (std::size_t p = 0; p < parts_.size(); ++p) {
-    const auto found = args.find(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(p));
-    sources.push_back(found == args.end()
-                          ? nullptr
-                          : static_cast<const std::byte*>(found->second.get_data_handle()));
+    sources.push_back(static_cast<const std::byte*>(
+        args.at(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(p)).get_data_handle()));
   }
   const auto pieces = static_cast<std::int64_t>((outer_ * row_bytes_ + kPiece - 1) / kPiece);
   const int threads = run_threads(threads_);
