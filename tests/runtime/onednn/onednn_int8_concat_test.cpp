@@ -1,6 +1,7 @@
 // The int8 Concat (ops/int8_concat.cpp): DequantizeLinear parts -> Concat ->
 // QuantizeLinear, or -> MaxPool -> QuantizeLinear, runs on the int8 values, exactly as
-// the reference backend computes the graph.
+// the reference backend computes the graph; -> BatchNormalization (-> ReLU) ->
+// QuantizeLinear, within one step of it.
 #include "qdq_builder.h"
 
 namespace edgeperf::runtime {
@@ -88,6 +89,72 @@ INSTANTIATE_TEST_SUITE_P(
                                          ConcatCase{DType::u8, false, true, 1},
                                          ConcatCase{DType::i8, false, true, 1},
                                          ConcatCase{DType::u8, false, false, 2}),
+                       ::testing::Values(1, 2)));
+
+struct BatchNormCase {
+  DType type;
+  std::int64_t part_channels;  // 16: blocked layouts possible; 20: not
+  bool float_part;             // one part computed in f32, as DenseNet's pooled one
+  std::string activation;      // "", "Relu" or "LeakyRelu"
+};
+
+// Parts quantized from the input at their own scales, concatenated, normalized, activated
+// and quantized: DenseNet's pre-activation.
+graph::Graph concat_batch_norm_model(const BatchNormCase& c) {
+  QdqBuilder model(23);
+  const std::int64_t parts = 3;
+  const std::string x = model.input({1, c.part_channels, 7, 7});
+  const bool u8 = c.type == DType::u8;
+  std::vector<std::string> inputs;
+  const float part_scales[] = {3.0f / 255.0f, 5.0f / 255.0f, 2.5f / 255.0f};
+  const std::int32_t part_zeros[] = {u8 ? 120 : -3, u8 ? 131 : 5, u8 ? 128 : 0};
+  for (int p = 0; p < parts; ++p) {
+    inputs.push_back(model.qdq(x, part_scales[p], part_zeros[p], c.type).name);
+  }
+  std::int64_t channels = parts * c.part_channels;
+  if (c.float_part) {
+    inputs.insert(inputs.begin(), model.node("Sigmoid", {x}));
+    channels += c.part_channels;
+  }
+  const std::string joined = model.node("Concat", inputs, {{"axis", std::int64_t{1}}});
+  std::string y = model.node(
+      "BatchNormalization",
+      {joined, model.constant({channels}, 0.5f, 2.0f), model.constant({channels}, -1.0f, 1.0f),
+       model.constant({channels}, -0.5f, 0.5f), model.constant({channels}, 0.5f, 2.0f)});
+  if (!c.activation.empty()) {
+    y = c.activation == "LeakyRelu" ? model.node("LeakyRelu", {y}, {{"alpha", 0.1f}})
+                                    : model.node(c.activation, {y});
+  }
+  return model.finish(model.quantize(y, 6.0f / 255.0f, u8 ? 100 : -10, c.type), c.type);
+}
+
+class Int8ConcatBatchNormSweep : public ::testing::TestWithParam<std::tuple<BatchNormCase, int>> {};
+
+TEST_P(Int8ConcatBatchNormSweep, MatchesReferenceWithinOneStep) {
+  const auto& [c, threads] = GetParam();
+  const graph::Graph graph = concat_batch_norm_model(c);
+  const RunResult result = run_both(graph, threads);
+  const Comparison comparison = compare(result.onednn, result.reference, 1.0);
+  EXPECT_LE(comparison.max_lsb, 1.0);
+  // The multiply-add folds the dequantization, the batch norm and the quantization into
+  // one rounding: values within a rounding error of a half may land one step apart.
+  EXPECT_LE(comparison.off_by_one, comparison.count / 100);
+  EXPECT_TRUE(all_onednn(result));
+  const KernelPart* concat = part_with(result, node_index(graph, "Concat"));
+  ASSERT_NE(concat, nullptr);
+  EXPECT_EQ(concat->kind, "custom");
+  // One op from the int8 parts to the int8 output.
+  EXPECT_EQ(part_with(result, node_index(graph, "BatchNormalization")), concat);
+  EXPECT_EQ(part_with(result, graph.nodes.size() - 1), concat);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, Int8ConcatBatchNormSweep,
+    ::testing::Combine(::testing::Values(BatchNormCase{DType::u8, 16, false, "Relu"},
+                                         BatchNormCase{DType::u8, 20, true, "Relu"},
+                                         BatchNormCase{DType::i8, 16, true, "Relu"},
+                                         BatchNormCase{DType::u8, 16, false, ""},
+                                         BatchNormCase{DType::i8, 20, false, "LeakyRelu"}),
                        ::testing::Values(1, 2)));
 
 // A QuantizeLinear without its zero point (left out, or named ""): u8 with zero point 0.

@@ -27,6 +27,43 @@ struct ChannelRows {
 void channel_affine_scalar(const ChannelAffine& affine, const ChannelRows& rows);
 // The widest version this CPU runs (AVX-512, AVX2 or the baseline, chosen at run time).
 void channel_affine(const ChannelAffine& affine, const ChannelRows& rows);
+// Quantized on the way out: y = saturate(round(act(x * scale[c] + shift[c])) + zero),
+// rounding half to even (QuantizeLinear with the output's scale folded into scale and
+// shift). x is bytes (the input's dequantization folded in too) or floats. DenseNet's
+// int8 pre-activation: Concat, BatchNormalization, ReLU and QuantizeLinear at once.
+// From bytes, every version computes the oracle's bytes when each scale has at most 16
+// significant bits (byte_affine_scale): a byte times such a scale is exact, so a fused
+// multiply-add and a multiply then an add round the same. From floats they may differ by
+// one where the value lies within a rounding error of a half.
+struct ByteAffine {
+  const float* scale;  // [lanes]
+  const float* shift;  // [lanes]
+  bool relu = false;
+  float slope = 0.0f;
+  std::int32_t zero = 0;
+};
+
+template <typename In, typename Out>
+struct QuantizeRows {
+  const In* x;
+  std::int64_t x_stride;
+  Out* y;
+  std::int64_t y_stride;
+  std::int64_t pixels, lanes;
+};
+
+// `scale` rounded to 16 significant bits.
+float byte_affine_scale(float scale);
+
+#define EP_CHANNEL_AFFINE_QUANTIZE(In, Out)                                                \
+  void channel_affine_scalar(const ByteAffine& affine, const QuantizeRows<In, Out>& rows); \
+  void channel_affine(const ByteAffine& affine, const QuantizeRows<In, Out>& rows);
+EP_CHANNEL_AFFINE_QUANTIZE(std::uint8_t, std::uint8_t)
+EP_CHANNEL_AFFINE_QUANTIZE(std::int8_t, std::int8_t)
+EP_CHANNEL_AFFINE_QUANTIZE(float, std::uint8_t)
+EP_CHANNEL_AFFINE_QUANTIZE(float, std::int8_t)
+#undef EP_CHANNEL_AFFINE_QUANTIZE
+
 // "avx512", "avx2" or "baseline": what channel_affine runs here.
 const char* channel_affine_isa();
 

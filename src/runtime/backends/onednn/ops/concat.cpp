@@ -8,10 +8,9 @@
 #include <optional>
 #include <vector>
 
-#include "../channel_affine.h"
+#include "../concat_affine.h"
 #include "../concat_chunks.h"
 #include "../memory_descs.h"
-#include "edgeperf/graph/ops/batch_norm.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -34,100 +33,6 @@ std::optional<memory::format_tag> shared_layout(const RegionContext& context,
   return tag;
 }
 
-// Concat along the channels with y = act(x * scale[c] + shift[c]) applied on the way, as
-// tasks of channel rows (channel_affine.h) that threads share.
-class ConcatAffine {
- public:
-  // Rows of one part: offsets in floats into the part and the output.
-  struct Task {
-    std::size_t part;
-    std::int64_t channel;  // of the first lane, in the output
-    std::int64_t x_offset, x_stride, y_offset, y_stride, pixels, lanes;
-  };
-
-  ConcatAffine(std::vector<Task> tasks, std::vector<float> scale, std::vector<float> shift,
-               bool relu, float slope, int threads)
-      : tasks_(std::move(tasks)),
-        scale_(std::move(scale)),
-        shift_(std::move(shift)),
-        relu_(relu),
-        slope_(slope),
-        threads_(threads) {}
-
-  void operator()(const ArgMap& args) const {
-    auto* out = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
-    std::vector<const float*> sources;
-    for (int p = 0; args.count(DNNL_ARG_MULTIPLE_SRC + p) > 0; ++p) {
-      sources.push_back(
-          static_cast<const float*>(args.at(DNNL_ARG_MULTIPLE_SRC + p).get_data_handle()));
-    }
-    const auto count = static_cast<std::int64_t>(tasks_.size());
-    const int threads = run_threads(threads_);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && count > 1)
-    for (std::int64_t t = 0; t < count; ++t) {
-      const Task& task = tasks_[static_cast<std::size_t>(t)];
-      const auto c = static_cast<std::size_t>(task.channel);
-      channel_affine({scale_.data() + c, shift_.data() + c, relu_, slope_},
-                     {sources[task.part] + task.x_offset, task.x_stride, out + task.y_offset,
-                      task.y_stride, task.pixels, task.lanes});
-    }
-  }
-
- private:
-  std::vector<Task> tasks_;
-  std::vector<float> scale_, shift_;
-  bool relu_;
-  float slope_;
-  int threads_;
-};
-
-// The tasks of a channel Concat of parts [N, C_i, pixels...] in `tag`: one per channel
-// block of each part in a blocked (16 or 8 lanes) or plain (1 lane) layout, one per part
-// and run of pixels when channels-last. None for another layout.
-std::vector<ConcatAffine::Task> concat_affine_tasks(const std::vector<TensorDesc>& parts,
-                                                    const Shape& y,
-                                                    std::optional<memory::format_tag> tag) {
-  const std::int64_t batch = y[0], channels = y[1];
-  std::int64_t pixels = 1;
-  for (std::size_t d = 2; d < y.size(); ++d) pixels *= y[d];
-  std::vector<ConcatAffine::Task> tasks;
-  // With one pixel ([N, C] values), plain is channels-last too: a row per part, not a
-  // task per element.
-  const bool channels_last = tag ? *tag == memory::format_tag::acdb : pixels == 1;
-  if (channels_last) {
-    constexpr std::int64_t kPixelsPerTask = 256;
-    for (std::int64_t n = 0; n < batch; ++n) {
-      for (std::int64_t p0 = 0; p0 < pixels; p0 += kPixelsPerTask) {
-        std::int64_t channel = 0;
-        for (std::size_t part = 0; part < parts.size(); ++part) {
-          const std::int64_t c = parts[part].shape[1];
-          tasks.push_back({part, channel, (n * pixels + p0) * c, c,
-                           (n * pixels + p0) * channels + channel, channels,
-                           std::min(kPixelsPerTask, pixels - p0), c});
-          channel += c;
-        }
-      }
-    }
-    return tasks;
-  }
-  std::int64_t lanes = 1;
-  if (tag && *tag == memory::format_tag::aBcd16b) lanes = 16;
-  if (tag && *tag == memory::format_tag::aBcd8b) lanes = 8;
-  if (tag && lanes == 1) return {};
-  for (std::int64_t n = 0; n < batch; ++n) {
-    std::int64_t channel = 0;
-    for (std::size_t part = 0; part < parts.size(); ++part) {
-      const std::int64_t c = parts[part].shape[1];
-      for (std::int64_t b = 0; b < c / lanes; ++b) {
-        tasks.push_back({part, channel + b * lanes, (n * c + b * lanes) * pixels, lanes,
-                         (n * channels + channel + b * lanes) * pixels, lanes, pixels, lanes});
-      }
-      channel += c;
-    }
-  }
-  return tasks;
-}
-
 // The Concat and the BatchNormalization (+ ReLU) that alone reads it, as one pass; false
 // (nothing added) when the Concat is not followed so or is not along plain or blocked
 // channels.
@@ -136,24 +41,10 @@ bool lower_concat_batch_norm(RegionContext& context, std::size_t index, std::int
   const PlannedNode& node = context.planned(index);
   const Shape& y = node.outputs[0].shape;
   if (axis != 1 || y.size() < 2) return false;
-  std::vector<ConcatAffine::Task> tasks = concat_affine_tasks(node.inputs, y, tag);
+  std::vector<ConcatAffineTask> tasks = concat_affine_tasks(node.inputs, y, tag);
   if (tasks.empty()) return false;
-  const std::vector<ChainLink> links = context.collect_chain(index, true, false);
-  if (links.empty() || !links[0].fold_batch_norm) return false;
-  const std::optional<BatchNormSpec> spec = parse_batch_norm(context.planned(links[0].node));
-  if (!spec) return false;
-  std::size_t count = 1;
-  bool relu = false;
-  float slope = 0.0f;
-  if (links.size() > 1 && links[1].eltwise.size() == 1 &&
-      links[1].eltwise[0].algorithm == dnnl::algorithm::eltwise_relu) {
-    relu = true;
-    slope = links[1].eltwise[0].alpha;
-    count = 2;
-  }
-  const auto params = graph::ops::BatchNormParams::from_tensors(
-      *spec->scale, *spec->shift, *spec->mean, *spec->variance, spec->epsilon);
-  if (params.channels() != y[1]) return false;
+  std::optional<ConcatBatchNorm> chain = concat_batch_norm(context, index);
+  if (!chain) return false;
   auto layout = [&](const Shape& shape) {
     return tag ? memory::desc(shape, memory::data_type::f32, *tag) : plain_desc(shape);
   };
@@ -162,13 +53,12 @@ bool lower_concat_batch_norm(RegionContext& context, std::size_t index, std::int
     args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
                       context.use_as(node.node->inputs[i], layout(node.inputs[i].shape)));
   }
-  context.claim_links(links, count);
-  args.emplace_back(DNNL_ARG_DST, context.define_new(links[count - 1].output, layout(y)));
+  context.claim_links(chain->links, chain->count);
+  args.emplace_back(DNNL_ARG_DST, context.define_new(chain->output(), layout(y)));
   context.add_compute_op(
       {}, std::move(args), memory::desc(),
-      ConcatAffine(std::move(tasks), std::vector<float>(params.scale.begin(), params.scale.end()),
-                   std::vector<float>(params.shift.begin(), params.shift.end()), relu, slope,
-                   context.input().threads));
+      ConcatAffine<float>(std::move(tasks), std::move(chain->scale), std::move(chain->shift),
+                          {chain->relu, chain->slope, 0}, {}, context.input().threads));
   return true;
 }
 

@@ -9,9 +9,13 @@
 // A MaxPool between the Concat and the QuantizeLinear (SqueezeNet's) commutes with the
 // quantization, which never decreases: the Concat then writes in the quantization after
 // the pool, as a dequantized alias that the int8 pooling reads.
+//
+// A BatchNormalization (and ReLU) between them, DenseNet's pre-activation, folds into a
+// multiply-add per channel that takes each part's bytes to the output's.
 #include <optional>
 #include <vector>
 
+#include "../concat_affine.h"
 #include "../concat_chunks.h"
 #include "../memory_descs.h"
 #include "edgeperf/runtime/reference.h"
@@ -32,11 +36,19 @@ std::optional<memory::format_tag> int8_layout(const memory::desc& md) {
   return std::nullopt;
 }
 
-// The first part's layout when every part can be written in it without padding inside
+// The quantization of the first part kept as int8: the int8 Concat's byte type.
+const QuantizedAlias* first_int8_part(const MatchView& view, const PlannedNode& node) {
+  for (const std::string& input : node.node->inputs) {
+    if (const QuantizedAlias* part = view.alias_of(input)) return part;
+  }
+  return nullptr;
+}
+
+// The first int8 part's layout when every part can be written in it without padding inside
 // the output; channels-last otherwise (what oneDNN's int8 convs choose).
 memory::format_tag shared_int8_layout(const RegionContext& context, const PlannedNode& node,
                                       int axis) {
-  const QuantizedAlias& first = *context.alias_of(node.node->inputs[0]);
+  const QuantizedAlias& first = *first_int8_part(context, node);
   const memory::desc md = context.value(first.source).md;
   const std::optional<memory::format_tag> tag = int8_layout(md);
   if (!tag) return memory::format_tag::acdb;
@@ -92,29 +104,113 @@ std::optional<Int8ConcatTarget> int8_concat_target(const RegionContext& context,
   return Int8ConcatTarget{*quantize, std::nullopt};
 }
 
+// A BatchNormalization's scale and shift per output channel, with the output's
+// quantization folded in, and each byte part's dequantization: y = x * scale + shift in
+// quantized units, x the part's byte or float.
+std::pair<std::vector<float>, std::vector<float>> fold_quantization(const RegionContext& context,
+                                                                    const PlannedNode& node,
+                                                                    const ConcatBatchNorm& chain,
+                                                                    const ActivationQuant& output) {
+  std::vector<float> scale(chain.scale.size()), shift(chain.shift.size());
+  std::size_t c = 0;
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const QuantizedAlias* alias = context.alias_of(node.node->inputs[i]);
+    const ActivationQuant part = alias ? alias->quant : ActivationQuant{1.0f, 0, output.type};
+    for (std::int64_t k = 0; k < node.inputs[i].shape[1]; ++k, ++c) {
+      const double folded = static_cast<double>(chain.scale[c]) * part.scale / output.scale;
+      scale[c] = alias ? byte_affine_scale(static_cast<float>(folded)) : static_cast<float>(folded);
+      shift[c] = static_cast<float>(static_cast<double>(chain.shift[c]) / output.scale -
+                                    static_cast<double>(scale[c]) * part.zero_point);
+    }
+  }
+  return {std::move(scale), std::move(shift)};
+}
+
+template <typename T>
+void add_concat_affine(RegionContext& context, OpArgs args, std::vector<ConcatAffineTask> tasks,
+                       std::pair<std::vector<float>, std::vector<float>> folded,
+                       const ConcatBatchNorm& chain, std::int32_t zero,
+                       std::vector<bool> float_parts) {
+  context.add_compute_op({}, std::move(args), memory::desc(),
+                         ConcatAffine<T>(std::move(tasks), std::move(folded.first),
+                                         std::move(folded.second), {chain.relu, chain.slope, zero},
+                                         std::move(float_parts), context.input().threads));
+}
+
+// Concat -> BatchNormalization (-> ReLU) -> QuantizeLinear along the channels, DenseNet's
+// pre-activation: one multiply-add per value (channel_affine.h) takes each part to the
+// output's bytes, where the f32 path dequantized every byte part, applied the batch norm
+// while it concatenated floats, and quantized the result. A part not kept as int8
+// (DenseNet's pooled transition output) is read as floats.
+bool lower_int8_concat_batch_norm(RegionContext& context, std::size_t index,
+                                  memory::format_tag tag) {
+  const PlannedNode& node = context.planned(index);
+  if (*parse_concat_axis(node) != 1) return false;
+  const std::optional<memory::format_tag> task_tag =
+      tag == memory::format_tag::abcd ? std::nullopt : std::optional(tag);
+  std::vector<ConcatAffineTask> tasks =
+      concat_affine_tasks(node.inputs, node.outputs[0].shape, task_tag);
+  if (tasks.empty()) return false;
+  const std::optional<ConcatBatchNorm> chain = concat_batch_norm(context, index);
+  if (!chain) return false;
+  const std::optional<std::size_t> quantize = context.sole_joining_reader(index, chain->output());
+  if (!quantize) return false;
+  const std::optional<ActivationQuant> output = parse_quantize(context.planned(*quantize));
+  const memory::data_type type = first_int8_part(context, node)->quant.type;
+  if (!output || output->type != type) return false;
+  auto folded = fold_quantization(context, node, *chain, *output);
+  OpArgs args;
+  std::vector<bool> float_parts;
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    const QuantizedAlias* alias = context.alias_of(node.node->inputs[i]);
+    float_parts.push_back(alias == nullptr);
+    const memory::desc part(node.inputs[i].shape, alias ? type : memory::data_type::f32, tag);
+    args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
+                      context.use_as(alias ? alias->source : node.node->inputs[i], part));
+  }
+  context.claim_links(chain->links, chain->count);
+  context.claim_chain(QuantizedChain{{*quantize}, {}, output, std::nullopt, ""});
+  args.emplace_back(DNNL_ARG_DST,
+                    context.define_new(context.output_of(*quantize),
+                                       memory::desc(node.outputs[0].shape, type, tag)));
+  if (type == memory::data_type::u8) {
+    add_concat_affine<std::uint8_t>(context, std::move(args), std::move(tasks), std::move(folded),
+                                    *chain, output->zero_point, std::move(float_parts));
+  } else {
+    add_concat_affine<std::int8_t>(context, std::move(args), std::move(tasks), std::move(folded),
+                                   *chain, output->zero_point, std::move(float_parts));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool match_int8_concat(const MatchView& view, std::size_t index) {
   if (!match_concat(view, index)) return false;
   const PlannedNode& node = view.planned(index);
   if (node.outputs[0].shape.size() != 4 || !parse_concat_axis(node)) return false;
-  const QuantizedAlias* first = view.alias_of(node.node->inputs[0]);
+  const QuantizedAlias* first = first_int8_part(view, node);
+  if (first == nullptr) return false;
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     const QuantizedAlias* part = view.alias_of(node.node->inputs[i]);
-    if (part == nullptr || part->quant.type != first->quant.type) return false;
+    if (part != nullptr && part->quant.type != first->quant.type) return false;
   }
   return true;
 }
 
 bool lower_int8_concat(RegionContext& context, std::size_t index) {
   const PlannedNode& node = context.planned(index);
+  const int axis = static_cast<int>(*parse_concat_axis(node));
+  const memory::format_tag tag = shared_int8_layout(context, node, axis);
+  if (lower_int8_concat_batch_norm(context, index, tag)) return true;
+  for (const std::string& input : node.node->inputs) {
+    if (context.alias_of(input) == nullptr) return false;  // only byte parts from here
+  }
   const std::optional<Int8ConcatTarget> target = int8_concat_target(context, index);
   if (!target) return false;
   const PlannedNode& quantize = context.planned(target->quantize);
   const ActivationQuant output = *parse_quantize(quantize);
   if (output.type != context.alias_of(node.node->inputs[0])->quant.type) return false;
-  const int axis = static_cast<int>(*parse_concat_axis(node));
-  const memory::format_tag tag = shared_int8_layout(context, node, axis);
   std::vector<ConcatPartCopy> copies;
   for (std::size_t i = 0; i < node.inputs.size(); ++i) {
     std::optional<RowMajorView> view = row_major_view(node.inputs[i].shape, axis, tag);
