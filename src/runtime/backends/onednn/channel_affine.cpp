@@ -75,8 +75,8 @@ void byte_affine_oracle(const ByteAffine& affine, const QuantizeRows<In, T>& row
       float v =
           static_cast<float>(rows.x[p * rows.x_stride + l]) * affine.scale[l] + affine.shift[l];
       if (affine.relu && v < 0.0f) v = affine.slope != 0.0f ? v * affine.slope : 0.0f;
-      const float q =
-          std::isnan(v) ? -INFINITY : std::nearbyint(v) + static_cast<float>(affine.zero);
+      // NaN gives the zero point, as QuantizeLinear's reference does.
+      const float q = (std::isnan(v) ? 0.0f : std::nearbyint(v)) + static_cast<float>(affine.zero);
       const float low = std::numeric_limits<T>::min(), high = std::numeric_limits<T>::max();
       rows.y[p * rows.y_stride + l] = static_cast<T>(std::clamp(q, low, high));
     }
