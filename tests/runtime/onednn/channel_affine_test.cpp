@@ -105,14 +105,13 @@ void sweep_quantized(std::mt19937& rng, std::int32_t zero, bool exact) {
                                       : static_cast<In>(byte(rng) + std::numeric_limits<In>::min());
       }
       for (const auto& [relu, slope] : {std::pair{false, 0.0f}, {true, 0.0f}, {true, 0.1f}}) {
-        const ByteAffine affine{scale.data(), shift.data(), relu, slope, zero};
+        const ByteAffine affine{{scale.data(), shift.data(), relu, slope}, zero};
         std::vector<Out> expected(static_cast<std::size_t>(pixels * shape.y_stride) + 1, Out{7});
         std::vector<Out> actual = expected;
-        channel_affine_scalar(
-            affine, QuantizeRows<In, Out>{x.data(), shape.x_stride, expected.data(), shape.y_stride,
-                                          pixels, shape.lanes});
-        channel_affine(affine, QuantizeRows<In, Out>{x.data(), shape.x_stride, actual.data(),
-                                                     shape.y_stride, pixels, shape.lanes});
+        channel_affine_scalar(affine, AffineRows<In, Out>{x.data(), shape.x_stride, expected.data(),
+                                                          shape.y_stride, pixels, shape.lanes});
+        channel_affine(affine, AffineRows<In, Out>{x.data(), shape.x_stride, actual.data(),
+                                                   shape.y_stride, pixels, shape.lanes});
         SCOPED_TRACE(::testing::Message() << "lanes " << shape.lanes << " pixels " << pixels
                                           << " relu " << relu << " slope " << slope);
         std::size_t differ = 0;
@@ -141,14 +140,14 @@ TEST(ChannelAffineQuantized, OracleIsQuantizeLinearOfTheFormula) {
   const float scale[] = {0.5f, 1.0f, 1.0f, 100.0f}, shift[] = {0.25f, -0.5f, 1.5f, 0.0f};
   const std::uint8_t x[] = {1, 3, 2, 200};
   std::uint8_t y[4];
-  channel_affine_scalar(ByteAffine{scale, shift, false, 0.0f, 10},
-                        QuantizeRows<std::uint8_t, std::uint8_t>{x, 4, y, 4, 1, 4});
+  channel_affine_scalar(ByteAffine{{scale, shift, false, 0.0f}, 10},
+                        AffineRows<std::uint8_t, std::uint8_t>{x, 4, y, 4, 1, 4});
   EXPECT_EQ(y[0], 11);   // 0.75 rounds to 1
   EXPECT_EQ(y[1], 12);   // 2.5 rounds half to even: 2
   EXPECT_EQ(y[2], 14);   // 3.5 rounds half to even: 4
   EXPECT_EQ(y[3], 255);  // saturates
-  channel_affine_scalar(ByteAffine{scale, shift, true, 0.0f, 10},
-                        QuantizeRows<std::uint8_t, std::uint8_t>{x, 4, y, 4, 1, 4});
+  channel_affine_scalar(ByteAffine{{scale, shift, true, 0.0f}, 10},
+                        AffineRows<std::uint8_t, std::uint8_t>{x, 4, y, 4, 1, 4});
   EXPECT_EQ(y[1], 12);
 }
 
@@ -160,8 +159,8 @@ TEST(ChannelAffineQuantized, NanGivesTheZeroPointInfinitiesSaturate) {
   for (bool relu : {false, true}) {
     for (bool vector_version : {false, true}) {
       std::int8_t y[5];
-      const ByteAffine affine{scale, shift, relu, 0.0f, 1};
-      const QuantizeRows<float, std::int8_t> rows{x, 1, y, 1, 5, 1};
+      const ByteAffine affine{{scale, shift, relu, 0.0f}, 1};
+      const AffineRows<float, std::int8_t> rows{x, 1, y, 1, 5, 1};
       vector_version ? channel_affine(affine, rows) : channel_affine_scalar(affine, rows);
       SCOPED_TRACE(::testing::Message() << "relu " << relu << " vector " << vector_version);
       EXPECT_EQ(y[0], 1);  // NaN: the zero point, as the reference QuantizeLinear

@@ -69,7 +69,7 @@ void channel_affine(const ChannelAffine& affine, const ChannelRows& rows) {
 namespace {
 
 template <typename In, typename T>
-void byte_affine_oracle(const ByteAffine& affine, const QuantizeRows<In, T>& rows) {
+void byte_affine_oracle(const ByteAffine& affine, const AffineRows<In, T>& rows) {
   for (std::int64_t p = 0; p < rows.pixels; ++p) {
     for (std::int64_t l = 0; l < rows.lanes; ++l) {
       float v =
@@ -84,7 +84,7 @@ void byte_affine_oracle(const ByteAffine& affine, const QuantizeRows<In, T>& row
 }
 
 template <typename In, typename T>
-void byte_affine(const ByteAffine& affine, const QuantizeRows<In, T>& rows) {
+void byte_affine(const ByteAffine& affine, const AffineRows<In, T>& rows) {
   switch (host_vector_isa()) {
 #if defined(__x86_64__)
     case VectorIsa::avx512:
@@ -107,12 +107,12 @@ float byte_affine_scale(float scale) {
   return std::ldexp(std::nearbyint(std::ldexp(mantissa, 16)), exponent - 16);
 }
 
-#define EP_CHANNEL_AFFINE_QUANTIZE(In, Out)                                                 \
-  void channel_affine_scalar(const ByteAffine& affine, const QuantizeRows<In, Out>& rows) { \
-    byte_affine_oracle(affine, rows);                                                       \
-  }                                                                                         \
-  void channel_affine(const ByteAffine& affine, const QuantizeRows<In, Out>& rows) {        \
-    byte_affine(affine, rows);                                                              \
+#define EP_CHANNEL_AFFINE_QUANTIZE(In, Out)                                               \
+  void channel_affine_scalar(const ByteAffine& affine, const AffineRows<In, Out>& rows) { \
+    byte_affine_oracle(affine, rows);                                                     \
+  }                                                                                       \
+  void channel_affine(const ByteAffine& affine, const AffineRows<In, Out>& rows) {        \
+    byte_affine(affine, rows);                                                            \
   }
 EP_CHANNEL_AFFINE_QUANTIZE(std::uint8_t, std::uint8_t)
 EP_CHANNEL_AFFINE_QUANTIZE(std::int8_t, std::int8_t)

@@ -15,13 +15,15 @@ struct ChannelAffine {
   float slope = 0.0f;  // y < 0 becomes y * slope when relu
 };
 
-struct ChannelRows {
-  const float* x;
+template <typename In, typename Out>
+struct AffineRows {
+  const In* x;
   std::int64_t x_stride;
-  float* y;
+  Out* y;
   std::int64_t y_stride;
   std::int64_t pixels, lanes;
 };
+using ChannelRows = AffineRows<float, float>;
 
 // The oracle.
 void channel_affine_scalar(const ChannelAffine& affine, const ChannelRows& rows);
@@ -35,29 +37,16 @@ void channel_affine(const ChannelAffine& affine, const ChannelRows& rows);
 // significant bits (byte_affine_scale): a byte times such a scale is exact, so a fused
 // multiply-add and a multiply then an add round the same. From floats they may differ by
 // one where the value lies within a rounding error of a half.
-struct ByteAffine {
-  const float* scale;  // [lanes]
-  const float* shift;  // [lanes]
-  bool relu = false;
-  float slope = 0.0f;
+struct ByteAffine : ChannelAffine {
   std::int32_t zero = 0;
-};
-
-template <typename In, typename Out>
-struct QuantizeRows {
-  const In* x;
-  std::int64_t x_stride;
-  Out* y;
-  std::int64_t y_stride;
-  std::int64_t pixels, lanes;
 };
 
 // `scale` rounded to 16 significant bits.
 float byte_affine_scale(float scale);
 
-#define EP_CHANNEL_AFFINE_QUANTIZE(In, Out)                                                \
-  void channel_affine_scalar(const ByteAffine& affine, const QuantizeRows<In, Out>& rows); \
-  void channel_affine(const ByteAffine& affine, const QuantizeRows<In, Out>& rows);
+#define EP_CHANNEL_AFFINE_QUANTIZE(In, Out)                                              \
+  void channel_affine_scalar(const ByteAffine& affine, const AffineRows<In, Out>& rows); \
+  void channel_affine(const ByteAffine& affine, const AffineRows<In, Out>& rows);
 EP_CHANNEL_AFFINE_QUANTIZE(std::uint8_t, std::uint8_t)
 EP_CHANNEL_AFFINE_QUANTIZE(std::int8_t, std::int8_t)
 EP_CHANNEL_AFFINE_QUANTIZE(float, std::uint8_t)

@@ -80,7 +80,7 @@ class ConcatAffine {
 
  private:
   template <typename In>
-  QuantizeRows<In, T> rows(const ConcatAffineTask& task, const void* source, T* out) const {
+  AffineRows<In, T> rows(const ConcatAffineTask& task, const void* source, T* out) const {
     return {static_cast<const In*>(source) + task.x_offset,
             task.x_stride,
             out + task.y_offset,
@@ -93,13 +93,12 @@ class ConcatAffine {
                 T* out) const {
     const auto c = static_cast<std::size_t>(task.channel);
     const void* source = sources[task.part];
+    const ChannelAffine channel{scale_.data() + c, shift_.data() + c, activation_.relu,
+                                activation_.slope};
     if constexpr (std::is_same_v<T, float>) {
-      const QuantizeRows<float, float> r = rows<float>(task, source, out);
-      channel_affine({scale_.data() + c, shift_.data() + c, activation_.relu, activation_.slope},
-                     {r.x, r.x_stride, r.y, r.y_stride, r.pixels, r.lanes});
+      channel_affine(channel, rows<float>(task, source, out));
     } else {
-      const ByteAffine affine{scale_.data() + c, shift_.data() + c, activation_.relu,
-                              activation_.slope, activation_.zero};
+      const ByteAffine affine{channel, activation_.zero};
       if (float_parts_[task.part]) {
         channel_affine(affine, rows<float>(task, source, out));
       } else {
