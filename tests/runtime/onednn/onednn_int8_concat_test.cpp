@@ -175,6 +175,35 @@ TEST(OnednnInt8Concat, QuantizeLinearWithTheDefaultZeroPoint) {
   }
 }
 
+// The ReLU's output read by a float op too: the batch norm chain is not the Concat's
+// alone, so the Concat does not take the QuantizeLinear.
+TEST(OnednnInt8Concat, ABatchNormChainWithAnotherReaderIsNotTaken) {
+  QdqBuilder model(29);
+  const std::string x = model.input({1, 16, 6, 6});
+  const std::string a = model.qdq(x, 3.0f / 255.0f, 120).name;
+  const std::string b = model.qdq(x, 5.0f / 255.0f, 131).name;
+  const std::string joined = model.node("Concat", {a, b}, {{"axis", std::int64_t{1}}});
+  const std::string y = model.node(
+      "Relu",
+      {model.node("BatchNormalization",
+                  {joined, model.constant({32}, 0.5f, 2.0f), model.constant({32}, -1.0f, 1.0f),
+                   model.constant({32}, -0.5f, 0.5f), model.constant({32}, 0.5f, 2.0f)})});
+  const std::string requantized =
+      model.dequantize(model.quantize(y, 6.0f / 255.0f, 100), 6.0f / 255.0f, 100).name;
+  const graph::Graph graph =
+      model.finish(model.node("Add", {requantized, model.node("Sigmoid", {y})}), DType::f32);
+  const RunResult result = run_both(graph);
+  EXPECT_LE(compare(result.onednn, result.reference, 1e-5).max_lsb, 1.0);
+  const KernelPart* concat = part_with(result, node_index(graph, "Concat"));
+  ASSERT_NE(concat, nullptr);
+  std::size_t last_quantize = 0;  // the one after the ReLU
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (graph.nodes[i].op_type == "QuantizeLinear") last_quantize = i;
+  }
+  EXPECT_NE(part_with(result, last_quantize), concat);
+  EXPECT_NE(part_with(result, node_index(graph, "BatchNormalization")), concat);
+}
+
 // A Concat read by anything but a QuantizeLinear (or a MaxPool then one) stays f32.
 TEST(OnednnInt8Concat, AConcatReadInFloatStaysFloat) {
   QdqBuilder model(17);

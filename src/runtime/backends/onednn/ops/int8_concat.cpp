@@ -36,7 +36,7 @@ std::optional<memory::format_tag> int8_layout(const memory::desc& md) {
   return std::nullopt;
 }
 
-// The quantization of the first part kept as int8: the int8 Concat's byte type.
+// The first part kept as int8; its type is the int8 Concat's.
 const QuantizedAlias* first_int8_part(const MatchView& view, const PlannedNode& node) {
   for (const std::string& input : node.node->inputs) {
     if (const QuantizedAlias* part = view.alias_of(input)) return part;
@@ -142,10 +142,10 @@ void add_concat_affine(RegionContext& context, OpArgs args, std::vector<ConcatAf
 // output's bytes, where the f32 path dequantized every byte part, applied the batch norm
 // while it concatenated floats, and quantized the result. A part not kept as int8
 // (DenseNet's pooled transition output) is read as floats.
-bool lower_int8_concat_batch_norm(RegionContext& context, std::size_t index,
+bool lower_int8_concat_batch_norm(RegionContext& context, std::size_t index, int axis,
                                   memory::format_tag tag) {
   const PlannedNode& node = context.planned(index);
-  if (*parse_concat_axis(node) != 1) return false;
+  if (axis != 1) return false;
   const std::optional<memory::format_tag> task_tag =
       tag == memory::format_tag::abcd ? std::nullopt : std::optional(tag);
   std::vector<ConcatAffineTask> tasks =
@@ -202,7 +202,7 @@ bool lower_int8_concat(RegionContext& context, std::size_t index) {
   const PlannedNode& node = context.planned(index);
   const int axis = static_cast<int>(*parse_concat_axis(node));
   const memory::format_tag tag = shared_int8_layout(context, node, axis);
-  if (lower_int8_concat_batch_norm(context, index, tag)) return true;
+  if (lower_int8_concat_batch_norm(context, index, axis, tag)) return true;
   for (const std::string& input : node.node->inputs) {
     if (context.alias_of(input) == nullptr) return false;  // only byte parts from here
   }
