@@ -142,6 +142,12 @@ class QdqBuilder {
     return builder_.initializer("c", values);
   }
 
+  // A constant 1-D int64 tensor (a Reshape's shape, a Slice's starts).
+  std::string ints(const std::vector<std::int64_t>& values) {
+    return builder_.initializer(
+        "i", make_tensor<std::int64_t>({static_cast<std::int64_t>(values.size())}, values));
+  }
+
   // Weights drawn from [-63, 63], as `edgeperf quantize --reduce-range` writes them.
   void use_seven_bit_weights() { weight_limit_ = 63; }
 

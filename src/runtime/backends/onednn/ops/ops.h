@@ -43,6 +43,8 @@ bool match_int8_add(const MatchView& view, std::size_t index);
 bool match_int8_table(const MatchView& view, std::size_t index);
 bool lower_int8_table(RegionContext& context, std::size_t index);
 bool lower_int8_add(RegionContext& context, std::size_t index);
+bool match_channel_shuffle(const MatchView& view, std::size_t index);
+bool lower_channel_shuffle(RegionContext& context, std::size_t index);
 bool match_int8_concat(const MatchView& view, std::size_t index);
 bool lower_int8_concat(RegionContext& context, std::size_t index);
 bool match_int8_reshape(const MatchView& view, std::size_t index);

@@ -20,6 +20,7 @@ constexpr std::array kRegionOps{
     RegionOp{"int8 Add", match_int8_add, lower_int8_add},
     RegionOp{"int8 elementwise table", match_int8_table, lower_int8_table},
     RegionOp{"int8 Flatten/Reshape", match_int8_reshape, lower_int8_reshape},
+    RegionOp{"Concat + channel shuffle", match_channel_shuffle, lower_channel_shuffle},
     RegionOp{"int8 Concat", match_int8_concat, lower_int8_concat},
     RegionOp{"requantize", match_requantize, lower_requantize},
     RegionOp{"QuantizeLinear", match_quantize, lower_quantize},
