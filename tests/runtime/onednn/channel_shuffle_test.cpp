@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -34,10 +35,14 @@ Buffers make_buffers(const ChannelShuffleSpec& spec, std::int64_t pixels, std::u
       std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
       std::vector<float> values(bytes.size() / 4);
       for (float& v : values) v = uniform(rng);
-      if (values.size() > 3) {
-        values[0] = std::numeric_limits<float>::quiet_NaN();
-        values[1] = std::numeric_limits<float>::infinity();
-        values[2] = -std::numeric_limits<float>::infinity();
+      const float special[] = {std::numeric_limits<float>::quiet_NaN(),
+                               std::numeric_limits<float>::infinity(),
+                               -std::numeric_limits<float>::infinity(),
+                               -0.0f,
+                               1e30f,
+                               -1e30f};
+      for (std::size_t i = 0; i < std::size(special) && i < values.size(); ++i) {
+        values[i * 7 % values.size()] = special[i];
       }
       std::memcpy(bytes.data(), values.data(), bytes.size());
     } else {
@@ -172,8 +177,11 @@ INSTANTIATE_TEST_SUITE_P(
         SweepCase{{part(kS8, 16), part(kF32, 16)}, 2, {{0, 16}, {16, 16}}, {kF32, kS8}},
         // An odd split: the channel map.
         SweepCase{{part(kU8, 20), part(kF32, 20)}, 2, {{0, 19}, {19, 21}}, {kF32, kU8}},
-        // A half spanning both parts of unequal size.
+        // Parts of unequal size.
         SweepCase{{part(kU8, 10), part(kS8, 30)}, 2, {{0, 20}, {20, 20}}, {kS8, kF32}},
+        // Two groups, but a run crossing from one part into the next: the channel map.
+        SweepCase{{part(kU8, 10), part(kS8, 30)}, 2, {{0, 40}}, {kU8}},
+        SweepCase{{part(kF32, 10), part(kU8, 30)}, 2, {{2, 36}}, {kF32}},
         // Three and four groups (ShuffleNetV1-like), three parts.
         SweepCase{{part(kF32, 12), part(kU8, 12), part(kS8, 12)}, 3, {{0, 36}}, {kF32}},
         SweepCase{{part(kU8, 32), part(kU8, 32)}, 4, {{0, 32}, {32, 32}}, {kU8, kS8}}));

@@ -21,12 +21,14 @@ struct ShuffleCase {
 };
 
 constexpr std::int64_t kHalf = 12;  // channels a part
+// Two images of 9 x 9: 162 pixels, more than one of the op's chunks of 64.
+constexpr std::int64_t kBatch = 2, kSide = 9;
 
 // x -> two parts -> Concat -> Reshape -> Transpose -> Reshape -> readers, joined again
 // into one f32 output.
 graph::Graph shuffle_model(const ShuffleCase& c) {
   QdqBuilder model(31);
-  const std::string x = model.input({1, kHalf, 5, 6});
+  const std::string x = model.input({kBatch, kHalf, kSide, kSide});
   const bool u8 = c.type == DType::u8;
   const std::string byte_part = model.qdq(x, 3.0f / 255.0f, u8 ? 120 : -3, c.type).name;
   const std::string other = c.parts == Parts::bytes
@@ -36,11 +38,12 @@ graph::Graph shuffle_model(const ShuffleCase& c) {
       c.parts == Parts::floats ? model.node("LeakyRelu", {x}, {{"alpha", 0.5f}}) : byte_part;
   const std::int64_t channels = 2 * kHalf;
   const std::string joined = model.node("Concat", {first, other}, {{"axis", std::int64_t{1}}});
-  const std::string grouped =
-      model.node("Reshape", {joined, model.ints({1, c.groups, channels / c.groups, 5, 6})});
+  const std::string grouped = model.node(
+      "Reshape", {joined, model.ints({kBatch, c.groups, channels / c.groups, kSide, kSide})});
   const std::string swapped =
       model.node("Transpose", {grouped}, {{"perm", std::vector<std::int64_t>{0, 2, 1, 3, 4}}});
-  const std::string shuffled = model.node("Reshape", {swapped, model.ints({1, channels, 5, 6})});
+  const std::string shuffled =
+      model.node("Reshape", {swapped, model.ints({kBatch, channels, kSide, kSide})});
   const float out_scale = 4.0f / 255.0f;
   const std::int32_t out_zero = u8 ? 100 : -10;
   auto requantized = [&](const std::string& value) {
@@ -114,18 +117,40 @@ INSTANTIATE_TEST_SUITE_P(
 // Concat ops: the result is still the reference's.
 TEST(ChannelShuffleGraph, AnotherPermutationIsNotAShuffle) {
   QdqBuilder model(37);
-  const std::string x = model.input({1, kHalf, 5, 6});
+  const std::string x = model.input({kBatch, kHalf, kSide, kSide});
   const std::string a = model.qdq(x, 3.0f / 255.0f, 120).name;
   const std::string joined =
       model.node("Concat", {a, model.node("Relu", {x})}, {{"axis", std::int64_t{1}}});
-  const std::string grouped = model.node("Reshape", {joined, model.ints({1, 2, kHalf, 5, 6})});
+  const std::string grouped =
+      model.node("Reshape", {joined, model.ints({kBatch, 2, kHalf, kSide, kSide})});
   const std::string swapped =
       model.node("Transpose", {grouped}, {{"perm", std::vector<std::int64_t>{0, 1, 2, 4, 3}}});
-  const std::string y = model.node("Reshape", {swapped, model.ints({1, 2 * kHalf, 5, 6})});
+  const std::string y =
+      model.node("Reshape", {swapped, model.ints({kBatch, 2 * kHalf, kSide, kSide})});
   const graph::Graph graph = model.finish(y, DType::f32);
   const RunResult result = run_both(graph);
   EXPECT_EQ(compare(result.onednn, result.reference, 1e-6).max_lsb, 0.0);
   EXPECT_EQ(ops_of_part_with(result, "Concat").count("Transpose"), 0U);  // no shuffle op
+}
+
+// A constant part: not the shuffle's (nor the f32 Concat's); the model still runs and
+// matches the reference.
+TEST(ChannelShuffleGraph, AConstantPartIsLeftToTheReference) {
+  QdqBuilder model(41);
+  const std::string x = model.input({kBatch, kHalf, kSide, kSide});
+  const std::string a = model.qdq(x, 3.0f / 255.0f, 120).name;
+  const std::string c = model.constant({kBatch, kHalf, kSide, kSide}, -1.0f, 1.0f);
+  const std::string joined = model.node("Concat", {a, c}, {{"axis", std::int64_t{1}}});
+  const std::string grouped =
+      model.node("Reshape", {joined, model.ints({kBatch, 2, kHalf, kSide, kSide})});
+  const std::string swapped =
+      model.node("Transpose", {grouped}, {{"perm", std::vector<std::int64_t>{0, 2, 1, 3, 4}}});
+  const std::string y =
+      model.node("Reshape", {swapped, model.ints({kBatch, 2 * kHalf, kSide, kSide})});
+  const graph::Graph graph = model.finish(y, DType::f32);
+  const RunResult result = run_both(graph);
+  EXPECT_EQ(compare(result.onednn, result.reference, 1e-6).max_lsb, 0.0);
+  EXPECT_EQ(ops_of_part_with(result, "Concat").count("Transpose"), 0U);
 }
 
 }  // namespace

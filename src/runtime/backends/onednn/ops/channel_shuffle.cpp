@@ -65,7 +65,10 @@ std::optional<ShuffleTarget> slice_target(const MatchView& view, std::size_t ind
 std::optional<ShufflePattern> find_shuffle(const MatchView& view, std::size_t index) {
   const PlannedNode& concat = view.planned(index);
   const Shape& shape = concat.outputs[0].shape;
-  if (shape.size() != 4 || parse_concat_axis(concat) != 1) return std::nullopt;
+  // What the f32 Concat takes (computed f32 parts, no constants), on channels.
+  if (!match_concat(view, index) || shape.size() != 4 || parse_concat_axis(concat) != 1) {
+    return std::nullopt;
+  }
   ShufflePattern pattern;
   std::string value = view.output_of(index);
   for (const char* op : {"Reshape", "Transpose", "Reshape"}) {
@@ -161,18 +164,23 @@ bool lower_channel_shuffle(RegionContext& context, std::size_t index) {
   const Shape& shape = concat.outputs[0].shape;
   ChannelShuffleSpec spec;
   spec.groups = pattern->groups;
-  OpArgs args;
+  std::vector<std::pair<std::string, memory::desc>> sources;  // each part as read
   for (std::size_t i = 0; i < concat.inputs.size(); ++i) {
     const std::string& name = concat.node->inputs[i];
     const QuantizedAlias* alias = context.alias_of(name);
-    if (concat.inputs[i].dtype != DType::f32 || concat.inputs[i].shape.size() != 4) return false;
+    if (concat.inputs[i].shape.size() != 4) return false;
     const ActivationQuant quant =
         alias ? alias->quant : ActivationQuant{1.0f, 0, memory::data_type::f32};
     spec.parts.push_back(
         {shuffle_type(quant.type), quant.scale, quant.zero_point, concat.inputs[i].shape[1]});
-    const memory::desc part(concat.inputs[i].shape, quant.type, memory::format_tag::acdb);
+    sources.emplace_back(
+        alias ? alias->source : name,
+        memory::desc(concat.inputs[i].shape, quant.type, memory::format_tag::acdb));
+  }
+  OpArgs args;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
     args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
-                      context.use_as(alias ? alias->source : name, part));
+                      context.use_as(sources[i].first, sources[i].second));
   }
   for (std::size_t node : pattern->chain) context.claim(node);
   for (std::size_t o = 0; o < pattern->targets.size(); ++o) {
