@@ -1,6 +1,7 @@
 // Concat -> channel shuffle -> Slices (ops/channel_shuffle.cpp) as one op, against the
 // reference backend: f32 and int8 parts, halves or uneven slices, QuantizeLinear after a
 // slice or after the whole shuffled tensor, another reader of the shuffled tensor.
+#include <iterator>
 #include <set>
 
 #include "qdq_builder.h"
@@ -24,6 +25,20 @@ constexpr std::int64_t kHalf = 12;  // channels a part
 // Two images of 9 x 9: 162 pixels, more than one of the op's chunks of 64.
 constexpr std::int64_t kBatch = 2, kSide = 9;
 
+constexpr std::int64_t kShuffle[] = {0, 2, 1, 3, 4};
+
+// Concat(parts) -> Reshape [N, groups, C / groups, H, W] -> Transpose(perm) -> Reshape
+// [N, C, H, W]: a channel shuffle when perm is kShuffle.
+std::string shuffle_chain(QdqBuilder& model, const std::vector<std::string>& parts,
+                          std::int64_t groups, std::vector<std::int64_t> perm) {
+  const std::int64_t channels = kHalf * static_cast<std::int64_t>(parts.size());
+  const std::string joined = model.node("Concat", parts, {{"axis", std::int64_t{1}}});
+  const std::string grouped = model.node(
+      "Reshape", {joined, model.ints({kBatch, groups, channels / groups, kSide, kSide})});
+  const std::string swapped = model.node("Transpose", {grouped}, {{"perm", std::move(perm)}});
+  return model.node("Reshape", {swapped, model.ints({kBatch, channels, kSide, kSide})});
+}
+
 // x -> two parts -> Concat -> Reshape -> Transpose -> Reshape -> readers, joined again
 // into one f32 output.
 graph::Graph shuffle_model(const ShuffleCase& c) {
@@ -37,13 +52,8 @@ graph::Graph shuffle_model(const ShuffleCase& c) {
   const std::string first =
       c.parts == Parts::floats ? model.node("LeakyRelu", {x}, {{"alpha", 0.5f}}) : byte_part;
   const std::int64_t channels = 2 * kHalf;
-  const std::string joined = model.node("Concat", {first, other}, {{"axis", std::int64_t{1}}});
-  const std::string grouped = model.node(
-      "Reshape", {joined, model.ints({kBatch, c.groups, channels / c.groups, kSide, kSide})});
-  const std::string swapped =
-      model.node("Transpose", {grouped}, {{"perm", std::vector<std::int64_t>{0, 2, 1, 3, 4}}});
   const std::string shuffled =
-      model.node("Reshape", {swapped, model.ints({kBatch, channels, kSide, kSide})});
+      shuffle_chain(model, {first, other}, c.groups, {std::begin(kShuffle), std::end(kShuffle)});
   const float out_scale = 4.0f / 255.0f;
   const std::int32_t out_zero = u8 ? 100 : -10;
   auto requantized = [&](const std::string& value) {
@@ -119,14 +129,7 @@ TEST(ChannelShuffleGraph, AnotherPermutationIsNotAShuffle) {
   QdqBuilder model(37);
   const std::string x = model.input({kBatch, kHalf, kSide, kSide});
   const std::string a = model.qdq(x, 3.0f / 255.0f, 120).name;
-  const std::string joined =
-      model.node("Concat", {a, model.node("Relu", {x})}, {{"axis", std::int64_t{1}}});
-  const std::string grouped =
-      model.node("Reshape", {joined, model.ints({kBatch, 2, kHalf, kSide, kSide})});
-  const std::string swapped =
-      model.node("Transpose", {grouped}, {{"perm", std::vector<std::int64_t>{0, 1, 2, 4, 3}}});
-  const std::string y =
-      model.node("Reshape", {swapped, model.ints({kBatch, 2 * kHalf, kSide, kSide})});
+  const std::string y = shuffle_chain(model, {a, model.node("Relu", {x})}, 2, {0, 1, 2, 4, 3});
   const graph::Graph graph = model.finish(y, DType::f32);
   const RunResult result = run_both(graph);
   EXPECT_EQ(compare(result.onednn, result.reference, 1e-6).max_lsb, 0.0);
@@ -140,13 +143,7 @@ TEST(ChannelShuffleGraph, AConstantPartIsLeftToTheReference) {
   const std::string x = model.input({kBatch, kHalf, kSide, kSide});
   const std::string a = model.qdq(x, 3.0f / 255.0f, 120).name;
   const std::string c = model.constant({kBatch, kHalf, kSide, kSide}, -1.0f, 1.0f);
-  const std::string joined = model.node("Concat", {a, c}, {{"axis", std::int64_t{1}}});
-  const std::string grouped =
-      model.node("Reshape", {joined, model.ints({kBatch, 2, kHalf, kSide, kSide})});
-  const std::string swapped =
-      model.node("Transpose", {grouped}, {{"perm", std::vector<std::int64_t>{0, 2, 1, 3, 4}}});
-  const std::string y =
-      model.node("Reshape", {swapped, model.ints({kBatch, 2 * kHalf, kSide, kSide})});
+  const std::string y = shuffle_chain(model, {a, c}, 2, {std::begin(kShuffle), std::end(kShuffle)});
   const graph::Graph graph = model.finish(y, DType::f32);
   const RunResult result = run_both(graph);
   EXPECT_EQ(compare(result.onednn, result.reference, 1e-6).max_lsb, 0.0);

@@ -20,6 +20,8 @@ namespace {
 
 using dnnl::memory;
 
+constexpr ActivationQuant kFloat{1.0f, 0, memory::data_type::f32};  // a value kept in f32
+
 struct ShuffleTarget {
   std::string name;  // the value written
   std::int64_t first = 0, channels = 0;
@@ -126,18 +128,18 @@ class ShuffleOp {
     for (std::size_t o = 0; o < spec.outputs.size(); ++o) {
       outputs.push_back(args.at(DNNL_ARG_MULTIPLE_DST + static_cast<int>(o)).get_data_handle());
     }
-    const std::int64_t chunks = (pixels_ + kPixelsPerChunk - 1) / kPixelsPerChunk;
+    // One range of pixels a thread: the kernel's buffers are made once per range.
     const int threads = run_threads(threads_);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && chunks > 1)
-    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const std::int64_t begin = chunk * kPixelsPerChunk;
-      shuffle_->run(parts.data(), outputs.data(), begin,
-                    std::min(pixels_, begin + kPixelsPerChunk));
+    const std::int64_t ranges = std::clamp<std::int64_t>(pixels_ / kMinPixelsPerThread, 1, threads);
+#pragma omp parallel for num_threads(threads) schedule(static) if (ranges > 1)
+    for (std::int64_t range = 0; range < ranges; ++range) {
+      shuffle_->run(parts.data(), outputs.data(), pixels_ * range / ranges,
+                    pixels_ * (range + 1) / ranges);
     }
   }
 
  private:
-  static constexpr std::int64_t kPixelsPerChunk = 64;
+  static constexpr std::int64_t kMinPixelsPerThread = 64;
   std::shared_ptr<const ChannelShuffle> shuffle_;
   std::int64_t pixels_;
   int threads_;
@@ -168,9 +170,7 @@ bool lower_channel_shuffle(RegionContext& context, std::size_t index) {
   for (std::size_t i = 0; i < concat.inputs.size(); ++i) {
     const std::string& name = concat.node->inputs[i];
     const QuantizedAlias* alias = context.alias_of(name);
-    if (concat.inputs[i].shape.size() != 4) return false;
-    const ActivationQuant quant =
-        alias ? alias->quant : ActivationQuant{1.0f, 0, memory::data_type::f32};
+    const ActivationQuant quant = alias ? alias->quant : kFloat;
     spec.parts.push_back(
         {shuffle_type(quant.type), quant.scale, quant.zero_point, concat.inputs[i].shape[1]});
     sources.emplace_back(
@@ -185,8 +185,7 @@ bool lower_channel_shuffle(RegionContext& context, std::size_t index) {
   for (std::size_t node : pattern->chain) context.claim(node);
   for (std::size_t o = 0; o < pattern->targets.size(); ++o) {
     const ShuffleTarget& target = pattern->targets[o];
-    const ActivationQuant quant =
-        target.quant.value_or(ActivationQuant{1.0f, 0, memory::data_type::f32});
+    const ActivationQuant quant = target.quant.value_or(kFloat);
     ShuffleOutput output;
     static_cast<ShuffleTensor&>(output) = {shuffle_type(quant.type), quant.scale, quant.zero_point,
                                            target.channels};
