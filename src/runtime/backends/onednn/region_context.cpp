@@ -285,6 +285,17 @@ void RegionContext::materialize(const std::string& name) {
                  pd.scratchpad_desc());
 }
 
+void RegionContext::defer_activation(const std::string& name, DeferredActivation deferred) {
+  deferred_.emplace_back(name, std::move(deferred));
+}
+
+const DeferredActivation* RegionContext::deferred_activation(const std::string& name) const {
+  for (const auto& [deferred_name, deferred] : deferred_) {
+    if (deferred_name == name) return &deferred;
+  }
+  return nullptr;
+}
+
 void RegionContext::materialize_inputs(std::size_t index) {
   for (const std::string& name : planned(index).node->inputs) {
     if (!name.empty()) materialize(name);
@@ -520,17 +531,20 @@ void RegionContext::note_packed_from_origin(const std::string& value, std::size_
 // ---- ending a region early ----
 
 RegionContext::Checkpoint RegionContext::checkpoint() const {
-  return Checkpoint{ops_.size(),
-                    slots_.size(),
-                    storages_.size(),
-                    value_order_.size(),
-                    variants_.size(),
-                    alias_order_.size(),
-                    claimed_,
-                    packed_weight_bytes_,
-                    custom_workspace_bytes_,
-                    origin_packs_.size(),
-                    input().releases != nullptr ? input().releases->size() : 0};
+  Checkpoint point;
+  point.ops = ops_.size();
+  point.slots = slots_.size();
+  point.storages = storages_.size();
+  point.values = value_order_.size();
+  point.variants = variants_.size();
+  point.aliases = alias_order_.size();
+  point.deferred = deferred_.size();
+  point.claimed = claimed_;
+  point.packed_weight_bytes = packed_weight_bytes_;
+  point.custom_workspace_bytes = custom_workspace_bytes_;
+  point.origin_packs = origin_packs_.size();
+  point.releases = input().releases != nullptr ? input().releases->size() : 0;
+  return point;
 }
 
 void RegionContext::roll_back(const Checkpoint& checkpoint) {
@@ -549,6 +563,7 @@ void RegionContext::roll_back(const Checkpoint& checkpoint) {
     aliases_.erase(alias_order_[i]);
   }
   alias_order_.resize(checkpoint.aliases);
+  deferred_.resize(checkpoint.deferred);
   claimed_ = checkpoint.claimed;
   packed_weight_bytes_ = checkpoint.packed_weight_bytes;
   custom_workspace_bytes_ = checkpoint.custom_workspace_bytes;

@@ -18,6 +18,7 @@
 #include "node_specs.h"
 #include "packed_constants.h"
 #include "region.h"
+#include "squeeze_excite.h"
 
 namespace edgeperf::runtime::onednn {
 
@@ -34,6 +35,14 @@ inline int run_threads(int planned) { return std::min(planned, omp_get_max_threa
 struct QuantizedAlias {
   std::string source;
   ActivationQuant quant;
+};
+
+// An f32 value never computed: activation(DequantizeLinear(source)), which its one
+// remaining reader (a squeeze-and-excitation gate) computes from the bytes itself.
+struct DeferredActivation {
+  std::string source;
+  ActivationQuant quant;
+  Activation activation;
 };
 
 // One node fused into the f32 op that anchors a chain.
@@ -218,6 +227,9 @@ class RegionContext final : public MatchView {
   // Computes a DequantizeLinear output in f32, in the layout of its int8 source.
   void materialize(const std::string& name);
   void materialize_inputs(std::size_t index);
+  // ---- deferred activations ----
+  void defer_activation(const std::string& name, DeferredActivation deferred);
+  const DeferredActivation* deferred_activation(const std::string& name) const;
 
   // ---- fusion chains ----
   std::vector<ChainLink> collect_chain(std::size_t anchor, bool allow_fold, bool allow_sum) const;
@@ -246,11 +258,12 @@ class RegionContext final : public MatchView {
 
   // Everything lowering a node may change, to undo a node oneDNN refuses.
   struct Checkpoint {
-    std::size_t ops, slots, storages, values, variants, aliases;
+    std::size_t ops = 0, slots = 0, storages = 0, values = 0, variants = 0, aliases = 0;
+    std::size_t deferred = 0;
     std::vector<bool> claimed;
-    std::size_t packed_weight_bytes, custom_workspace_bytes;
-    std::size_t origin_packs;
-    std::size_t releases;
+    std::size_t packed_weight_bytes = 0, custom_workspace_bytes = 0;
+    std::size_t origin_packs = 0;
+    std::size_t releases = 0;
   };
   Checkpoint checkpoint() const;
   void roll_back(const Checkpoint& checkpoint);
@@ -316,6 +329,7 @@ class RegionContext final : public MatchView {
   std::map<std::size_t, ConcatStorage> concat_storages_;
   std::map<std::string, QuantizedAlias> aliases_;
   std::vector<std::string> alias_order_;
+  std::vector<std::pair<std::string, DeferredActivation>> deferred_;  // in definition order
 };
 
 }  // namespace edgeperf::runtime::onednn

@@ -19,6 +19,8 @@ constexpr std::array kRegionOps{
     RegionOp{"int8 pooling", match_int8_pool, lower_int8_pool},
     RegionOp{"int8 Add", match_int8_add, lower_int8_add},
     RegionOp{"int8 elementwise table", match_int8_table, lower_int8_table},
+    RegionOp{"int8 activation (+ its pool)", match_int8_activation, lower_int8_activation},
+    RegionOp{"int8 squeeze-excite gate", match_int8_gate, lower_int8_gate},
     RegionOp{"int8 Flatten/Reshape", match_int8_reshape, lower_int8_reshape},
     RegionOp{"Concat + channel shuffle", match_channel_shuffle, lower_channel_shuffle},
     RegionOp{"int8 Concat", match_int8_concat, lower_int8_concat},

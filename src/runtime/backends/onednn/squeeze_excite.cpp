@@ -1,0 +1,201 @@
+#include "squeeze_excite.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "edgeperf/core/isa_target.h"
+#include "vector_isa.h"
+
+namespace edgeperf::runtime::onednn {
+namespace {
+
+namespace baseline {
+#include "squeeze_excite_body.inc"
+}  // namespace baseline
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps, which -Wmaybe-uninitialized
+// reports when they are inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+EP_TARGET_BEGIN(EP_ISA_AVX512)
+namespace avx512 {
+#include "squeeze_excite_body.inc"
+// The AVX-512 passes use the body's helpers: after it.
+#include "squeeze_excite_avx512.inc"
+
+template <typename Int>
+void activate_any(const Int* q, const Dequantization& dq, const Activation& act, ChannelsLast shape,
+                  float* t, float* sums) {
+  if (act.kind == ByteActivation::swish) {
+    activate(q, dq, act, shape, t, sums);
+  } else {
+    activate16(q, dq, act, shape, t, sums);
+  }
+}
+
+template <typename In, typename Out>
+void gate_bytes_any(const In* q, const Dequantization& dq, const Activation& act, const float* gate,
+                    ChannelsLast shape, const Quantization& out, Out* y) {
+  if (act.kind == ByteActivation::swish) {
+    gate_bytes(q, dq, act, gate, shape, out, y);
+  } else {
+    gate_bytes16(q, dq, act, gate, shape, out, y);
+  }
+}
+}  // namespace avx512
+EP_TARGET_END
+#pragma GCC diagnostic pop
+
+EP_TARGET_BEGIN(EP_ISA_AVX2)
+namespace avx2 {
+#include "squeeze_excite_body.inc"
+}  // namespace avx2
+EP_TARGET_END
+#endif
+
+// Calls `run` with the version for this CPU's vector level.
+template <typename Run>
+void at_host_isa(const Run& run) {
+  switch (host_vector_isa()) {
+#if defined(__x86_64__)
+    case VectorIsa::avx512:
+      run([](auto&&... args) { avx512::activate_any(args...); },
+          [](auto&&... args) { avx512::gate16(args...); },
+          [](auto&&... args) { avx512::gate_bytes_any(args...); });
+      return;
+    case VectorIsa::avx2:
+      run([](auto&&... args) { avx2::activate(args...); },
+          [](auto&&... args) { avx2::gate(args...); },
+          [](auto&&... args) { avx2::gate_bytes(args...); });
+      return;
+#endif
+    default:
+      run([](auto&&... args) { baseline::activate(args...); },
+          [](auto&&... args) { baseline::gate(args...); },
+          [](auto&&... args) { baseline::gate_bytes(args...); });
+  }
+}
+
+// Calls `run` with `data` as a pointer to int8 or uint8.
+template <typename Run>
+void as_bytes(const void* data, bool is_signed, const Run& run) {
+  if (is_signed) {
+    run(static_cast<const std::int8_t*>(data));
+  } else {
+    run(static_cast<const std::uint8_t*>(data));
+  }
+}
+template <typename Run>
+void as_bytes(void* data, bool is_signed, const Run& run) {
+  if (is_signed) {
+    run(static_cast<std::int8_t*>(data));
+  } else {
+    run(static_cast<std::uint8_t*>(data));
+  }
+}
+
+float dequantized(const void* q, const Dequantization& dq, std::int64_t i) {
+  const float level =
+      dq.is_signed ? static_cast<const std::int8_t*>(q)[i] : static_cast<const std::uint8_t*>(q)[i];
+  return (level - static_cast<float>(dq.zero_point)) * dq.scale;
+}
+
+float activated(float x, const Activation& act) {
+  switch (act.kind) {
+    case ByteActivation::hard_sigmoid_gate:
+      return x * std::min(1.0f, std::max(0.0f, act.alpha * x + act.beta));
+    case ByteActivation::swish:
+      return x / (1.0f + std::exp(-x));
+    default:
+      return x;
+  }
+}
+
+// value * factor, quantized as QuantizeLinear quantizes value * factor * scale.
+void store_quantized(float value, float factor, const Quantization& out, void* y, std::int64_t i) {
+  const float level = value * factor;
+  const std::int32_t low = out.is_signed ? -128 : 0;
+  const std::int32_t high = out.is_signed ? 127 : 255;
+  std::int32_t q = out.zero_point;
+  if (!std::isnan(level)) {
+    const float clamped = std::clamp(level, static_cast<float>(low - out.zero_point),
+                                     static_cast<float>(high - out.zero_point));
+    q = static_cast<std::int32_t>(std::nearbyint(clamped)) + out.zero_point;
+  }
+  if (out.is_signed) {
+    static_cast<std::int8_t*>(y)[i] = static_cast<std::int8_t>(q);
+  } else {
+    static_cast<std::uint8_t*>(y)[i] = static_cast<std::uint8_t>(q);
+  }
+}
+
+}  // namespace
+
+void activate_bytes_scalar(const void* q, const Dequantization& dq, const Activation& act,
+                           ChannelsLast shape, float* t, float* sums) {
+  for (std::int64_t p = 0; p < shape.pixels; ++p) {
+    for (std::int64_t c = 0; c < shape.channels; ++c) {
+      const std::int64_t i = p * shape.channels + c;
+      t[i] = activated(dequantized(q, dq, i), act);
+      if (sums != nullptr) sums[c] += t[i];
+    }
+  }
+}
+
+void activate_bytes(const void* q, const Dequantization& dq, const Activation& act,
+                    ChannelsLast shape, float* t, float* sums) {
+  at_host_isa([&](auto activate, auto, auto) {
+    as_bytes(q, dq.is_signed, [&](auto* bytes) { activate(bytes, dq, act, shape, t, sums); });
+  });
+}
+
+void gate_quantize_scalar(const float* x, const float* gate, ChannelsLast shape,
+                          const Quantization& out, void* y) {
+  for (std::int64_t p = 0; p < shape.pixels; ++p) {
+    for (std::int64_t c = 0; c < shape.channels; ++c) {
+      const std::int64_t i = p * shape.channels + c;
+      store_quantized(x[i], gate[c] / out.scale, out, y, i);
+    }
+  }
+}
+
+void gate_quantize(const float* x, const float* gate, ChannelsLast shape, const Quantization& out,
+                   void* y) {
+  at_host_isa([&](auto, auto gate_run, auto) {
+    as_bytes(y, out.is_signed, [&](auto* bytes) { gate_run(x, gate, shape, out, bytes); });
+  });
+}
+
+void gate_quantize_bytes_scalar(const void* q, const Dequantization& dq, const Activation& act,
+                                const float* gate, ChannelsLast shape, const Quantization& out,
+                                void* y) {
+  for (std::int64_t p = 0; p < shape.pixels; ++p) {
+    for (std::int64_t c = 0; c < shape.channels; ++c) {
+      const std::int64_t i = p * shape.channels + c;
+      store_quantized(activated(dequantized(q, dq, i), act), gate[c] / out.scale, out, y, i);
+    }
+  }
+}
+
+void gate_quantize_bytes(const void* q, const Dequantization& dq, const Activation& act,
+                         const float* gate, ChannelsLast shape, const Quantization& out, void* y) {
+  at_host_isa([&](auto, auto, auto gate_bytes_run) {
+    as_bytes(q, dq.is_signed, [&](auto* in) {
+      as_bytes(y, out.is_signed,
+               [&](auto* bytes) { gate_bytes_run(in, dq, act, gate, shape, out, bytes); });
+    });
+  });
+}
+
+const char* squeeze_excite_isa() { return vector_isa_name(host_vector_isa()); }
+
+}  // namespace edgeperf::runtime::onednn
