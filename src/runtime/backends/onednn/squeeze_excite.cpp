@@ -120,9 +120,8 @@ float activated(float x, const Activation& act) {
   }
 }
 
-// value * factor, quantized as QuantizeLinear quantizes value * factor * scale.
-void store_quantized(float value, float factor, const Quantization& out, void* y, std::int64_t i) {
-  const float level = value * factor;
+// `level` (a value over the scale) as QuantizeLinear stores it.
+void store_level(float level, const Quantization& out, void* y, std::int64_t i) {
   const std::int32_t low = out.is_signed ? -128 : 0;
   const std::int32_t high = out.is_signed ? 127 : 255;
   std::int32_t q = out.zero_point;
@@ -138,6 +137,11 @@ void store_quantized(float value, float factor, const Quantization& out, void* y
   }
 }
 
+// value * factor, quantized as QuantizeLinear quantizes value * factor * scale.
+void store_quantized(float value, float factor, const Quantization& out, void* y, std::int64_t i) {
+  store_level(value * factor, out, y, i);
+}
+
 }  // namespace
 
 void activate_bytes_scalar(const void* q, const Dequantization& dq, const Activation& act,
@@ -145,8 +149,9 @@ void activate_bytes_scalar(const void* q, const Dequantization& dq, const Activa
   for (std::int64_t p = 0; p < shape.pixels; ++p) {
     for (std::int64_t c = 0; c < shape.channels; ++c) {
       const std::int64_t i = p * shape.channels + c;
-      t[i] = activated(dequantized(q, dq, i), act);
-      if (sums != nullptr) sums[c] += t[i];
+      const float value = activated(dequantized(q, dq, i), act);
+      if (t != nullptr) t[i] = value;
+      if (sums != nullptr) sums[c] += value;
     }
   }
 }
@@ -194,6 +199,10 @@ void gate_quantize_bytes(const void* q, const Dequantization& dq, const Activati
                [&](auto* bytes) { gate_bytes_run(in, dq, act, gate, shape, out, bytes); });
     });
   });
+}
+
+void quantize_values(const float* x, std::int64_t count, const Quantization& out, void* y) {
+  for (std::int64_t i = 0; i < count; ++i) store_level(x[i] / out.scale, out, y, i);
 }
 
 const char* squeeze_excite_isa() { return vector_isa_name(host_vector_isa()); }

@@ -62,6 +62,9 @@ void gate_quantize_bytes_scalar(const void* q, const Dequantization& dq, const A
 void gate_quantize_bytes(const void* q, const Dequantization& dq, const Activation& act,
                          const float* gate, ChannelsLast shape, const Quantization& out, void* y);
 
+// QuantizeLinear itself (a division by the scale), value by value: the pool's output.
+void quantize_values(const float* x, std::int64_t count, const Quantization& out, void* y);
+
 // "avx512", "avx2" or "baseline": what the vector versions run here.
 const char* squeeze_excite_isa();
 

@@ -187,6 +187,9 @@ std::optional<GateMatch> parse_gate_mul(const PlannedNode& node) {
       (gate[0] != 1 && gate[0] != out[0])) {
     return std::nullopt;
   }
+  // A computed gate is read in its own 4-D shape (a constant's values are copied).
+  const bool constant = spec->other < node.constants.size() && node.constants[spec->other];
+  if (!constant && node.inputs[spec->other].shape.size() != 4) return std::nullopt;
   return GateMatch{spec->full, spec->other};
 }
 
@@ -350,8 +353,9 @@ bool lower_int8_gate(RegionContext& context, std::size_t index) {
   }
   OpArgs args = {{DNNL_ARG_SRC_0, context.use_as(source, trunk_md)}};
   if (constant == nullptr) {
-    args.emplace_back(DNNL_ARG_SRC_1,
-                      context.use_as(node.node->inputs[match.gate], plain_desc(gate_dims)));
+    const std::string& gate = node.node->inputs[match.gate];
+    context.materialize(gate);  // a dequantized gate is computed in f32 first
+    args.emplace_back(DNNL_ARG_SRC_1, context.use_as(gate, plain_desc(gate_dims)));
   }
   context.claim_chain(chain);
   args.emplace_back(DNNL_ARG_DST,
