@@ -9,6 +9,7 @@
 
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/isa_target.h"
+#include "quantize_level.h"
 #include "vector_isa.h"
 
 namespace edgeperf::runtime::onednn {
@@ -45,24 +46,15 @@ float read_value(const ShuffleTensor& tensor, const void* data, std::int64_t ind
   }
 }
 
-template <typename T>
-T quantize_value(float x, float scale, std::int32_t zero) {
-  const float q = x / scale;
-  if (std::isnan(q)) return static_cast<T>(zero);
-  const float rounded = std::nearbyint(q) + static_cast<float>(zero);
-  const float low = std::numeric_limits<T>::min(), high = std::numeric_limits<T>::max();
-  return static_cast<T>(std::clamp(rounded, low, high));
-}
-
 void write_value(const ShuffleTensor& tensor, void* data, std::int64_t index, float x) {
   switch (tensor.type) {
     case ShuffleType::u8:
       static_cast<std::uint8_t*>(data)[index] =
-          quantize_value<std::uint8_t>(x, tensor.scale, tensor.zero);
+          quantize_level<std::uint8_t>(x / tensor.scale, tensor.zero);
       return;
     case ShuffleType::s8:
       static_cast<std::int8_t*>(data)[index] =
-          quantize_value<std::int8_t>(x, tensor.scale, tensor.zero);
+          quantize_level<std::int8_t>(x / tensor.scale, tensor.zero);
       return;
     default:
       static_cast<float*>(data)[index] = x;

@@ -12,6 +12,7 @@
 #endif
 
 #include "edgeperf/core/isa_target.h"
+#include "quantize_level.h"
 #include "vector_isa.h"
 
 namespace edgeperf::runtime::onednn {
@@ -122,18 +123,10 @@ float activated(float x, const Activation& act) {
 
 // `level` (a value over the scale) as QuantizeLinear stores it.
 void store_level(float level, const Quantization& out, void* y, std::int64_t i) {
-  const std::int32_t low = out.is_signed ? -128 : 0;
-  const std::int32_t high = out.is_signed ? 127 : 255;
-  std::int32_t q = out.zero_point;
-  if (!std::isnan(level)) {
-    const float clamped = std::clamp(level, static_cast<float>(low - out.zero_point),
-                                     static_cast<float>(high - out.zero_point));
-    q = static_cast<std::int32_t>(std::nearbyint(clamped)) + out.zero_point;
-  }
   if (out.is_signed) {
-    static_cast<std::int8_t*>(y)[i] = static_cast<std::int8_t>(q);
+    static_cast<std::int8_t*>(y)[i] = quantize_level<std::int8_t>(level, out.zero_point);
   } else {
-    static_cast<std::uint8_t*>(y)[i] = static_cast<std::uint8_t>(q);
+    static_cast<std::uint8_t*>(y)[i] = quantize_level<std::uint8_t>(level, out.zero_point);
   }
 }
 
