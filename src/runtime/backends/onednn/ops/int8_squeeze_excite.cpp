@@ -157,9 +157,8 @@ class ActivationOp {
       std::copy(means.begin(), means.end(), static_cast<float*>(pooled));
       return;
     }
-    const std::vector<float> ones(means.size(), 1.0f);
-    gate_quantize_scalar(means.data(), ones.data(), {1, static_cast<std::int64_t>(means.size())},
-                         quantization_of(*pooled_quant_), pooled);
+    quantize_values(means.data(), static_cast<std::int64_t>(means.size()),
+                    quantization_of(*pooled_quant_), pooled);
   }
 
   Dequantization dq_;
@@ -212,7 +211,6 @@ class GateOp {
                             ? static_cast<const float*>(args.at(DNNL_ARG_SRC_1).get_data_handle())
                             : constant_gate_.data();
     auto* y = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
-    const std::size_t t_size = dq_ ? 1 : sizeof(float);
     const int threads = run_threads(threads_);
     const std::int64_t parts =
         std::max<std::int64_t>(1, std::min<std::int64_t>(threads, shape_.pixels));
@@ -227,9 +225,8 @@ class GateOp {
       if (dq_) {
         gate_quantize_bytes(t + offset, *dq_, act_, image_gate, rows, out_, y + offset);
       } else {
-        gate_quantize(
-            reinterpret_cast<const float*>(t + offset * static_cast<std::int64_t>(t_size)),
-            image_gate, rows, out_, y + offset);
+        gate_quantize(reinterpret_cast<const float*>(t) + offset, image_gate, rows, out_,
+                      y + offset);
       }
     }
   }
