@@ -1,6 +1,6 @@
 // Layout ops in the oneDNN region: Concat (in the parts' blocked or channels-last layout
-// when it fits, plain otherwise) and Transpose (one reorder from any layout). Every step
-// output is checked against the reference kernels.
+// when it fits, plain otherwise) and Transpose (from any layout; a view when it can be,
+// onednn_transpose_test.cpp). Every step output is checked against the reference kernels.
 #include <gtest/gtest.h>
 
 #include <numeric>
