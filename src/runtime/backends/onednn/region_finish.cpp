@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "aligned_buffer.h"
 #include "edgeperf/core/clock.h"
 #include "edgeperf/runtime/memory_planner.h"
 #include "edgeperf/runtime/scoped_omp_threads.h"
+#include "one_thread_primitive.h"
 #include "region_context.h"
 
 namespace edgeperf::runtime::onednn {
@@ -23,6 +25,10 @@ struct CompiledOp {
   ArgMap args;
   CustomOp custom;  // set: runs instead of `primitive`
   int threads = 0;  // > 0: runs on this many threads (Kernel::set_part_threads)
+  // `primitive` made again on one thread, run when `threads` is 1 (one_thread_primitive.h).
+  std::optional<dnnl::primitive> single;
+  ArgMap single_args;
+  bool single_tried = false;
 };
 
 // The primitive kind ("convolution", "reorder") and oneDNN's implementation name
@@ -108,7 +114,9 @@ class RegionKernel final : public Kernel {
     return parts;
   }
   void set_part_threads(std::size_t part, int threads) override {
-    ops_.at(part).threads = std::max(threads, 0);
+    CompiledOp& op = ops_.at(part);
+    op.threads = std::max(threads, 0);
+    if (op.threads == 1 && !op.custom && !op.single_tried) make_single(op);
   }
   std::size_t workspace_bytes() const override { return custom_workspace_bytes_; }
   std::size_t packed_weight_bytes() const override { return packed_weight_bytes_; }
@@ -121,7 +129,29 @@ class RegionKernel final : public Kernel {
     for (TransientBinding& binding : transient_bindings_) {
       binding.handle.set_data_handle(buffer + binding.offset);
     }
+    transient_ = buffer;
     transient_bound_ = true;
+  }
+
+  void make_single(CompiledOp& op) {
+    op.single_tried = true;
+    std::vector<int> args;
+    for (const auto& [arg, handle] : op.args) {
+      if (arg != DNNL_ARG_SCRATCHPAD) args.push_back(arg);
+    }
+    std::optional<OneThreadPrimitive> made =
+        make_one_thread_primitive(op.primitive, engine_, scratchpad_bytes_, args);
+    if (!made) return;
+    op.single_args = op.args;
+    op.single_args.erase(DNNL_ARG_SCRATCHPAD);
+    if (made->scratchpad.get_size() > 0) {
+      memory scratchpad(made->scratchpad, engine_, DNNL_MEMORY_NONE);
+      const std::size_t offset = aligned_size(arena_bytes_);
+      if (transient_ != nullptr) scratchpad.set_data_handle(transient_ + offset);
+      transient_bindings_.push_back(TransientBinding{scratchpad, offset});
+      op.single_args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad);
+    }
+    op.single = std::move(made->primitive);
   }
 
   void execute(CompiledOp& op) {
@@ -136,6 +166,8 @@ class RegionKernel final : public Kernel {
   void run_op(CompiledOp& op) {
     if (op.custom) {
       op.custom(op.args);
+    } else if (op.threads == 1 && op.single) {
+      op.single->execute(stream_, op.single_args);
     } else {
       op.primitive.execute(stream_, op.args);
     }
@@ -145,6 +177,7 @@ class RegionKernel final : public Kernel {
   dnnl::stream stream_;
   AlignedArray<std::byte> own_transient_;  // only when no plan gave one
   bool transient_bound_ = false;
+  std::byte* transient_ = nullptr;
   std::size_t arena_bytes_ = 0;
   std::size_t scratchpad_bytes_ = 0;
   std::size_t custom_workspace_bytes_ = 0;  // held by custom ops
@@ -252,7 +285,9 @@ Step RegionContext::finish() {
       if (belongs) part.nodes.push_back(i);
     }
     kernel->parts_.push_back(std::move(part));
-    CompiledOp compiled{std::move(op.primitive), {}, std::move(op.custom)};
+    CompiledOp compiled;
+    compiled.primitive = std::move(op.primitive);
+    compiled.custom = std::move(op.custom);
     for (const auto& [arg, slot] : op.args) compiled.args.emplace(arg, memories[slot]);
     if (op.scratchpad.get_size() > 0) {
       memory scratchpad_memory(op.scratchpad, engine_, DNNL_MEMORY_NONE);
