@@ -88,6 +88,33 @@ TEST(OnednnInt8Bridge, MiddleSaturationMatchesTheReference) {
   EXPECT_LE(diff.max_lsb, 1.0 + 1e-3);
 }
 
+// With no QuantizeLinear after the Add (ConvNeXt's second Linear: its bias Add is read by a
+// Transpose and f32 ops), the inner product writes the f32 sum itself: no f32 copy of its
+// int8 output and no binary op.
+TEST(OnednnInt8Bridge, BiasAddReadInF32IsTheInnerProductsOutput) {
+  for (const BridgeCase& c : {BridgeCase{{2, 5, 16}, true, DType::u8, 120, false, ""},
+                              BridgeCase{{1, 3, 5, 16}, false, DType::i8, -8, true, "Relu"}}) {
+    QdqBuilder model(9);
+    const std::string x = model.input(c.input);
+    const std::string y = model.matmul(model.qdq(x, kInputScale, 128), 16, 8, c.per_channel, false);
+    const QdqBuilder::Quantized middle = model.qdq(y, kMiddleScale, c.middle_zero, c.middle_type);
+    const std::string addend = model.constant(c.scalar_addend ? Shape{1} : Shape{8}, -0.5f, 0.5f);
+    std::string value = model.node("Add", {addend, middle.name});
+    if (!c.activation.empty()) value = model.node(c.activation, {value});
+    const std::string output = model.node("Softmax", {value}, {{"axis", std::int64_t{-1}}});
+    for (int threads : {1, 2}) {
+      const RunResult result = run_both(model.finish(output, DType::f32), threads);
+      const Comparison diff = compare(result.onednn, result.reference, 1.0);
+      EXPECT_LE(diff.max_lsb, 1e-5) << describe(c);
+      if (!onednn::cpu_has_vnni()) continue;  // full-range weights run in f32
+      EXPECT_EQ(parts_of_kind(result, "inner_product"), 1u) << describe(c);
+      EXPECT_EQ(parts_of_kind(result, "binary"), 0u) << describe(c);
+      EXPECT_EQ(parts_of_kind(result, "eltwise"), 0u) << describe(c);
+      EXPECT_EQ(parts_of_kind(result, "reorder"), 1u) << describe(c);  // x's quantization
+    }
+  }
+}
+
 // A middle value read elsewhere too is not fused away; the result is still right.
 TEST(OnednnInt8Bridge, EscapingMiddleValueKeepsItsOwnBuffer) {
   const BridgeCase c{{2, 5, 16}, true, DType::u8, 120, false, "Relu"};

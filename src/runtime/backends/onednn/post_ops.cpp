@@ -46,7 +46,8 @@ bool has_linear(const std::vector<EltwiseOp>& ops) {
 // Rounding it and clamping to the type's range less the zero point gives q - zero_point
 // exactly as QuantizeLinear (round(x / scale) + zero_point, saturated); the clamp's
 // output scale makes it real again. Then the Add, the activations and the final
-// quantization, whose rounding and saturation is the conversion to the output type.
+// quantization, whose rounding and saturation is the conversion to the output type (none
+// for an f32 result).
 std::optional<dnnl::post_ops> bridged_post_ops(const QuantizedChain& chain, int dst_rank) {
   const ActivationQuant& first = *chain.quant;
   const QuantizedBridge& bridge = *chain.bridge;
@@ -71,8 +72,10 @@ std::optional<dnnl::post_ops> bridged_post_ops(const QuantizedChain& chain, int 
   for (const EltwiseOp& op : bridge.eltwise) {
     post_ops.append_eltwise(1.0f, op.algorithm, op.alpha, op.beta);
   }
-  post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / bridge.quant.scale,
-                          static_cast<float>(bridge.quant.zero_point));
+  if (bridge.quant) {
+    post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / bridge.quant->scale,
+                            static_cast<float>(bridge.quant->zero_point));
+  }
   return post_ops;
 }
 

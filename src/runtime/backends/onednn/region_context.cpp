@@ -471,16 +471,18 @@ void RegionContext::extend_through_bridge(std::size_t anchor, std::int64_t chann
     return;
   }
   step(*dequantize);
+  const auto take = [&] {
+    chain.nodes.insert(chain.nodes.end(), nodes.begin(), nodes.end());
+    chain.output = current;
+    chain.bridge = std::move(bridge);
+  };
   while (const std::optional<std::size_t> next = chain_successor(anchor, current)) {
     const PlannedNode& node = planned(*next);
     const graph::Node& graph_node = *node.node;
     if (auto quant = parse_quantize(node); quant && graph_node.inputs[0] == current) {
       bridge.quant = *quant;
       step(*next);
-      chain.nodes.insert(chain.nodes.end(), nodes.begin(), nodes.end());
-      chain.output = current;
-      chain.bridge = std::move(bridge);
-      return;
+      return take();
     }
     if (graph_node.op_type == "Add" && graph_node.domain.empty() && bridge.addend.empty() &&
         bridge.eltwise.empty() && node.inputs.size() == 2 && node.constants.size() == 2) {
@@ -493,10 +495,13 @@ void RegionContext::extend_through_bridge(std::size_t anchor, std::int64_t chann
       continue;
     }
     auto activation = parse_activation(node, input().opset);
-    if (!activation || graph_node.inputs[0] != current) return;
+    if (!activation || graph_node.inputs[0] != current) break;
     bridge.eltwise.insert(bridge.eltwise.end(), activation->begin(), activation->end());
     step(*next);
   }
+  // No QuantizeLinear: an f32 result, worth it when the Add is there (it saves the f32
+  // copy of the int8 output and the binary op; the bare dequantized value stays int8).
+  if (!bridge.addend.empty()) take();
 }
 
 void RegionContext::claim(std::size_t index) {

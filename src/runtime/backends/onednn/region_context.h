@@ -56,15 +56,16 @@ struct ChainLink {
   std::string output;
 };
 
-// f32 work between a QuantizeLinear and the next: DequantizeLinear with the same
-// parameters, an optional Add of a constant (one value, or one per output channel),
-// activations, then the final QuantizeLinear. The primitive rounds and clamps to the
-// first quantization exactly and carries on in f32, with no int8 buffer in between
-// (the bias Add and activation after a quantized MatMul, as quantizers write them).
+// f32 work after a QuantizeLinear: DequantizeLinear with the same parameters, an
+// optional Add of a constant (one value, or one per output channel), activations, then
+// the final QuantizeLinear, or an f32 result when no QuantizeLinear follows (a bias Add
+// read by f32 ops). The primitive rounds and clamps to the first quantization exactly
+// and carries on in f32, with no int8 buffer in between (the bias Add and activation
+// after a quantized MatMul, as quantizers write them).
 struct QuantizedBridge {
-  std::vector<float> addend;       // empty: no Add
-  std::vector<EltwiseOp> eltwise;  // in real units, after the Add
-  ActivationQuant quant;           // the final QuantizeLinear
+  std::vector<float> addend;             // empty: no Add
+  std::vector<EltwiseOp> eltwise;        // in real units, after the Add
+  std::optional<ActivationQuant> quant;  // the final QuantizeLinear; none: f32 out
 };
 
 // Activations then (optionally) a QuantizeLinear that follow an int8 op.
@@ -76,7 +77,7 @@ struct QuantizedChain {
   std::string output;
 
   dnnl::memory::data_type dst_type() const {
-    if (bridge) return bridge->quant.type;
+    if (bridge) return bridge->quant ? bridge->quant->type : dnnl::memory::data_type::f32;
     return quant ? quant->type : dnnl::memory::data_type::f32;
   }
   // The scale the op's output scales aim at: the first quantization's.
