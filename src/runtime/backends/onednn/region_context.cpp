@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "memory_descs.h"
 
@@ -187,7 +188,7 @@ int RegionContext::constant_slot(PackedConstant packed) {
 }
 
 int RegionContext::constant_slot(memory packed) {
-  return constant_slot(PackedConstant{packed, {}, false});
+  return constant_slot(PackedConstant{std::move(packed), {}, false});
 }
 
 int RegionContext::borrowed_constant_slot(const memory::desc& md, const Tensor& constant) {
