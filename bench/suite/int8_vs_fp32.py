@@ -155,6 +155,8 @@ def main(argv):
     args = parse_args(argv)
     try:
         rows, report = pairs_measured(args) if args.int8_suite else pairs_from_files(args)
+        if not rows:
+            raise peers.BenchError("no INT8 model to compare")
     except (peers.BenchError, OSError, ValueError, KeyError) as error:
         print(f"int8_vs_fp32: error: {error}", file=sys.stderr)
         return 1
