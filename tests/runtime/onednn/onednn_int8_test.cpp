@@ -73,13 +73,6 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Int8ConvSweep,
 // reference gemm. The patterns below assert x86 oneDNN's int8 coverage (docs/arm.md).
 constexpr const char* kNoArmInt8 =
     "x86 oneDNN's int8 coverage; on arm64 these layers go to the XNNPACK provider (docs/arm.md)";
-bool x86_onednn() {
-#if defined(__x86_64__)
-  return true;
-#else
-  return false;
-#endif
-}
 
 TEST(OnednnInt8, SevenBitWeightsRunInt8OnEveryCpu) {
   QdqBuilder model(41);

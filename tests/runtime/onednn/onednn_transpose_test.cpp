@@ -11,14 +11,6 @@ using namespace qdq_test;  // NOLINT(google-build-using-namespace)
 
 using Ints = std::vector<std::int64_t>;
 
-bool x86_onednn() {
-#if defined(__x86_64__)
-  return true;
-#else
-  return false;  // arm64's oneDNN lays int8 values out otherwise (docs/arm.md)
-#endif
-}
-
 // The largest difference relative to the reference's largest magnitude.
 double relative_diff(const RunResult& result) {
   return compare(result.onednn, result.reference, max_abs(result.reference)).max_lsb;

@@ -260,4 +260,15 @@ inline void expect_int8_ops_claimed_where_exact(const RunResult& result,
 
 inline constexpr float kInputScale = 2.0f / 255.0f;  // inputs are uniform in [-1, 1)
 
+// Debian's arm64 oneDNN 2.6 has no optimized int8 primitives for these patterns (no ACL,
+// and its JIT kernels need SVE): tests that count int8 primitives or reorders assert x86
+// oneDNN's layouts and coverage only (docs/arm.md).
+inline bool x86_onednn() {
+#if defined(__x86_64__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 }  // namespace edgeperf::runtime::qdq_test
