@@ -10,6 +10,9 @@ APT_PACKAGES=(
   dpkg-dev
   libonnx-dev protobuf-compiler libprotobuf-dev
   libdnnl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
+  # LLVM's OpenMP runtime: oneDNN's parallel regions fork and join faster on it than on
+  # libgomp (cmake/openmp_runtime.cmake).
+  libomp-dev
   libzstd-dev libsnappy-dev zlib1g-dev libthrift-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # edgeperf vision: video files through FFmpeg; the ffmpeg command makes the test videos.

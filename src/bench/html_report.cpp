@@ -175,12 +175,14 @@ std::string render_html(const json& report) {
       kUplotCss, kReportCss);
   html += "<h1>edgeperf benchmark report</h1>";
   html += fmt::format(
-      "<p>{} ({} physical cores), {}, oneDNN {}. Energy: {}. Harness overhead {:.1f} ns per timed "
+      "<p>{} ({} physical cores), {}, oneDNN {}, OpenMP {}. Energy: {}. Harness overhead {:.1f} ns "
+      "per timed "
       "iteration. "
       "Percentiles: {}.</p>",
       escape(system["cpu_model"].get<std::string>()), system["physical_cores"].get<int>(),
       escape(system["kernel"].get<std::string>()),
       escape(system["onednn_version"].get<std::string>()),
+      escape(system.value("openmp_runtime", "unavailable")),
       escape(system["energy_method"].get<std::string>()),
       report["harness_overhead_ns_per_iteration"].get<double>(),
       escape(report["percentile_definition"].get<std::string>()));

@@ -305,10 +305,11 @@ std::string profiles_markdown(const json& models) {
 std::string render_markdown(const json& report) {
   std::string md = "# edgeperf benchmark report\n\n";
   const json& system = report["system"];
-  md += fmt::format("System: {} ({} physical cores), {}, oneDNN {}. Energy: {}.\n\n",
-                    system["cpu_model"].get<std::string>(), system["physical_cores"].get<int>(),
-                    system["kernel"].get<std::string>(), system["onednn_version"].get<std::string>(),
-                    system["energy_method"].get<std::string>());
+  md += fmt::format(
+      "System: {} ({} physical cores), {}, oneDNN {}, OpenMP {}. Energy: {}.\n\n",
+      system["cpu_model"].get<std::string>(), system["physical_cores"].get<int>(),
+      system["kernel"].get<std::string>(), system["onednn_version"].get<std::string>(),
+      system.value("openmp_runtime", "unavailable"), system["energy_method"].get<std::string>());
   md += fmt::format("Harness overhead: {:.1f} ns per timed iteration. Percentiles: {}.\n\n",
                     report["harness_overhead_ns_per_iteration"].get<double>(),
                     report["percentile_definition"].get<std::string>());

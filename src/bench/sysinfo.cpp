@@ -1,5 +1,6 @@
 #include "edgeperf/bench/sysinfo.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <google/protobuf/stubs/common.h>
@@ -114,6 +115,17 @@ nlohmann::json clusters_json(const std::vector<CpuCluster>& clusters) {
   return out;
 }
 
+// The library the dynamic linker binds omp_* calls to: the build may link LLVM's libomp
+// ahead of the libgomp that oneDNN names (cmake/openmp_runtime.cmake).
+std::string openmp_runtime_library() {
+  void* symbol = ::dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+  Dl_info where{};
+  if (symbol == nullptr || ::dladdr(symbol, &where) == 0 || where.dli_fname == nullptr) {
+    return "unavailable";
+  }
+  return std::filesystem::path(where.dli_fname).filename().string();
+}
+
 nlohmann::json throttling_json(const std::optional<ThrottleState>& state) {
   if (!state) return "unavailable";
   return {{"raw", fmt::format("{:#x}", state->raw)},
@@ -142,6 +154,7 @@ SystemInfo collect_system_info(const MachinePaths& paths) {
   const dnnl_version_t* version = dnnl_version();
   info.onednn_version = fmt::format("{}.{}.{}", version->major, version->minor, version->patch);
   info.protobuf_version = google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION);
+  info.openmp_runtime = openmp_runtime_library();
   const FrequencyReading frequencies = read_frequencies(sysfs_root);
   info.governor = frequencies.governor;
   info.cur_mhz = frequencies.current_mhz;
@@ -172,6 +185,7 @@ nlohmann::json to_json(const SystemInfo& info) {
       {"compiler", info.compiler},
       {"onednn_version", info.onednn_version},
       {"protobuf_version", info.protobuf_version},
+      {"openmp_runtime", info.openmp_runtime},
       {"thermal_zones", info.thermal_zones},
       {"energy_method", info.energy_method},
       {"power_method", info.power_method},

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
 
@@ -28,6 +29,12 @@ constexpr AddCommand kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // LLVM's libomp (cmake/openmp_runtime.cmake) keeps its threads spinning for 200 ms after
+  // a parallel region by default, so a camera or dashboard loop would keep both cores busy
+  // between frames. A few milliseconds, about libgomp's default spin, keeps them hot
+  // across the regions of one inference. libomp reads it at its first use; a KMP_BLOCKTIME
+  // the user set wins, and libgomp ignores it.
+  ::setenv("KMP_BLOCKTIME", "5", /*overwrite=*/0);
   CLI::App app{
       "edgeperf: run, optimize and honestly measure ML models and sensor pipelines on edge CPUs"};
   app.set_version_flag("--version", "edgeperf " EP_VERSION);

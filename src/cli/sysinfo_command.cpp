@@ -48,7 +48,8 @@ void print_text(const bench::SystemInfo& info) {
              info.memory_available_gib);
   fmt::print("kernel         {}\n", info.kernel);
   fmt::print("compiler       {}\n", info.compiler);
-  fmt::print("libraries      oneDNN {}, protobuf {}\n", info.onednn_version, info.protobuf_version);
+  fmt::print("libraries      oneDNN {}, protobuf {}, OpenMP {}\n", info.onednn_version,
+             info.protobuf_version, info.openmp_runtime);
   fmt::print("thermal        {}\n", info.thermal_zones.empty()
                                         ? std::string("unavailable (no thermal zones)")
                                         : fmt::format("{}", fmt::join(info.thermal_zones, "; ")));

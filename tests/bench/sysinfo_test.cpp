@@ -68,5 +68,12 @@ TEST(SystemInfo, ParsesCpuinfoAndMeminfo) {
   fs::remove_all(root);
 }
 
+// The build links LLVM's libomp ahead of the libgomp oneDNN names, or leaves the compiler's
+// runtime (cmake/openmp_runtime.cmake); the dynamic linker must bind omp_* to that one.
+TEST(SystemInfoTest, ReportsTheOpenMPRuntimeTheBuildChose) {
+  if (std::string(EP_EXPECTED_OPENMP_LIBRARY).empty()) GTEST_SKIP() << "not a g++ build";
+  EXPECT_EQ(collect_system_info().openmp_runtime, EP_EXPECTED_OPENMP_LIBRARY);
+}
+
 }  // namespace
 }  // namespace edgeperf::bench

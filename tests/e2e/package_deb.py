@@ -55,6 +55,12 @@ def serve_dashboard(edgeperf: Path, failures: list[str]) -> None:
         server.wait(timeout=30)
 
 
+def openmp_package(build_dir: str) -> str:
+    """The package of the OpenMP runtime the built edgeperf runs on (cmake/openmp_runtime.cmake)."""
+    libraries = run([f"{build_dir}/edgeperf", "sysinfo"]).stdout
+    return "libomp5" if "OpenMP libomp.so" in libraries else "libgomp1"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True)
@@ -77,8 +83,8 @@ def main() -> int:
     depends = re.search(r"^Depends: (.*)$", fields, re.M)
     check("Architecture: amd64" in fields, "Architecture: amd64", failures)
     # libavformat comes from the video module (usr/lib/edgeperf/edgeperf-video.so).
-    for library in ("libc6", "libstdc++6", "libgomp1", "libdnnl", "libprotobuf", "libonnx", "libfmt",
-                    "libavformat"):
+    for library in ("libc6", "libstdc++6", "libdnnl", "libprotobuf", "libonnx", "libfmt", "libavformat",
+                    openmp_package(args.build_dir)):
         check(depends is not None and library in depends[1], f"Depends names {library}", failures)
 
     simulated = subprocess.run(["apt-get", "install", "--simulate", "--no-install-recommends", str(deb)],

@@ -54,6 +54,9 @@ struct SystemInfo {
   std::string compiler;
   std::string onednn_version;
   std::string protobuf_version;
+  // The shared library serving omp_* calls ("libomp.so.5": LLVM, "libgomp.so.1": GNU),
+  // found by the dynamic linker at run time; "unavailable" when it cannot be told.
+  std::string openmp_runtime;
   std::vector<std::string> thermal_zones;   // "type: 45.0 C"
   std::string energy_method;                // EnergyProbe::method()
   std::string power_method;                 // PowerProbe::method()
