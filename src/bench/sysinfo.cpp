@@ -82,6 +82,7 @@ std::string read_board(const MachinePaths& paths) {
 
 std::string describe_clusters(const std::vector<CpuCluster>& clusters) {
   std::vector<std::string> parts;
+  parts.reserve(clusters.size());
   for (const CpuCluster& cluster : clusters) {
     parts.push_back(fmt::format("{}x {}", cluster.cpus.size(), cluster.core));
   }

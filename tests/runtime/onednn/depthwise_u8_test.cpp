@@ -1,11 +1,13 @@
-// The AVX-512 VNNI depthwise u8 kernel against its plain C++ oracle. Both do the same
-// integer sums and the same single-rounding float requantization, so outputs match
-// exactly.
+// The depthwise u8 kernels (3x3: AVX-512 VNNI or NEON; 5x5 and 7x7: AVX-512 VNNI) against
+// their plain C++ oracle. They do the same integer sums and the same single-rounding float
+// requantization, so outputs match exactly.
 #include "depthwise_u8.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
+
+#include "depthwise_u8_wide.h"
 
 namespace edgeperf::runtime::onednn {
 namespace {
@@ -14,6 +16,7 @@ namespace {
 class DepthwiseU8Tester {
  public:
   DepthwiseU8Tester& channels(std::int64_t value) { return shape_.channels = value, *this; }
+  DepthwiseU8Tester& kernel(std::int64_t value) { return shape_.kernel = value, *this; }
   DepthwiseU8Tester& input_size(std::int64_t height, std::int64_t width) {
     shape_.in_height = height;
     shape_.in_width = width;
@@ -40,9 +43,10 @@ class DepthwiseU8Tester {
   DepthwiseU8Tester& threads(int value) { return threads_ = value, *this; }
 
   void test() {
-    shape_.out_height = (shape_.in_height + shape_.pad_top + pad_bottom_ - 3) / shape_.stride + 1;
-    shape_.out_width = (shape_.in_width + shape_.pad_left + pad_right_ - 3) / shape_.stride + 1;
-    ASSERT_TRUE(DepthwiseConvU8::supports(shape_));
+    const std::int64_t k = shape_.kernel;
+    shape_.out_height = (shape_.in_height + shape_.pad_top + pad_bottom_ - k) / shape_.stride + 1;
+    shape_.out_width = (shape_.in_width + shape_.pad_left + pad_right_ - k) / shape_.stride + 1;
+    ASSERT_TRUE(k == 3 ? DepthwiseConvU8::supports(shape_) : DepthwiseConvU8Wide::supports(shape_));
     std::mt19937 rng(static_cast<std::uint32_t>(shape_.channels * 131 + shape_.in_width));
     std::uniform_int_distribution<int> byte(0, 255);
     std::uniform_int_distribution<int> weight(-128, 127);
@@ -51,14 +55,15 @@ class DepthwiseU8Tester {
     std::vector<std::uint8_t> src(static_cast<std::size_t>(shape_.images * shape_.in_height *
                                                            shape_.in_width * shape_.channels));
     for (std::uint8_t& value : src) value = static_cast<std::uint8_t>(byte(rng));
-    std::vector<std::int8_t> weights(channels * 9);
+    std::vector<std::int8_t> weights(channels * static_cast<std::size_t>(k * k));
     for (std::int8_t& value : weights) value = static_cast<std::int8_t>(weight(rng));
     requant_.scale.clear();
     requant_.offset.clear();
     for (std::size_t c = 0; c < channels; ++c) {
-      // About 2 * 255 * 128 * 9 / 4000 steps across the accumulator range: saturates at
-      // both ends sometimes and rounds ties sometimes.
-      requant_.scale.push_back(1.0f / static_cast<float>(1500 + 100 * (c % 7)));
+      // About 2 * 255 * 128 * 9 / 4000 steps across the accumulator range (3x3, more for
+      // larger kernels): saturates at both ends sometimes and rounds ties sometimes.
+      const float spread = static_cast<float>(k * k) / 9.0f;
+      requant_.scale.push_back(1.0f / (spread * static_cast<float>(1500 + 100 * (c % 7))));
       requant_.offset.push_back(128.0f + real(rng) + (c % 5 == 0 ? 0.5f : 0.0f));
     }
     const std::size_t out_size = static_cast<std::size_t>(shape_.images * shape_.out_height *
@@ -66,7 +71,11 @@ class DepthwiseU8Tester {
     std::vector<std::uint8_t> expected(out_size);
     std::vector<std::uint8_t> actual(out_size, 0xAB);
     depthwise_u8_scalar(shape_, weights, requant_, src.data(), expected.data());
-    DepthwiseConvU8(shape_, weights, requant_).run(src.data(), actual.data(), threads_);
+    if (k == 3) {
+      DepthwiseConvU8(shape_, weights, requant_).run(src.data(), actual.data(), threads_);
+    } else {
+      DepthwiseConvU8Wide(shape_, weights, requant_).run(src.data(), actual.data(), threads_);
+    }
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < out_size; ++i) {
       if (actual[i] != expected[i] && mismatches++ < 5) {
@@ -157,6 +166,115 @@ TEST(DepthwiseU8Shape, RejectsWhatTheKernelCannotRun) {
   shape.stride = 1;
   shape.pad_top = 3;
   EXPECT_FALSE(DepthwiseConvU8::supports(shape));
+}
+
+class DepthwiseU8Wide : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!DepthwiseConvU8Wide::available()) GTEST_SKIP() << "no AVX-512 VNNI here";
+  }
+};
+
+TEST_F(DepthwiseU8Wide, ChannelCountsAroundBlockEdges) {
+  for (std::int64_t kernel : {5, 7}) {
+    for (std::int64_t channels : {1, 15, 16, 17, 63, 64, 65, 120, 200}) {
+      SCOPED_TRACE(::testing::Message() << kernel << "x" << kernel << ", " << channels);
+      const std::int64_t pad = kernel / 2;
+      DepthwiseU8Tester()
+          .kernel(kernel)
+          .channels(channels)
+          .input_size(9, 11)
+          .padding(pad, pad, pad, pad)
+          .test();
+    }
+  }
+}
+
+// Rows wider than one tile of 32 output columns, with a partial last tile and a partial
+// last group of 4, at both strides.
+TEST_F(DepthwiseU8Wide, WidthsAcrossTilesAndStrides) {
+  for (std::int64_t kernel : {5, 7}) {
+    for (std::int64_t stride : {1, 2}) {
+      for (std::int64_t width : {1, 3, 4, 5, 31, 32, 33, 37, 64, 70, 113}) {
+        SCOPED_TRACE(::testing::Message()
+                     << kernel << "x" << kernel << " stride " << stride << " width " << width);
+        const std::int64_t pad = kernel / 2;
+        DepthwiseU8Tester()
+            .kernel(kernel)
+            .channels(72)
+            .input_size(kernel + 1, width)
+            .stride(stride)
+            .padding(pad, pad, pad, pad)
+            .test();
+      }
+    }
+  }
+}
+
+TEST_F(DepthwiseU8Wide, PaddingZeroPointAndClamp) {
+  for (std::int64_t kernel : {5, 7}) {
+    SCOPED_TRACE(kernel);
+    DepthwiseU8Tester().kernel(kernel).channels(48).input_size(9, 10).padding(0, 0, 0, 0).test();
+    DepthwiseU8Tester().kernel(kernel).channels(48).input_size(6, 7).padding(1, 3, 2, 0).test();
+    DepthwiseU8Tester()
+        .kernel(kernel)
+        .channels(48)
+        .input_size(6, 7)
+        .stride(2)
+        .padding(kernel - 1, kernel - 1, 1, 1)
+        .test();
+    DepthwiseU8Tester()
+        .kernel(kernel)
+        .channels(64)
+        .input_size(1, 1)
+        .padding(kernel / 2, kernel / 2, kernel / 2, kernel / 2)
+        .test();
+    for (int zero_point : {0, 3, 255}) {
+      DepthwiseU8Tester()
+          .kernel(kernel)
+          .channels(40)
+          .input_size(8, 8)
+          .padding(2, 2, 2, 2)
+          .zero_point(static_cast<std::uint8_t>(zero_point))
+          .clamp(20, 230)
+          .test();
+    }
+  }
+}
+
+TEST_F(DepthwiseU8Wide, BatchAndThreads) {
+  DepthwiseU8Tester()
+      .kernel(5)
+      .channels(144)
+      .input_size(12, 10)
+      .padding(2, 2, 2, 2)
+      .images(3)
+      .test();
+  DepthwiseU8Tester()
+      .kernel(7)
+      .channels(144)
+      .input_size(14, 40)
+      .stride(2)
+      .padding(3, 3, 3, 3)
+      .images(2)
+      .threads(2)
+      .test();
+}
+
+TEST(DepthwiseU8WideShape, RejectsWhatTheKernelCannotRun) {
+  DepthwiseU8Shape shape{1, 16, 8, 8, 8, 8, 1, 2, 2, 5};
+  EXPECT_EQ(DepthwiseConvU8Wide::supports(shape), DepthwiseConvU8Wide::available());
+  EXPECT_FALSE(DepthwiseConvU8::supports(shape));  // the 3x3 kernel only
+  shape.kernel = 3;
+  EXPECT_FALSE(DepthwiseConvU8Wide::supports(shape));
+  shape.kernel = 9;
+  EXPECT_FALSE(DepthwiseConvU8Wide::supports(shape));
+  shape.kernel = 5;
+  shape.stride = 3;
+  EXPECT_FALSE(DepthwiseConvU8Wide::supports(shape));
+  shape.stride = 1;
+  shape.pad_left = 5;
+  EXPECT_FALSE(DepthwiseConvU8Wide::supports(shape));
 }
 
 }  // namespace

@@ -53,18 +53,48 @@ TEST_P(Int8ConvSweep, MatchesReferenceWithin1Lsb) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, Int8ConvSweep,
-                         ::testing::Combine(::testing::Values(ConvCase{3, 16, 3, 2, 1, 1, 17},
-                                                              ConvCase{16, 32, 1, 1, 0, 1, 9},
-                                                              ConvCase{32, 32, 3, 1, 1, 32, 10},
-                                                              ConvCase{24, 24, 3, 2, 1, 24, 11},
-                                                              ConvCase{8, 40, 3, 1, 0, 1, 7},
-                                                              ConvCase{64, 16, 1, 1, 0, 1, 5},
-                                                              // depthwise u8: edgeperf's kernel
-                                                              ConvCase{144, 144, 3, 1, 1, 144, 9},
-                                                              ConvCase{72, 72, 3, 2, 1, 72, 12},
-                                                              ConvCase{20, 20, 3, 1, 0, 20, 6}),
-                                            ::testing::Bool(), ::testing::Values(0, 1, 2)));
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Int8ConvSweep,
+    ::testing::Combine(
+        ::testing::Values(ConvCase{3, 16, 3, 2, 1, 1, 17}, ConvCase{16, 32, 1, 1, 0, 1, 9},
+                          ConvCase{32, 32, 3, 1, 1, 32, 10}, ConvCase{24, 24, 3, 2, 1, 24, 11},
+                          ConvCase{8, 40, 3, 1, 0, 1, 7}, ConvCase{64, 16, 1, 1, 0, 1, 5},
+                          // depthwise u8: edgeperf's kernel
+                          ConvCase{144, 144, 3, 1, 1, 144, 9}, ConvCase{72, 72, 3, 2, 1, 72, 12},
+                          ConvCase{20, 20, 3, 1, 0, 20, 6},
+                          // 5x5 and 7x7: edgeperf's wide kernel
+                          ConvCase{96, 96, 5, 1, 2, 96, 9}, ConvCase{40, 40, 5, 2, 2, 40, 12},
+                          ConvCase{48, 48, 7, 1, 3, 48, 8}),
+        ::testing::Bool(), ::testing::Values(0, 1, 2)));
+
+// u8 depthwise convs of 5x5 and 7x7 (MobileNetV3, EfficientNet, ConvNeXt) run on our VNNI
+// kernel (depthwise_u8_wide.h) in place of oneDNN's convolution, with the u8 output.
+TEST(OnednnInt8, WideDepthwiseRunsOnOurKernel) {
+  if (!x86_onednn() || !onednn::cpu_has_vnni()) GTEST_SKIP() << "AVX-512 VNNI only";
+  for (std::int64_t kernel : {5, 7}) {
+    for (std::int64_t stride : {1, 2}) {
+      SCOPED_TRACE(::testing::Message() << kernel << "x" << kernel << " stride " << stride);
+      QdqBuilder model(static_cast<std::uint64_t>(kernel * 10 + stride));
+      const std::string x = model.input({1, 72, 15, 17});
+      const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
+      const std::string y =
+          model.node("Relu", {model.conv(q, 72, 72, kernel, stride, kernel / 2, 72, true)});
+      const RunResult result =
+          run_both(model.finish(model.quantize(y, 1.5f / 255.0f, 0), DType::u8));
+      EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+      int custom = 0;
+      int convolutions = 0;
+      for (const StepInfo& step : result.steps) {
+        for (const KernelPart& part : step.parts) {
+          custom += part.kind == "custom";
+          convolutions += part.kind == "convolution";
+        }
+      }
+      EXPECT_EQ(custom, 1);
+      EXPECT_EQ(convolutions, 0);
+    }
+  }
+}
 
 // 7-bit weights cannot saturate oneDNN's pairwise u8*s8 sums, so they run int8 on every
 // CPU, with or without VNNI.

@@ -53,8 +53,8 @@ bool DepthwiseConvU8::supports(const DepthwiseU8Shape& shape) {
   const bool strided = shape.stride == 1 || shape.stride == 2;
   const bool padded =
       shape.pad_top >= 0 && shape.pad_top < kTaps && shape.pad_left >= 0 && shape.pad_left < kTaps;
-  return available() && strided && padded && shape.channels > 0 && shape.images > 0 &&
-         shape.out_height > 0 && shape.out_width > 0 &&
+  return available() && shape.kernel == kTaps && strided && padded && shape.channels > 0 &&
+         shape.images > 0 && shape.out_height > 0 && shape.out_width > 0 &&
          (shape.out_height - 1) * shape.stride - shape.pad_top < shape.in_height &&
          (shape.out_width - 1) * shape.stride - shape.pad_left < shape.in_width;
 }
@@ -487,6 +487,7 @@ void depthwise_u8_scalar(const DepthwiseU8Shape& shape, std::span<const std::int
                          const DepthwiseU8Requant& requant, const std::uint8_t* src,
                          std::uint8_t* dst) {
   const std::int64_t c_count = shape.channels;
+  const std::int64_t k = shape.kernel;
   for (std::int64_t image = 0; image < shape.images; ++image) {
     const std::uint8_t* in = src + image * shape.in_height * shape.in_width * c_count;
     std::uint8_t* out = dst + image * shape.out_height * shape.out_width * c_count;
@@ -494,14 +495,14 @@ void depthwise_u8_scalar(const DepthwiseU8Shape& shape, std::span<const std::int
       for (std::int64_t ow = 0; ow < shape.out_width; ++ow) {
         for (std::int64_t c = 0; c < c_count; ++c) {
           std::int32_t acc = 0;
-          for (std::int64_t kh = 0; kh < kTaps; ++kh) {
-            for (std::int64_t kw = 0; kw < kTaps; ++kw) {
+          for (std::int64_t kh = 0; kh < k; ++kh) {
+            for (std::int64_t kw = 0; kw < k; ++kw) {
               const std::int64_t ih = oh * shape.stride - shape.pad_top + kh;
               const std::int64_t iw = ow * shape.stride - shape.pad_left + kw;
               const bool inside = ih >= 0 && ih < shape.in_height && iw >= 0 && iw < shape.in_width;
               const std::int32_t x =
                   inside ? in[(ih * shape.in_width + iw) * c_count + c] : requant.input_zero_point;
-              acc += x * weights[static_cast<std::size_t>(c * kTaps * kTaps + kh * kTaps + kw)];
+              acc += x * weights[static_cast<std::size_t>((c * k + kh) * k + kw)];
             }
           }
           const auto at = static_cast<std::size_t>(c);

@@ -36,10 +36,11 @@ struct DepthwiseU8Shape {
   std::int64_t out_height = 0, out_width = 0;
   std::int64_t stride = 1;  // both directions
   std::int64_t pad_top = 0, pad_left = 0;
+  std::int64_t kernel = 3;  // the window's height and width
 };
 
 // y[c] = clamp(round(acc[c] * scale[c] + offset[c]), min, max) where acc[c] sums
-// x * w over the 3x3 window, with padding read as input_zero_point.
+// x * w over the kernel's window, with padding read as input_zero_point.
 struct DepthwiseU8Requant {
   std::uint8_t input_zero_point = 0;
   std::vector<float> scale;   // per channel: s_in * s_w[c] / s_out
@@ -90,7 +91,8 @@ class DepthwiseConvU8 {
   std::vector<std::int32_t> compensation_;
 };
 
-// The same arithmetic in plain C++: the oracle for the kernel's tests.
+// The same arithmetic in plain C++, for any kernel size: the oracle for the kernels' tests.
+// weights: [channels, 1, kernel, kernel] row-major.
 void depthwise_u8_scalar(const DepthwiseU8Shape& shape, std::span<const std::int8_t> weights,
                          const DepthwiseU8Requant& requant, const std::uint8_t* src,
                          std::uint8_t* dst);

@@ -1,4 +1,4 @@
-// A u8 -> u8 3x3 depthwise conv runs on our VNNI kernel (channels-last) rather than
+// A u8 -> u8 3x3, 5x5 or 7x7 depthwise conv runs on our kernels (channels-last) rather than
 // oneDNN 2.6's, which is barely faster in int8 than in f32.
 #include <algorithm>
 #include <cmath>
@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "../depthwise_u8.h"
+#include "../depthwise_u8_wide.h"
 #include "../requantization.h"
 #include "ops.h"
 
@@ -15,20 +16,23 @@ namespace {
 
 using dnnl::memory;
 
-// The geometry of a 3x3 depthwise conv that DepthwiseConvU8 runs, if it is one.
+// The geometry of a depthwise conv that DepthwiseConvU8 (3x3) or DepthwiseConvU8Wide (5x5,
+// 7x7) runs, if it is one.
 std::optional<DepthwiseU8Shape> depthwise_u8_shape(const ConvSpec& spec, const Shape& x,
                                                    const Shape& y) {
   const Shape& w = spec.weights->shape();
   if (x.size() != 4 || w.size() != 4 || spec.group != x[1] || w[0] != x[1] || w[1] != 1 ||
-      w[2] != 3 || w[3] != 3 || spec.strides.size() != 2 || spec.strides[0] != spec.strides[1] ||
+      w[2] != w[3] || spec.strides.size() != 2 || spec.strides[0] != spec.strides[1] ||
       spec.dilations != Dims{0, 0}) {
     return std::nullopt;
   }
   const DepthwiseU8Shape shape{
-      x[0], x[1], x[2], x[3], y[2], y[3], spec.strides[0], spec.pad_left[0], spec.pad_left[1]};
+      x[0], x[1], x[2], x[3], y[2], y[3], spec.strides[0], spec.pad_left[0], spec.pad_left[1],
+      w[2]};
+  const bool runs = DepthwiseConvU8::supports(shape) || DepthwiseConvU8Wide::supports(shape);
   // Below 32 channels most of each 64-byte vector idles. At 32 (MobileNetV2's first
   // block) ours is still faster in the model: 48 against oneDNN's 82 us at 1 thread.
-  if (!DepthwiseConvU8::supports(shape) || shape.channels < 32) return std::nullopt;
+  if (!runs || shape.channels < 32) return std::nullopt;
   return shape;
 }
 
@@ -64,6 +68,25 @@ DepthwiseU8Requant requant_params(const QuantizedAlias& input, const Requantizat
   return params;
 }
 
+template <typename Kernel>
+void add_kernel_op(RegionContext& context, std::size_t index, const QuantizedAlias& input,
+                   const QuantizedChain& chain, std::shared_ptr<const Kernel> kernel) {
+  const PlannedNode& node = context.planned(index);
+  context.add_custom_bytes(kernel->packed_bytes(), kernel->workspace_bytes());
+  const memory::desc src_md(node.inputs[0].shape, memory::data_type::u8, memory::format_tag::acdb);
+  const memory::desc dst_md(node.outputs[0].shape, memory::data_type::u8, memory::format_tag::acdb);
+  OpArgs args = {{DNNL_ARG_SRC, context.use_as(input.source, src_md)}};
+  context.claim_chain(chain);
+  args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, dst_md));
+  const int threads = context.input().threads;
+  context.add_compute_op(
+      {}, std::move(args), memory::desc(), [kernel, threads](const ArgMap& bound) {
+        kernel->run(static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
+                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()),
+                    run_threads(threads));
+      });
+}
+
 }  // namespace
 
 bool emit_depthwise_u8(RegionContext& context, std::size_t index, const ConvSpec& spec,
@@ -83,21 +106,14 @@ bool emit_depthwise_u8(RegionContext& context, std::size_t index, const ConvSpec
   // Padding reads the input zero point, so folding z_in * sum(w) is exact everywhere.
   const Requantization requant = requantization(input.quant, weights, weight_values, spec.bias,
                                                 shape->channels, chain.dst_scale(), true);
-  auto kernel = std::make_shared<const DepthwiseConvU8>(
-      *shape, weight_values, requant_params(input, requant, chain, *clamp));
-  context.add_custom_bytes(kernel->packed_bytes(), kernel->workspace_bytes());
-  const memory::desc src_md(node.inputs[0].shape, memory::data_type::u8, memory::format_tag::acdb);
-  const memory::desc dst_md(node.outputs[0].shape, memory::data_type::u8, memory::format_tag::acdb);
-  OpArgs args = {{DNNL_ARG_SRC, context.use_as(input.source, src_md)}};
-  context.claim_chain(chain);
-  args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, dst_md));
-  const int threads = context.input().threads;
-  context.add_compute_op(
-      {}, std::move(args), memory::desc(), [kernel, threads](const ArgMap& bound) {
-        kernel->run(static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
-                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()),
-                    run_threads(threads));
-      });
+  const DepthwiseU8Requant params = requant_params(input, requant, chain, *clamp);
+  if (shape->kernel == 3) {
+    add_kernel_op(context, index, input, chain,
+                  std::make_shared<const DepthwiseConvU8>(*shape, weight_values, params));
+  } else {
+    add_kernel_op(context, index, input, chain,
+                  std::make_shared<const DepthwiseConvU8Wide>(*shape, weight_values, params));
+  }
   return true;
 }
 
