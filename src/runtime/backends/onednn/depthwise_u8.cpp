@@ -120,17 +120,10 @@ std::size_t DepthwiseConvU8::packed_bytes() const {
 std::size_t DepthwiseConvU8::workspace_bytes() const { return pad_row_.size(); }
 
 void DepthwiseConvU8::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
-  const std::int64_t rows = shape_.images * shape_.out_height;
-  const std::int64_t blocks = blocks_;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
-  for (std::int64_t row = 0; row < rows; ++row) {
-    for (std::int64_t block = 0; block < blocks; ++block) {
-      const std::int64_t image = row / shape_.out_height;
-      run_row(src + image * shape_.in_height * shape_.in_width * shape_.channels,
-              dst + image * shape_.out_height * shape_.out_width * shape_.channels,
-              row % shape_.out_height, block);
-    }
-  }
+  for_each_row_block(
+      shape_, blocks_, src, dst, threads,
+      [this](const std::uint8_t* image_src, std::uint8_t* image_dst, std::int64_t out_row,
+             std::int64_t block) { run_row(image_src, image_dst, out_row, block); });
 }
 
 #ifdef EP_DEPTHWISE_U8_VNNI
