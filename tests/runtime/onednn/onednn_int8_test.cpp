@@ -2,6 +2,7 @@
 // the oracle: quantized outputs must match exactly or within 1 LSB.
 #include <set>
 
+#include "edgeperf/core/cpu_features.h"
 #include "qdq_builder.h"
 
 namespace edgeperf::runtime {
@@ -70,7 +71,8 @@ INSTANTIATE_TEST_SUITE_P(
 // u8 depthwise convs of 5x5 and 7x7 (MobileNetV3, EfficientNet, ConvNeXt) run on our VNNI
 // kernel (depthwise_u8_wide.h) in place of oneDNN's convolution, with the u8 output.
 TEST(OnednnInt8, WideDepthwiseRunsOnOurKernel) {
-  if (!x86_onednn() || !onednn::cpu_has_vnni()) GTEST_SKIP() << "AVX-512 VNNI only";
+  // CpuFeatures, as the kernel checks it: EDGEPERF_MAX_ISA below avx512_vnni turns it off.
+  if (!x86_onednn() || !CpuFeatures::host().avx512_vnni) GTEST_SKIP() << "AVX-512 VNNI only";
   for (std::int64_t kernel : {5, 7}) {
     for (std::int64_t stride : {1, 2}) {
       SCOPED_TRACE(::testing::Message() << kernel << "x" << kernel << " stride " << stride);
