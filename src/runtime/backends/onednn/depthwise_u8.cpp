@@ -27,12 +27,6 @@ constexpr std::int64_t kBlock = 64;    // channels per block: one zmm of bytes
 constexpr std::int64_t kQuarters = 4;  // accumulators per block, 16 channels each
 constexpr std::int64_t kTaps = 3;
 
-// Accumulator `quarter` holds, in 128-bit lane L and dword j, channel
-// 16 * L + 4 * quarter + j: the order the byte unpacks of three rows produce.
-std::int64_t channel_of(std::int64_t quarter, std::int64_t dword) {
-  return 16 * (dword / 4) + 4 * quarter + dword % 4;
-}
-
 std::uint8_t round_to_u8(float value) {
   return static_cast<std::uint8_t>(std::clamp(std::nearbyint(value), 0.0f, 255.0f));
 }
@@ -49,14 +43,32 @@ bool DepthwiseConvU8::available() {
 #endif
 }
 
-bool DepthwiseConvU8::supports(const DepthwiseU8Shape& shape) {
+bool depthwise_window_fits(const DepthwiseU8Shape& shape) {
+  const std::int64_t k = shape.kernel;
   const bool strided = shape.stride == 1 || shape.stride == 2;
   const bool padded =
-      shape.pad_top >= 0 && shape.pad_top < kTaps && shape.pad_left >= 0 && shape.pad_left < kTaps;
-  return available() && shape.kernel == kTaps && strided && padded && shape.channels > 0 &&
-         shape.images > 0 && shape.out_height > 0 && shape.out_width > 0 &&
+      shape.pad_top >= 0 && shape.pad_top < k && shape.pad_left >= 0 && shape.pad_left < k;
+  return strided && padded && shape.channels > 0 && shape.images > 0 && shape.out_height > 0 &&
+         shape.out_width > 0 &&
          (shape.out_height - 1) * shape.stride - shape.pad_top < shape.in_height &&
          (shape.out_width - 1) * shape.stride - shape.pad_left < shape.in_width;
+}
+
+void pack_vnni_requant(std::int64_t channels, const DepthwiseU8Requant& requant,
+                       std::vector<float>& scale, std::vector<float>& offset) {
+  const std::int64_t blocks = (channels + kBlock - 1) / kBlock;
+  scale.assign(static_cast<std::size_t>(blocks * kQuarters * 16), 0.0f);
+  offset.assign(scale.size(), 0.0f);
+  for_each_vnni_lane(channels, [&](std::int64_t block, std::int64_t quarter, std::int64_t dword,
+                                   std::int64_t channel) {
+    const auto lane = static_cast<std::size_t>((block * kQuarters + quarter) * 16 + dword);
+    scale[lane] = requant.scale[static_cast<std::size_t>(channel)];
+    offset[lane] = requant.offset[static_cast<std::size_t>(channel)];
+  });
+}
+
+bool DepthwiseConvU8::supports(const DepthwiseU8Shape& shape) {
+  return available() && shape.kernel == kTaps && depthwise_window_fits(shape);
 }
 
 DepthwiseConvU8::DepthwiseConvU8(const DepthwiseU8Shape& shape,
@@ -84,32 +96,23 @@ DepthwiseConvU8::DepthwiseConvU8(const DepthwiseU8Shape& shape,
 }
 
 // Per block: [kw][quarter][64 bytes], each channel's column taps as [w0, w1, w2, 0], in the
-// channel order of the AVX-512 byte unpacks (channel_of).
+// channel order of the AVX-512 byte unpacks (for_each_vnni_lane).
 void DepthwiseConvU8::pack_for_vnni(std::span<const std::int8_t> weights,
                                     const DepthwiseU8Requant& requant) {
+  pack_vnni_requant(shape_.channels, requant, scale_, offset_);
   weights_.assign(static_cast<std::size_t>(blocks_ * kTaps * kQuarters * kBlock), 0);
-  scale_.assign(static_cast<std::size_t>(blocks_ * kQuarters * 16), 0.0f);
-  offset_.assign(scale_.size(), 0.0f);
-  for (std::int64_t block = 0; block < blocks_; ++block) {
-    for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
-      for (std::int64_t dword = 0; dword < 16; ++dword) {
-        const std::int64_t channel = block * kBlock + channel_of(quarter, dword);
-        if (channel >= shape_.channels) continue;
-        const auto c = static_cast<std::size_t>(channel);
-        const auto lane = static_cast<std::size_t>((block * kQuarters + quarter) * 16 + dword);
-        scale_[lane] = requant.scale[c];
-        offset_[lane] = requant.offset[c];
-        for (std::int64_t kw = 0; kw < kTaps; ++kw) {
-          const auto base = static_cast<std::size_t>(
-              ((block * kTaps + kw) * kQuarters + quarter) * kBlock + dword * 4);
-          for (std::int64_t kh = 0; kh < kTaps; ++kh) {
-            weights_[base + static_cast<std::size_t>(kh)] =
-                weights[c * kTaps * kTaps + static_cast<std::size_t>(kh * kTaps + kw)];
-          }
-        }
+  for_each_vnni_lane(shape_.channels, [&](std::int64_t block, std::int64_t quarter,
+                                          std::int64_t dword, std::int64_t channel) {
+    const auto c = static_cast<std::size_t>(channel);
+    for (std::int64_t kw = 0; kw < kTaps; ++kw) {
+      const auto base = static_cast<std::size_t>(
+          ((block * kTaps + kw) * kQuarters + quarter) * kBlock + dword * 4);
+      for (std::int64_t kh = 0; kh < kTaps; ++kh) {
+        weights_[base + static_cast<std::size_t>(kh)] =
+            weights[c * kTaps * kTaps + static_cast<std::size_t>(kh * kTaps + kw)];
       }
     }
-  }
+  });
 }
 
 std::size_t DepthwiseConvU8::packed_bytes() const {

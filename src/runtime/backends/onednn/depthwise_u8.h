@@ -48,6 +48,33 @@ struct DepthwiseU8Requant {
   std::uint8_t min = 0, max = 255;
 };
 
+// The geometry both kernels run, whatever the kernel size and the CPU: stride 1 or 2 in
+// both directions, each padding smaller than the window, and every output's window
+// starting inside the input.
+bool depthwise_window_fits(const DepthwiseU8Shape& shape);
+
+// The channel order of the AVX-512 kernels' accumulators: accumulator `quarter` (16
+// channels) of a 64-channel block holds, in 128-bit lane L and dword j, channel
+// 16 * L + 4 * quarter + j, the order the byte unpacks of the input rows produce.
+// visit(block, quarter, dword, channel) runs for each lane that holds a channel.
+template <typename Visit>
+void for_each_vnni_lane(std::int64_t channels, const Visit& visit) {
+  for (std::int64_t block = 0; block * 64 < channels; ++block) {
+    for (std::int64_t quarter = 0; quarter < 4; ++quarter) {
+      for (std::int64_t dword = 0; dword < 16; ++dword) {
+        const std::int64_t channel = block * 64 + 16 * (dword / 4) + 4 * quarter + dword % 4;
+        if (channel < channels) visit(block, quarter, dword, channel);
+      }
+    }
+  }
+}
+
+// Each channel's requantization scale and offset at its accumulator lane, [block][quarter]
+// [16], zero in lanes past the last channel: what both AVX-512 kernels load beside their
+// accumulators.
+void pack_vnni_requant(std::int64_t channels, const DepthwiseU8Requant& requant,
+                       std::vector<float>& scale, std::vector<float>& offset);
+
 class DepthwiseConvU8 {
  public:
   // A vector kernel runs here (CpuFeatures): AVX-512 BW and VNNI on x86; on arm64 NEON,

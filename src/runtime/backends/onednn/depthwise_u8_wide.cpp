@@ -25,12 +25,6 @@ constexpr std::int64_t kMaxKernel = 7;
 // Input columns one tile reads, at stride 2 and the largest kernel.
 constexpr std::int64_t kTileColumns = (kTile - 1) * 2 + kMaxKernel;
 
-// Accumulator `quarter` holds, in 128-bit lane L and dword j, channel
-// 16 * L + 4 * quarter + j: the order the byte unpacks produce.
-std::int64_t channel_of(std::int64_t quarter, std::int64_t dword) {
-  return 16 * (dword / 4) + 4 * quarter + dword % 4;
-}
-
 }  // namespace
 
 bool DepthwiseConvU8Wide::available() {
@@ -42,15 +36,8 @@ bool DepthwiseConvU8Wide::available() {
 }
 
 bool DepthwiseConvU8Wide::supports(const DepthwiseU8Shape& shape) {
-  const std::int64_t k = shape.kernel;
-  const bool sized = k == 5 || k == 7;
-  const bool strided = shape.stride == 1 || shape.stride == 2;
-  const bool padded =
-      shape.pad_top >= 0 && shape.pad_top < k && shape.pad_left >= 0 && shape.pad_left < k;
-  return available() && sized && strided && padded && shape.channels > 0 && shape.images > 0 &&
-         shape.out_height > 0 && shape.out_width > 0 &&
-         (shape.out_height - 1) * shape.stride - shape.pad_top < shape.in_height &&
-         (shape.out_width - 1) * shape.stride - shape.pad_left < shape.in_width;
+  const bool sized = shape.kernel == 5 || shape.kernel == 7;
+  return available() && sized && depthwise_window_fits(shape);
 }
 
 DepthwiseConvU8Wide::DepthwiseConvU8Wide(const DepthwiseU8Shape& shape,
@@ -70,29 +57,19 @@ DepthwiseConvU8Wide::DepthwiseConvU8Wide(const DepthwiseU8Shape& shape,
   // Padded to whole blocks so masked loads of the last block stay inside.
   pad_row_.assign(static_cast<std::size_t>(shape.in_width * shape.channels + kBlock),
                   requant.input_zero_point);
+  pack_vnni_requant(shape.channels, requant, scale_, offset_);
   weights_.assign(static_cast<std::size_t>(blocks_ * kQuarters * k * kSets * kBlock), 0);
-  scale_.assign(static_cast<std::size_t>(blocks_ * kQuarters * 16), 0.0f);
-  offset_.assign(scale_.size(), 0.0f);
-  for (std::int64_t block = 0; block < blocks_; ++block) {
-    for (std::int64_t quarter = 0; quarter < kQuarters; ++quarter) {
-      for (std::int64_t dword = 0; dword < 16; ++dword) {
-        const std::int64_t channel = block * kBlock + channel_of(quarter, dword);
-        if (channel >= shape.channels) continue;
-        const auto c = static_cast<std::size_t>(channel);
-        const auto lane = static_cast<std::size_t>((block * kQuarters + quarter) * 16 + dword);
-        scale_[lane] = requant.scale[c];
-        offset_[lane] = requant.offset[c];
-        for (std::int64_t kw = 0; kw < k; ++kw) {
-          for (std::int64_t kh = 0; kh < k; ++kh) {
-            const std::int64_t vector = ((block * kQuarters + quarter) * k + kw) * kSets + kh / 4;
-            weights_[static_cast<std::size_t>(vector * kBlock + dword * 4 + kh % 4)] =
-                weights[c * static_cast<std::size_t>(k * k) +
-                        static_cast<std::size_t>(kh * k + kw)];
-          }
-        }
+  for_each_vnni_lane(shape.channels, [&](std::int64_t block, std::int64_t quarter,
+                                         std::int64_t dword, std::int64_t channel) {
+    const auto c = static_cast<std::size_t>(channel);
+    for (std::int64_t kw = 0; kw < k; ++kw) {
+      for (std::int64_t kh = 0; kh < k; ++kh) {
+        const std::int64_t vector = ((block * kQuarters + quarter) * k + kw) * kSets + kh / 4;
+        weights_[static_cast<std::size_t>(vector * kBlock + dword * 4 + kh % 4)] =
+            weights[c * static_cast<std::size_t>(k * k) + static_cast<std::size_t>(kh * k + kw)];
       }
     }
-  }
+  });
 }
 
 std::size_t DepthwiseConvU8Wide::packed_bytes() const {

@@ -42,7 +42,7 @@ class DepthwiseConvU8Wide {
   std::int64_t blocks_;  // 64-channel blocks
   // Per block: [quarter][kw][set][64 bytes]: 16 channels' taps of one column, set 0 rows
   // 0-3 and set 1 rows 4-6 and zeros, as 4 bytes per channel in the order of the
-  // AVX-512 byte unpacks (channel_of in the .cpp).
+  // AVX-512 byte unpacks (for_each_vnni_lane).
   AlignedBytes weights_;
   std::vector<float> scale_;           // per block: [quarter][16], lanes as the accumulators
   std::vector<float> offset_;          // same order
