@@ -98,6 +98,48 @@ TEST(OnednnInt8, WideDepthwiseRunsOnOurKernel) {
   }
 }
 
+int parts_in_pixel_parts(const RunResult& result) {
+  int count = 0;
+  for (const StepInfo& step : result.steps) {
+    for (const KernelPart& part : step.parts) {
+      count += part.implementation.find("pixel parts") != std::string::npos;
+    }
+  }
+  return count;
+}
+
+// On several threads a pointwise int8 conv runs as one primitive per thread over its own
+// pixels (pixel_parts.h), odd pixel counts and batches included; a strided or grouped 1x1
+// conv, and any conv on one thread, stays one primitive.
+TEST(OnednnInt8, PointwiseConvsRunInPixelPartsOnSeveralThreads) {
+  if (!x86_onednn() || !onednn::cpu_has_vnni()) GTEST_SKIP() << "x86 oneDNN with VNNI";
+  struct Case {
+    Shape input;
+    std::int64_t stride, group;
+    int threads, expected_parts;
+  };
+  // The first conv reads the image in the layout oneDNN picks for it: channels-last for
+  // these, but not for the one-row image, where only the second conv runs in parts.
+  for (const Case& c : {Case{{1, 24, 7, 9}, 1, 1, 2, 2}, Case{{3, 24, 5, 3}, 1, 1, 2, 2},
+                        Case{{1, 24, 1, 3}, 1, 1, 3, 1}, Case{{1, 24, 7, 9}, 1, 1, 1, 0},
+                        Case{{1, 24, 1, 1}, 1, 1, 2, 0}, Case{{1, 24, 8, 8}, 2, 1, 2, 1},
+                        Case{{1, 24, 7, 9}, 1, 4, 2, 1}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << "batch " << c.input[0] << ", " << c.input[2] << "x" << c.input[3] << ", stride "
+                 << c.stride << ", group " << c.group << ", " << c.threads << " threads");
+    QdqBuilder model(static_cast<std::uint64_t>(c.input[2] * 7 + c.stride));
+    const std::string x = model.input(c.input);
+    const std::string first =
+        model.node("Relu", {model.conv(model.qdq(x, kInputScale, 128), 24, 40, 1, 1, 0, 1, true)});
+    const QdqBuilder::Quantized middle = model.qdq(first, 1.5f / 255.0f, 0);
+    const std::string y = model.conv(middle, 40, 32, 1, c.stride, 0, c.group, true);
+    const RunResult result =
+        run_both(model.finish(model.quantize(y, 3.0f / 255.0f, 128), DType::u8), c.threads, false);
+    EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+    EXPECT_EQ(parts_in_pixel_parts(result), c.expected_parts);
+  }
+}
+
 // 7-bit weights cannot saturate oneDNN's pairwise u8*s8 sums, so they run int8 on every
 // CPU, with or without VNNI.
 // Debian's arm64 oneDNN 2.6 has no optimized int8 primitives for these patterns (no ACL,
@@ -458,6 +500,51 @@ TEST(OnednnInt8, PoolsRunOnInt8) {
     const Comparison diff = compare(result.onednn, result.reference, 1.0);
     EXPECT_LE(diff.max_lsb, 1.0) << op;
     EXPECT_TRUE(all_onednn(result)) << op;
+  }
+}
+
+// A MaxPool of channels-last bytes runs on our kernel (max_pool_bytes.h): with the input's
+// quantization, or another one (a requantizing table), u8 and s8, floor and ceil mode, on
+// 1 and 2 threads. The pool itself is exact; the conv before it is within 1 LSB.
+TEST(OnednnInt8, MaxPoolOfBytesRunsOnOurKernel) {
+  if (!x86_onednn()) GTEST_SKIP() << kNoArmInt8;
+  struct Case {
+    bool same_quantization, is_signed;
+    std::int64_t ceil_mode, kernel, stride, pad;
+    int threads;
+  };
+  for (const Case& c : {Case{true, false, 0, 3, 2, 1, 1}, Case{false, false, 1, 3, 2, 0, 2},
+                        Case{true, true, 1, 2, 2, 0, 2}, Case{false, true, 0, 3, 1, 1, 1}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << (c.same_quantization ? "same" : "other") << " quantization, "
+                 << (c.is_signed ? "s8" : "u8") << ", ceil " << c.ceil_mode << ", kernel "
+                 << c.kernel << ", stride " << c.stride << ", pad " << c.pad << ", " << c.threads
+                 << " threads");
+    QdqBuilder model(static_cast<std::uint64_t>(c.kernel * 3 + c.stride));
+    const std::string x = model.input({2, 24, 11, 10});
+    const std::string conv = model.conv(model.qdq(x, kInputScale, 128), 24, 40, 1, 1, 0, 1, true);
+    const DType type = c.is_signed ? DType::i8 : DType::u8;
+    const QdqBuilder::Quantized conv_q =
+        model.qdq(conv, 3.0f / 255.0f, c.is_signed ? 0 : 127, type);
+    const std::int64_t k = c.kernel, p = c.pad, s = c.stride;
+    const std::string pooled = model.node("MaxPool", {conv_q.name},
+                                          {{"kernel_shape", std::vector<std::int64_t>{k, k}},
+                                           {"strides", std::vector<std::int64_t>{s, s}},
+                                           {"pads", std::vector<std::int64_t>{p, p, p, p}},
+                                           {"ceil_mode", c.ceil_mode}});
+    const float out_scale = c.same_quantization ? conv_q.scale : 2.0f / 255.0f;
+    const std::int32_t out_zero =
+        c.same_quantization ? conv_q.zero_point : (c.is_signed ? -5 : 120);
+    const RunResult result = run_both(
+        model.finish(model.quantize(pooled, out_scale, out_zero, type), type), c.threads, false);
+    EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+    int ours = 0;
+    for (const StepInfo& step : result.steps) {
+      for (const KernelPart& part : step.parts) {
+        ours += part.implementation.find("edgeperf max pool") != std::string::npos;
+      }
+    }
+    EXPECT_EQ(ours, 1);
   }
 }
 

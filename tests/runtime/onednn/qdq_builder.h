@@ -216,9 +216,11 @@ struct RunResult {
   MemoryPlanInfo memory;
 };
 
-inline RunResult run_both(const graph::Graph& graph, int threads = 1) {
+// `tune_threads` false: the oneDNN session runs on `threads` even where one measures faster.
+inline RunResult run_both(const graph::Graph& graph, int threads = 1, bool tune_threads = true) {
   SessionOptions options;
   options.threads = threads;
+  options.tune_threads = tune_threads;
   options.backend = BackendKind::reference;
   Session reference(graph, options);
   options.backend = BackendKind::onednn;

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "swish.h"
-
 namespace edgeperf::runtime::onednn {
 namespace {
 
@@ -19,29 +17,38 @@ std::size_t scratchpad_stride(const std::vector<PixelPart>& parts) {
   return (largest + kScratchpadAlignment - 1) / kScratchpadAlignment * kScratchpadAlignment;
 }
 
+bool is_channels_last(const dnnl::memory::desc& md) {
+  return md.dims().size() == 4 &&
+         md == dnnl::memory::desc(md.dims(), md.data_type(), dnnl::memory::format_tag::acdb);
+}
+
+// Bytes from one pixel to the next in a channels-last view.
+std::size_t pixel_bytes(const dnnl::memory::desc& md) {
+  return static_cast<std::size_t>(md.dims()[1]) * dnnl::memory::data_type_size(md.data_type());
+}
+
 class PixelParts {
  public:
-  PixelParts(std::vector<PixelPart> parts, const dnnl::engine& engine, std::int64_t in_channels,
-             std::int64_t out_channels)
-      : in_channels_(in_channels),
-        out_channels_(out_channels),
-        scratchpad_stride_(scratchpad_stride(parts)) {
-    for (PixelPart& part : parts) {
-      Runner runner{dnnl::convolution_forward(part.pd),
-                    dnnl::stream(engine),
-                    dnnl::memory(part.pd.src_desc(), engine, DNNL_MEMORY_NONE),
-                    dnnl::memory(part.pd.dst_desc(), engine, DNNL_MEMORY_NONE),
-                    dnnl::memory(part.pd.scratchpad_desc(), engine, DNNL_MEMORY_NONE),
-                    part.first_pixel,
-                    static_cast<std::int64_t>(part.pd.dst_desc().get_size() / sizeof(float)),
-                    {}};
-      runners_.push_back(std::move(runner));
+  PixelParts(const std::vector<PixelPart>& parts, const dnnl::engine& engine, PartTail tail)
+      : scratchpad_stride_(scratchpad_stride(parts)), tail_(std::move(tail)) {
+    for (const PixelPart& part : parts) {
+      const dnnl::memory::desc dst = part.pd.dst_desc();
+      runners_.push_back(
+          Runner{dnnl::convolution_forward(part.pd),
+                 dnnl::stream(engine),
+                 dnnl::memory(part.pd.src_desc(), engine, DNNL_MEMORY_NONE),
+                 dnnl::memory(dst, engine, DNNL_MEMORY_NONE),
+                 dnnl::memory(part.pd.scratchpad_desc(), engine, DNNL_MEMORY_NONE),
+                 static_cast<std::size_t>(part.first_pixel) * pixel_bytes(part.pd.src_desc()),
+                 static_cast<std::size_t>(part.first_pixel) * pixel_bytes(dst),
+                 static_cast<std::int64_t>(dst.dims()[1] * dst.dims()[3]),
+                 {}});
     }
   }
 
   void run(const ArgMap& args) {
-    auto* src = static_cast<float*>(args.at(DNNL_ARG_SRC).get_data_handle());
-    auto* dst = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
+    auto* src = static_cast<std::byte*>(args.at(DNNL_ARG_SRC).get_data_handle());
+    auto* dst = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
     auto* scratchpad = static_cast<std::byte*>(args.count(DNNL_ARG_SCRATCHPAD) > 0
                                                    ? args.at(DNNL_ARG_SCRATCHPAD).get_data_handle()
                                                    : nullptr);
@@ -50,7 +57,7 @@ class PixelParts {
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (int p = 0; p < parts; ++p) {
       Runner& runner = runners_[static_cast<std::size_t>(p)];
-      if (runner.args.empty()) {  // the weights and bias handles are bound in place
+      if (runner.args.empty()) {  // the weights, bias and post-op operands are bound in place
         runner.args = args;
         runner.args.insert_or_assign(DNNL_ARG_SRC, runner.src);
         runner.args.insert_or_assign(DNNL_ARG_DST, runner.dst);
@@ -59,8 +66,8 @@ class PixelParts {
           runner.args.insert_or_assign(DNNL_ARG_SCRATCHPAD, runner.scratchpad);
         }
       }
-      float* part_dst = dst + runner.first_pixel * out_channels_;
-      runner.src.set_data_handle(src + runner.first_pixel * in_channels_);
+      std::byte* part_dst = dst + runner.dst_offset;
+      runner.src.set_data_handle(src + runner.src_offset);
       runner.dst.set_data_handle(part_dst);
       if (scratchpad != nullptr) {
         runner.scratchpad.set_data_handle(scratchpad +
@@ -68,7 +75,7 @@ class PixelParts {
       }
       runner.primitive.execute(runner.stream, runner.args);
       runner.stream.wait();
-      swish(part_dst, part_dst, runner.dst_floats);
+      if (tail_) tail_(part_dst, runner.dst_elements);
     }
   }
 
@@ -77,21 +84,41 @@ class PixelParts {
     dnnl::primitive primitive;
     dnnl::stream stream;
     dnnl::memory src, dst, scratchpad;
-    std::int64_t first_pixel;
-    std::int64_t dst_floats;
+    std::size_t src_offset, dst_offset;  // bytes
+    std::int64_t dst_elements;
     ArgMap args;
   };
 
-  std::int64_t in_channels_, out_channels_;
   std::size_t scratchpad_stride_;
+  PartTail tail_;
   std::vector<Runner> runners_;
 };
 
 }  // namespace
 
-CustomOp run_in_pixel_parts_with_swish(std::vector<PixelPart> parts, const dnnl::engine& engine,
-                                       std::int64_t in_channels, std::int64_t out_channels) {
-  auto op = std::make_shared<PixelParts>(std::move(parts), engine, in_channels, out_channels);
+std::vector<PixelPart> split_pixels(
+    const ConvPd& whole, std::int64_t pixels, int threads,
+    const std::function<std::optional<ConvPd>(std::int64_t pixels)>& make_part) {
+  if (!is_channels_last(whole.src_desc()) || !is_channels_last(whole.dst_desc())) return {};
+  if (pixels < threads) return {};
+  std::vector<PixelPart> parts;
+  for (int t = 0; t < threads; ++t) {
+    const std::int64_t first = pixels * t / threads, end = pixels * (t + 1) / threads;
+    std::optional<ConvPd> pd = make_part(end - first);
+    if (!pd || pd->weights_desc() != whole.weights_desc()) return {};
+    parts.push_back(PixelPart{*pd, first});
+  }
+  return parts;
+}
+
+dnnl::memory::desc pixel_row_desc(std::int64_t channels, std::int64_t pixels,
+                                  dnnl::memory::data_type type) {
+  return {{1, channels, 1, pixels}, type, dnnl::memory::format_tag::acdb};
+}
+
+CustomOp run_in_pixel_parts(const std::vector<PixelPart>& parts, const dnnl::engine& engine,
+                            PartTail tail) {
+  auto op = std::make_shared<PixelParts>(parts, engine, std::move(tail));
   return [op](const ArgMap& args) { op->run(args); };
 }
 

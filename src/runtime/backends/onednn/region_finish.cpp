@@ -39,7 +39,7 @@ KernelPart describe_op(const PendingOp& op) {
   KernelPart part;
   if (op.custom && !op.primitive) {
     part.kind = "custom";
-    part.implementation = "edgeperf";
+    part.implementation = "edgeperf" + op.note;
     return part;
   }
   part.kind = dnnl_prim_kind2str(static_cast<dnnl_primitive_kind_t>(op.primitive.get_kind()));

@@ -15,6 +15,7 @@
 #include "../batch_norm_fold.h"
 #include "../pixel_parts.h"
 #include "../post_ops.h"
+#include "../swish.h"
 #include "weighted_op.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -32,10 +33,6 @@ struct ConvChoice {
   ConvPd pd;
   memory::dim chunks = 1;
 };
-
-bool is_channels_last(const memory::desc& md) {
-  return md == memory::desc(md.dims(), memory::data_type::f32, memory::format_tag::acdb);
-}
 
 bool is_winograd(const ConvPd& pd) {
   return pd.weights_desc().data.format_kind == dnnl_format_kind_wino;
@@ -200,27 +197,15 @@ class ConvLowering {
                                                define_dst(count), choice.chunks, swish_tail_);
   }
 
-  // One part per thread over contiguous pixel ranges, each a primitive over [1, C, 1, n]
-  // with `whole`'s weight layout; none when `whole` is not channels-last or a part's
-  // primitive would want other weights.
+  // One part per thread over contiguous pixel ranges (pixel_parts.h).
   std::vector<PixelPart> pixel_parts(const ConvPd& whole, std::size_t count, int threads) const {
-    if (!is_channels_last(whole.src_desc()) || !is_channels_last(whole.dst_desc())) return {};
-    const std::int64_t pixels = element_count(y_shape_) / y_shape_[1];
-    if (pixels < threads) return {};
     const std::int64_t in_channels = spec_.weights->dim(1), out_channels = spec_.weights->dim(0);
-    const auto row = [](std::int64_t channels, std::int64_t n) {
-      return memory::desc({1, channels, 1, n}, memory::data_type::f32, memory::format_tag::acdb);
-    };
-    std::vector<PixelPart> parts;
-    for (int t = 0; t < threads; ++t) {
-      const std::int64_t first = pixels * t / threads, end = pixels * (t + 1) / threads;
-      std::optional<ConvPd> pd =
-          optimized_pd(row(in_channels, end - first), row(out_channels, end - first), count,
-                       algorithm::convolution_direct);
-      if (!pd || pd->weights_desc() != whole.weights_desc()) return {};
-      parts.push_back(PixelPart{*pd, first});
-    }
-    return parts;
+    return split_pixels(
+        whole, element_count(y_shape_) / y_shape_[1], threads, [&](std::int64_t pixels) {
+          return optimized_pd(pixel_row_desc(in_channels, pixels, memory::data_type::f32),
+                              pixel_row_desc(out_channels, pixels, memory::data_type::f32), count,
+                              algorithm::convolution_direct);
+        });
   }
 
   void add_in_pixel_parts(const ConvPd& whole, std::size_t count) {
@@ -229,11 +214,13 @@ class ConvLowering {
         fmt::format(" in {} pixel parts + edgeperf swish", pixel_parts_.size());
     const memory::desc scratchpad = pixel_parts_scratchpad(pixel_parts_);
     dnnl::primitive described = dnnl::convolution_forward(pixel_parts_.front().pd);
-    context_.add_compute_op(
-        std::move(described), std::move(args), scratchpad,
-        run_in_pixel_parts_with_swish(pixel_parts_, context_.engine(), spec_.weights->dim(1),
-                                      spec_.weights->dim(0)),
-        note);
+    context_.add_compute_op(std::move(described), std::move(args), scratchpad,
+                            run_in_pixel_parts(pixel_parts_, context_.engine(),
+                                               [](void* dst, std::int64_t elements) {
+                                                 swish(static_cast<float*>(dst),
+                                                       static_cast<float*>(dst), elements);
+                                               }),
+                            note);
   }
 
   RegionContext& context_;

@@ -1,8 +1,11 @@
 // DQ(x) -> Conv(DQ(W_s8), DQ(B)) -> [Relu|Clip] -> [Q] as one int8 convolution whose
 // output scales and post-ops requantize; also the primitive behind QLinearConv.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
 
+#include "../pixel_parts.h"
 #include "../post_ops.h"
 #include "../requantization.h"
 #include "weighted_op.h"
@@ -29,6 +32,13 @@ std::optional<QuantizedWeights> conv_int8_weights(const MatchView& view, std::si
     return std::nullopt;
   }
   return weights;
+}
+
+// 1x1, stride 1, no padding, one group: each output pixel from its own input pixel.
+bool maps_pixel_to_pixel(const ConvSpec& spec) {
+  const auto one = [](std::int64_t stride) { return stride == 1; };
+  return spec.group == 1 && is_pointwise(spec) &&
+         std::all_of(spec.strides.begin(), spec.strides.end(), one);
 }
 
 std::optional<ConvPd> make_pd(const RegionContext& context, const ConvSpec& spec,
@@ -96,6 +106,18 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
     pd = make_pd(context, spec, weight_dims, any_src, dst_md, attr);
   }
   if (!pd) return false;
+  std::vector<PixelPart> parts;
+  if (context.input().threads > 1 && !runtime_zero_point && maps_pixel_to_pixel(spec)) {
+    parts = split_pixels(*pd, element_count(node.outputs[0].shape) / w[0], context.input().threads,
+                         [&](std::int64_t pixels) {
+                           std::optional<ConvPd> part =
+                               make_pd(context, spec, weight_dims,
+                                       pixel_row_desc(w[1], pixels, type_of(src_md)),
+                                       pixel_row_desc(w[0], pixels, chain.dst_type()), attr);
+                           if (part && is_reference_impl(*part)) part.reset();
+                           return part;
+                         });
+  }
   OpArgs zero_point;
   if (runtime_zero_point) {
     zero_point.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
@@ -104,11 +126,21 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
   const WeightedOperands operands{
       input.source, plain_desc(weight_dims, memory::data_type::s8), weight_values.data(),
       plain_desc({static_cast<std::int64_t>(requant.bias.size())}), requant.bias.data()};
+  const auto define_dst = [&](const memory::desc& dst) {
+    context.claim_chain(chain);
+    return context.define_new(chain.output, dst);
+  };
+  if (!parts.empty()) {
+    OpArgs args = weighted_args(context, *pd, operands, std::move(zero_point), define_dst);
+    const memory::desc scratchpad = pixel_parts_scratchpad(parts);
+    const std::string note = fmt::format(" in {} pixel parts", parts.size());
+    dnnl::primitive described = dnnl::convolution_forward(parts.front().pd);
+    context.add_compute_op(std::move(described), std::move(args), scratchpad,
+                           run_in_pixel_parts(parts, context.engine()), note);
+    return true;
+  }
   add_weighted_op<dnnl::convolution_forward>(context, *pd, operands, std::move(zero_point),
-                                             [&](const memory::desc& dst) {
-                                               context.claim_chain(chain);
-                                               return context.define_new(chain.output, dst);
-                                             });
+                                             define_dst);
   return true;
 }
 
