@@ -94,6 +94,9 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
       spec.group == 1 ? w : Shape{spec.group, w[0] / spec.group, w[1], w[2], w[3]};
   const std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f);
   if (!post_ops) return false;
+  const int threads =
+      int8_op_threads(context, element_count(node.outputs[0].shape) / w[0] * element_count(w));
+  const ScopedOmpThreads scoped(threads);
   dnnl::primitive_attr attr = context.base_attr();
   attr.set_output_scales(1 << 1, requant.scales);
   attr.set_post_ops(*post_ops);
@@ -107,8 +110,8 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
   }
   if (!pd) return false;
   std::vector<PixelPart> parts;
-  if (context.input().threads > 1 && !runtime_zero_point && maps_pixel_to_pixel(spec)) {
-    parts = split_pixels(*pd, element_count(node.outputs[0].shape) / w[0], context.input().threads,
+  if (threads > 1 && !runtime_zero_point && maps_pixel_to_pixel(spec)) {
+    parts = split_pixels(*pd, element_count(node.outputs[0].shape) / w[0], threads,
                          [&](std::int64_t pixels) {
                            std::optional<ConvPd> part =
                                make_pd(context, spec, weight_dims,

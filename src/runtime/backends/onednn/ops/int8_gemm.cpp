@@ -169,6 +169,7 @@ bool emit_int8_gemm(RegionContext& context, std::size_t index, const GemmSpec& s
   const std::int64_t k = node.inputs[0].shape[1];
   const std::optional<Int8Product> product = int8_product(context, spec, input, weights, chain, n);
   if (!product) return false;
+  const ScopedOmpThreads scoped(int8_op_threads(context, element_count(node.outputs[0].shape) * k));
   std::optional<InnerProductPd> pd;
   try {
     dnnl::inner_product_forward::desc desc(

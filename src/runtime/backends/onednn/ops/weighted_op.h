@@ -4,9 +4,22 @@
 #include "../batch_chunks.h"
 #include "../memory_descs.h"
 #include "../output_tail.h"
+#include "edgeperf/runtime/scoped_omp_threads.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
+
+// Below this many multiply-adds an int8 conv or inner product ran 1 to 3 us slower on two
+// threads than on one on our 2-vCPU machines: every squeeze-and-excitation conv of
+// RegNetY, EfficientNet and MobileNetV3 (up to 230K) and RegNetY's 440K classifier; from
+// 1.2M up (MobileNetV3-Large's and EfficientNet's classifiers) two threads gained.
+constexpr std::int64_t kOneThreadMacs = 512 * 1024;
+
+// The thread count to create (and so run) an int8 op of `macs` multiply-adds with: oneDNN
+// fixes it when the primitive is made (scoped_omp_threads.h).
+inline int int8_op_threads(const RegionContext& context, std::int64_t macs) {
+  return macs < kOneThreadMacs ? 1 : context.input().threads;
+}
 
 struct WeightedOperands {
   std::string src;
