@@ -552,6 +552,39 @@ TEST(OnednnInt8, MaxPoolOfBytesRunsOnOurKernel) {
   }
 }
 
+// ConvNeXt's LayerNorm between quantized ops: the int8 conv's bytes read through the
+// NCHW -> NHWC Transpose, normalized and quantized in one pass of ours
+// (layer_norm_bytes.h), u8 or s8 out, with and without a bias, on 1 and 2 threads.
+TEST(OnednnInt8, LayerNormOfBytesRunsOnOurKernel) {
+  if (!x86_onednn()) GTEST_SKIP() << kNoArmInt8;
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool bias = variant % 2 == 0;
+    const DType out_type = variant < 2 ? DType::u8 : DType::i8;
+    SCOPED_TRACE(::testing::Message() << "variant " << variant);
+    QdqBuilder model(static_cast<std::uint64_t>(60 + variant), 17);
+    const std::string x = model.input({1, 48, 6, 7});
+    const std::string conv = model.conv(model.qdq(x, kInputScale, 128), 48, 96, 1, 1, 0, 1, true);
+    const QdqBuilder::Quantized conv_q = model.qdq(conv, 3.0f / 255.0f, 128);
+    const std::string nhwc =
+        model.node("Transpose", {conv_q.name}, {{"perm", std::vector<std::int64_t>{0, 2, 3, 1}}});
+    std::vector<std::string> inputs = {nhwc, model.constant({96}, 0.5f, 1.5f)};
+    if (bias) inputs.push_back(model.constant({96}, -0.5f, 0.5f));
+    const std::string normalized =
+        model.node("LayerNormalization", inputs, {{"axis", std::int64_t{-1}}, {"epsilon", 1e-5f}});
+    const std::string output =
+        model.quantize(normalized, 4.0f / 255.0f, out_type == DType::u8 ? 128 : 0, out_type);
+    const RunResult result = run_both(model.finish(output, out_type), 1 + variant % 2, false);
+    EXPECT_LE(compare(result.onednn, result.reference, 1.0).max_lsb, 1.0);
+    int ours = 0;
+    for (const StepInfo& step : result.steps) {
+      for (const KernelPart& part : step.parts) {
+        ours += part.implementation.find("edgeperf layer norm") != std::string::npos;
+      }
+    }
+    EXPECT_EQ(ours, 1);
+  }
+}
+
 // A classifier head: GAP -> Q/DQ -> Flatten -> Gemm -> Q -> DQ (f32 graph output).
 TEST(OnednnInt8, PoolFlattenGemmHead) {
   QdqBuilder model(9);

@@ -27,7 +27,8 @@ using testing::fixed_dims;
 // biases as int32 initializers with scale s_in * s_w.
 class QdqBuilder {
  public:
-  explicit QdqBuilder(std::uint64_t seed) : builder_("qdq_test"), rng_(seed) {}
+  explicit QdqBuilder(std::uint64_t seed, std::int64_t opset = 13)
+      : builder_("qdq_test", opset), rng_(seed) {}
 
   struct Quantized {
     std::string name;  // the f32 output of the DequantizeLinear

@@ -9,7 +9,7 @@
 #include "../depthwise_u8.h"
 #include "../depthwise_u8_wide.h"
 #include "../requantization.h"
-#include "ops.h"
+#include "byte_kernel_op.h"
 
 namespace edgeperf::runtime::onednn::ops {
 namespace {
@@ -73,18 +73,11 @@ void add_kernel_op(RegionContext& context, std::size_t index, const QuantizedAli
                    const QuantizedChain& chain, std::shared_ptr<const Kernel> kernel) {
   const PlannedNode& node = context.planned(index);
   context.add_custom_bytes(kernel->packed_bytes(), kernel->workspace_bytes());
-  const memory::desc src_md(node.inputs[0].shape, memory::data_type::u8, memory::format_tag::acdb);
-  const memory::desc dst_md(node.outputs[0].shape, memory::data_type::u8, memory::format_tag::acdb);
-  OpArgs args = {{DNNL_ARG_SRC, context.use_as(input.source, src_md)}};
-  context.claim_chain(chain);
-  args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, dst_md));
-  const int threads = context.input().threads;
-  context.add_compute_op(
-      {}, std::move(args), memory::desc(), [kernel, threads](const ArgMap& bound) {
-        kernel->run(static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
-                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()),
-                    run_threads(threads));
-      });
+  add_byte_kernel_op(
+      context, input,
+      memory::desc(node.inputs[0].shape, memory::data_type::u8, memory::format_tag::acdb), chain,
+      memory::desc(node.outputs[0].shape, memory::data_type::u8, memory::format_tag::acdb),
+      std::move(kernel));
 }
 
 }  // namespace

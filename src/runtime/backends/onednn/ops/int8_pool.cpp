@@ -8,7 +8,7 @@
 
 #include "../max_pool_bytes.h"
 #include "../post_ops.h"
-#include "ops.h"
+#include "byte_kernel_op.h"
 
 namespace edgeperf::runtime::onednn::ops {
 namespace {
@@ -78,20 +78,9 @@ bool emit_max_pool_bytes(RegionContext& context, std::size_t index, const PoolSp
   }
   auto kernel = std::make_shared<const MaxPoolBytes>(
       *shape, input.quant.type == memory::data_type::s8, requantize);
-  OpArgs args = {{DNNL_ARG_SRC, context.use_as(input.source, src_md)}};
-  context.claim_chain(chain);
-  args.emplace_back(DNNL_ARG_DST,
-                    context.define_new(chain.output, memory::desc(node.outputs[0].shape, out.type,
-                                                                  memory::format_tag::acdb)));
-  const int threads = context.input().threads;
-  context.add_compute_op(
-      {}, std::move(args), memory::desc(),
-      [kernel, threads](const ArgMap& bound) {
-        kernel->run(static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
-                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()),
-                    run_threads(threads));
-      },
-      std::string(" max pool ") + kernel->isa());
+  add_byte_kernel_op(context, input, src_md, chain,
+                     memory::desc(node.outputs[0].shape, out.type, memory::format_tag::acdb),
+                     kernel, std::string(" max pool ") + kernel->isa());
   return true;
 }
 

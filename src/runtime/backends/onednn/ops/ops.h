@@ -53,6 +53,8 @@ bool match_int8_concat(const MatchView& view, std::size_t index);
 bool lower_int8_concat(RegionContext& context, std::size_t index);
 bool match_int8_reshape(const MatchView& view, std::size_t index);
 bool lower_int8_reshape(RegionContext& context, std::size_t index);
+bool match_int8_layer_norm(const MatchView& view, std::size_t index);
+bool lower_int8_layer_norm(RegionContext& context, std::size_t index);
 bool match_int8_transpose(const MatchView& view, std::size_t index);
 bool lower_int8_transpose(RegionContext& context, std::size_t index);
 bool match_requantize(const MatchView& view, std::size_t index);

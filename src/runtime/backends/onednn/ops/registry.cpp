@@ -23,6 +23,7 @@ constexpr std::array kRegionOps{
     RegionOp{"int8 squeeze-excite gate", match_int8_gate, lower_int8_gate},
     RegionOp{"int8 Flatten/Reshape", match_int8_reshape, lower_int8_reshape},
     RegionOp{"int8 Transpose", match_int8_transpose, lower_int8_transpose},
+    RegionOp{"int8 LayerNormalization", match_int8_layer_norm, lower_int8_layer_norm},
     RegionOp{"Concat + channel shuffle", match_channel_shuffle, lower_channel_shuffle},
     RegionOp{"int8 Concat", match_int8_concat, lower_int8_concat},
     RegionOp{"requantize", match_requantize, lower_requantize},
