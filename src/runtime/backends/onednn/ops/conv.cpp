@@ -13,7 +13,6 @@
 #include <optional>
 
 #include "../batch_norm_fold.h"
-#include "../pixel_parts.h"
 #include "../post_ops.h"
 #include "../swish.h"
 #include "weighted_op.h"
@@ -209,18 +208,12 @@ class ConvLowering {
   }
 
   void add_in_pixel_parts(const ConvPd& whole, std::size_t count) {
-    OpArgs args = weighted_args(context_, whole, operands(), {}, define_dst(count));
-    const std::string note =
-        fmt::format(" in {} pixel parts + edgeperf swish", pixel_parts_.size());
-    const memory::desc scratchpad = pixel_parts_scratchpad(pixel_parts_);
-    dnnl::primitive described = dnnl::convolution_forward(pixel_parts_.front().pd);
-    context_.add_compute_op(std::move(described), std::move(args), scratchpad,
-                            run_in_pixel_parts(pixel_parts_, context_.engine(),
-                                               [](void* dst, std::int64_t elements) {
-                                                 swish(static_cast<float*>(dst),
-                                                       static_cast<float*>(dst), elements);
-                                               }),
-                            note);
+    add_conv_in_pixel_parts(
+        context_, whole, pixel_parts_, operands(), {}, define_dst(count),
+        [](void* dst, std::int64_t elements) {
+          swish(static_cast<float*>(dst), static_cast<float*>(dst), elements);
+        },
+        " + edgeperf swish");
   }
 
   RegionContext& context_;

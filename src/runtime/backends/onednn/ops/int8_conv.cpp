@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <optional>
 
-#include "../pixel_parts.h"
 #include "../post_ops.h"
 #include "../requantization.h"
 #include "weighted_op.h"
@@ -94,8 +93,8 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
       spec.group == 1 ? w : Shape{spec.group, w[0] / spec.group, w[1], w[2], w[3]};
   const std::optional<dnnl::post_ops> post_ops = quantized_post_ops(chain, 1.0f, 0.0f);
   if (!post_ops) return false;
-  const int threads =
-      int8_op_threads(context, element_count(node.outputs[0].shape) / w[0] * element_count(w));
+  const std::int64_t pixels = element_count(node.outputs[0].shape) / w[0];
+  const int threads = int8_op_threads(context, pixels * element_count(w));
   const ScopedOmpThreads scoped(threads);
   dnnl::primitive_attr attr = context.base_attr();
   attr.set_output_scales(1 << 1, requant.scales);
@@ -111,7 +110,7 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
   if (!pd) return false;
   std::vector<PixelPart> parts;
   if (threads > 1 && !runtime_zero_point && maps_pixel_to_pixel(spec)) {
-    parts = split_pixels(*pd, element_count(node.outputs[0].shape) / w[0], threads,
+    parts = split_pixels(*pd, pixels, threads,
                          [&](std::int64_t pixels) {
                            std::optional<ConvPd> part =
                                make_pd(context, spec, weight_dims,
@@ -134,12 +133,7 @@ bool emit_int8_conv(RegionContext& context, std::size_t index, const ConvSpec& s
     return context.define_new(chain.output, dst);
   };
   if (!parts.empty()) {
-    OpArgs args = weighted_args(context, *pd, operands, std::move(zero_point), define_dst);
-    const memory::desc scratchpad = pixel_parts_scratchpad(parts);
-    const std::string note = fmt::format(" in {} pixel parts", parts.size());
-    dnnl::primitive described = dnnl::convolution_forward(parts.front().pd);
-    context.add_compute_op(std::move(described), std::move(args), scratchpad,
-                           run_in_pixel_parts(parts, context.engine()), note);
+    add_conv_in_pixel_parts(context, *pd, parts, operands, std::move(zero_point), define_dst);
     return true;
   }
   add_weighted_op<dnnl::convolution_forward>(context, *pd, operands, std::move(zero_point),

@@ -4,6 +4,7 @@
 #include "../batch_chunks.h"
 #include "../memory_descs.h"
 #include "../output_tail.h"
+#include "../pixel_parts.h"
 #include "edgeperf/runtime/scoped_omp_threads.h"
 #include "ops.h"
 
@@ -75,6 +76,21 @@ void add_weighted_op(RegionContext& context, const PrimitiveDesc& pd,
   }
   context.add_compute_op(std::move(primitive), std::move(args), pd.scratchpad_desc(),
                          std::move(custom), std::move(note));
+}
+
+// A conv over weighted_args (of `whole`, the conv over all pixels) run as one primitive
+// per part of the pixels (pixel_parts.h), `tail` (if set) on each part's output.
+template <typename DefineDst>
+void add_conv_in_pixel_parts(RegionContext& context, const ConvPd& whole,
+                             const std::vector<PixelPart>& parts, const WeightedOperands& operands,
+                             OpArgs extra_args, DefineDst define_dst, PartTail tail = {},
+                             const std::string& note_tail = "") {
+  OpArgs args =
+      weighted_args(context, whole, operands, std::move(extra_args), std::move(define_dst));
+  const std::string note = fmt::format(" in {} pixel parts{}", parts.size(), note_tail);
+  dnnl::primitive described = dnnl::convolution_forward(parts.front().pd);
+  context.add_compute_op(std::move(described), std::move(args), pixel_parts_scratchpad(parts),
+                         run_in_pixel_parts(parts, context.engine(), std::move(tail)), note);
 }
 
 }  // namespace edgeperf::runtime::onednn::ops
