@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include <immintrin.h>
 #endif
 
+#include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/isa_target.h"
 #include "quantize_level.h"
 #include "vector_isa.h"
@@ -30,28 +33,15 @@ namespace baseline {
 EP_TARGET_BEGIN(EP_ISA_AVX512)
 namespace avx512 {
 #include "squeeze_excite_body.inc"
-// The AVX-512 passes use the body's helpers: after it.
+#include "swish_avx512.inc"
+
+// The AVX-512 passes use the body's helpers and swish16: after them.
 #include "squeeze_excite_avx512.inc"
-
-template <typename Int>
-void activate_any(const Int* q, const Dequantization& dq, const Activation& act, ChannelsLast shape,
-                  float* t, float* sums) {
-  if (act.kind == ByteActivation::swish) {
-    activate(q, dq, act, shape, t, sums);
-  } else {
-    activate16(q, dq, act, shape, t, sums);
-  }
-}
-
-template <typename In, typename Out>
-void gate_bytes_any(const In* q, const Dequantization& dq, const Activation& act, const float* gate,
-                    ChannelsLast shape, const Quantization& out, Out* y) {
-  if (act.kind == ByteActivation::swish) {
-    gate_bytes(q, dq, act, gate, shape, out, y);
-  } else {
-    gate_bytes16(q, dq, act, gate, shape, out, y);
-  }
-}
+}  // namespace avx512
+EP_TARGET_END
+EP_TARGET_BEGIN(EP_ISA_AVX512_VBMI ",bmi2")
+namespace avx512 {
+#include "squeeze_excite_vbmi.inc"
 }  // namespace avx512
 EP_TARGET_END
 #pragma GCC diagnostic pop
@@ -69,9 +59,15 @@ void at_host_isa(const Run& run) {
   switch (host_vector_isa()) {
 #if defined(__x86_64__)
     case VectorIsa::avx512:
-      run([](auto&&... args) { avx512::activate_any(args...); },
+      if (looks_up_activations()) {
+        run([](auto&&... args) { avx512::activate_vbmi(args...); },
+            [](auto&&... args) { avx512::gate16(args...); },
+            [](auto&&... args) { avx512::gate_bytes_vbmi(args...); });
+        return;
+      }
+      run([](auto&&... args) { avx512::activate16(args...); },
           [](auto&&... args) { avx512::gate16(args...); },
-          [](auto&&... args) { avx512::gate_bytes_any(args...); });
+          [](auto&&... args) { avx512::gate_bytes16(args...); });
       return;
     case VectorIsa::avx2:
       run([](auto&&... args) { avx2::activate(args...); },
@@ -136,6 +132,32 @@ void store_quantized(float value, float factor, const Quantization& out, void* y
 }
 
 }  // namespace
+
+std::shared_ptr<const ActivationTable> activation_table(const Dequantization& dq,
+                                                        const Activation& act) {
+  auto table = std::make_shared<ActivationTable>();
+  for (int entry = 0; entry < 256; ++entry) {
+    const auto bits = static_cast<std::uint8_t>(entry);
+    const auto level = static_cast<std::int8_t>(bits);
+    const float value = dq.is_signed ? activated(dequantized(&level, dq, 0), act)
+                                     : activated(dequantized(&bits, dq, 0), act);
+    table->values[entry] = value;
+    std::uint32_t value_bits = 0;
+    std::memcpy(&value_bits, &value, sizeof value_bits);
+    for (int k = 0; k < 4; ++k) {
+      table->planes[256 * k + entry] = static_cast<std::uint8_t>(value_bits >> (8 * k));
+    }
+  }
+  return table;
+}
+
+bool looks_up_activations() {
+#if defined(__x86_64__)
+  return host_vector_isa() == VectorIsa::avx512 && CpuFeatures::host().avx512_vbmi;
+#else
+  return false;
+#endif
+}
 
 void activate_bytes_scalar(const void* q, const Dequantization& dq, const Activation& act,
                            ChannelsLast shape, float* t, float* sums) {

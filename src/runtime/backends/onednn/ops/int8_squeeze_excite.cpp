@@ -281,10 +281,15 @@ bool lower_int8_activation(RegionContext& context, std::size_t index) {
     if (!pooled_chain->eltwise.empty() || pooled_chain->bridge) pooled_chain.reset();
   }
   const bool deferred = pool && may_defer(context, index, *match, *pool);
+  const Dequantization dq = dequantization_of(alias.quant);
+  Activation activation = match->activation;
+  if (looks_up_activations() && activation.kind == ByteActivation::swish) {
+    activation.table = activation_table(dq, activation);
+  }
   OpArgs args = {{DNNL_ARG_SRC, context.use_as(alias.source, src_md)}};
   if (match->mul) context.claim(*match->mul);
   if (deferred) {
-    context.defer_activation(match->result, {alias.source, alias.quant, match->activation});
+    context.defer_activation(match->result, {alias.source, alias.quant, activation});
   } else {
     args.emplace_back(DNNL_ARG_DST,
                       context.define_new(match->result, with_type(src_md, memory::data_type::f32)));
@@ -304,8 +309,8 @@ bool lower_int8_activation(RegionContext& context, std::size_t index) {
     args.emplace_back(DNNL_ARG_DST_1, context.define_new(pooled_name, pooled_md));
   }
   context.add_compute_op({}, std::move(args), memory::desc(),
-                         ActivationOp(dequantization_of(alias.quant), match->activation, src_md,
-                                      pooled_quant, pool.has_value(), context.input().threads));
+                         ActivationOp(dq, activation, src_md, pooled_quant, pool.has_value(),
+                                      context.input().threads));
   return true;
 }
 
