@@ -1,7 +1,8 @@
 // Squeeze-and-excitation around int8 convs (ops/int8_squeeze_excite.cpp) against the
 // reference backend: the trunk a dequantized value (RegNetY), its HardSigmoid gate
 // (MobileNetV3), HardSwish or swish (EfficientNet); u8 and s8; one and two images; the
-// pool quantized or not; a constant gate; a trunk read by a third node.
+// pool quantized or not; a constant gate; a trunk read by a third node; and the gate of a
+// float model.
 #include <set>
 
 #include "qdq_builder.h"
@@ -158,6 +159,35 @@ TEST(SqueezeExciteGraph, ConstantGate) {
     const RunResult result = run_both(model.finish(y.name, DType::f32), threads);
     EXPECT_LE(compare(result.onednn, result.reference, 3.0 / 255.0).max_lsb, 1.01);
     EXPECT_TRUE(has_op(result, {"Mul", "QuantizeLinear"}));
+  }
+}
+
+// A float model's squeeze-and-excitation: x -> 1x1 conv -> swish (t) -> GlobalAveragePool
+// -> 1x1 conv -> Relu -> 1x1 conv -> Sigmoid (gate); Mul(t, gate) -> 1x1 conv. The Mul is
+// the gate op writing floats wherever t is channels-last, and matches the reference.
+TEST(SqueezeExciteGraph, FloatGate) {
+  for (std::int64_t batch : {1, 2}) {
+    QdqBuilder model(29);
+    const std::string x = model.input({batch, kChannels, kSide, kSide});
+    const auto as_float = [](const std::string& name) {
+      return QdqBuilder::Quantized{name, 1.0f, 0};
+    };
+    const std::string conv = model.conv(as_float(x), kChannels, kChannels, 1, 1, 0, 1, true);
+    const std::string t = model.node("Mul", {conv, model.node("Sigmoid", {conv})});
+    const std::string pooled = model.node("GlobalAveragePool", {t});
+    const std::string fc1 =
+        model.node("Relu", {model.conv(as_float(pooled), kChannels, kSqueezed, 1, 1, 0, 1, true)});
+    const std::string gate =
+        model.node("Sigmoid", {model.conv(as_float(fc1), kSqueezed, kChannels, 1, 1, 0, 1, true)});
+    const std::string gated = model.node("Mul", {t, gate});
+    const std::string out = model.conv(as_float(gated), kChannels, kChannels, 1, 1, 0, 1, true);
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(::testing::Message() << batch << " images, " << threads << " threads");
+      const RunResult result = run_both(model.finish(out, DType::f32), threads);
+      EXPECT_TRUE(all_onednn(result));
+      EXPECT_LE(compare(result.onednn, result.reference, 1e-4).max_lsb, 1.0);
+      EXPECT_TRUE(has_op(result, {"Mul"}));
+    }
   }
 }
 

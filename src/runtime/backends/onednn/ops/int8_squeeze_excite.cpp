@@ -5,7 +5,11 @@
 //   EfficientNet's SE trunk);
 // - the gate: Mul(t, gate) whose only reader is a QuantizeLinear, with a per-channel
 //   gate [N, C, 1, 1] (computed or constant), t the f32 activation above or a dequantized
-//   value (RegNetY, MobileNetV3-Small's first block), written as bytes in one pass.
+//   value (RegNetY, MobileNetV3-Small's first block), written as bytes in one pass; or,
+//   in float models, Mul(t, gate) of an f32 t with a computed gate and no op after it in
+//   the chain, written as floats (channel_affine.h), in place of oneDNN's binary
+//   primitive (jit:uni), split between threads by pixels as the pointwise convs around
+//   it are.
 // Both work on the channels-last layout the int8 convs use and leave other layouts to
 // the ops after them in the table.
 #include <algorithm>
@@ -13,6 +17,7 @@
 #include <optional>
 #include <vector>
 
+#include "../channel_affine.h"
 #include "../memory_descs.h"
 #include "../squeeze_excite.h"
 #include "ops.h"
@@ -194,8 +199,8 @@ std::optional<GateMatch> parse_gate_mul(const PlannedNode& node) {
 
 class GateOp {
  public:
-  // `dq`: t is act of the bytes it dequantizes, else f32.
-  GateOp(std::optional<Dequantization> dq, const Activation& act, const Quantization& out,
+  // `dq`: t is act of the bytes it dequantizes, else f32. `out`: y is quantized, else f32.
+  GateOp(std::optional<Dequantization> dq, const Activation& act, std::optional<Quantization> out,
          const memory::desc& md, std::vector<float> constant_gate, bool gate_per_image, int threads)
       : dq_(dq),
         act_(act),
@@ -203,7 +208,8 @@ class GateOp {
         shape_(md),
         constant_gate_(std::move(constant_gate)),
         gate_per_image_(gate_per_image),
-        threads_(threads) {}
+        threads_(threads),
+        zeros_(out ? 0 : static_cast<std::size_t>(shape_.channels), 0.0f) {}
 
   void operator()(const ArgMap& args) const {
     const auto* t = static_cast<const std::byte*>(args.at(DNNL_ARG_SRC_0).get_data_handle());
@@ -222,10 +228,15 @@ class GateOp {
       const std::int64_t offset = (image * shape_.pixels + range.first) * shape_.channels;
       const float* image_gate = gate + (gate_per_image_ ? image * shape_.channels : 0);
       const ChannelsLast rows{range.count, shape_.channels};
-      if (dq_) {
-        gate_quantize_bytes(t + offset, *dq_, act_, image_gate, rows, out_, y + offset);
+      if (!out_) {
+        channel_affine(
+            {image_gate, zeros_.data()},
+            {reinterpret_cast<const float*>(t) + offset, shape_.channels,
+             reinterpret_cast<float*>(y) + offset, shape_.channels, range.count, shape_.channels});
+      } else if (dq_) {
+        gate_quantize_bytes(t + offset, *dq_, act_, image_gate, rows, *out_, y + offset);
       } else {
-        gate_quantize(reinterpret_cast<const float*>(t) + offset, image_gate, rows, out_,
+        gate_quantize(reinterpret_cast<const float*>(t) + offset, image_gate, rows, *out_,
                       y + offset);
       }
     }
@@ -234,11 +245,12 @@ class GateOp {
  private:
   std::optional<Dequantization> dq_;
   Activation act_;
-  Quantization out_;
+  std::optional<Quantization> out_;
   Images shape_;
   std::vector<float> constant_gate_;
   bool gate_per_image_;
   int threads_;
+  std::vector<float> zeros_;  // f32 out: channel_affine's shift
 };
 
 }  // namespace
@@ -314,6 +326,34 @@ bool lower_int8_activation(RegionContext& context, std::size_t index) {
   return true;
 }
 
+namespace {
+
+// Mul(t, gate) with t f32 channels-last and a computed f32 gate, written as floats.
+bool lower_float_gate(RegionContext& context, std::size_t index, const GateMatch& match) {
+  const PlannedNode& node = context.planned(index);
+  const std::string& trunk = node.node->inputs[match.trunk];
+  const bool constant = match.gate < node.constants.size() && node.constants[match.gate];
+  if (constant || context.alias_of(trunk) != nullptr ||
+      context.deferred_activation(trunk) != nullptr) {
+    return false;
+  }
+  const memory::desc trunk_md = context.value(trunk).md;
+  if (trunk_md.data_type() != memory::data_type::f32 || !is_channels_last(trunk_md)) return false;
+  const std::string& gate = node.node->inputs[match.gate];
+  context.materialize(gate);
+  if (context.value(gate).md.data_type() != memory::data_type::f32) return false;
+  const Shape gate_dims = parse_binary(node)->other_dims;
+  OpArgs args = {{DNNL_ARG_SRC_0, context.use_as(trunk, trunk_md)},
+                 {DNNL_ARG_SRC_1, context.use_as(gate, plain_desc(gate_dims))}};
+  args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), trunk_md));
+  context.add_compute_op({}, std::move(args), memory::desc(),
+                         GateOp(std::nullopt, {}, std::nullopt, trunk_md, {}, gate_dims[0] > 1,
+                                context.input().threads));
+  return true;
+}
+
+}  // namespace
+
 bool match_int8_gate(const MatchView& view, std::size_t index) {
   return parse_gate_mul(view.planned(index)).has_value();
 }
@@ -322,7 +362,8 @@ bool lower_int8_gate(RegionContext& context, std::size_t index) {
   const PlannedNode& node = context.planned(index);
   const GateMatch match = *parse_gate_mul(node);
   const QuantizedChain chain = context.collect_quantized_chain(index);
-  if (!chain.quant || chain.bridge || !chain.eltwise.empty()) return false;
+  if (chain.bridge || !chain.eltwise.empty()) return false;
+  if (!chain.quant) return lower_float_gate(context, index, match);
   const std::string& trunk = node.node->inputs[match.trunk];
   const QuantizedAlias* alias = context.alias_of(trunk);
   const DeferredActivation* deferred = context.deferred_activation(trunk);
