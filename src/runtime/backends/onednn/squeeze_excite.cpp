@@ -141,7 +141,6 @@ std::shared_ptr<const ActivationTable> activation_table(const Dequantization& dq
     const auto level = static_cast<std::int8_t>(bits);
     const float value = dq.is_signed ? activated(dequantized(&level, dq, 0), act)
                                      : activated(dequantized(&bits, dq, 0), act);
-    table->values[entry] = value;
     std::uint32_t value_bits = 0;
     std::memcpy(&value_bits, &value, sizeof value_bits);
     for (int k = 0; k < 4; ++k) {

@@ -25,10 +25,9 @@ enum class ByteActivation {
 };
 
 // act((b - zero_point) * scale) for every byte b (its bits read as the input's type),
-// each entry computed as the oracle computes it.
+// each entry computed as the oracle computes it, stored as the lookup reads it: byte k of
+// entry b's float is planes[256 * k + b].
 struct ActivationTable {
-  std::array<float, 256> values;
-  // Byte k of every value is planes[256 * k + b]: the layout the lookup permutes.
   alignas(64) std::array<std::uint8_t, 1024> planes;
 };
 
