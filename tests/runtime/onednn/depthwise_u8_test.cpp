@@ -41,6 +41,8 @@ class DepthwiseU8Tester {
     return *this;
   }
   DepthwiseU8Tester& threads(int value) { return threads_ = value, *this; }
+  // Runs the work as `value` parts, last part first, instead of run().
+  DepthwiseU8Tester& parts(int value) { return parts_ = value, *this; }
 
   void test() {
     const std::int64_t k = shape_.kernel;
@@ -72,9 +74,9 @@ class DepthwiseU8Tester {
     std::vector<std::uint8_t> actual(out_size, 0xAB);
     depthwise_u8_scalar(shape_, weights, requant_, src.data(), expected.data());
     if (k == 3) {
-      DepthwiseConvU8(shape_, weights, requant_).run(src.data(), actual.data(), threads_);
+      run(DepthwiseConvU8(shape_, weights, requant_), src.data(), actual.data());
     } else {
-      DepthwiseConvU8Wide(shape_, weights, requant_).run(src.data(), actual.data(), threads_);
+      run(DepthwiseConvU8Wide(shape_, weights, requant_), src.data(), actual.data());
     }
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < out_size; ++i) {
@@ -87,11 +89,19 @@ class DepthwiseU8Tester {
   }
 
  private:
+  template <typename Kernel>
+  void run(const Kernel& kernel, const std::uint8_t* src, std::uint8_t* dst) const {
+    if (parts_ == 0) return kernel.run(src, dst, threads_);
+    ASSERT_LE(parts_, kernel.max_parts());
+    for (int part = parts_ - 1; part >= 0; --part) kernel.run_part(src, dst, part, parts_);
+  }
+
   DepthwiseU8Shape shape_;
   DepthwiseU8Requant requant_;
   std::int64_t pad_bottom_ = 0;
   std::int64_t pad_right_ = 0;
   int threads_ = 1;
+  int parts_ = 0;
 };
 
 class DepthwiseU8 : public ::testing::Test {
@@ -157,6 +167,26 @@ TEST_F(DepthwiseU8, BatchAndThreads) {
       .threads(2)
       .test();
 }
+
+// Parts of a 2-image stride-2 conv run last first: from one part up to one output row of
+// one 64-channel block each (144 channels: 3 blocks).
+void check_parts_cover_the_output(std::int64_t kernel, std::int64_t height, std::int64_t width) {
+  const std::int64_t pad = kernel / 2;
+  const auto rows_and_blocks = static_cast<int>(2 * ((height + 2 * pad - kernel) / 2 + 1) * 3);
+  for (int parts : {1, 2, 5, rows_and_blocks}) {
+    DepthwiseU8Tester()
+        .kernel(kernel)
+        .channels(144)
+        .input_size(height, width)
+        .stride(2)
+        .padding(pad, pad, pad, pad)
+        .images(2)
+        .parts(parts)
+        .test();
+  }
+}
+
+TEST_F(DepthwiseU8, PartsInAnyOrderCoverTheOutput) { check_parts_cover_the_output(3, 12, 10); }
 
 TEST(DepthwiseU8Shape, RejectsWhatTheKernelCannotRun) {
   DepthwiseU8Shape shape{1, 16, 8, 8, 8, 8, 1, 1, 1};
@@ -260,6 +290,8 @@ TEST_F(DepthwiseU8Wide, BatchAndThreads) {
       .threads(2)
       .test();
 }
+
+TEST_F(DepthwiseU8Wide, PartsInAnyOrderCoverTheOutput) { check_parts_cover_the_output(7, 14, 40); }
 
 TEST(DepthwiseU8WideShape, RejectsWhatTheKernelCannotRun) {
   DepthwiseU8Shape shape{1, 16, 8, 8, 8, 8, 1, 2, 2, 5};

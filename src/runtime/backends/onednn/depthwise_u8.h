@@ -89,6 +89,9 @@ class DepthwiseConvU8 {
 
   // src: [images, in_height, in_width, channels]; dst: [images, out_h, out_w, channels].
   void run(const std::uint8_t* src, std::uint8_t* dst, int threads) const;
+  // Part `part` of `parts` of run's work (parts <= max_parts()).
+  void run_part(const std::uint8_t* src, std::uint8_t* dst, int part, int parts) const;
+  std::int64_t max_parts() const { return shape_.images * shape_.out_height * blocks_; }
 
   std::size_t packed_bytes() const;     // weights and requantization constants
   std::size_t workspace_bytes() const;  // the padding row
@@ -133,6 +136,22 @@ void for_each_row_block(const DepthwiseU8Shape& shape, std::int64_t blocks, cons
       const std::int64_t image = row / shape.out_height;
       row_block(src + image * in_image, dst + image * out_image, row % shape.out_height, block);
     }
+  }
+}
+
+// The row blocks for_each_row_block gives thread `part` of `parts`, called in the same order.
+template <typename RowBlock>
+void for_row_blocks_of_part(const DepthwiseU8Shape& shape, std::int64_t blocks,
+                            const std::uint8_t* src, std::uint8_t* dst, int part, int parts,
+                            const RowBlock& row_block) {
+  const std::int64_t total = shape.images * shape.out_height * blocks;
+  const std::int64_t in_image = shape.in_height * shape.in_width * shape.channels;
+  const std::int64_t out_image = shape.out_height * shape.out_width * shape.channels;
+  for (std::int64_t index = total * part / parts; index < total * (part + 1) / parts; ++index) {
+    const std::int64_t row = index / blocks;
+    const std::int64_t image = row / shape.out_height;
+    row_block(src + image * in_image, dst + image * out_image, row % shape.out_height,
+              index % blocks);
   }
 }
 

@@ -85,6 +85,14 @@ void DepthwiseConvU8Wide::run(const std::uint8_t* src, std::uint8_t* dst, int th
              std::int64_t block) { run_row(image_src, image_dst, out_row, block); });
 }
 
+void DepthwiseConvU8Wide::run_part(const std::uint8_t* src, std::uint8_t* dst, int part,
+                                   int parts) const {
+  for_row_blocks_of_part(
+      shape_, blocks_, src, dst, part, parts,
+      [this](const std::uint8_t* image_src, std::uint8_t* image_dst, std::int64_t out_row,
+             std::int64_t block) { run_row(image_src, image_dst, out_row, block); });
+}
+
 #ifdef EP_DEPTHWISE_WIDE_VNNI
 
 EP_TARGET_BEGIN(EP_ISA_AVX512_VNNI)

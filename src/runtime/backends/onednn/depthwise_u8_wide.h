@@ -29,6 +29,9 @@ class DepthwiseConvU8Wide {
 
   // src: [images, in_height, in_width, channels]; dst: [images, out_h, out_w, channels].
   void run(const std::uint8_t* src, std::uint8_t* dst, int threads) const;
+  // Part `part` of `parts` of run's work (parts <= max_parts()).
+  void run_part(const std::uint8_t* src, std::uint8_t* dst, int part, int parts) const;
+  std::int64_t max_parts() const { return shape_.images * shape_.out_height * blocks_; }
 
   std::size_t packed_bytes() const;     // weights and requantization constants
   std::size_t workspace_bytes() const;  // the padding row (the column buffers are on the stack)

@@ -179,13 +179,15 @@ LayerNormBytes::LayerNormBytes(LayerNormBytesParams params) : params_(std::move(
 }
 
 void LayerNormBytes::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
-  const NormalizeRows normalize = host_normalize_rows(params_);
   const int parts = static_cast<int>(std::clamp<std::int64_t>(threads, 1, params_.rows));
 #pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-  for (int part = 0; part < parts; ++part) {
-    normalize(params_, gamma_over_scale_.data(), beta_offset_.data(), src, dst,
-              params_.rows * part / parts, params_.rows * (part + 1) / parts);
-  }
+  for (int part = 0; part < parts; ++part) run_part(src, dst, part, parts);
+}
+
+void LayerNormBytes::run_part(const std::uint8_t* src, std::uint8_t* dst, int part,
+                              int parts) const {
+  host_normalize_rows(params_)(params_, gamma_over_scale_.data(), beta_offset_.data(), src, dst,
+                               params_.rows * part / parts, params_.rows * (part + 1) / parts);
 }
 
 const char* LayerNormBytes::isa() const { return vector_isa_name(host_vector_isa()); }

@@ -33,6 +33,9 @@ class LayerNormBytes {
   explicit LayerNormBytes(LayerNormBytesParams params);
   // Rows split between `threads` in contiguous ranges.
   void run(const std::uint8_t* src, std::uint8_t* dst, int threads) const;
+  // Part `part` of `parts` of run's work (parts <= max_parts()).
+  void run_part(const std::uint8_t* src, std::uint8_t* dst, int part, int parts) const;
+  std::int64_t max_parts() const { return params_.rows; }
   // "avx512", "avx2" or "baseline": the version run() uses on this CPU.
   const char* isa() const;
 

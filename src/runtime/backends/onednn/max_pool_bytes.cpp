@@ -172,13 +172,15 @@ MaxPoolBytes::MaxPoolBytes(const MaxPoolBytesShape& shape, bool is_signed,
     : shape_(shape), pool_rows_(pick_rows(is_signed, &isa_)), requantize_(requantize) {}
 
 void MaxPoolBytes::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
-  const std::int64_t rows = shape_.images * shape_.out_height;
-  const int parts = static_cast<int>(std::clamp<std::int64_t>(threads, 1, rows));
-  const ByteTable* table = requantize_ ? &*requantize_ : nullptr;
+  const int parts = static_cast<int>(std::clamp<std::int64_t>(threads, 1, max_parts()));
 #pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-  for (int part = 0; part < parts; ++part) {
-    pool_rows_(shape_, src, dst, rows * part / parts, rows * (part + 1) / parts, table);
-  }
+  for (int part = 0; part < parts; ++part) run_part(src, dst, part, parts);
+}
+
+void MaxPoolBytes::run_part(const std::uint8_t* src, std::uint8_t* dst, int part, int parts) const {
+  const std::int64_t rows = max_parts();
+  const ByteTable* table = requantize_ ? &*requantize_ : nullptr;
+  pool_rows_(shape_, src, dst, rows * part / parts, rows * (part + 1) / parts, table);
 }
 
 }  // namespace edgeperf::runtime::onednn

@@ -36,6 +36,9 @@ class MaxPoolBytes {
                std::optional<ByteTable> requantize = std::nullopt);
   // Output rows split between `threads` in contiguous ranges.
   void run(const std::uint8_t* src, std::uint8_t* dst, int threads) const;
+  // Part `part` of `parts` of run's work (parts <= max_parts()).
+  void run_part(const std::uint8_t* src, std::uint8_t* dst, int part, int parts) const;
+  std::int64_t max_parts() const { return shape_.images * shape_.out_height; }
   // What run() uses on this CPU: "avx512", "avx2" or "generic".
   const char* isa() const { return isa_; }
 

@@ -1,7 +1,5 @@
 #include "pixel_parts.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <memory>
 
@@ -46,40 +44,46 @@ class PixelParts {
     }
   }
 
-  void run(const ArgMap& args) {
-    auto* src = static_cast<std::byte*>(args.at(DNNL_ARG_SRC).get_data_handle());
-    auto* dst = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
-    auto* scratchpad = static_cast<std::byte*>(args.count(DNNL_ARG_SCRATCHPAD) > 0
-                                                   ? args.at(DNNL_ARG_SCRATCHPAD).get_data_handle()
-                                                   : nullptr);
-    const auto parts = static_cast<int>(runners_.size());
-    const int threads = run_threads(parts);  // one: the parts in turn on this thread
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int p = 0; p < parts; ++p) {
-      Runner& runner = runners_[static_cast<std::size_t>(p)];
-      if (runner.args.empty()) {  // the weights, bias and post-op operands are bound in place
-        runner.args = args;
-        runner.args.insert_or_assign(DNNL_ARG_SRC, runner.src);
-        runner.args.insert_or_assign(DNNL_ARG_DST, runner.dst);
-        runner.args.erase(DNNL_ARG_SCRATCHPAD);
-        if (runner.scratchpad.get_desc().get_size() > 0) {
-          runner.args.insert_or_assign(DNNL_ARG_SCRATCHPAD, runner.scratchpad);
-        }
-      }
-      std::byte* part_dst = dst + runner.dst_offset;
-      runner.src.set_data_handle(src + runner.src_offset);
-      runner.dst.set_data_handle(part_dst);
-      if (scratchpad != nullptr) {
-        runner.scratchpad.set_data_handle(scratchpad +
-                                          static_cast<std::size_t>(p) * scratchpad_stride_);
-      }
-      runner.primitive.execute(runner.stream, runner.args);
-      runner.stream.wait();
-      if (tail_) tail_(part_dst, runner.dst_elements);
-    }
+  int count() const { return static_cast<int>(runners_.size()); }
+
+  // Runs the runners of part `part` of `parts` (one each when there are as many parts).
+  void run_part(const ArgMap& args, int part, int parts) {
+    const auto count = static_cast<std::size_t>(runners_.size());
+    const std::size_t first =
+        count * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
+    const std::size_t end =
+        count * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts);
+    for (std::size_t index = first; index < end; ++index) run_runner(args, index);
   }
 
  private:
+  void run_runner(const ArgMap& args, std::size_t index) {
+    auto* src = static_cast<std::byte*>(args.at(DNNL_ARG_SRC).get_data_handle());
+    auto* dst = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
+    const auto scratchpad = args.find(DNNL_ARG_SCRATCHPAD);
+    Runner& runner = runners_[index];
+    if (runner.args.empty()) {  // the weights, bias and post-op operands are bound in place
+      runner.args = args;
+      runner.args.insert_or_assign(DNNL_ARG_SRC, runner.src);
+      runner.args.insert_or_assign(DNNL_ARG_DST, runner.dst);
+      runner.args.erase(DNNL_ARG_SCRATCHPAD);
+      if (runner.scratchpad.get_desc().get_size() > 0) {
+        runner.args.insert_or_assign(DNNL_ARG_SCRATCHPAD, runner.scratchpad);
+      }
+    }
+    std::byte* part_dst = dst + runner.dst_offset;
+    runner.src.set_data_handle(src + runner.src_offset);
+    runner.dst.set_data_handle(part_dst);
+    if (scratchpad != args.end()) {
+      runner.scratchpad.set_data_handle(
+          static_cast<std::byte*>(scratchpad->second.get_data_handle()) +
+          index * scratchpad_stride_);
+    }
+    runner.primitive.execute(runner.stream, runner.args);
+    runner.stream.wait();
+    if (tail_) tail_(part_dst, runner.dst_elements);
+  }
+
   struct Runner {
     dnnl::primitive primitive;
     dnnl::stream stream;
@@ -116,10 +120,13 @@ dnnl::memory::desc pixel_row_desc(std::int64_t channels, std::int64_t pixels,
   return {{1, channels, 1, pixels}, type, dnnl::memory::format_tag::acdb};
 }
 
-CustomOp run_in_pixel_parts(const std::vector<PixelPart>& parts, const dnnl::engine& engine,
+PartedOp run_in_pixel_parts(const std::vector<PixelPart>& parts, const dnnl::engine& engine,
                             PartTail tail) {
   auto op = std::make_shared<PixelParts>(parts, engine, std::move(tail));
-  return [op](const ArgMap& args) { op->run(args); };
+  return PartedOp{
+      op->count(),
+      [op](const ArgMap& args, int part, int count) { op->run_part(args, part, count); },
+      {}};
 }
 
 dnnl::memory::desc pixel_parts_scratchpad(const std::vector<PixelPart>& parts) {

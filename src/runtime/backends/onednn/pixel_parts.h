@@ -39,7 +39,7 @@ using PartTail = std::function<void(void* dst, std::int64_t elements)>;
 // Reads DNNL_ARG_SRC, WEIGHTS, BIAS (if any), DST (a sum post-op's operand), any other
 // argument all parts share (a per-channel post-op operand) and a scratchpad of
 // pixel_parts_scratchpad(parts).
-CustomOp run_in_pixel_parts(const std::vector<PixelPart>& parts, const dnnl::engine& engine,
+PartedOp run_in_pixel_parts(const std::vector<PixelPart>& parts, const dnnl::engine& engine,
                             PartTail tail = {});
 dnnl::memory::desc pixel_parts_scratchpad(const std::vector<PixelPart>& parts);
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "memory_descs.h"
+#include "parted_ops.h"
 
 namespace edgeperf::runtime::onednn {
 
@@ -235,16 +236,37 @@ void RegionContext::add_custom_bytes(std::size_t packed_weights, std::size_t wor
 
 // ---- ops ----
 
+// A primitive made while OpenMP had one thread (an op too small to split: see
+// ScopedOmpThreads at its lowering) never forks, so it can run on the first thread inside
+// a sequence of parted ops as their one part.
 void RegionContext::add_op(dnnl::primitive primitive, OpArgs args, const memory::desc& scratchpad,
                            CustomOp custom, std::string note) {
+  std::shared_ptr<const PartedOp> parted;
+  if (primitive && !custom && input().threads > 1 && omp_get_max_threads() == 1) {
+    parted = std::make_shared<const PartedOp>(
+        PartedOp{1,
+                 [primitive, stream = dnnl::stream(engine_)](
+                     const ArgMap& bound, int, int) mutable { primitive.execute(stream, bound); },
+                 {}});
+    custom = run_alone(parted);
+  }
   ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom),
-                           anchor_, std::move(note)});
+                           anchor_, std::move(note), std::move(parted)});
 }
 
 void RegionContext::add_compute_op(dnnl::primitive primitive, OpArgs args,
                                    const memory::desc& scratchpad, CustomOp custom,
                                    std::string note) {
   add_op(std::move(primitive), std::move(args), scratchpad, std::move(custom), std::move(note));
+  flush_exports();
+}
+
+void RegionContext::add_compute_op(dnnl::primitive primitive, OpArgs args,
+                                   const memory::desc& scratchpad, PartedOp parted,
+                                   std::string note) {
+  auto shared = std::make_shared<const PartedOp>(std::move(parted));
+  add_op(std::move(primitive), std::move(args), scratchpad, run_alone(shared), std::move(note));
+  ops_.back().parted = std::move(shared);
   flush_exports();
 }
 

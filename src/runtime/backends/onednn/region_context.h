@@ -27,6 +27,16 @@ using ArgMap = std::unordered_map<int, dnnl::memory>;
 using CustomOp = std::function<void(const ArgMap&)>;
 using OpArgs = std::vector<std::pair<int, int>>;  // (DNNL_ARG_*, slot)
 
+// An op of ours whose work splits into parts that write disjoint outputs and may run on
+// any thread in any order; `finish` (if set) runs once after every part, on one thread.
+// The region runs a sequence of them in one parallel region with a spin barrier between
+// ops, instead of forking and joining the threads once per op (parted_ops.h).
+struct PartedOp {
+  int max_parts = 1;  // parts = min(max_parts, threads)
+  std::function<void(const ArgMap&, int part, int parts)> run_part;
+  std::function<void(const ArgMap&, int parts)> finish;
+};
+
 // The threads a custom op made for `planned` runs on now: fewer when its region runs it
 // narrowed (Kernel::set_part_threads lowers OpenMP's count around the op).
 inline int run_threads(int planned) { return std::min(planned, omp_get_max_threads()); }
@@ -134,6 +144,7 @@ struct PendingOp {
   CustomOp custom;
   std::size_t anchor = 0;  // the node whose lowering added it (for profiles)
   std::string note;        // what `custom` adds to `primitive`, for profiles
+  std::shared_ptr<const PartedOp> parted;  // set: `custom` runs it alone
 };
 struct Value {
   int storage = -1;
@@ -220,6 +231,8 @@ class RegionContext final : public MatchView {
   // Adds the op computing the values just defined, then their export reorders.
   void add_compute_op(dnnl::primitive primitive, OpArgs args, const dnnl::memory::desc& scratchpad,
                       CustomOp custom = {}, std::string note = {});
+  void add_compute_op(dnnl::primitive primitive, OpArgs args, const dnnl::memory::desc& scratchpad,
+                      PartedOp parted, std::string note = {});
   void flush_exports();
 
   // ---- int8 aliases ----

@@ -13,6 +13,7 @@
 #include "edgeperf/runtime/memory_planner.h"
 #include "edgeperf/runtime/scoped_omp_threads.h"
 #include "one_thread_primitive.h"
+#include "parted_ops.h"
 #include "region_context.h"
 
 namespace edgeperf::runtime::onednn {
@@ -24,6 +25,7 @@ struct CompiledOp {
   dnnl::primitive primitive;
   ArgMap args;
   CustomOp custom;  // set: runs instead of `primitive`
+  std::shared_ptr<const PartedOp> parted;  // set: `custom` runs it alone
   int threads = 0;  // > 0: runs on this many threads (Kernel::set_part_threads)
   // `primitive` made again on one thread, run when `threads` is 1 (one_thread_primitive.h).
   std::optional<dnnl::primitive> single;
@@ -92,16 +94,43 @@ class RegionKernel final : public Kernel {
       binding.handle.set_data_handle(outputs[binding.index].raw());
     }
     // CPU primitives run synchronously, so custom ops can interleave with them.
-    if (context.profile == nullptr) {
-      for (CompiledOp& op : ops_) execute(op);
-    } else {
-      for (std::size_t i = 0; i < ops_.size(); ++i) {
-        const std::int64_t start = monotonic_ns();
-        execute(ops_[i]);
-        context.profile->record(context.step, i, start, monotonic_ns());
+    const int threads = omp_get_max_threads();
+    for (std::size_t i = 0; i < ops_.size();) {
+      const std::size_t end = threads > 1 ? parted_sequence_end(i) : i;
+      if (end - i >= 2) {
+        run_sequence(context, i, end, threads);
+        i = end;
+        continue;
       }
+      const std::int64_t start = context.profile != nullptr ? monotonic_ns() : 0;
+      execute(ops_[i]);
+      if (context.profile != nullptr)
+        context.profile->record(context.step, i, start, monotonic_ns());
+      ++i;
     }
     stream_.wait();
+  }
+  // The end of the run of parted ops on every thread that starts at `first`.
+  std::size_t parted_sequence_end(std::size_t first) const {
+    std::size_t end = first;
+    while (end < ops_.size() && ops_[end].parted && ops_[end].threads == 0) ++end;
+    return end;
+  }
+  void run_sequence(const RunContext& context, std::size_t first, std::size_t end, int threads) {
+    std::vector<PartedStep>& steps = sequence_steps_;
+    steps.clear();
+    for (std::size_t i = first; i < end; ++i)
+      steps.push_back({ops_[i].parted.get(), &ops_[i].args});
+    if (context.profile == nullptr) {
+      run_parted_sequence(steps, threads, barrier_);
+      return;
+    }
+    std::int64_t start = monotonic_ns();
+    run_parted_sequence(steps, threads, barrier_, [&](std::size_t index) {
+      const std::int64_t now = monotonic_ns();
+      context.profile->record(context.step, first + index, start, now);
+      start = now;
+    });
   }
   std::vector<KernelPart> parts() const override {
     std::vector<KernelPart> parts = parts_;
@@ -186,6 +215,8 @@ class RegionKernel final : public Kernel {
   std::size_t input_count_ = 0;
   std::size_t output_count_ = 0;
   std::vector<CompiledOp> ops_;
+  std::vector<PartedStep> sequence_steps_;
+  SpinBarrier barrier_;
   std::vector<KernelPart> parts_;  // one per op
   std::vector<ExternalBinding> input_bindings_;
   std::vector<ExternalBinding> output_bindings_;
@@ -288,6 +319,7 @@ Step RegionContext::finish() {
     CompiledOp compiled;
     compiled.primitive = std::move(op.primitive);
     compiled.custom = std::move(op.custom);
+    compiled.parted = std::move(op.parted);
     for (const auto& [arg, slot] : op.args) compiled.args.emplace(arg, memories[slot]);
     if (op.scratchpad.get_size() > 0) {
       memory scratchpad_memory(op.scratchpad, engine_, DNNL_MEMORY_NONE);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "../parted_ops.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -17,14 +18,18 @@ void add_byte_kernel_op(RegionContext& context, const QuantizedAlias& input,
   OpArgs args = {{DNNL_ARG_SRC, context.use_as(input.source, src_md)}};
   context.claim_chain(chain);
   args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, dst_md));
-  const int threads = context.input().threads;
+  const auto parts =
+      static_cast<int>(std::clamp<std::int64_t>(kernel->max_parts(), 1, context.input().threads));
   context.add_compute_op(
       {}, std::move(args), dnnl::memory::desc(),
-      [kernel, threads](const ArgMap& bound) {
-        kernel->run(static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
-                    static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()),
-                    run_threads(threads));
-      },
+      PartedOp{parts,
+               [kernel](const ArgMap& bound, int part, int count) {
+                 kernel->run_part(
+                     static_cast<const std::uint8_t*>(bound.at(DNNL_ARG_SRC).get_data_handle()),
+                     static_cast<std::uint8_t*>(bound.at(DNNL_ARG_DST).get_data_handle()), part,
+                     count);
+               },
+               {}},
       std::move(note));
 }
 

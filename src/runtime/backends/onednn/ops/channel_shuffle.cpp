@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "../memory_descs.h"
+#include "../parted_ops.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -118,24 +119,23 @@ class ShuffleOp {
   ShuffleOp(std::shared_ptr<const ChannelShuffle> shuffle, std::int64_t pixels, int threads)
       : shuffle_(std::move(shuffle)), pixels_(pixels), threads_(threads) {}
 
-  void operator()(const ArgMap& args) const {
+  // One range of pixels a part: the kernel's buffers are made once per range.
+  int max_parts() const {
+    return static_cast<int>(std::clamp<std::int64_t>(pixels_ / kMinPixelsPerThread, 1, threads_));
+  }
+
+  void run_part(const ArgMap& args, int part, int parts) const {
     const ChannelShuffleSpec& spec = shuffle_->spec();
-    std::vector<const void*> parts;
+    std::vector<const void*> sources;
     std::vector<void*> outputs;
     for (std::size_t i = 0; i < spec.parts.size(); ++i) {
-      parts.push_back(args.at(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)).get_data_handle());
+      sources.push_back(args.at(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)).get_data_handle());
     }
     for (std::size_t o = 0; o < spec.outputs.size(); ++o) {
       outputs.push_back(args.at(DNNL_ARG_MULTIPLE_DST + static_cast<int>(o)).get_data_handle());
     }
-    // One range of pixels a thread: the kernel's buffers are made once per range.
-    const int threads = run_threads(threads_);
-    const std::int64_t ranges = std::clamp<std::int64_t>(pixels_ / kMinPixelsPerThread, 1, threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (ranges > 1)
-    for (std::int64_t range = 0; range < ranges; ++range) {
-      shuffle_->run(parts.data(), outputs.data(), pixels_ * range / ranges,
-                    pixels_ * (range + 1) / ranges);
-    }
+    shuffle_->run(sources.data(), outputs.data(), pixels_ * part / parts,
+                  pixels_ * (part + 1) / parts);
   }
 
  private:
@@ -198,10 +198,10 @@ bool lower_channel_shuffle(RegionContext& context, std::size_t index) {
                                                                    memory::format_tag::acdb)));
   }
   auto shuffle = std::make_shared<const ChannelShuffle>(std::move(spec));
-  context.add_compute_op(
-      {}, std::move(args), memory::desc(),
-      ShuffleOp(std::move(shuffle), shape[0] * shape[2] * shape[3], context.input().threads),
-      "channel shuffle");
+  context.add_compute_op({}, std::move(args), memory::desc(),
+                         parted(ShuffleOp(std::move(shuffle), shape[0] * shape[2] * shape[3],
+                                          context.input().threads)),
+                         "channel shuffle");
   return true;
 }
 

@@ -19,6 +19,7 @@
 
 #include "../channel_affine.h"
 #include "../memory_descs.h"
+#include "../parted_ops.h"
 #include "../squeeze_excite.h"
 #include "ops.h"
 
@@ -117,30 +118,34 @@ class ActivationOp {
         shape_(md),
         pooled_(pooled),
         pooled_quant_(pooled_quant),
-        threads_(threads) {}
+        threads_(threads),
+        partial_sums_(
+            pooled ? static_cast<std::size_t>(shape_.images * max_parts() * shape_.channels) : 0) {}
 
-  void operator()(const ArgMap& args) const {
+  int max_parts() const {
+    return static_cast<int>(
+        std::max<std::int64_t>(1, std::min<std::int64_t>(threads_, shape_.pixels)));
+  }
+
+  // Pixel range `part` of `parts` of every image; the pool's sums of each range apart.
+  void run_part(const ArgMap& args, int part, int parts) const {
     const auto* q = static_cast<const std::byte*>(args.at(DNNL_ARG_SRC).get_data_handle());
     float* t = args.count(DNNL_ARG_DST) > 0
                    ? static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle())
                    : nullptr;  // deferred: only the pool
-    const int threads = run_threads(threads_);
-    const std::int64_t parts =
-        std::max<std::int64_t>(1, std::min<std::int64_t>(threads, shape_.pixels));
     const std::int64_t image_size = shape_.pixels * shape_.channels;
-    const std::int64_t pieces = shape_.images * parts;
-    if (pooled_) {
-      partial_sums_.assign(static_cast<std::size_t>(pieces * shape_.channels), 0.0f);
-    }
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && pieces > 1)
-    for (std::int64_t piece = 0; piece < pieces; ++piece) {
-      const std::int64_t image = piece / parts;
-      const PixelRange range = pixel_range(shape_.pixels, piece % parts, parts);
+    const PixelRange range = pixel_range(shape_.pixels, part, parts);
+    for (std::int64_t image = 0; image < shape_.images; ++image) {
+      float* sums =
+          pooled_ ? partial_sums_.data() + (image * parts + part) * shape_.channels : nullptr;
+      if (sums != nullptr) std::fill_n(sums, shape_.channels, 0.0f);
       const std::int64_t offset = image * image_size + range.first * shape_.channels;
       activate_bytes(q + offset, dq_, act_, {range.count, shape_.channels},
-                     t != nullptr ? t + offset : nullptr,
-                     pooled_ ? partial_sums_.data() + piece * shape_.channels : nullptr);
+                     t != nullptr ? t + offset : nullptr, sums);
     }
+  }
+
+  void finish(const ArgMap& args, int parts) const {
     if (pooled_) write_pooled(args.at(DNNL_ARG_DST_1).get_data_handle(), parts);
   }
 
@@ -172,7 +177,7 @@ class ActivationOp {
   bool pooled_;
   std::optional<ActivationQuant> pooled_quant_;
   int threads_;
-  mutable std::vector<float> partial_sums_;
+  mutable std::vector<float> partial_sums_;  // [image][part][channel]
 };
 
 // ---- the gate ----
@@ -211,20 +216,20 @@ class GateOp {
         threads_(threads),
         zeros_(out ? 0 : static_cast<std::size_t>(shape_.channels), 0.0f) {}
 
-  void operator()(const ArgMap& args) const {
+  int max_parts() const {
+    return static_cast<int>(
+        std::max<std::int64_t>(1, std::min<std::int64_t>(threads_, shape_.pixels)));
+  }
+
+  // Pixel range `part` of `parts` of every image.
+  void run_part(const ArgMap& args, int part, int parts) const {
     const auto* t = static_cast<const std::byte*>(args.at(DNNL_ARG_SRC_0).get_data_handle());
     const float* gate = constant_gate_.empty()
                             ? static_cast<const float*>(args.at(DNNL_ARG_SRC_1).get_data_handle())
                             : constant_gate_.data();
     auto* y = static_cast<std::byte*>(args.at(DNNL_ARG_DST).get_data_handle());
-    const int threads = run_threads(threads_);
-    const std::int64_t parts =
-        std::max<std::int64_t>(1, std::min<std::int64_t>(threads, shape_.pixels));
-    const std::int64_t pieces = shape_.images * parts;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && pieces > 1)
-    for (std::int64_t piece = 0; piece < pieces; ++piece) {
-      const std::int64_t image = piece / parts;
-      const PixelRange range = pixel_range(shape_.pixels, piece % parts, parts);
+    const PixelRange range = pixel_range(shape_.pixels, part, parts);
+    for (std::int64_t image = 0; image < shape_.images; ++image) {
       const std::int64_t offset = (image * shape_.pixels + range.first) * shape_.channels;
       const float* image_gate = gate + (gate_per_image_ ? image * shape_.channels : 0);
       const ChannelsLast rows{range.count, shape_.channels};
@@ -321,8 +326,8 @@ bool lower_int8_activation(RegionContext& context, std::size_t index) {
     args.emplace_back(DNNL_ARG_DST_1, context.define_new(pooled_name, pooled_md));
   }
   context.add_compute_op({}, std::move(args), memory::desc(),
-                         ActivationOp(dq, activation, src_md, pooled_quant, pool.has_value(),
-                                      context.input().threads));
+                         parted(ActivationOp(dq, activation, src_md, pooled_quant, pool.has_value(),
+                                             context.input().threads)));
   return true;
 }
 
@@ -347,8 +352,8 @@ bool lower_float_gate(RegionContext& context, std::size_t index, const GateMatch
                  {DNNL_ARG_SRC_1, context.use_as(gate, plain_desc(gate_dims))}};
   args.emplace_back(DNNL_ARG_DST, context.define_new(context.output_of(index), trunk_md));
   context.add_compute_op({}, std::move(args), memory::desc(),
-                         GateOp(std::nullopt, {}, std::nullopt, trunk_md, {}, gate_dims[0] > 1,
-                                context.input().threads));
+                         parted(GateOp(std::nullopt, {}, std::nullopt, trunk_md, {},
+                                       gate_dims[0] > 1, context.input().threads)));
   return true;
 }
 
@@ -405,8 +410,8 @@ bool lower_int8_gate(RegionContext& context, std::size_t index) {
                     context.define_new(chain.output, with_type(trunk_md, chain.dst_type())));
   context.add_compute_op(
       {}, std::move(args), memory::desc(),
-      GateOp(dq, activation, quantization_of(*chain.quant), trunk_md, std::move(constant_gate),
-             gate_dims[0] > 1, context.input().threads));
+      parted(GateOp(dq, activation, quantization_of(*chain.quant), trunk_md,
+                    std::move(constant_gate), gate_dims[0] > 1, context.input().threads)));
   return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "../byte_table.h"
 #include "../memory_descs.h"
+#include "../parted_ops.h"
 #include "edgeperf/runtime/reference.h"
 #include "ops.h"
 
@@ -123,20 +124,23 @@ class TableLookup {
   TableLookup(const ByteTable& table, std::size_t bytes, int threads)
       : table_(table), bytes_(bytes), threads_(threads) {}
 
-  void operator()(const ArgMap& args) const {
+  int max_parts() const {
+    return static_cast<int>(
+        std::min<std::size_t>(threads_, std::max<std::size_t>(1, bytes_ / kMinBytesPerPart)));
+  }
+
+  // One contiguous part per thread, in 64-byte steps: the halves a pointwise conv in
+  // pixel parts wrote before, and that the next op reads.
+  void run_part(const ArgMap& args, int part, int parts) const {
     const auto* src = static_cast<const std::uint8_t*>(args.at(DNNL_ARG_SRC).get_data_handle());
     auto* dst = static_cast<std::uint8_t*>(args.at(DNNL_ARG_DST).get_data_handle());
-    // One contiguous part per thread, in 64-byte steps: the halves a pointwise conv in
-    // pixel parts wrote before, and that the next op reads.
-    const int parts = static_cast<int>(std::min<std::size_t>(
-        run_threads(threads_), std::max<std::size_t>(1, bytes_ / kMinBytesPerPart)));
     const std::size_t lines = (bytes_ + kLine - 1) / kLine;
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-    for (int part = 0; part < parts; ++part) {
-      const std::size_t begin = std::min(bytes_, lines * part / parts * kLine);
-      const std::size_t end = std::min(bytes_, lines * (part + 1) / parts * kLine);
-      apply_byte_table(table_, src + begin, dst + begin, end - begin);
-    }
+    const auto count = static_cast<std::size_t>(parts);
+    const std::size_t begin =
+        std::min(bytes_, lines * static_cast<std::size_t>(part) / count * kLine);
+    const std::size_t end =
+        std::min(bytes_, lines * static_cast<std::size_t>(part + 1) / count * kLine);
+    apply_byte_table(table_, src + begin, dst + begin, end - begin);
   }
 
  private:
@@ -179,7 +183,7 @@ bool lower_int8_table(RegionContext& context, std::size_t index) {
   args.emplace_back(DNNL_ARG_DST,
                     context.define_new(context.output_of(subgraph->nodes.back()), dst_md));
   context.add_compute_op({}, std::move(args), memory::desc(),
-                         TableLookup(table, src_md.get_size(), context.input().threads));
+                         parted(TableLookup(table, src_md.get_size(), context.input().threads)));
   return true;
 }
 
