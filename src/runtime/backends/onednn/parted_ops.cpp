@@ -25,6 +25,15 @@ int parts_for(const PartedOp& op, int threads) {
 
 }  // namespace
 
+PartedOp one_part_primitive(dnnl::primitive primitive, const dnnl::engine& engine,
+                            std::optional<ArgMap> args) {
+  return PartedOp{
+      1,
+      [primitive = std::move(primitive), stream = dnnl::stream(engine), own = std::move(args)](
+          const ArgMap& bound, int, int) mutable { primitive.execute(stream, own ? *own : bound); },
+      {}};
+}
+
 CustomOp run_alone(std::shared_ptr<const PartedOp> op) {
   return [op = std::move(op)](const ArgMap& args) {
     const int parts = parts_for(*op, omp_get_max_threads());

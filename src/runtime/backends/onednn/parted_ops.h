@@ -6,6 +6,7 @@
 // for the others, and goes on to the next op.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "region_context.h"
@@ -26,6 +27,11 @@ PartedOp parted(Op op) {
   }
   return result;
 }
+
+// `primitive`, made while OpenMP had one thread (so it never forks), as a parted op of one
+// part: run on `args` when given, else on the arguments the region passes.
+PartedOp one_part_primitive(dnnl::primitive primitive, const dnnl::engine& engine,
+                            std::optional<ArgMap> args = std::nullopt);
 
 // The op alone: its parts in a parallel region of their own (one part per thread, or
 // every part in turn on one thread), then its finish.

@@ -243,11 +243,7 @@ void RegionContext::add_op(dnnl::primitive primitive, OpArgs args, const memory:
                            CustomOp custom, std::string note) {
   std::shared_ptr<const PartedOp> parted;
   if (primitive && !custom && input().threads > 1 && omp_get_max_threads() == 1) {
-    parted = std::make_shared<const PartedOp>(
-        PartedOp{1,
-                 [primitive, stream = dnnl::stream(engine_)](
-                     const ArgMap& bound, int, int) mutable { primitive.execute(stream, bound); },
-                 {}});
+    parted = std::make_shared<const PartedOp>(one_part_primitive(primitive, engine_));
     custom = run_alone(parted);
   }
   ops_.push_back(PendingOp{std::move(primitive), std::move(args), scratchpad, std::move(custom),

@@ -21,6 +21,11 @@ namespace {
 
 using dnnl::memory;
 
+// A primitive reading and writing at most this many bytes (a squeeze-and-excitation
+// vector's eltwise op or reorder) runs for a microsecond or two: on one thread, inside a
+// sequence of parted ops, rather than forking the threads for it.
+constexpr std::size_t kOneThreadOpBytes = 16 * 1024;
+
 struct CompiledOp {
   dnnl::primitive primitive;
   ArgMap args;
@@ -183,6 +188,22 @@ class RegionKernel final : public Kernel {
     op.single = std::move(made->primitive);
   }
 
+  // A small primitive made again on one thread runs as a parted op of one part (true).
+  bool make_small_op_parted(CompiledOp& op) {
+    if (op.custom || !op.primitive) return false;
+    std::size_t bytes = 0;
+    for (const auto& [arg, handle] : op.args) {
+      if (arg != DNNL_ARG_SCRATCHPAD) bytes += handle.get_desc().get_size();
+    }
+    if (bytes > kOneThreadOpBytes) return false;
+    make_single(op);
+    if (!op.single) return false;
+    op.parted =
+        std::make_shared<const PartedOp>(one_part_primitive(*op.single, engine_, op.single_args));
+    op.custom = run_alone(op.parted);
+    return true;
+  }
+
   void execute(CompiledOp& op) {
     if (op.threads > 0) {
       const ScopedOmpThreads narrowed(op.threads);
@@ -327,6 +348,8 @@ Step RegionContext::finish() {
           TransientBinding{scratchpad_memory, aligned_size(kernel->arena_bytes_)});
       compiled.args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad_memory);
     }
+    if (input().threads > 1 && kernel->make_small_op_parted(compiled))
+      kernel->parts_.back().implementation += " (small: made for one thread)";
     kernel->ops_.push_back(std::move(compiled));
   }
   step_.kernel = std::move(kernel);
