@@ -187,12 +187,34 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Int8GemmSweep,
                          ::testing::Combine(::testing::Values(1, 4, 16), ::testing::Bool(),
                                             ::testing::Bool()));
 
-// Two int8 conv branches joined by DQ -> Add -> (Relu) -> Q, as in a residual block.
+int binaries_in_pixel_parts(const RunResult& result) {
+  int count = 0;
+  for (const StepInfo& step : result.steps) {
+    for (const KernelPart& part : step.parts) {
+      count +=
+          part.kind == "binary" && part.implementation.find("pixel parts") != std::string::npos;
+    }
+  }
+  return count;
+}
+
+// Two int8 conv branches joined by DQ -> Add -> (Relu) -> Q, as in a residual block. On
+// several threads the Add runs as one primitive per thread over its own pixels.
 TEST(OnednnInt8, ResidualAddStaysInt8) {
   if (!x86_onednn()) GTEST_SKIP() << kNoArmInt8;
-  for (bool relu : {false, true}) {
+  struct Case {
+    Shape input;
+    bool relu;
+    int threads;
+  };
+  for (const Case& c :
+       {Case{{1, 16, 8, 8}, false, 1}, Case{{1, 16, 8, 8}, true, 1}, Case{{1, 16, 8, 8}, false, 2},
+        Case{{2, 16, 7, 9}, true, 2}, Case{{1, 16, 5, 7}, false, 3}}) {
+    SCOPED_TRACE(::testing::PrintToString(c.input) + (c.relu ? " relu, " : ", ") +
+                 std::to_string(c.threads) + " threads");
+    const bool relu = c.relu;
     QdqBuilder model(3);
-    const std::string x = model.input({1, 16, 8, 8});
+    const std::string x = model.input(c.input);
     const QdqBuilder::Quantized q = model.qdq(x, kInputScale, 128);
     const std::string left = model.conv(q, 16, 16, 1, 1, 0, 1, true);
     const QdqBuilder::Quantized left_q = model.qdq(left, 3.0f / 255.0f, 120);
@@ -204,11 +226,12 @@ TEST(OnednnInt8, ResidualAddStaysInt8) {
                                    .dequantize(model.quantize(sum, 4.0f / 255.0f, relu ? 0 : 128),
                                                4.0f / 255.0f, relu ? 0 : 128)
                                    .name;
-    const RunResult result = run_both(model.finish(output, DType::f32));
+    const RunResult result = run_both(model.finish(output, DType::f32), c.threads, false);
     const Comparison diff = compare(result.onednn, result.reference, 4.0 / 255.0);
     EXPECT_LE(diff.max_lsb, 1.0 + 1e-3);
     EXPECT_TRUE(all_onednn(result));
     EXPECT_EQ(result.steps.size(), 1u);
+    EXPECT_EQ(binaries_in_pixel_parts(result), c.threads > 1 ? 1 : 0);
   }
 }
 

@@ -43,4 +43,14 @@ PartedOp run_in_pixel_parts(const std::vector<PixelPart>& parts, const dnnl::eng
                             PartTail tail = {});
 dnnl::memory::desc pixel_parts_scratchpad(const std::vector<PixelPart>& parts);
 
+// A binary op whose sources and output are all channels-last in the shape of its output
+// (a residual Add) as one primitive per part of the pixels, each from `make_part` (the
+// primitive over [1, C, 1, n]); nullopt when the op is not of that form, when there are
+// fewer pixels than threads, or when a part is refused or needs a scratchpad.
+std::optional<PartedOp> binary_in_pixel_parts(
+    const dnnl::binary::primitive_desc& whole, std::int64_t pixels, int threads,
+    const dnnl::engine& engine,
+    const std::function<std::optional<dnnl::binary::primitive_desc>(std::int64_t pixels)>&
+        make_part);
+
 }  // namespace edgeperf::runtime::onednn

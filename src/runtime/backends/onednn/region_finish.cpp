@@ -24,7 +24,7 @@ using dnnl::memory;
 // A primitive reading and writing at most this many bytes (a squeeze-and-excitation
 // vector's eltwise op or reorder) runs for a microsecond or two: on one thread, inside a
 // sequence of parted ops, rather than forking the threads for it.
-constexpr std::size_t kOneThreadOpBytes = 16 * 1024;
+constexpr std::size_t kOneThreadOpBytes = std::size_t{16} * 1024;
 
 struct CompiledOp {
   dnnl::primitive primitive;

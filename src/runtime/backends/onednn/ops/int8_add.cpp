@@ -3,7 +3,9 @@
 #include <optional>
 
 #include "../memory_descs.h"
+#include "../pixel_parts.h"
 #include "../post_ops.h"
+#include "edgeperf/runtime/scoped_omp_threads.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -46,6 +48,34 @@ bool lower_int8_add(RegionContext& context, std::size_t index) {
                  {DNNL_ARG_SRC_1, context.use_as(b.source, b_md)}};
   context.claim_chain(chain);
   args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, dst_md));
+  const int threads = context.input().threads;
+  const std::optional<PartedOp> parts =
+      threads > 1
+          ? binary_in_pixel_parts(
+                *pd, element_count(node.outputs[0].shape) / a_md.dims()[1], threads,
+                context.engine(),
+                [&](std::int64_t pixels) -> std::optional<dnnl::binary::primitive_desc> {
+                  const ScopedOmpThreads one(1);
+                  const std::int64_t channels = a_md.dims()[1];
+                  try {
+                    dnnl::binary::primitive_desc part(
+                        dnnl::binary::desc(dnnl::algorithm::binary_add,
+                                           pixel_row_desc(channels, pixels, a_md.data_type()),
+                                           pixel_row_desc(channels, pixels, b_md.data_type()),
+                                           pixel_row_desc(channels, pixels, dst_md.data_type())),
+                        attr, context.engine());
+                    if (is_reference_impl(part)) return std::nullopt;
+                    return part;
+                  } catch (const dnnl::error&) {
+                    return std::nullopt;
+                  }
+                })
+          : std::nullopt;
+  if (parts) {
+    context.add_compute_op(dnnl::binary(*pd), std::move(args), pd->scratchpad_desc(), *parts,
+                           fmt::format(" in {} pixel parts", parts->max_parts));
+    return true;
+  }
   context.add_compute_op(dnnl::binary(*pd), std::move(args), pd->scratchpad_desc());
   return true;
 }
