@@ -94,6 +94,40 @@ TEST(PartedOps, TheFinishRunsAfterEveryPartAndBeforeTheNextOp) {
   }
 }
 
+// A step limited to one part (an op the region runs on one thread) runs whole on the
+// first thread, between steps split across the team.
+TEST(PartedOps, AStepOfOnePartRunsWholeOnTheFirstThread) {
+  constexpr int kOps = 6;
+  std::vector<std::vector<long>> values(kOps, std::vector<long>(kValues, -1));
+  std::vector<PartedOp> ops;
+  std::vector<std::vector<std::pair<int, int>>> calls(kOps);  // (thread, parts) per part run
+  ops.reserve(kOps);
+  for (int k = 0; k < kOps; ++k) {
+    const ChainOp chain(values, k, 4);
+    ops.push_back(PartedOp{4,
+                           [chain, &calls, k](const ArgMap& args, int part, int parts) {
+#pragma omp critical
+                             calls[k].emplace_back(omp_get_thread_num(), parts);
+                             chain.run_part(args, part, parts);
+                           },
+                           {}});
+  }
+  const ArgMap args;
+  std::vector<PartedStep> steps;
+  steps.reserve(kOps);
+  for (int k = 0; k < kOps; ++k) steps.push_back({&ops[k], &args, k % 2 == 1 ? 1 : 0});
+  SpinBarrier barrier;
+  run_parted_sequence(steps, 2, barrier);
+  std::vector<long> sums;
+  sums.reserve(kOps);
+  for (const auto& row : values) sums.push_back(ChainOp::sum(row));
+  EXPECT_EQ(sums, expected_sums(kOps, false));
+  for (int k = 1; k < kOps; k += 2) {
+    EXPECT_EQ(calls[k], (std::vector<std::pair<int, int>>{{0, 1}})) << "op " << k;
+  }
+  EXPECT_EQ(calls[0].size(), 2u);  // min(4 parts, a team of 2)
+}
+
 TEST(PartedOps, AloneRunsEveryPartThenTheFinish) {
   std::vector<std::vector<long>> values(2, std::vector<long>(kValues, -1));
   values[0].assign(kValues, 1);

@@ -68,7 +68,8 @@ void run_parted_sequence(std::span<const PartedStep> steps, int threads, SpinBar
     const int team = omp_get_num_threads();
     for (std::size_t index = 0; index < steps.size(); ++index) {
       const PartedStep& step = steps[index];
-      const int parts = parts_for(*step.op, team);
+      const int parts = step.most_parts > 0 ? std::min(parts_for(*step.op, team), step.most_parts)
+                                            : parts_for(*step.op, team);
       for (int part = thread; part < parts; part += team)
         step.op->run_part(*step.args, part, parts);
       barrier.wait(team);

@@ -52,6 +52,7 @@ class SpinBarrier {
 struct PartedStep {
   const PartedOp* op = nullptr;
   const ArgMap* args = nullptr;
+  int most_parts = 0;  // > 0: at most this many parts (1: the op runs on the first thread)
 };
 
 // Called on the first thread after each op of a sequence finished on every thread.

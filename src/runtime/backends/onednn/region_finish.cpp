@@ -35,6 +35,7 @@ struct CompiledOp {
   // `primitive` made again on one thread, run when `threads` is 1 (one_thread_primitive.h).
   std::optional<dnnl::primitive> single;
   ArgMap single_args;
+  std::shared_ptr<const PartedOp> single_parted;  // `single` as one part
   bool single_tried = false;
 };
 
@@ -115,17 +116,26 @@ class RegionKernel final : public Kernel {
     }
     stream_.wait();
   }
-  // The end of the run of parted ops on every thread that starts at `first`.
+  // The op as a step of a sequence of parted ops, if it can be one: a parted op on the
+  // region's threads, or on the first thread only when set to one thread, or a primitive
+  // made again on one thread.
+  static std::optional<PartedStep> sequence_step(const CompiledOp& op) {
+    if (op.parted && op.threads == 0) return PartedStep{op.parted.get(), &op.args};
+    if (op.threads != 1) return std::nullopt;
+    if (op.parted) return PartedStep{op.parted.get(), &op.args, 1};
+    if (op.single_parted) return PartedStep{op.single_parted.get(), &op.single_args, 1};
+    return std::nullopt;
+  }
+  // The end of the run of ops that can be steps of one sequence, from `first`.
   std::size_t parted_sequence_end(std::size_t first) const {
     std::size_t end = first;
-    while (end < ops_.size() && ops_[end].parted && ops_[end].threads == 0) ++end;
+    while (end < ops_.size() && sequence_step(ops_[end])) ++end;
     return end;
   }
   void run_sequence(const RunContext& context, std::size_t first, std::size_t end, int threads) {
     std::vector<PartedStep>& steps = sequence_steps_;
     steps.clear();
-    for (std::size_t i = first; i < end; ++i)
-      steps.push_back({ops_[i].parted.get(), &ops_[i].args});
+    for (std::size_t i = first; i < end; ++i) steps.push_back(*sequence_step(ops_[i]));
     if (context.profile == nullptr) {
       run_parted_sequence(steps, threads, barrier_);
       return;
@@ -186,6 +196,8 @@ class RegionKernel final : public Kernel {
       op.single_args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad);
     }
     op.single = std::move(made->primitive);
+    op.single_parted =
+        std::make_shared<const PartedOp>(one_part_primitive(*op.single, engine_, op.single_args));
   }
 
   // A small primitive made again on one thread runs as a parted op of one part (true).
@@ -198,8 +210,7 @@ class RegionKernel final : public Kernel {
     if (bytes > kOneThreadOpBytes) return false;
     make_single(op);
     if (!op.single) return false;
-    op.parted =
-        std::make_shared<const PartedOp>(one_part_primitive(*op.single, engine_, op.single_args));
+    op.parted = op.single_parted;
     op.custom = run_alone(op.parted);
     return true;
   }
