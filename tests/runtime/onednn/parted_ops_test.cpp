@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cstdint>
 #include <numeric>
 #include <vector>
 
@@ -18,30 +19,30 @@ constexpr int kValues = 64;
 // contiguous i. Its finish (odd k) adds 1 to the last value, after every part.
 class ChainOp {
  public:
-  ChainOp(std::vector<std::vector<long>>& values, int k, int max_parts)
+  ChainOp(std::vector<std::vector<std::uint64_t>>& values, int k, int max_parts)
       : values_(&values), k_(k), max_parts_(max_parts) {}
   int max_parts() const { return max_parts_; }
   void run_part(const ArgMap&, int part, int parts) const {
-    const long previous = k_ == 0 ? 0 : sum((*values_)[k_ - 1]);
-    std::vector<long>& out = (*values_)[k_];
+    const std::uint64_t previous = k_ == 0 ? 0 : sum((*values_)[k_ - 1]);
+    std::vector<std::uint64_t>& out = (*values_)[k_];
     for (int i = kValues * part / parts; i < kValues * (part + 1) / parts; ++i)
       out[i] = k_ + previous;
   }
-  static long sum(const std::vector<long>& values) {
-    return std::accumulate(values.begin(), values.end(), 0L);
+  static std::uint64_t sum(const std::vector<std::uint64_t>& values) {
+    return std::accumulate(values.begin(), values.end(), std::uint64_t{0});
   }
 
  private:
-  std::vector<std::vector<long>>* values_;
+  std::vector<std::vector<std::uint64_t>>* values_;
   int k_;
   int max_parts_;
 };
 
-std::vector<long> expected_sums(int ops, bool finish) {
-  std::vector<long> sums;
-  long previous = 0;
+std::vector<std::uint64_t> expected_sums(int ops, bool finish) {
+  std::vector<std::uint64_t> sums;
+  std::uint64_t previous = 0;
   for (int k = 0; k < ops; ++k) {
-    long total = kValues * (k + previous);
+    std::uint64_t total = kValues * (k + previous);
     if (finish && k % 2 == 1) total += 1;
     sums.push_back(total);
     previous = total;
@@ -51,7 +52,7 @@ std::vector<long> expected_sums(int ops, bool finish) {
 
 void check_sequence(int threads, int max_parts, bool finish) {
   constexpr int kOps = 12;
-  std::vector<std::vector<long>> values(kOps, std::vector<long>(kValues, -1));
+  std::vector<std::vector<std::uint64_t>> values(kOps, std::vector<std::uint64_t>(kValues, -1));
   std::vector<PartedOp> ops;
   ops.reserve(kOps);
   for (int k = 0; k < kOps; ++k) {
@@ -71,7 +72,7 @@ void check_sequence(int threads, int max_parts, bool finish) {
     for (auto& row : values) row.assign(kValues, -1);
     done.clear();
     run_parted_sequence(steps, threads, barrier, [&](std::size_t index) { done.push_back(index); });
-    std::vector<long> sums;
+    std::vector<std::uint64_t> sums;
     sums.reserve(values.size());
     for (const auto& row : values) sums.push_back(ChainOp::sum(row));
     ASSERT_EQ(sums, expected_sums(kOps, finish))
@@ -98,7 +99,7 @@ TEST(PartedOps, TheFinishRunsAfterEveryPartAndBeforeTheNextOp) {
 // first thread, between steps split across the team.
 TEST(PartedOps, AStepOfOnePartRunsWholeOnTheFirstThread) {
   constexpr int kOps = 6;
-  std::vector<std::vector<long>> values(kOps, std::vector<long>(kValues, -1));
+  std::vector<std::vector<std::uint64_t>> values(kOps, std::vector<std::uint64_t>(kValues, -1));
   std::vector<PartedOp> ops;
   std::vector<std::vector<std::pair<int, int>>> calls(kOps);  // (thread, parts) per part run
   ops.reserve(kOps);
@@ -118,7 +119,7 @@ TEST(PartedOps, AStepOfOnePartRunsWholeOnTheFirstThread) {
   for (int k = 0; k < kOps; ++k) steps.push_back({&ops[k], &args, k % 2 == 1 ? 1 : 0});
   SpinBarrier barrier;
   run_parted_sequence(steps, 2, barrier);
-  std::vector<long> sums;
+  std::vector<std::uint64_t> sums;
   sums.reserve(kOps);
   for (const auto& row : values) sums.push_back(ChainOp::sum(row));
   EXPECT_EQ(sums, expected_sums(kOps, false));
@@ -129,7 +130,7 @@ TEST(PartedOps, AStepOfOnePartRunsWholeOnTheFirstThread) {
 }
 
 TEST(PartedOps, AloneRunsEveryPartThenTheFinish) {
-  std::vector<std::vector<long>> values(2, std::vector<long>(kValues, -1));
+  std::vector<std::vector<std::uint64_t>> values(2, std::vector<std::uint64_t>(kValues, -1));
   values[0].assign(kValues, 1);
   PartedOp op = parted(ChainOp(values, 1, 8));
   op.finish = [&values](const ArgMap&, int) { values[1].back() += 1; };
