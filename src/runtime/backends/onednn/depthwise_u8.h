@@ -121,25 +121,9 @@ class DepthwiseConvU8 {
   std::vector<std::int32_t> compensation_;
 };
 
-// Calls row_block(image_src, image_dst, out_row, block) for each output row of each image
-// and each 64-channel block, split statically between `threads`: the work split of both
-// depthwise kernels.
-template <typename RowBlock>
-void for_each_row_block(const DepthwiseU8Shape& shape, std::int64_t blocks, const std::uint8_t* src,
-                        std::uint8_t* dst, int threads, const RowBlock& row_block) {
-  const std::int64_t rows = shape.images * shape.out_height;
-  const std::int64_t in_image = shape.in_height * shape.in_width * shape.channels;
-  const std::int64_t out_image = shape.out_height * shape.out_width * shape.channels;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (threads > 1)
-  for (std::int64_t row = 0; row < rows; ++row) {
-    for (std::int64_t block = 0; block < blocks; ++block) {
-      const std::int64_t image = row / shape.out_height;
-      row_block(src + image * in_image, dst + image * out_image, row % shape.out_height, block);
-    }
-  }
-}
-
-// The row blocks for_each_row_block gives thread `part` of `parts`, called in the same order.
+// Calls row_block(image_src, image_dst, out_row, block) for part `part` of `parts` of the
+// output rows of every image times the 64-channel blocks, in contiguous ranges: the work
+// split of both depthwise kernels.
 template <typename RowBlock>
 void for_row_blocks_of_part(const DepthwiseU8Shape& shape, std::int64_t blocks,
                             const std::uint8_t* src, std::uint8_t* dst, int part, int parts,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "byte_kernel_parts.h"
 #include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/error.h"
 #include "edgeperf/core/isa_target.h"
@@ -79,10 +80,7 @@ std::size_t DepthwiseConvU8Wide::packed_bytes() const {
 std::size_t DepthwiseConvU8Wide::workspace_bytes() const { return pad_row_.size(); }
 
 void DepthwiseConvU8Wide::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
-  for_each_row_block(
-      shape_, blocks_, src, dst, threads,
-      [this](const std::uint8_t* image_src, std::uint8_t* image_dst, std::int64_t out_row,
-             std::int64_t block) { run_row(image_src, image_dst, out_row, block); });
+  run_in_parts(*this, src, dst, threads);
 }
 
 void DepthwiseConvU8Wide::run_part(const std::uint8_t* src, std::uint8_t* dst, int part,

@@ -1,7 +1,5 @@
 #include "layer_norm_bytes.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -11,6 +9,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include "byte_kernel_parts.h"
 #include "vector_isa.h"
 
 namespace edgeperf::runtime::onednn {
@@ -170,7 +169,8 @@ void layer_norm_bytes_scalar(const LayerNormBytesParams& p, const std::uint8_t* 
   }
 }
 
-LayerNormBytes::LayerNormBytes(LayerNormBytesParams params) : params_(std::move(params)) {
+LayerNormBytes::LayerNormBytes(LayerNormBytesParams params)
+    : params_(std::move(params)), normalize_(host_normalize_rows(params_)) {
   for (std::size_t i = 0; i < params_.gamma.size(); ++i) {
     gamma_over_scale_.push_back(params_.gamma[i] / params_.out.scale);
     beta_offset_.push_back(params_.beta[i] / params_.out.scale +
@@ -179,15 +179,13 @@ LayerNormBytes::LayerNormBytes(LayerNormBytesParams params) : params_(std::move(
 }
 
 void LayerNormBytes::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
-  const int parts = static_cast<int>(std::clamp<std::int64_t>(threads, 1, params_.rows));
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-  for (int part = 0; part < parts; ++part) run_part(src, dst, part, parts);
+  run_in_parts(*this, src, dst, threads);
 }
 
 void LayerNormBytes::run_part(const std::uint8_t* src, std::uint8_t* dst, int part,
                               int parts) const {
-  host_normalize_rows(params_)(params_, gamma_over_scale_.data(), beta_offset_.data(), src, dst,
-                               params_.rows * part / parts, params_.rows * (part + 1) / parts);
+  normalize_(params_, gamma_over_scale_.data(), beta_offset_.data(), src, dst,
+             params_.rows * part / parts, params_.rows * (part + 1) / parts);
 }
 
 const char* LayerNormBytes::isa() const { return vector_isa_name(host_vector_isa()); }

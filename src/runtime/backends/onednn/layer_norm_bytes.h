@@ -40,9 +40,14 @@ class LayerNormBytes {
   const char* isa() const;
 
  private:
+  using NormalizeRows = void (*)(const LayerNormBytesParams& p, const float* gamma_over_scale,
+                                 const float* beta_offset, const std::uint8_t* src,
+                                 std::uint8_t* dst, std::int64_t first_row, std::int64_t end_row);
+
   LayerNormBytesParams params_;
   std::vector<float> gamma_over_scale_;  // gamma / out.scale
   std::vector<float> beta_offset_;       // beta / out.scale + out.zero_point
+  NormalizeRows normalize_;              // the version for this CPU, chosen once
 };
 
 }  // namespace edgeperf::runtime::onednn

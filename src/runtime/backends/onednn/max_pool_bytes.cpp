@@ -1,10 +1,9 @@
 #include "max_pool_bytes.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 
+#include "byte_kernel_parts.h"
 #include "edgeperf/core/cpu_features.h"
 #include "edgeperf/core/isa_target.h"
 
@@ -172,9 +171,7 @@ MaxPoolBytes::MaxPoolBytes(const MaxPoolBytesShape& shape, bool is_signed,
     : shape_(shape), pool_rows_(pick_rows(is_signed, &isa_)), requantize_(requantize) {}
 
 void MaxPoolBytes::run(const std::uint8_t* src, std::uint8_t* dst, int threads) const {
-  const int parts = static_cast<int>(std::clamp<std::int64_t>(threads, 1, max_parts()));
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
-  for (int part = 0; part < parts; ++part) run_part(src, dst, part, parts);
+  run_in_parts(*this, src, dst, threads);
 }
 
 void MaxPoolBytes::run_part(const std::uint8_t* src, std::uint8_t* dst, int part, int parts) const {
