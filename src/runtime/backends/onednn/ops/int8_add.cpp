@@ -1,5 +1,6 @@
 // DQ(a) + DQ(b): binary add with per-input scales s_a/s_out and s_b/s_out, then the
 // constant -(s_a*z_a + s_b*z_b)/s_out, the activations and the output zero point.
+#include <array>
 #include <optional>
 
 #include "../memory_descs.h"
@@ -9,6 +10,31 @@
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
+
+namespace {
+
+// The same Add over [1, C, 1, pixels] of each tensor, made on one thread: one part of it
+// in pixel parts.
+std::optional<dnnl::binary::primitive_desc> add_over_pixels(
+    const RegionContext& context, const std::array<dnnl::memory::desc, 3>& whole,
+    const dnnl::primitive_attr& attr, std::int64_t pixels) {
+  const ScopedOmpThreads one(1);
+  const std::int64_t channels = whole[0].dims()[1];
+  const auto row = [&](const dnnl::memory::desc& md) {
+    return pixel_row_desc(channels, pixels, md.data_type());
+  };
+  try {
+    dnnl::binary::primitive_desc part(dnnl::binary::desc(dnnl::algorithm::binary_add, row(whole[0]),
+                                                         row(whole[1]), row(whole[2])),
+                                      attr, context.engine());
+    if (is_reference_impl(part)) return std::nullopt;
+    return part;
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
 
 bool match_int8_add(const MatchView& view, std::size_t index) {
   return view.reads_alias(index, 0) && is_same_shape_add(view.planned(index)) &&
@@ -50,27 +76,13 @@ bool lower_int8_add(RegionContext& context, std::size_t index) {
   args.emplace_back(DNNL_ARG_DST, context.define_new(chain.output, dst_md));
   const int threads = context.input().threads;
   const std::optional<PartedOp> parts =
-      threads > 1
-          ? binary_in_pixel_parts(
-                *pd, element_count(node.outputs[0].shape) / a_md.dims()[1], threads,
-                context.engine(),
-                [&](std::int64_t pixels) -> std::optional<dnnl::binary::primitive_desc> {
-                  const ScopedOmpThreads one(1);
-                  const std::int64_t channels = a_md.dims()[1];
-                  try {
-                    dnnl::binary::primitive_desc part(
-                        dnnl::binary::desc(dnnl::algorithm::binary_add,
-                                           pixel_row_desc(channels, pixels, a_md.data_type()),
-                                           pixel_row_desc(channels, pixels, b_md.data_type()),
-                                           pixel_row_desc(channels, pixels, dst_md.data_type())),
-                        attr, context.engine());
-                    if (is_reference_impl(part)) return std::nullopt;
-                    return part;
-                  } catch (const dnnl::error&) {
-                    return std::nullopt;
-                  }
-                })
-          : std::nullopt;
+      threads > 1 ? binary_in_pixel_parts(
+                        *pd, element_count(node.outputs[0].shape) / a_md.dims()[1], threads,
+                        context.engine(),
+                        [&](std::int64_t pixels) {
+                          return add_over_pixels(context, {a_md, b_md, dst_md}, attr, pixels);
+                        })
+                  : std::nullopt;
   if (parts) {
     context.add_compute_op(dnnl::binary(*pd), std::move(args), pd->scratchpad_desc(), *parts,
                            fmt::format(" in {} pixel parts", parts->max_parts));
