@@ -14,6 +14,7 @@
 #include "edgeperf/core/random.h"
 #include "edgeperf/runtime/backend.h"
 #include "edgeperf/runtime/expand_fused_ops.h"
+#include "edgeperf/runtime/expand_nbits_matmuls.h"
 #include "edgeperf/runtime/fuse_decomposed_ops.h"
 #include "edgeperf/runtime/input_shapes.h"
 #include "edgeperf/runtime/reference.h"
@@ -212,6 +213,7 @@ void Session::Impl::keep_released_only_where_packed(const Plan& newest) {
 
 Session::Session(graph::Graph graph, SessionOptions options) : impl_(std::make_unique<Impl>()) {
   expand_fused_ops(graph);
+  expand_nbits_matmuls(graph);
   fuse_decomposed_ops(graph);
   graph::validate(graph);
   check_supported_ops(graph);

@@ -30,4 +30,9 @@ std::vector<Tensor> evaluate_node(const graph::Node& node, std::int64_t opset,
 std::vector<Tensor> evaluate_subgraph(const graph::Graph& subgraph, std::int64_t opset,
                                       const std::map<std::string, Tensor>& scope);
 
+// The f32 weights [K, N] of a com.microsoft MatMulNBits node (Y = A @ weights + bias) from
+// its B, scales and zero points (an empty Tensor when it has none). Errors name the node.
+Tensor dequantize_matmul_nbits(const graph::Node& node, const Tensor& b, const Tensor& scales,
+                               const Tensor& zero_points);
+
 }  // namespace edgeperf::runtime

@@ -9,6 +9,7 @@
 //   g_idx        (deprecated) refused; bias f32 [N] optional
 // Weight element (n, k) = (code - zero_point(n, k / block_size)) * scale(n, k / block_size).
 #include <algorithm>
+#include <optional>
 
 #include "ops.h"
 #include "quant_util.h"
@@ -32,20 +33,17 @@ std::int64_t positive_attr(const graph::Node& node, const char* key) {
   return value;
 }
 
-void check_input_shape(const PrepareContext& context, std::size_t index, const char* name,
-                       const Shape& expected, const Shape& alternative = {}) {
-  const Shape& shape = context.inputs[index].shape;
+void check_shape(const graph::Node& node, const char* name, const Shape& shape,
+                 const Shape& expected, const Shape& alternative = {}) {
   EP_CHECK(shape == expected || (!alternative.empty() && shape == alternative),
-           "node {}: input '{}' has shape {}, expected {}", context.node.label(), name,
+           "node {}: input '{}' has shape {}, expected {}", node.label(), name,
            shape_to_string(shape), shape_to_string(expected));
 }
 
-NBitsGeometry nbits_geometry(const PrepareContext& context) {
-  const graph::Node& node = context.node;
-  check_input_count(context, 3, 6);
-  check_dtype(context, kA, {DType::f32}, "A");
-  check_dtype(context, kB, {DType::u8}, "B");
-  check_scale_input(context, kScales, "scales", false);
+// The geometry of the weights, from the attributes and the shapes of B, scales and the
+// zero points (zero_point_type nullopt when absent).
+NBitsGeometry weight_geometry(const graph::Node& node, const Shape& b, const Shape& scales,
+                              std::optional<DType> zero_point_type, const Shape& zero_points) {
   NBitsGeometry g;
   g.k = positive_attr(node, "K");
   g.n = positive_attr(node, "N");
@@ -58,26 +56,42 @@ NBitsGeometry nbits_geometry(const PrepareContext& context) {
            g.block_size);
   g.k_blocks = (g.k + g.block_size - 1) / g.block_size;
   g.blob_size = g.block_size * g.bits / 8;
+  check_shape(node, "B", b, {g.n, g.k_blocks, g.blob_size});
+  check_shape(node, "scales", scales, {g.n * g.k_blocks}, {g.n, g.k_blocks});
+  if (zero_point_type) {
+    EP_CHECK(*zero_point_type == DType::u8 || *zero_point_type == DType::f32,
+             "node {}: input 'zero_points' is {}, expected u8 or f32", node.label(),
+             dtype_name(*zero_point_type));
+    g.float_zero_points = *zero_point_type == DType::f32;
+    if (g.float_zero_points) {
+      check_shape(node, "zero_points", zero_points, {g.n * g.k_blocks}, {g.n, g.k_blocks});
+    } else {
+      const std::int64_t row_bytes = (g.k_blocks * g.bits + 7) / 8;
+      check_shape(node, "zero_points", zero_points, {g.n * row_bytes}, {g.n, row_bytes});
+    }
+  }
+  return g;
+}
+
+NBitsGeometry nbits_geometry(const PrepareContext& context) {
+  const graph::Node& node = context.node;
+  check_input_count(context, 3, 6);
+  check_dtype(context, kA, {DType::f32}, "A");
+  check_dtype(context, kB, {DType::u8}, "B");
+  check_scale_input(context, kScales, "scales", false);
+  const bool has_zero_points = context.has_input(kZeroPoints);
+  NBitsGeometry g = weight_geometry(
+      node, context.inputs[kB].shape, context.inputs[kScales].shape,
+      has_zero_points ? std::optional<DType>(context.inputs[kZeroPoints].dtype) : std::nullopt,
+      has_zero_points ? context.inputs[kZeroPoints].shape : Shape{});
   const Shape& a = context.inputs[kA].shape;
   EP_CHECK(!a.empty() && a.back() == g.k, "node {}: input 'A' {} must end with K = {}",
            node.label(), shape_to_string(a), g.k);
-  check_input_shape(context, kB, "B", {g.n, g.k_blocks, g.blob_size});
-  check_input_shape(context, kScales, "scales", {g.n * g.k_blocks}, {g.n, g.k_blocks});
-  if (context.has_input(kZeroPoints)) {
-    check_dtype(context, kZeroPoints, {DType::u8, DType::f32}, "zero_points");
-    g.float_zero_points = context.inputs[kZeroPoints].dtype == DType::f32;
-    if (g.float_zero_points) {
-      check_input_shape(context, kZeroPoints, "zero_points", {g.n * g.k_blocks}, {g.n, g.k_blocks});
-    } else {
-      const std::int64_t row_bytes = (g.k_blocks * g.bits + 7) / 8;
-      check_input_shape(context, kZeroPoints, "zero_points", {g.n * row_bytes}, {g.n, row_bytes});
-    }
-  }
   EP_CHECK(!context.has_input(kGroupIndex), "node {}: input 'g_idx' (deprecated) is not supported",
            node.label());
   if (context.has_input(kBias)) {
     check_dtype(context, kBias, {DType::f32}, "bias");
-    check_input_shape(context, kBias, "bias", {g.n});
+    check_shape(node, "bias", context.inputs[kBias].shape, {g.n});
   }
   g.rows = product(a, 0, a.size() - 1);
   g.output.assign(a.begin(), a.end() - 1);
@@ -174,3 +188,25 @@ std::unique_ptr<Kernel> create_matmul_nbits(const PrepareContext& context) {
 }
 
 }  // namespace edgeperf::runtime::reference
+
+namespace edgeperf::runtime {
+
+Tensor dequantize_matmul_nbits(const graph::Node& node, const Tensor& b, const Tensor& scales,
+                               const Tensor& zero_points) {
+  using namespace reference;
+  EP_CHECK(b.dtype() == DType::u8, "node {}: input 'B' is {}, expected u8", node.label(),
+           dtype_name(b.dtype()));
+  EP_CHECK(scales.dtype() == DType::f32, "node {}: input 'scales' is {}, expected f32",
+           node.label(), dtype_name(scales.dtype()));
+  const bool has_zero_points = zero_points.numel() > 0;
+  const NBitsGeometry g =
+      weight_geometry(node, b.shape(), scales.shape(),
+                      has_zero_points ? std::optional<DType>(zero_points.dtype()) : std::nullopt,
+                      zero_points.shape());
+  check_scale_values(node, "scales", scales.values<float>(), false);
+  Tensor weights(DType::f32, {g.k, g.n});
+  dequantize_weights(g, b, scales, zero_points, weights.data<float>());
+  return weights;
+}
+
+}  // namespace edgeperf::runtime

@@ -5,6 +5,7 @@
 #include "../batch_norm_fold.h"
 #include "../gemm_weights.h"
 #include "../post_ops.h"
+#include "bias_add.h"
 #include "weighted_op.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -42,9 +43,13 @@ bool lower_gemm(RegionContext& context, std::size_t index) {
   const GemmSpec spec = *parse_gemm(node);
   const std::int64_t n = node.outputs[0].shape[1];
   const std::int64_t k = node.inputs[0].shape[1];
-  const std::vector<ChainLink> links = context.collect_chain(index, true, false);
+  const std::optional<BiasAdd> bias_add =
+      spec.bias ? std::nullopt : find_bias_add(context, index, n, 2);
+  const std::vector<ChainLink> links =
+      bias_add ? context.collect_chain_from(index, context.output_of(bias_add->node), true, false)
+               : context.collect_chain(index, true, false);
   const bool folds = !links.empty() && links[0].fold_batch_norm;
-  PackedWeights packed{gemm_weights_nk(spec), to_vector(spec.bias)};
+  PackedWeights packed{gemm_weights_nk(spec), to_vector(bias_add ? bias_add->bias : spec.bias)};
   if (folds) {
     packed =
         fold_batch_norm(std::move(packed), n, *parse_batch_norm(context.planned(links[0].node)));
@@ -57,8 +62,11 @@ bool lower_gemm(RegionContext& context, std::size_t index) {
                                     bias_md, packed.bias.empty() ? nullptr : packed.bias.data()};
     add_weighted_op<dnnl::inner_product_forward>(
         context, *pd, operands, {}, [&](const memory::desc& dst) {
+          if (bias_add) context.claim(bias_add->node);
           context.claim_links(links, count);
-          return context.define_chain_output(links, count, context.output_of(index), dst);
+          const std::string& anchor_output =
+              bias_add ? context.output_of(bias_add->node) : context.output_of(index);
+          return context.define_chain_output(links, count, anchor_output, dst);
         });
     return true;
   }

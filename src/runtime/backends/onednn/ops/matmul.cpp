@@ -6,6 +6,7 @@
 
 #include "../memory_descs.h"
 #include "../post_ops.h"
+#include "bias_add.h"
 #include "ops.h"
 
 namespace edgeperf::runtime::onednn::ops {
@@ -19,39 +20,6 @@ int plain_slot(RegionContext& context, const std::string& name, const Shape& sha
   const int slot = context.use_as(name, plain_desc(shape));
   if (padded == shape) return slot;
   return context.activation_slot(context.storage_of(slot), plain_desc(padded));
-}
-
-// A following Add of a constant over the last axis ([N] or [1, ..., 1, N]): the bias.
-struct BiasAdd {
-  std::size_t node;
-  const Tensor* bias;
-  Shape dims;  // [1, ..., 1, N] at the rank of c_dims
-};
-
-std::optional<BiasAdd> find_bias_add(const RegionContext& context, std::size_t index,
-                                     const MatMulSpec& spec) {
-  const std::string& output = context.output_of(index);
-  const std::optional<std::size_t> add = context.sole_joining_reader(index, output);
-  if (!add) return std::nullopt;
-  const PlannedNode& node = context.planned(*add);
-  const graph::Node& graph_node = *node.node;
-  if (graph_node.op_type != "Add" || !graph_node.domain.empty() || node.inputs.size() != 2 ||
-      node.outputs.size() != 1 ||
-      node.outputs[0].shape != context.planned(index).outputs[0].shape) {
-    return std::nullopt;
-  }
-  const std::size_t other = graph_node.inputs[0] == output ? 1 : 0;
-  const Tensor* bias = other < node.constants.size() ? node.constants[other] : nullptr;
-  const std::int64_t n = spec.c_dims.back();
-  if (bias == nullptr || bias->dtype() != DType::f32 || bias->numel() != n ||
-      (bias->rank() > 0 && bias->shape().back() != n) ||
-      static_cast<std::size_t>(bias->rank()) > node.outputs[0].shape.size() ||
-      graph_node.inputs[1 - other] != output) {
-    return std::nullopt;
-  }
-  Shape dims(spec.c_dims.size(), 1);
-  dims.back() = n;
-  return BiasAdd{*add, bias, dims};
 }
 
 // Large constant weights read by many rows are used in place, row-major, instead of a
@@ -114,7 +82,8 @@ bool lower_matmul(RegionContext& context, std::size_t index) {
   context.materialize_inputs(index);
   const PlannedNode& node = context.planned(index);
   const MatMulSpec spec = *parse_matmul(node);
-  const std::optional<BiasAdd> bias = find_bias_add(context, index, spec);
+  const std::optional<BiasAdd> bias =
+      find_bias_add(context, index, spec.c_dims.back(), spec.c_dims.size());
   const std::string& last = bias ? context.output_of(bias->node) : context.output_of(index);
   const std::vector<ChainLink> links = context.collect_chain_from(index, last, false, false);
   // Weights the session lets go once packed are packed whatever their size: held once.
