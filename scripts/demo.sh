@@ -76,18 +76,19 @@ echo "== variants of MobileNetV2 (calibrated on 16 seeded random images: its wei
 /usr/bin/python3 -c "import numpy as np; np.save('$out/mobilenet_v2_calib.npy', np.random.default_rng(1).uniform(-1, 1, (16, 3, 224, 224)).astype(np.float32))"
 variants mobilenet_v2 "$out/mobilenet_v2.onnx" "$out/mobilenet_v2_calib.npy"
 mapfile -t mnv2_variants < <(variant_files mobilenet_v2 "$out/mobilenet_v2.onnx")
-# Twelve rounds, each variant in turn (reversed in odd rounds), each a process of its own: a
-# slow stretch of this machine, or one unlucky process, then weighs a twelfth of a variant's
-# latencies instead of all of them. The process matters more than the moment here: within
-# one process MobileNetV2's p50 at 2 threads stayed within 2% over 100 runs, while ten
-# processes in a row measured 2.19 to 2.56 ms.
+# Twenty rounds, each variant in turn (reversed in odd rounds), each a process of its own: a
+# slow stretch of this machine, or one unlucky process, then weighs a twentieth of a
+# variant's latencies instead of all of them. The process matters more than the moment
+# here: within one process MobileNetV2's p50 at 2 threads stayed within 2% over 100 runs,
+# while ten processes in a row measured 2.19 to 2.56 ms. With twelve rounds, variants that
+# run the very same plan as the FP32 model read up to 1.04x at 2 threads.
 # Thread i of every variant runs on the i-th CPU this script may use: a VM's vCPUs can run at
 # different speeds (one measured 30% slower than the other), and a variant's ratio to the
 # float model must not depend on which vCPU its processes landed on.
 mapfile -t cpus < <(/usr/bin/python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2], sep="\n")')
 pin=()
 if [ "${#cpus[@]}" -ge 2 ]; then pin=(--pin-cores "${cpus[0]},${cpus[1]}"); fi
-"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 240 --rounds 12 --warmup 10 "${pin[@]}" \
+"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 400 --rounds 20 --warmup 10 "${pin[@]}" \
   --reference "$out/mobilenet_v2.onnx" \
   --json "$out/mobilenet_v2_variants.json" --md "$out/mobilenet_v2_variants.md" \
   --html "$out/mobilenet_v2_variants.html"
