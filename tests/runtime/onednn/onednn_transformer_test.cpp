@@ -74,6 +74,23 @@ TEST(OnednnTransformer, BiasAddAndGeluFuseIntoTheMatMul) {
   }
 }
 
+// A 2-D MatMul, or a Gemm without C, runs as an inner product: the Add of a constant
+// vector after it (torch's Linear, the int4 rewrite's MatMulNBits + Add) becomes its bias,
+// and the Relu after that a post-op.
+TEST(OnednnTransformer, TwoDimensionalMatMulAbsorbsItsBiasAdd) {
+  for (const char* op : {"MatMul", "Gemm"}) {
+    for (const Shape& bias : {Shape{32}, Shape{1, 32}}) {
+      ModelBuilder model({4, 16});
+      const std::string h = model.node(op, {model.x, model.weight({16, 32})});
+      const std::string y = model.node("Relu", {model.node("Add", {h, model.weight(bias)})});
+      const Evaluated evaluated = evaluate(model.finish(y));
+      const Lowered lowered = lower_and_check(evaluated);
+      expect_single_region(evaluated, lowered);
+      EXPECT_EQ(primitive_count(lowered.steps[0]), 1) << op << " " << bias.size();
+    }
+  }
+}
+
 TEST(OnednnTransformer, SoftmaxOverEveryAxis) {
   for (std::int64_t axis : {-1, 1, 2, 0}) {
     ModelBuilder model({2, 3, 5, 7});
