@@ -16,7 +16,7 @@ bool is_initializer(const graph::Graph& graph, const graph::Node& node, std::siz
   return node.has_input(input) && graph.initializers.count(node.inputs[input]) != 0;
 }
 
-std::vector<graph::Node> expand(graph::Graph& graph, graph::Editor& editor,
+std::vector<graph::Node> expand(const graph::Graph& graph, graph::Editor& editor,
                                 const graph::Node& node) {
   const Tensor no_zero_points;
   const Tensor weights = dequantize_matmul_nbits(
