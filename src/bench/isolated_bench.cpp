@@ -57,12 +57,12 @@ void from_json(const nlohmann::json& in, Fidelity& f) {
 namespace bench {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModelResult, label, path, backend, threads, threads_used,
-                                   thread_choice, contention, pinned_cores, input_shapes,
-                                   shape_notes, file_bytes, weight_bytes, parameters, macs, load_ms,
-                                   first_run_ms, batches, peak_rss_bytes, baseline_rss_bytes,
-                                   arena_bytes, energy, temperature_before_c, temperature_after_c,
-                                   throttled, noisy, accuracy, fidelity, scenario, profile, trace,
-                                   rounds, round_positions)
+                                   thread_choice, layout, layout_choice, contention, pinned_cores,
+                                   input_shapes, shape_notes, file_bytes, weight_bytes, parameters,
+                                   macs, load_ms, first_run_ms, batches, peak_rss_bytes,
+                                   baseline_rss_bytes, arena_bytes, energy, temperature_before_c,
+                                   temperature_after_c, throttled, noisy, accuracy, fidelity,
+                                   scenario, profile, trace, rounds, round_positions)
 
 namespace {
 

@@ -167,6 +167,8 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   if (!session.unbound_inputs()) {
     result.threads_used = session.thread_choice().used;
     result.thread_choice = session.thread_choice().reason;
+    result.layout = session.layout_choice().used;
+    result.layout_choice = session.layout_choice().reason;
   }
   if (!options.pin_cores.empty()) {
     pin_threads_to_cores(options.pin_cores, session.threads());

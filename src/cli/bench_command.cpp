@@ -108,6 +108,10 @@ void print_table(const nlohmann::json& report) {
       fmt::print("{}: threads: {}\n", m["label"].get<std::string>(),
                  m["thread_choice"].get<std::string>());
     }
+    if (m.contains("layout_choice") && m["layout_choice"].get<std::string>() != "as built") {
+      fmt::print("{}: layout: {}\n", m["label"].get<std::string>(),
+                 m["layout_choice"].get<std::string>());
+    }
   }
   fmt::print("energy: {}; harness overhead {:.1f} ns/iteration\n",
              report["system"]["energy_method"].get<std::string>(),

@@ -21,6 +21,10 @@ void add_session_flags(CLI::App& command, runtime::SessionOptions& options,
       "Run on all --threads threads even where one thread measures faster (by default a "
       "plan under 20 ms is timed on both and the faster kept)");
   command.add_flag_callback(
+      "--no-layout-tuning", [&options] { options.tune_layout = false; },
+      "Keep the automatic activation layout (by default an image model's plan under 20 ms is "
+      "also built with 16-channel blocks from its first conv, both timed and the faster kept)");
+  command.add_flag_callback(
       "--no-contention-fallback", [&options] { options.contention_fallback = false; },
       "Keep a tuned multi-thread plan even when another process takes a core (by default "
       "runs then go to a one-thread plan, built when first needed, until the wide plan "

@@ -142,6 +142,8 @@ void Plan::lower(const PlanRequest& request) {
   LoweringInput input;
   input.nodes = known_.runtime_nodes;
   input.threads = request.threads;
+  input.layout = request.layout;
+  input.layout_sensitive = &layout_sensitive_;
   input.opset = graph_.opset;
   input.folded_from = known_.folded_from;
   input.releases = request.releases;

@@ -23,6 +23,7 @@ struct PlanRequest {
   int threads = 1;
   std::span<Backend* const> providers;
   InitializerReleases* releases = nullptr;  // the session's; null: nothing is released
+  ActivationLayout layout = ActivationLayout::automatic;
 };
 
 class Plan {
@@ -47,6 +48,9 @@ class Plan {
   // The initializers this plan's steps serve from packed copies and released (the
   // request's InitializerReleases): no step of this plan reads their bytes.
   const std::set<std::string>& released_initializers() const { return released_; }
+  // Whether the request's other ActivationLayout would lower some node differently
+  // (LoweringInput::layout_sensitive).
+  bool layout_sensitive() const { return layout_sensitive_; }
   // From now on this plan and `other` keep their activations and step scratch in one
   // pair of buffers, each the larger of the two: for plans never run at the same time
   // (a session's wide plan and its one-thread standby). Outputs of run() are copies, so
@@ -91,6 +95,7 @@ class Plan {
   // Planned values the interpreted nodes read: the steps export them and keep them to the end.
   std::vector<std::string> interpreter_reads_;
   std::set<std::string> released_;
+  bool layout_sensitive_ = false;
 };
 
 }  // namespace edgeperf::runtime

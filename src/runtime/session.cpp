@@ -18,6 +18,7 @@
 #include "edgeperf/runtime/fuse_decomposed_ops.h"
 #include "edgeperf/runtime/input_shapes.h"
 #include "edgeperf/runtime/reference.h"
+#include "layout_tuning.h"
 #include "plan.h"
 #include "providers.h"
 #include "thread_tuning.h"
@@ -121,6 +122,8 @@ struct Session::Impl {
     InputShapes shapes;
     std::unique_ptr<Plan> plan;
     ThreadChoice threads;
+    ActivationLayout layout = ActivationLayout::automatic;
+    LayoutChoice layout_choice;
     std::unique_ptr<Plan> single;  // the standby on one thread (contention_guard.h)
     std::optional<ContentionGuard> guard;
     double single_build_ms = 0;
@@ -177,27 +180,46 @@ void Session::Impl::use_plan_for(const InputShapes& shapes) {
   if (options.contention_fallback && tuned.choice.used > 1 && tuned.choice.single_ms > 0) {
     guard.emplace(tuned.choice.single_ms);
   }
-  plans.push_back(
-      CachedPlan{std::move(resolved), std::move(tuned.plan), tuned.choice, nullptr, guard, 0});
+  plans.push_back(CachedPlan{std::move(resolved), std::move(tuned.plan), tuned.choice, tuned.layout,
+                             tuned.layout_choice, nullptr, guard, 0});
 }
 
-// The plan on the requested threads, or on one when that measures faster. A plan that
-// released initializers is not tuned: a second build would need their bytes again.
+// The plan on the requested threads, or on one when that measures faster, in the activation
+// layout measured faster. A plan that released initializers is not tuned: a second build
+// would need their bytes again.
 TunedPlan Session::Impl::build_plan(const InputShapes& shapes) {
+  ActivationLayout layout = ActivationLayout::automatic;
   const std::function<std::unique_ptr<Plan>(int)> build = [&](int count) {
-    return std::make_unique<Plan>(
-        PlanRequest{graph, shapes, options.symbolic_dim_size, count, provider_list, &releases});
+    return std::make_unique<Plan>(PlanRequest{graph, shapes, options.symbolic_dim_size, count,
+                                              provider_list, &releases, layout});
   };
   std::unique_ptr<Plan> plan = build(threads);
-  if (threads == 1 || !options.tune_threads) {
-    return TunedPlan{std::move(plan), ThreadChoice{threads, threads, 0, 0, "as requested"}};
+  const bool tunable = plan->released_initializers().empty();
+  LayoutChoice layout_choice;
+  if (options.tune_layout && tunable && plan->layout_sensitive()) {
+    LayoutTunedPlan tuned = tune_layout(std::move(plan), threads, options.max_tuned_plan_ms,
+                                        [&](ActivationLayout candidate) {
+                                          layout = candidate;
+                                          return build(threads);
+                                        });
+    plan = std::move(tuned.plan);
+    layout = tuned.layout;
+    layout_choice = tuned.choice;
   }
-  if (!plan->released_initializers().empty()) {
-    return TunedPlan{std::move(plan),
-                     ThreadChoice{threads, threads, 0, 0,
-                                  "as requested (not timed: the plan released packed weights)"}};
+  TunedPlan result;
+  if (threads == 1 || !options.tune_threads || !tunable) {
+    result.plan = std::move(plan);
+    result.choice =
+        ThreadChoice{threads, threads, 0, 0,
+                     threads == 1 || !options.tune_threads
+                         ? "as requested"
+                         : "as requested (not timed: the plan released packed weights)"};
+  } else {
+    result = tune_threads(std::move(plan), threads, options.max_tuned_plan_ms, build);
   }
-  return tune_threads(std::move(plan), threads, options.max_tuned_plan_ms, build);
+  result.layout = layout;
+  result.layout_choice = layout_choice;
+  return result;
 }
 
 // An initializer stays released only while no cached plan reads it: each must serve it
@@ -282,8 +304,8 @@ std::map<std::string, Tensor> Session::run_with(const std::map<std::string, Tens
 // pack the same way. It releases no initializers: the wide plan may read them.
 void Session::Impl::build_standby(CachedPlan& entry) {
   const Stopwatch clock;
-  entry.single = std::make_unique<Plan>(
-      PlanRequest{graph, entry.shapes, options.symbolic_dim_size, 1, provider_list, nullptr});
+  entry.single = std::make_unique<Plan>(PlanRequest{graph, entry.shapes, options.symbolic_dim_size,
+                                                    1, provider_list, nullptr, entry.layout});
   entry.plan->share_buffers_with(*entry.single);
   entry.single_build_ms = clock.elapsed_ms();
 }
@@ -320,6 +342,10 @@ int Session::threads() const { return impl_->threads; }
 const ThreadChoice& Session::thread_choice() const {
   EP_CHECK(!impl_->plans.empty(), "{}", impl_->unbound_reason);
   return impl_->current_threads();
+}
+const LayoutChoice& Session::layout_choice() const {
+  EP_CHECK(!impl_->plans.empty(), "{}", impl_->unbound_reason);
+  return impl_->plans.back().layout_choice;
 }
 ContentionStats Session::contention() const {
   EP_CHECK(!impl_->plans.empty(), "{}", impl_->unbound_reason);

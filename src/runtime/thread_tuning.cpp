@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 #include <omp.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <algorithm>
 #include <vector>
@@ -21,31 +18,13 @@ constexpr double kTimingBudgetMs = 250;  // timed runs of both plans, about
 constexpr int kMinRuns = 5;
 constexpr int kMaxRuns = 41;
 
-// Frees a plan and hands its pages back to the OS. glibc raises its mmap threshold to the
-// size of each large block freed, so the next plan's buffers would come from a heap that
-// keeps the freed plan's pages resident: without the trim, tuning GoogLeNet raised peak
-// RSS from 119 to 146 MB.
-void free_plan(std::unique_ptr<Plan>& plan) {
-  plan.reset();
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
-}
-
-// Median of `runs` timed runs after one warm-up run.
-double median_run_ms(Plan& plan, const std::map<std::string, Tensor>& feeds, int threads,
-                     int runs) {
-  time_run(plan, feeds, threads);
-  std::vector<double> times;
-  for (int run = 0; run < runs; ++run) times.push_back(time_run(plan, feeds, threads));
-  return median(times);
-}
-
 }  // namespace
 
 TunedPlan tune_threads(std::unique_ptr<Plan> wide, int threads, double max_ms,
                        const std::function<std::unique_ptr<Plan>(int threads)>& build) {
-  TunedPlan result{std::move(wide), ThreadChoice{threads, threads, 0, 0, ""}};
+  TunedPlan result;
+  result.plan = std::move(wide);
+  result.choice = ThreadChoice{threads, threads, 0, 0, ""};
   ThreadChoice& choice = result.choice;
   // Seeded data: floats in [-1, 1), integers in [0, 2) (random_inputs).
   const std::map<std::string, Tensor> feeds = random_inputs(result.plan->inputs(), 29);

@@ -11,6 +11,9 @@ namespace edgeperf::runtime {
 struct TunedPlan {
   std::unique_ptr<Plan> plan;
   ThreadChoice choice;
+  // Chosen before the threads (layout_tuning.h); tune_threads keeps it.
+  ActivationLayout layout = ActivationLayout::automatic;
+  LayoutChoice layout_choice;
 };
 
 // `wide` was built by `build(threads)`, threads > 1. When it runs in under `max_ms`, it is

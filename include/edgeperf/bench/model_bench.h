@@ -61,6 +61,8 @@ struct ModelResult {
   int threads = 0;                // as requested
   int threads_used = 0;           // by the first shape's plan (SessionOptions::tune_threads)
   std::string thread_choice;      // why threads_used
+  std::string layout;             // the first shape's plan's activation layout (tune_layout)
+  std::string layout_choice;      // why that layout
   // Runs (warm-up included) the last batch's plan made on its one-thread standby while
   // contention held its wide plan back (runtime::ContentionStats); empty when its runs
   // were not watched.

@@ -26,6 +26,15 @@ struct PlannedNode {
   std::vector<TensorDesc> outputs;
 };
 
+// How a provider lays out the 4-D activations of an image model. `automatic`: each op takes
+// the layout its producer hands it where an optimized kernel reads that, and the layout
+// oneDNN picks otherwise (channels-last after a 3-channel NCHW image). `blocked`: a conv that
+// reads a plain NCHW input of at most 4 channels writes 16-channel blocks, which the ops
+// after it keep. Which one runs faster depends on the model (depthwise convs favour blocks,
+// grouped and concatenated ones channels-last); SessionOptions::tune_layout times both.
+enum class ActivationLayout { automatic, blocked };
+std::string layout_name(ActivationLayout layout);
+
 // A value the session folded to a constant: the node that computed it and that node's
 // inputs (each a constant; null for an absent optional input).
 struct FoldedFrom {
@@ -39,6 +48,10 @@ struct LoweringInput {
   std::map<std::string, std::vector<std::size_t>> consumers;
   std::vector<std::string> graph_outputs;
   int threads = 1;
+  ActivationLayout layout = ActivationLayout::automatic;
+  // Set by a provider that would lower some node differently in the other layout; null:
+  // nobody asks.
+  bool* layout_sensitive = nullptr;
   std::int64_t opset = 13;  // of the default ONNX domain
   bool is_graph_output(const std::string& value) const;
   // Indices into `nodes` of the nodes reading `value` (none for an unread value).

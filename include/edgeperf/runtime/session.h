@@ -54,6 +54,13 @@ struct SessionOptions {
   // process taking a core go to a one-thread plan (runtime/contention_guard.h), built
   // the first time they do; Session::contention() tells how often.
   bool contention_fallback = true;
+  // A plan that runs in under max_tuned_plan_ms and that ActivationLayout::blocked would
+  // change (backend.h: an f32 conv over a plain image of at most 4 channels let oneDNN pick
+  // the layout) is also built in blocks, each timed on the requested
+  // threads one after the other (one plan alive at a time); the session keeps the blocked
+  // plan only when it measures at least 3% faster. Thread tuning then starts from the plan
+  // kept. false: always the automatic layout.
+  bool tune_layout = true;
 };
 
 // How a session's runs went between its wide plan and the one-thread standby.
@@ -74,6 +81,14 @@ struct ThreadChoice {
   std::string reason;       // one line: why `used`
   // Ops that run on one thread within a plan on `used` > 1 threads (part_threads.h).
   std::size_t single_thread_ops = 0;
+};
+
+// The activation layout a plan uses, and how it was chosen (SessionOptions::tune_layout).
+struct LayoutChoice {
+  std::string used = "automatic";  // layout_name()
+  double automatic_ms = 0;         // median timed run of each (0: not timed)
+  double blocked_ms = 0;
+  std::string reason = "as built";  // one line: why `used`
 };
 
 struct StepInfo {
@@ -135,6 +150,8 @@ class Session {
   int threads() const;  // as requested (SessionOptions::threads, 0 resolved)
   // The current plan's thread count and how it was chosen (SessionOptions::tune_threads).
   const ThreadChoice& thread_choice() const;
+  // The current plan's activation layout and how it was chosen (SessionOptions::tune_layout).
+  const LayoutChoice& layout_choice() const;
   // The current plan's runs on its one-thread standby (SessionOptions::contention_fallback).
   ContentionStats contention() const;
   // Plans built so far: one at construction (none while input dims are unbound), then

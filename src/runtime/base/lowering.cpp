@@ -7,6 +7,10 @@
 
 namespace edgeperf::runtime {
 
+std::string layout_name(ActivationLayout layout) {
+  return layout == ActivationLayout::blocked ? "blocked" : "automatic";
+}
+
 bool LoweringInput::is_graph_output(const std::string& value) const {
   return std::find(graph_outputs.begin(), graph_outputs.end(), value) != graph_outputs.end();
 }

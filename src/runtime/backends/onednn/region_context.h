@@ -177,6 +177,12 @@ class RegionContext final : public MatchView {
   const dnnl::engine& engine() const { return engine_; }
   // The region has Winograd convs, which work in the 16-channel blocked layout.
   bool prefer_blocked() const { return prefer_blocked_; }
+  // The plan asked for 16-channel blocks from the image's first conv (ActivationLayout).
+  bool blocked_activations() const { return input().layout == ActivationLayout::blocked; }
+  // An op here would lower differently in the other ActivationLayout.
+  void note_layout_sensitive() const {
+    if (input().layout_sensitive != nullptr) *input().layout_sensitive = true;
+  }
   bool is_claimed(std::size_t index) const { return claimed_[index]; }
   void claim(std::size_t index);
   // Ops added and nodes claimed from here on belong to node `anchor` (for profiles).

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <string_view>
 
 #include "../batch_norm_fold.h"
 #include "../post_ops.h"
@@ -26,6 +27,9 @@ using ConvPd = dnnl::convolution_forward::primitive_desc;
 
 // Below this many output elements the swish stays a post-op: our pass costs an op.
 constexpr std::int64_t kMinSwishTailElements = 16384;
+// An input of at most this many channels is an image (RGB, RGBA, gray): oneDNN's direct
+// conv reads it in NCHW (ActivationLayout::blocked).
+constexpr memory::dim kMaxImageChannels = 4;
 
 // A primitive, and how many parts of the batch it runs over (1: the whole batch).
 struct ConvChoice {
@@ -140,6 +144,10 @@ class ConvLowering {
           sum ? any_dst : memory::desc(y_shape_, memory::data_type::f32, *x_layout);
       pd = optimized_pd(x_md, dst, count, algorithm::convolution_direct);
     }
+    if (!pd && !x_layout && !sum && !context_.prefer_blocked() && reads_plain_image(x_md)) {
+      context_.note_layout_sensitive();  // the automatic layout lets oneDNN choose below
+      if (context_.blocked_activations()) pd = blocked_from_plain(x_md, count);
+    }
     if (!pd && context_.prefer_blocked() && !sum) {
       // Winograd convs work in 16-channel blocks; producing that layout here saves
       // a reorder before each of them.
@@ -148,6 +156,23 @@ class ConvLowering {
                         count, algorithm::convolution_direct);
     }
     if (!pd) pd = make_pd(any_src, any_dst, count, algorithm::convolution_direct);
+    return pd;
+  }
+
+  bool reads_plain_image(const memory::desc& x_md) const {
+    return x_md.dims().size() == 4 && x_md == plain_desc(x_md.dims()) && spec_.group == 1 &&
+           x_md.dims()[1] <= kMaxImageChannels;
+  }
+
+  // oneDNN's direct conv reads a few-channel NCHW image as it is and writes 16-channel
+  // blocks; where it does not, the image is reordered to what the conv asks for.
+  std::optional<ConvPd> blocked_from_plain(const memory::desc& x_md, std::size_t count) const {
+    const memory::desc blocked(y_shape_, memory::data_type::f32, memory::format_tag::aBcd16b);
+    std::optional<ConvPd> pd = optimized_pd(x_md, blocked, count, algorithm::convolution_direct);
+    if (pd && std::string_view(pd->impl_info_str()).starts_with("gemm")) pd.reset();
+    if (!pd) {
+      pd = optimized_pd(any_desc(x_md.dims()), blocked, count, algorithm::convolution_direct);
+    }
     return pd;
   }
 
