@@ -1,6 +1,6 @@
 #pragma once
-// Timing whole plan runs, for the measured choices made at plan build (thread_tuning.cpp,
-// part_threads.cpp).
+// Timing whole plan runs, for the measured choices made at plan build (layout_tuning.cpp,
+// thread_tuning.cpp, part_threads.cpp).
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
