@@ -76,19 +76,21 @@ echo "== variants of MobileNetV2 (calibrated on 16 seeded random images: its wei
 /usr/bin/python3 -c "import numpy as np; np.save('$out/mobilenet_v2_calib.npy', np.random.default_rng(1).uniform(-1, 1, (16, 3, 224, 224)).astype(np.float32))"
 variants mobilenet_v2 "$out/mobilenet_v2.onnx" "$out/mobilenet_v2_calib.npy"
 mapfile -t mnv2_variants < <(variant_files mobilenet_v2 "$out/mobilenet_v2.onnx")
-# Twenty rounds, each variant in turn (reversed in odd rounds), each a process of its own: a
-# slow stretch of this machine, or one unlucky process, then weighs a twentieth of a
-# variant's latencies instead of all of them. The process matters more than the moment
-# here: within one process MobileNetV2's p50 at 2 threads stayed within 2% over 100 runs,
-# while ten processes in a row measured 2.19 to 2.56 ms. With twelve rounds, variants that
-# run the very same plan as the FP32 model read up to 1.04x at 2 threads.
+# The variants take turns (--interleave): in each of ten rounds every variant, at 1 and at
+# 2 threads, runs in a process of its own, all twenty alive at once, one running at a time
+# for about 50 ms of timed queries. This machine's speed drifts over seconds, enough that
+# with twenty rounds of one process after another, variants running the very same plan as
+# the float model read up to 1.07x its p50 at 2 threads (the twenty processes of a round
+# took half a minute). Taking turns puts every variant in every slow or fast stretch alike.
+# The rounds still count: one process can be a few percent faster than the next.
 # Thread i of every variant runs on the i-th CPU this script may use: a VM's vCPUs can run at
 # different speeds (one measured 30% slower than the other), and a variant's ratio to the
 # float model must not depend on which vCPU its processes landed on.
 mapfile -t cpus < <(/usr/bin/python3 -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2], sep="\n")')
 pin=()
 if [ "${#cpus[@]}" -ge 2 ]; then pin=(--pin-cores "${cpus[0]},${cpus[1]}"); fi
-"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 400 --rounds 20 --warmup 10 "${pin[@]}" \
+"$edgeperf" bench "${mnv2_variants[@]}" --threads 1,2 --runs 1000 --rounds 10 --max-secs 20 \
+  --warmup 10 --interleave "${pin[@]}" \
   --reference "$out/mobilenet_v2.onnx" \
   --json "$out/mobilenet_v2_variants.json" --md "$out/mobilenet_v2_variants.md" \
   --html "$out/mobilenet_v2_variants.html"

@@ -11,6 +11,8 @@
 #include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 #include "edgeperf/bench/model_bench.h"
 #include "edgeperf/core/error.h"
@@ -62,7 +64,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ModelResult, label, path, backend, threads, t
                                    macs, load_ms, first_run_ms, batches, peak_rss_bytes,
                                    baseline_rss_bytes, arena_bytes, energy, temperature_before_c,
                                    temperature_after_c, throttled, noisy, accuracy, fidelity,
-                                   scenario, profile, trace, rounds, round_positions)
+                                   scenario, profile, trace, rounds, round_positions, turns)
 
 namespace {
 
@@ -110,7 +112,161 @@ std::string describe_exit(int status) {
   return fmt::format("exited with status {}", WEXITSTATUS(status));
 }
 
+// The result a child sent as `text` before it exited with `status`, or its error.
+ModelResult result_from_child(const std::string& text, int status,
+                              const std::filesystem::path& model) {
+  nlohmann::json message = nlohmann::json::parse(text, nullptr, false);
+  if (message.is_object() && message.contains("error")) {
+    fail("{}", message["error"].get<std::string>());
+  }
+  EP_CHECK(message.is_object() && message.contains("result"),
+           "bench: the process measuring model '{}' {} without a result", model.string(),
+           describe_exit(status));
+  return message["result"].get<ModelResult>();
+}
+
+int reap(pid_t child) {
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+// Turn-taking: the parent writes kGo on a child's control pipe to give it a turn; the
+// child answers on its status pipe with kYielded when it hands the CPU back, or with its
+// result (a JSON object) when it is done.
+constexpr char kGo = 'g';
+constexpr char kYielded = 'y';
+
+bool read_byte(int fd, char& byte) {
+  for (;;) {
+    const ssize_t got = ::read(fd, &byte, 1);
+    if (got < 0 && errno == EINTR) continue;
+    return got == 1;
+  }
+}
+
+// In a child: returns when the parent gives it a turn; leaves when the parent is gone.
+void wait_for_turn(int control) {
+  char byte = 0;
+  if (!read_byte(control, byte)) ::_exit(1);
+}
+
+[[noreturn]] void run_turn_taking_child(int control, int status, const TurnJob& job) {
+  wait_for_turn(control);
+  ModelBenchOptions options = job.options;
+  options.yield_turn = [control, status] {
+    write_all(status, std::string(1, kYielded));
+    wait_for_turn(control);
+  };
+  run_child(status, job.model, options, {});
+}
+
+struct TurnTaker {
+  pid_t pid = -1;
+  int control = -1;  // the parent's ends
+  int status = -1;
+  bool done = false;
+};
+
+// The children of bench_models_in_turns, reaped however the parent leaves: a child still
+// waiting for a turn reads the end of its control pipe and exits.
+class TurnTakers {
+ public:
+  TurnTakers() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    // A child that died must fail the bench with its story, not kill it with SIGPIPE.
+    ::sigaction(SIGPIPE, &ignore, &saved_sigpipe_);
+  }
+  TurnTakers(const TurnTakers&) = delete;
+  TurnTakers& operator=(const TurnTakers&) = delete;
+  ~TurnTakers() {
+    for (TurnTaker& child : children_) {
+      if (child.done) continue;
+      ::close(child.control);
+      ::close(child.status);
+      reap(child.pid);
+    }
+    ::sigaction(SIGPIPE, &saved_sigpipe_, nullptr);
+  }
+
+  void start(const TurnJob& job) {
+    int control[2], status[2];
+    EP_CHECK(::pipe(control) == 0, "bench: cannot create a pipe: {}", std::strerror(errno));
+    if (::pipe(status) != 0) {
+      ::close(control[0]);
+      ::close(control[1]);
+      fail("bench: cannot create a pipe: {}", std::strerror(errno));
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(control[1]);
+      ::close(status[0]);
+      for (const TurnTaker& other : children_) {
+        ::close(other.control);
+        ::close(other.status);
+      }
+      run_turn_taking_child(control[0], status[1], job);
+    }
+    ::close(control[0]);
+    ::close(status[1]);
+    if (pid < 0) {
+      ::close(control[1]);
+      ::close(status[0]);
+      fail("bench: cannot start the process for model '{}': {}", job.model.string(),
+           std::strerror(errno));
+    }
+    children_.push_back({pid, control[1], status[0]});
+  }
+
+  // Gives child `i` a turn; returns its result when that turn was its last.
+  std::optional<ModelResult> give_turn(std::size_t i, const std::filesystem::path& model) {
+    TurnTaker& child = children_[i];
+    char byte = kGo;
+    const bool given = ::write(child.control, &byte, 1) == 1;
+    const bool answered = given && read_byte(child.status, byte);
+    if (answered && byte == kYielded) return std::nullopt;
+    std::string text;
+    if (answered) {
+      text.push_back(byte);
+      text += read_all(child.status);
+    }
+    ::close(child.control);
+    ::close(child.status);
+    child.done = true;
+    return result_from_child(text, reap(child.pid), model);
+  }
+
+  bool done(std::size_t i) const { return children_[i].done; }
+
+ private:
+  std::vector<TurnTaker> children_;
+  struct sigaction saved_sigpipe_ {};
+};
+
 }  // namespace
+
+std::vector<ModelResult> bench_models_in_turns(const std::vector<TurnJob>& jobs,
+                                               const ProgressFn& progress) {
+  TurnTakers children;
+  for (const TurnJob& job : jobs) children.start(job);
+  std::vector<ModelResult> results(jobs.size());
+  std::size_t finished = 0;
+  while (finished < jobs.size()) {
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (children.done(i)) continue;
+      std::optional<ModelResult> result = children.give_turn(i, jobs[i].model);
+      if (!result) continue;
+      results[i] = std::move(*result);
+      ++finished;
+      if (progress) progress(finished, jobs.size());
+    }
+  }
+  return results;
+}
 
 ModelResult bench_model_isolated(const std::filesystem::path& model,
                                  const ModelBenchOptions& options, const ProgressFn& progress) {
@@ -132,17 +288,7 @@ ModelResult bench_model_isolated(const std::filesystem::path& model,
   ::close(fds[1]);
   const std::string text = read_all(fds[0]);
   ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  nlohmann::json message = nlohmann::json::parse(text, nullptr, false);
-  if (message.is_object() && message.contains("error")) {
-    fail("{}", message["error"].get<std::string>());
-  }
-  EP_CHECK(message.is_object() && message.contains("result"),
-           "bench: the process measuring model '{}' {} without a result", model.string(),
-           describe_exit(status));
-  return message["result"].get<ModelResult>();
+  return result_from_child(text, reap(child), model);
 }
 
 }  // namespace bench

@@ -41,6 +41,32 @@ class SessionSut final : public SystemUnderTest {
   std::int64_t repeats_;
 };
 
+// Hands the CPU on once this turn has timed options.turn_ms of queries (under
+// bench_models_in_turns), then re-warms with untimed queries when the turn comes back.
+class TurnKeeper {
+ public:
+  TurnKeeper(const ModelBenchOptions& options, SystemUnderTest& sut)
+      : options_(options), sut_(sut) {}
+
+  void between_queries() {
+    if (turn_.elapsed_ms() < options_.turn_ms) return;
+    options_.yield_turn();
+    ++yields_;
+    const Stopwatch rewarm;
+    do {
+      sut_.process_query();
+    } while (rewarm.elapsed_ms() < options_.rewarm_ms);
+    turn_.restart();
+  }
+  std::size_t yields() const { return yields_; }
+
+ private:
+  const ModelBenchOptions& options_;
+  SystemUnderTest& sut_;
+  Stopwatch turn_;
+  std::size_t yields_ = 0;
+};
+
 bool has_dynamic_batch(const runtime::Session& session) {
   const auto& inputs = session.graph().inputs;
   return !inputs.empty() && !inputs.front().dims.empty() &&
@@ -207,7 +233,15 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
   const MachinePaths& machine = options.machine;
   const EnergyProbe energy(machine.sys);
   const PowerProbe power(machine);
+  const bool takes_turns = static_cast<bool>(options.yield_turn);
+  if (takes_turns) result.turns = 1;
   result.energy.method = energy.available() ? energy.method() : power.method();
+  if (takes_turns) {
+    result.energy.method = "unavailable";
+    result.energy.note =
+        "not measured: other processes ran between this one's turns (--interleave), and "
+        "energy counters and power sensors see them all";
+  }
   result.temperature_before_c = max_temperature(read_thermal_zones(machine.sys));
   const FrequencyReading frequency_before = read_frequencies(machine.sys);
   const std::optional<ThrottleState> throttle_before = read_throttle_state(machine);
@@ -215,7 +249,7 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
     EP_CHECK(batch >= 1, "--batch values must be at least 1, got {}", batch);
     const std::int64_t measured_batch = batch_sweeps ? batch : given_batch(session);
     SessionSut sut(session, feeds_for(batch), measured_batch);
-    const bool measure_energy = batch == options.batches.front();
+    const bool measure_energy = batch == options.batches.front() && !takes_turns;
     std::optional<double> energy_before, energy_after;
     std::optional<PowerSampler> sampler;
     std::optional<SampledEnergy> sampled;
@@ -232,7 +266,10 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
         if (sampler) sampled = sampler->stop();
       };
     }
+    TurnKeeper turn_keeper(options, sut);
+    if (takes_turns) hooks.between_queries = [&] { turn_keeper.between_queries(); };
     BatchResult batch_result{measured_batch, measure(sut, options.run, progress, hooks), {}};
+    if (takes_turns) result.turns += turn_keeper.yields();
     batch_result.latency = summarize(batch_result.measurement.latencies_ms);
     const double inferences = static_cast<double>(batch_result.measurement.latencies_ms.size()) *
                               static_cast<double>(measured_batch);

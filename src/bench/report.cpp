@@ -88,6 +88,7 @@ json model_json(const ModelResult& m) {
       {"noisy", m.noisy},
       {"rounds", m.rounds},
       {"round_positions", m.round_positions},
+      {"turns", m.turns},
       {"accuracy", m.accuracy ? accuracy_json(*m.accuracy) : json(nullptr)},
       {"fidelity",
        m.fidelity ? json{{"top1_agreement", m.fidelity->top1_agreement},
@@ -327,6 +328,19 @@ std::string render_markdown(const json& report) {
         "alternately), each in a process of its own: load and first times are the rounds' "
         "median, peak RSS and arena the largest.\n\n",
         rounds);
+  }
+  std::size_t fewest_turns = 0;
+  for (const json& m : report["models"]) {
+    const std::size_t turns = m.value("turns", std::size_t{0});
+    if (turns > 0 && (fewest_turns == 0 || turns < fewest_turns)) fewest_turns = turns;
+  }
+  if (fewest_turns > 0) {
+    md += fmt::format(
+        "Interleaved (--interleave): the processes of a round were alive at once and took "
+        "turns, one at a time, each turn about 50 ms of timed queries after at least 10 ms of "
+        "untimed ones; every row's latencies come from {} turns or more. Energy was not "
+        "measured.\n\n",
+        fewest_turns);
   }
   md += "| model | backend | threads | batch | p50 ms | p90 ms | p99 ms | mean ± 95% CI ms | CV | throughput inf/s | load ms | first ms | peak RSS MB | arena MB | size MB | GMACs | top-1 | energy J/inf | noisy |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";

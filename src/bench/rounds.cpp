@@ -57,6 +57,7 @@ ModelResult merge_rounds(std::vector<ModelResult> rounds) {
     merged.round_positions.insert(merged.round_positions.end(), round.round_positions.begin(),
                                   round.round_positions.end());
     merged.throttled = merged.throttled || round.throttled;
+    merged.turns += round.turns;
     if (round.temperature_after_c) merged.temperature_after_c = round.temperature_after_c;
   }
   if (rounds.size() > 1) {

@@ -64,19 +64,25 @@ Measurement measure(SystemUnderTest& sut, const RunConfig& config, const Progres
   result.latencies_ms.reserve(config.runs);
   if (hooks.on_start) hooks.on_start();
   const Stopwatch stopwatch;
+  double paused_seconds = 0;  // in hooks.between_queries
   while (true) {
-    const double elapsed = stopwatch.elapsed_seconds();
+    const double elapsed = stopwatch.elapsed_seconds() - paused_seconds;
     const bool enough_runs = result.latencies_ms.size() >= config.runs;
     if ((enough_runs && elapsed >= config.min_seconds) ||
         (elapsed >= config.max_seconds && !result.latencies_ms.empty())) {
       break;
+    }
+    if (hooks.between_queries && !result.latencies_ms.empty()) {
+      const Stopwatch pause;
+      hooks.between_queries();
+      paused_seconds += pause.elapsed_seconds();
     }
     result.latencies_ms.push_back(time_query_ms(sut));
     if (progress && result.latencies_ms.size() % 16 == 0) {
       progress(result.latencies_ms.size(), config.runs);
     }
   }
-  result.wall_seconds = stopwatch.elapsed_seconds();
+  result.wall_seconds = stopwatch.elapsed_seconds() - paused_seconds;
   if (hooks.on_end) hooks.on_end();
   const auto queries = static_cast<double>(result.latencies_ms.size());
   result.throughput_qps = queries / result.wall_seconds;

@@ -24,6 +24,7 @@ struct BenchCommandOptions {
   std::vector<std::string> models;
   bench::RunConfig run;
   std::size_t rounds = 1;
+  bool interleave = false;
   std::vector<int> threads;
   std::vector<int> pin_cores;
   std::vector<std::int64_t> batches = {1};
@@ -222,9 +223,14 @@ void run_bench(const BenchCommandOptions& options) {
   // Round r measures every configuration once, each in a process of its own, in the
   // given order in even rounds and reversed in odd ones: on these machines the processes
   // late in a round measured a few percent slower than the early ones, and alternating
-  // gives every configuration the same mean position over each pair of rounds.
+  // gives every configuration the same mean position over each pair of rounds. With
+  // --interleave, a round's processes are alive at once and take turns in that order.
   std::vector<std::vector<bench::ModelResult>> rounds(configs.size());
   for (std::size_t r = 0; r < options.rounds; ++r) {
+    const std::string round_text =
+        options.rounds > 1 ? fmt::format("round {}/{}", r + 1, options.rounds) : "";
+    std::vector<std::size_t> order;
+    std::vector<bench::TurnJob> jobs;
     for (std::size_t position = 0; position < configs.size(); ++position) {
       const std::size_t c = r % 2 == 0 ? position : configs.size() - 1 - position;
       bench::ModelBenchOptions model_options =
@@ -232,13 +238,24 @@ void run_bench(const BenchCommandOptions& options) {
       model_options.label =
           fs::path(configs[c].model).stem().string() +
           (thread_counts.size() > 1 ? fmt::format("@{}t", configs[c].threads) : "");
-      ProgressBar progress(
-          model_options.label +
-          (options.rounds > 1 ? fmt::format(" round {}/{}", r + 1, options.rounds) : ""));
+      order.push_back(c);
+      if (options.interleave) {
+        jobs.push_back({configs[c].model, std::move(model_options)});
+        continue;
+      }
+      ProgressBar progress(model_options.label + (round_text.empty() ? "" : " " + round_text));
       rounds[c].push_back(
           bench::bench_model_isolated(configs[c].model, model_options, std::ref(progress)));
-      rounds[c].back().round_positions = {position};
     }
+    if (options.interleave) {
+      ProgressBar progress("interleaved" + (round_text.empty() ? "" : " " + round_text));
+      std::vector<bench::ModelResult> results =
+          bench::bench_models_in_turns(jobs, std::ref(progress));
+      for (std::size_t position = 0; position < order.size(); ++position)
+        rounds[order[position]].push_back(std::move(results[position]));
+    }
+    for (std::size_t position = 0; position < order.size(); ++position)
+      rounds[order[position]].back().round_positions = {position};
   }
   for (auto& measured : rounds) inputs.models.push_back(bench::merge_rounds(std::move(measured)));
   const nlohmann::json report = bench::build_report(inputs);
@@ -279,6 +296,12 @@ void add_bench_command(CLI::App& app) {
                    "Measure each model this many times, in turn, each in a process of its own, "
                    "and pool the latencies (--runs, --min-secs and --max-secs are totals)")
       ->check(CLI::Range(1, 1000));
+  command->add_flag(
+      "--interleave", options->interleave,
+      "The processes of a round are alive at once and take turns: one runs at a time, for "
+      "about 50 ms of timed queries after at least 10 ms of untimed ones, so a slow stretch "
+      "of the machine hits every model alike (needs the memory of all of them at once; "
+      "energy is not measured)");
   command->add_option("--min-secs", options->run.min_seconds, "Keep timing at least this long")
       ->check(CLI::Range(0.0, 86400.0));
   command->add_option("--max-secs", options->run.max_seconds, "Stop timing after this long")

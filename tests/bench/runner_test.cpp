@@ -70,6 +70,25 @@ TEST(Runner, MinSecondsExtendsTheRun) {
   EXPECT_GE(m.wall_seconds, 0.05);
 }
 
+TEST(Runner, TimeBetweenQueriesIsNotTheSystemUnderTests) {
+  CountingSut sut;
+  RunConfig config;
+  config.runs = 5;
+  config.warmup_runs = 0;
+  config.max_seconds = 0.03;  // less than the pauses add up to: they must not count
+  TimedPhaseHooks hooks;
+  std::size_t pauses = 0;
+  hooks.between_queries = [&] {
+    ++pauses;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+  const Measurement m = measure(sut, config, {}, hooks);
+  EXPECT_EQ(m.latencies_ms.size(), 5u);
+  EXPECT_EQ(pauses, 4u);  // before every timed query but the first
+  EXPECT_LT(*std::max_element(m.latencies_ms.begin(), m.latencies_ms.end()), 10.0);
+  EXPECT_LT(m.wall_seconds, 0.03);
+}
+
 TEST(Runner, InvalidConfigsAreRejected) {
   CountingSut sut;
   RunConfig config;

@@ -5,7 +5,9 @@
 not inherit the peak of the larger model A measured before it. A model that fails in
 its process still gives the one-line error of that failure. With --rounds R each model is
 measured R times, in turn, and the rounds' latencies are pooled into one row; --runs is
-split among the rounds and the profile (round 1) takes all of them.
+split among the rounds and the profile (round 1) takes all of them. With --interleave the
+models of a round take turns, each still in a process of its own: every model gets its
+runs, in several turns, its own peak RSS, and no energy figure.
 """
 
 import argparse
@@ -53,6 +55,40 @@ def check_rounds(edgeperf, models, report):
     return failures
 
 
+def check_interleave(edgeperf, big, small, small_alone_rss, report):
+    cmd = [edgeperf, "bench", str(big), str(small), "--interleave", "--rounds", "2", "--runs", "40",
+           "--warmup", "1", "--threads", "1", "--json", str(report)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
+    if proc.returncode != 0:
+        return [f"{' '.join(cmd)} failed: {proc.stderr}"]
+    failures = []
+    models = {m["label"]: m for m in json.loads(report.read_text())["models"]}
+    for label, model in models.items():
+        runs = len(model["batches"][0]["raw_latencies_ms"])
+        print(f"--interleave: {label}: {model['rounds']} rounds, {model['turns']} turns, "
+              f"{runs} timed runs, energy {model['energy']['method']}")
+        if model["rounds"] != 2 or runs != 40 or model["turns"] < 2:
+            failures.append(f"--interleave: {label} measured {runs} runs in {model['rounds']} "
+                            f"rounds and {model['turns']} turns; expected 40, 2 and at least 2")
+        if model["energy"]["method"] != "unavailable":
+            failures.append(f"--interleave: {label} reports energy the counters shared")
+    # resnet18: 20 runs of tens of ms a round, more than one 50 ms turn each
+    if models["resnet18"]["turns"] <= 2:
+        failures.append(f"--interleave: resnet18 took {models['resnet18']['turns']} turns in two "
+                        "rounds; its runs were never handed over")
+    ratio = models["ds_cnn"]["peak_rss_bytes"] / small_alone_rss
+    if not 0.9 <= ratio <= 1.1:
+        failures.append(f"--interleave: ds_cnn's peak RSS is {ratio:.3f}x its own, alone")
+    broken = report.parent / "broken_interleaved.onnx"
+    broken.write_bytes(b"not a model")
+    proc = subprocess.run([edgeperf, "bench", str(small), str(broken), "--interleave", "--runs", "2"],
+                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    lines = proc.stderr.strip().splitlines()
+    if proc.returncode == 0 or len(lines) != 1 or "broken_interleaved.onnx" not in lines[0]:
+        failures.append(f"--interleave: a failing model gives no one-line error: {proc.stderr!r}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--edgeperf", required=True)
@@ -78,6 +114,8 @@ def main():
         failures.append("resnet18 should need more memory than ds_cnn; the check proves nothing")
 
     failures += check_rounds(args.edgeperf, [big, small], args.work_dir / "rounds.json")
+    failures += check_interleave(args.edgeperf, big, small, by_itself,
+                                 args.work_dir / "interleaved.json")
 
     broken = args.work_dir / "broken.onnx"
     broken.write_bytes(b"not a model")

@@ -2,6 +2,7 @@
 // Benchmarks one model file: every number here is measured in this process.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -39,6 +40,14 @@ struct ModelBenchOptions {
   // Where energy, power, thermal and frequency sensors are read (a fake tree in tests).
   MachinePaths machine;
   bool trace = false;
+  // Set when this process takes turns with others (bench_models_in_turns): hands the CPU
+  // on, and returns when this process's turn comes again. It is called between timed
+  // queries once a turn has timed turn_ms of them; every later turn then starts with
+  // rewarm_ms of untimed queries (at least one), which refill the caches the other
+  // processes used and outlast the OpenMP threads they left spinning.
+  std::function<void()> yield_turn;
+  double turn_ms = 50;
+  double rewarm_ms = 10;
 };
 
 struct BatchResult {
@@ -91,6 +100,9 @@ struct ModelResult {
   std::size_t rounds = 1;                 // processes whose latencies are pooled here
   // Where this model's process came in each round's order (0: first), under --rounds.
   std::vector<std::size_t> round_positions;
+  // Turns its timed queries took, all rounds together, when it took turns with other
+  // processes (--interleave); 0 when it ran alone.
+  std::size_t turns = 0;
 };
 
 ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOptions& options,
@@ -101,6 +113,23 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
 // threads (the child forks from it). Errors come back as the child's one-line error.
 ModelResult bench_model_isolated(const std::filesystem::path& model,
                                  const ModelBenchOptions& options, const ProgressFn& progress = {});
+
+// One model to measure in a process of its own, taking turns with others.
+struct TurnJob {
+  std::filesystem::path model;
+  ModelBenchOptions options;
+};
+
+// bench_model for every job, each in a process of its own, all alive at once but taking
+// turns: one runs at a time, for options.turn_ms of timed queries, then hands the CPU to
+// the next (round robin, in the order given). A slow stretch of the machine then hits
+// every job alike instead of whichever was measuring during it. Loading and what follows
+// the timed queries (profile, accuracy, scenario) happen within a job's own turns, and
+// energy is not measured (its counters see every process). `progress` is called with
+// (jobs finished, jobs). Needs the memory of all jobs at once; the caller must not have
+// started OpenMP threads. Throws the first failing job's error.
+std::vector<ModelResult> bench_models_in_turns(const std::vector<TurnJob>& jobs,
+                                               const ProgressFn& progress = {});
 
 // Rounds of one configuration, each measured in a process of its own, as one result. The
 // latencies are pooled, so one slow stretch of time or one unlucky process weighs 1/R of it

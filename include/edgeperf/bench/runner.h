@@ -46,8 +46,11 @@ using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
 
 // Called just before the first timed query and just after the last: energy and power
 // readings bracket the timed phase, not the warm-up.
+// between_queries runs before every timed query but the first. Its time is not the
+// SUT's: it counts in no latency, in neither the wall time nor the --min/--max-secs clocks.
 struct TimedPhaseHooks {
   std::function<void()> on_start, on_end;
+  std::function<void()> between_queries;
 };
 
 // Throws Error on an invalid config (zero runs and zero min_seconds, negative times).
