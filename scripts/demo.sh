@@ -81,7 +81,8 @@ mapfile -t mnv2_variants < <(variant_files mobilenet_v2 "$out/mobilenet_v2.onnx"
 # for about 50 ms of timed queries. This machine's speed drifts over seconds, enough that
 # with twenty rounds of one process after another, variants running the very same plan as
 # the float model read up to 1.07x its p50 at 2 threads (the twenty processes of a round
-# took half a minute). Taking turns puts every variant in every slow or fast stretch alike.
+# took half a minute). Taking turns puts the variants in the same slow and fast stretches
+# while they run; those that take about as long as the float model finish with it.
 # The rounds still count: one process can be a few percent faster than the next.
 # Thread i of every variant runs on the i-th CPU this script may use: a VM's vCPUs can run at
 # different speeds (one measured 30% slower than the other), and a variant's ratio to the

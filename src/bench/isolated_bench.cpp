@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "edgeperf/bench/model_bench.h"
@@ -154,6 +156,9 @@ void wait_for_turn(int control) {
 
 [[noreturn]] void run_turn_taking_child(int control, int status, const TurnJob& job) {
   wait_for_turn(control);
+  // The process before this one may have left OpenMP threads spinning on these cores;
+  // load and its timed tuning runs must not share the cores with them.
+  std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(job.options.rewarm_ms));
   ModelBenchOptions options = job.options;
   options.yield_turn = [control, status] {
     write_all(status, std::string(1, kYielded));
@@ -191,6 +196,8 @@ class TurnTakers {
     ::sigaction(SIGPIPE, &saved_sigpipe_, nullptr);
   }
 
+  void reserve(std::size_t jobs) { children_.reserve(jobs); }
+
   void start(const TurnJob& job) {
     int control[2], status[2];
     EP_CHECK(::pipe(control) == 0, "bench: cannot create a pipe: {}", std::strerror(errno));
@@ -226,7 +233,11 @@ class TurnTakers {
   std::optional<ModelResult> give_turn(std::size_t i, const std::filesystem::path& model) {
     TurnTaker& child = children_[i];
     char byte = kGo;
-    const bool given = ::write(child.control, &byte, 1) == 1;
+    ssize_t written = 0;
+    do {
+      written = ::write(child.control, &byte, 1);
+    } while (written < 0 && errno == EINTR);
+    const bool given = written == 1;
     const bool answered = given && read_byte(child.status, byte);
     if (answered && byte == kYielded) return std::nullopt;
     std::string text;
@@ -251,7 +262,11 @@ class TurnTakers {
 
 std::vector<ModelResult> bench_models_in_turns(const std::vector<TurnJob>& jobs,
                                                const ProgressFn& progress) {
+  if (jobs.size() == 1) {  // nobody to take turns with: measured alone, energy included
+    return {bench_model_isolated(jobs.front().model, jobs.front().options)};
+  }
   TurnTakers children;
+  children.reserve(jobs.size());  // no allocation between a fork and its record
   for (const TurnJob& job : jobs) children.start(job);
   std::vector<ModelResult> results(jobs.size());
   std::size_t finished = 0;

@@ -48,6 +48,8 @@ class TurnKeeper {
   TurnKeeper(const ModelBenchOptions& options, SystemUnderTest& sut)
       : options_(options), sut_(sut) {}
 
+  // The first turn's clock starts with the timed queries, after load and warm-up.
+  void start() { turn_.restart(); }
   void between_queries() {
     if (turn_.elapsed_ms() < options_.turn_ms) return;
     options_.yield_turn();
@@ -267,7 +269,10 @@ ModelResult bench_model(const std::filesystem::path& model, const ModelBenchOpti
       };
     }
     TurnKeeper turn_keeper(options, sut);
-    if (takes_turns) hooks.between_queries = [&] { turn_keeper.between_queries(); };
+    if (takes_turns) {
+      hooks.on_start = [&] { turn_keeper.start(); };
+      hooks.between_queries = [&] { turn_keeper.between_queries(); };
+    }
     BatchResult batch_result{measured_batch, measure(sut, options.run, progress, hooks), {}};
     if (takes_turns) result.turns += turn_keeper.yields();
     batch_result.latency = summarize(batch_result.measurement.latencies_ms);

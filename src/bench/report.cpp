@@ -338,7 +338,8 @@ std::string render_markdown(const json& report) {
     md += fmt::format(
         "Interleaved (--interleave): the processes of a round were alive at once and took "
         "turns, one at a time, each turn about 50 ms of timed queries after at least 10 ms of "
-        "untimed ones; every row's latencies come from {} turns or more. Energy was not "
+        "untimed ones, until each had its runs (one that needed longer went on alone at the "
+        "end); every model's latencies come from {} turns or more. Energy was not "
         "measured.\n\n",
         fewest_turns);
   }

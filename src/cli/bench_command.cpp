@@ -300,8 +300,8 @@ void add_bench_command(CLI::App& app) {
       "--interleave", options->interleave,
       "The processes of a round are alive at once and take turns: one runs at a time, for "
       "about 50 ms of timed queries after at least 10 ms of untimed ones, so a slow stretch "
-      "of the machine hits every model alike (needs the memory of all of them at once; "
-      "energy is not measured)");
+      "of the machine hits every model still running alike (needs the memory of all of "
+      "them at once; energy is not measured)");
   command->add_option("--min-secs", options->run.min_seconds, "Keep timing at least this long")
       ->check(CLI::Range(0.0, 86400.0));
   command->add_option("--max-secs", options->run.max_seconds, "Stop timing after this long")

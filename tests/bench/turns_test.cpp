@@ -41,9 +41,18 @@ TEST(TakingTurns, EveryJobIsMeasuredInItsOwnTurns) {
 }
 
 TEST(TakingTurns, ALongTurnIsOneTurn) {
-  const std::vector<ModelResult> results = bench_models_in_turns({job(kModel, "only", 1e6)});
-  ASSERT_EQ(results.size(), 1u);
+  const std::vector<ModelResult> results =
+      bench_models_in_turns({job(kModel, "first", 1e6), job(kModel, "second", 1e6)});
+  ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].turns, 1u);
+  EXPECT_EQ(results[1].turns, 1u);
+}
+
+TEST(TakingTurns, AJobWithNobodyToTakeTurnsWithIsMeasuredAlone) {
+  const std::vector<ModelResult> results = bench_models_in_turns({job(kModel, "only", 0)});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].turns, 0u);
+  EXPECT_EQ(results[0].batches.front().measurement.latencies_ms.size(), 6u);
 }
 
 TEST(TakingTurns, AFailingJobFailsTheBenchWithItsErrorAndLeavesNoProcess) {

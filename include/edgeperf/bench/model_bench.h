@@ -44,7 +44,8 @@ struct ModelBenchOptions {
   // on, and returns when this process's turn comes again. It is called between timed
   // queries once a turn has timed turn_ms of them; every later turn then starts with
   // rewarm_ms of untimed queries (at least one), which refill the caches the other
-  // processes used and outlast the OpenMP threads they left spinning.
+  // processes used and outlast the OpenMP threads they left spinning (edgeperf sets
+  // KMP_BLOCKTIME to 5 ms unless the user set it; a longer one defeats this).
   std::function<void()> yield_turn;
   double turn_ms = 50;
   double rewarm_ms = 10;
@@ -100,8 +101,8 @@ struct ModelResult {
   std::size_t rounds = 1;                 // processes whose latencies are pooled here
   // Where this model's process came in each round's order (0: first), under --rounds.
   std::vector<std::size_t> round_positions;
-  // Turns its timed queries took, all rounds together, when it took turns with other
-  // processes (--interleave); 0 when it ran alone.
+  // Turns its timed queries took, all rounds and batch sizes together, when it took turns
+  // with other processes (--interleave); 0 when it ran alone.
   std::size_t turns = 0;
 };
 
@@ -125,7 +126,9 @@ struct TurnJob {
 // the next (round robin, in the order given). A slow stretch of the machine then hits
 // every job alike instead of whichever was measuring during it. Loading and what follows
 // the timed queries (profile, accuracy, scenario) happen within a job's own turns, and
-// energy is not measured (its counters see every process). `progress` is called with
+// energy is not measured (its counters see every process). Each job stops after its own
+// runs (or --max-secs), so a job that needs longer goes on alone at the end, still in
+// turns. A single job is measured alone (bench_model_isolated). `progress` is called with
 // (jobs finished, jobs). Needs the memory of all jobs at once; the caller must not have
 // started OpenMP threads. Throws the first failing job's error.
 std::vector<ModelResult> bench_models_in_turns(const std::vector<TurnJob>& jobs,
